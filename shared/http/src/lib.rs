@@ -1,0 +1,17 @@
+//! The HTTP conventions of SPEC.md §3, shared by every HTTP function: the success, list and
+//! error envelopes, request ids, validated JSON and query input, and the router wrapping
+//! (fallbacks, CORS, body limit, panic guard, trailing-slash tolerance).
+
+mod envelope;
+mod error;
+mod input;
+mod pagination;
+mod request_id;
+mod service;
+
+pub use envelope::{Success, now_rfc3339};
+pub use error::{ApiError, ApiResult, FieldErrors};
+pub use input::{JsonBody, QueryParams, parse_json, parse_query, validation_messages};
+pub use pagination::{ListResponse, PageParams};
+pub use request_id::{REQUEST_ID_HEADER, current_request_id};
+pub use service::{BODY_LIMIT_BYTES, HttpService, into_service, with_conventions};

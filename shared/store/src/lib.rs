@@ -1,0 +1,15 @@
+//! The single DynamoDB table (DESIGN.md §3, `docs/data-model.md`): how keys are built,
+//! how items are read and written, and the repositories of each kind of object.
+//!
+//! Everything an account owns lives in that account's partition (`PK = ACCOUNT#<id>`), so
+//! a repository call always takes the caller's account id: another tenant's object cannot
+//! be addressed at all.
+
+pub mod keys;
+pub mod model;
+pub mod schema;
+mod table;
+
+pub use model::*;
+pub use aws_sdk_dynamodb::types::AttributeValue;
+pub use table::{Item, Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};

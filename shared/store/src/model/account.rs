@@ -1,0 +1,70 @@
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::model::{Session, User};
+use crate::table::{Record, Store, StoreResult, Tx, Update, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Trial,
+    Suspended,
+    Cancelled,
+}
+
+impl AccountStatus {
+    /// Whether the account's users and keys may use the API.
+    pub fn is_usable(self) -> bool {
+        matches!(self, AccountStatus::Active | AccountStatus::Trial)
+    }
+}
+
+/// The tenant. `users_count` and `sites_count` are kept true transactionally: they are
+/// what plan limits are checked against.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub plan_id: String,
+    pub status: AccountStatus,
+    pub credits: i64,
+    pub owner_user_id: String,
+    pub users_count: u32,
+    pub sites_count: u32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What registration writes, all or nothing.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub account: Account,
+    pub owner: User,
+    pub session: Session,
+}
+
+impl Store {
+    /// Creates account, owner, email lookup and first session in one transaction. Fails
+    /// with `Condition("email_taken")` when the email is in use — also when two
+    /// registrations of one email race: exactly one wins.
+    pub async fn register(&self, registration: &Registration) -> StoreResult<()> {
+        let table = self.table();
+        let mut tx = Tx::new();
+        let account = &registration.account;
+        tx.create(table, Record::new(keys::account(&account.id), "account", account)?, "account_exists");
+        tx.create(table, registration.owner.record()?, "user_exists");
+        tx.create(table, registration.owner.email_record()?, "email_taken");
+        tx.create(table, registration.session.record()?, "session_exists");
+        self.commit(tx).await
+    }
+
+    pub async fn account(&self, account_id: &str) -> StoreResult<Option<Account>> {
+        self.get(keys::account(account_id)).await
+    }
+
+    pub async fn rename_account(&self, account_id: &str, name: &str) -> StoreResult<Account> {
+        let update = Update::new(keys::account(account_id)).set("name", name)?.set("updated_at", now())?;
+        self.update(update, "account_missing").await
+    }
+}

@@ -1,0 +1,77 @@
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::table::{Record, Store, StoreError, StoreResult, Update};
+
+/// A refresh-token family: every refresh token issued from one login. Only the newest
+/// token (`current_jti`) may be used; presenting an older one means it was stolen or
+/// replayed, and the whole family is revoked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub family_id: String,
+    pub account_id: String,
+    pub user_id: String,
+    pub current_jti: String,
+    pub revoked: bool,
+    pub created_at: String,
+    /// Epoch seconds; the item expires through the table's TTL.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum RefreshOutcome {
+    Rotated(Session),
+    /// An old token of the family was presented: the family is now revoked.
+    Reused,
+    /// The family was revoked (logout, earlier reuse) or has expired.
+    Revoked,
+}
+
+impl Session {
+    pub(crate) fn record(&self) -> StoreResult<Record> {
+        Ok(Record::new(keys::session(&self.family_id), "session", self)?.expires_at(self.expires_at))
+    }
+}
+
+impl Store {
+    pub async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        let mut tx = crate::Tx::new();
+        tx.create(self.table(), session.record()?, "session_exists");
+        self.commit(tx).await
+    }
+
+    pub async fn session(&self, family_id: &str) -> StoreResult<Option<Session>> {
+        self.get(keys::session(family_id)).await
+    }
+
+    /// Moves the family from `presented_jti` to `next_jti`, atomically: of two requests
+    /// presenting the same token, one rotates and the other is treated as reuse.
+    pub async fn rotate_session(&self, family_id: &str, presented_jti: &str, next_jti: &str, now_epoch: i64) -> StoreResult<RefreshOutcome> {
+        let update = Update::new(keys::session(family_id))
+            .set("current_jti", next_jti)?
+            .when("current_jti = :presented AND revoked = :no AND expires_at > :now")
+            .value(":presented", presented_jti)?
+            .value(":no", false)?
+            .value(":now", now_epoch)?;
+        match self.update::<Session>(update, "not_current").await {
+            Ok(session) => Ok(RefreshOutcome::Rotated(session)),
+            Err(StoreError::Condition(_)) => match self.session(family_id).await? {
+                Some(session) if !session.revoked && session.expires_at > now_epoch => {
+                    self.revoke_session(family_id).await?;
+                    Ok(RefreshOutcome::Reused)
+                }
+                _ => Ok(RefreshOutcome::Revoked),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Revokes a family (logout, reuse). Revoking a missing family is not an error.
+    pub async fn revoke_session(&self, family_id: &str) -> StoreResult<()> {
+        let update = Update::new(keys::session(family_id)).set("revoked", true)?;
+        match self.update::<Session>(update, "session_missing").await {
+            Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! Generic access to the table: typed get/query/put, field updates and labelled
+//! transactions. Repositories (in `model`) build on these.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update as UpdateAction,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::keys::GSI1;
+
+pub type Item = HashMap<String, AttributeValue>;
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A labelled condition of a write did not hold (duplicate, limit reached, stale).
+    #[error("condition failed: {0}")]
+    Condition(&'static str),
+    #[error("stored item could not be read: {0}")]
+    Corrupt(String),
+    #[error("DynamoDB: {0}")]
+    Aws(String),
+}
+
+impl StoreError {
+    fn aws(err: impl std::fmt::Debug) -> Self {
+        // The SDK's Display is terse ("service error"); Debug carries the code and message.
+        StoreError::Aws(format!("{err:?}"))
+    }
+}
+
+/// A new opaque, time-sortable id with a short type prefix, e.g. `site_01J…`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { pk: pk.into(), sk: sk.into() }
+    }
+
+    fn to_item(&self) -> Item {
+        HashMap::from([("PK".to_owned(), AttributeValue::S(self.pk.clone())), ("SK".to_owned(), AttributeValue::S(self.sk.clone()))])
+    }
+}
+
+/// An object ready to be written: its attributes plus keys and its kind.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub key: Key,
+    attrs: Item,
+}
+
+impl Record {
+    pub fn new<T: Serialize>(key: Key, kind: &str, value: &T) -> StoreResult<Self> {
+        let mut attrs: Item = serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        attrs.extend(key.to_item());
+        attrs.insert("kind".into(), AttributeValue::S(kind.into()));
+        Ok(Self { key, attrs })
+    }
+
+    /// Lists this record in a GSI1 partition, ordered by `sort`.
+    pub fn in_list(mut self, partition: String, sort: String) -> Self {
+        self.attrs.insert("GSI1PK".into(), AttributeValue::S(partition));
+        self.attrs.insert("GSI1SK".into(), AttributeValue::S(sort));
+        self
+    }
+
+    /// Expires the item through the table's TTL attribute.
+    pub fn expires_at(mut self, epoch_secs: i64) -> Self {
+        self.attrs.insert("ttl".into(), AttributeValue::N(epoch_secs.to_string()));
+        self
+    }
+}
+
+/// A `SET` of named fields (and `ADD` of counters) on one item, with an optional
+/// condition; the item must already exist.
+#[derive(Debug, Clone)]
+pub struct Update {
+    key: Key,
+    sets: Vec<(String, AttributeValue)>,
+    adds: Vec<(String, i64)>,
+    removes: Vec<String>,
+    conditions: Vec<String>,
+    values: Item,
+    names: HashMap<String, String>,
+}
+
+impl Update {
+    pub fn new(key: Key) -> Self {
+        Self {
+            key,
+            sets: Vec::new(),
+            adds: Vec::new(),
+            removes: Vec::new(),
+            conditions: vec!["attribute_exists(PK)".into()],
+            values: Item::new(),
+            names: HashMap::new(),
+        }
+    }
+
+    pub fn set<T: Serialize>(mut self, field: &str, value: T) -> StoreResult<Self> {
+        let value = serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.sets.push((field.to_owned(), value));
+        Ok(self)
+    }
+
+    /// Sets a key of a map attribute (`field.entry`), e.g. one site grant.
+    pub fn set_entry<T: Serialize>(mut self, field: &str, entry: &str, value: T) -> StoreResult<Self> {
+        let value = serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.sets.push((format!("{field}\u{0}{entry}"), value));
+        Ok(self)
+    }
+
+    pub fn remove_entry(mut self, field: &str, entry: &str) -> Self {
+        self.removes.push(format!("{field}\u{0}{entry}"));
+        self
+    }
+
+    pub fn add(mut self, field: &str, delta: i64) -> Self {
+        self.adds.push((field.to_owned(), delta));
+        self
+    }
+
+    /// An extra condition in DynamoDB syntax. `#name` placeholders come from `name`,
+    /// `:value` placeholders from `value`.
+    pub fn when(mut self, condition: impl Into<String>) -> Self {
+        self.conditions.push(condition.into());
+        self
+    }
+
+    pub fn name(mut self, placeholder: &str, name: &str) -> Self {
+        self.names.insert(placeholder.to_owned(), name.to_owned());
+        self
+    }
+
+    pub fn value<T: Serialize>(mut self, placeholder: &str, value: T) -> StoreResult<Self> {
+        let value = serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.values.insert(placeholder.to_owned(), value);
+        Ok(self)
+    }
+
+    fn path(&mut self, field: &str, index: usize) -> String {
+        match field.split_once('\u{0}') {
+            Some((map, entry)) => {
+                self.names.insert(format!("#f{index}"), map.to_owned());
+                self.names.insert(format!("#e{index}"), entry.to_owned());
+                format!("#f{index}.#e{index}")
+            }
+            None => {
+                self.names.insert(format!("#f{index}"), field.to_owned());
+                format!("#f{index}")
+            }
+        }
+    }
+
+    /// (update expression, condition expression, names, values)
+    fn build(mut self) -> (Key, String, String, HashMap<String, String>, Item) {
+        let mut index = 0;
+        let mut set_parts = Vec::new();
+        for (field, value) in std::mem::take(&mut self.sets) {
+            let path = self.path(&field, index);
+            self.values.insert(format!(":v{index}"), value);
+            set_parts.push(format!("{path} = :v{index}"));
+            index += 1;
+        }
+        let mut add_parts = Vec::new();
+        for (field, delta) in std::mem::take(&mut self.adds) {
+            let path = self.path(&field, index);
+            self.values.insert(format!(":v{index}"), AttributeValue::N(delta.to_string()));
+            add_parts.push(format!("{path} :v{index}"));
+            index += 1;
+        }
+        let mut remove_parts = Vec::new();
+        for field in std::mem::take(&mut self.removes) {
+            remove_parts.push(self.path(&field, index));
+            index += 1;
+        }
+        let mut expression = Vec::new();
+        if !set_parts.is_empty() {
+            expression.push(format!("SET {}", set_parts.join(", ")));
+        }
+        if !add_parts.is_empty() {
+            expression.push(format!("ADD {}", add_parts.join(", ")));
+        }
+        if !remove_parts.is_empty() {
+            expression.push(format!("REMOVE {}", remove_parts.join(", ")));
+        }
+        let condition = self.conditions.join(" AND ");
+        (self.key, expression.join(" "), condition, self.names, self.values)
+    }
+}
+
+/// A transaction whose actions carry labels, so that a failed condition can be told
+/// apart ("email taken" vs "site limit reached").
+#[derive(Debug, Default)]
+pub struct Tx {
+    actions: Vec<(TransactWriteItem, &'static str)>,
+}
+
+impl Tx {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// Put that fails (with `label`) if the item already exists.
+    pub fn create(&mut self, table: &str, record: Record, label: &'static str) {
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(record.attrs))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .expect("table and item are set");
+        self.actions.push((TransactWriteItem::builder().put(put).build(), label));
+    }
+
+    /// Put that replaces whatever is there.
+    pub fn replace(&mut self, table: &str, record: Record) {
+        let put = Put::builder().table_name(table).set_item(Some(record.attrs)).build().expect("table and item are set");
+        self.actions.push((TransactWriteItem::builder().put(put).build(), "replace"));
+    }
+
+    pub fn update(&mut self, table: &str, update: Update, label: &'static str) {
+        let (key, expression, condition, names, values) = update.build();
+        let mut action = UpdateAction::builder()
+            .table_name(table)
+            .set_key(Some(key.to_item()))
+            .update_expression(expression)
+            .condition_expression(condition);
+        if !names.is_empty() {
+            action = action.set_expression_attribute_names(Some(names));
+        }
+        if !values.is_empty() {
+            action = action.set_expression_attribute_values(Some(values));
+        }
+        let action = action.build().expect("table, key and expression are set");
+        self.actions.push((TransactWriteItem::builder().update(action).build(), label));
+    }
+
+    /// Delete that fails (with `label`) if the item is not there.
+    pub fn delete(&mut self, table: &str, key: Key, label: &'static str) {
+        let delete = Delete::builder()
+            .table_name(table)
+            .set_key(Some(key.to_item()))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .expect("table and key are set");
+        self.actions.push((TransactWriteItem::builder().delete(delete).build(), label));
+    }
+
+    /// Delete that fails (with `label`) unless `condition` holds on the item.
+    pub fn delete_where(&mut self, table: &str, key: Key, condition: &str, values: Item, label: &'static str) {
+        let mut delete = Delete::builder()
+            .table_name(table)
+            .set_key(Some(key.to_item()))
+            .condition_expression(format!("attribute_exists(PK) AND ({condition})"));
+        if !values.is_empty() {
+            delete = delete.set_expression_attribute_values(Some(values));
+        }
+        let delete = delete.build().expect("table and key are set");
+        self.actions.push((TransactWriteItem::builder().delete(delete).build(), label));
+    }
+
+    /// Delete without a condition (cleaning up a guard that may be gone already).
+    pub fn delete_if_present(&mut self, table: &str, key: Key) {
+        let delete = Delete::builder().table_name(table).set_key(Some(key.to_item())).build().expect("table and key are set");
+        self.actions.push((TransactWriteItem::builder().delete(delete).build(), "delete"));
+    }
+
+    /// Asserts a condition on an item without changing it.
+    pub fn check(&mut self, table: &str, key: Key, condition: &str, values: Item, label: &'static str) {
+        let mut check =
+            ConditionCheck::builder().table_name(table).set_key(Some(key.to_item())).condition_expression(condition);
+        if !values.is_empty() {
+            check = check.set_expression_attribute_values(Some(values));
+        }
+        let check = check.build().expect("table, key and condition are set");
+        self.actions.push((TransactWriteItem::builder().condition_check(check).build(), label));
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: Arc<str>,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Client and table from the environment (`TABLE_NAME`; `AWS_ENDPOINT_URL` for the
+    /// emulator). Built once per process, in `main`.
+    pub async fn from_env() -> Self {
+        let config = aws_config::load_from_env().await;
+        let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "igny8".to_owned());
+        Self::new(Client::new(&config), table)
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, key: Key) -> StoreResult<Option<T>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&*self.table)
+            .set_key(Some(key.to_item()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        output.item.map(decode).transpose()
+    }
+
+    /// Reads up to 100 items in one call; missing ones are absent from the result.
+    pub async fn get_batch(&self, keys: Vec<Key>) -> StoreResult<Vec<Item>> {
+        let mut request = KeysAndAttributes::builder().consistent_read(true);
+        for key in &keys {
+            request = request.keys(key.to_item());
+        }
+        let request = request.build().map_err(StoreError::aws)?;
+        let mut pending = HashMap::from([(self.table.to_string(), request)]);
+        let mut found = Vec::new();
+        // Unprocessed keys are rare (throttling) but must be retried, not dropped.
+        for _ in 0..5 {
+            let output =
+                self.client.batch_get_item().set_request_items(Some(pending)).send().await.map_err(StoreError::aws)?;
+            if let Some(mut responses) = output.responses {
+                found.extend(responses.remove(&*self.table).unwrap_or_default());
+            }
+            match output.unprocessed_keys.filter(|u| !u.is_empty()) {
+                Some(unprocessed) => pending = unprocessed,
+                None => return Ok(found),
+            }
+        }
+        Err(StoreError::Aws("batch get left keys unprocessed after retries".into()))
+    }
+
+    /// Two items of different kinds in one round trip.
+    pub async fn get_two<A: DeserializeOwned, B: DeserializeOwned>(&self, a: Key, b: Key) -> StoreResult<(Option<A>, Option<B>)> {
+        let items = self.get_batch(vec![a.clone(), b]).await?;
+        let (mut first, mut second) = (None, None);
+        for item in items {
+            let is_a = item.get("PK").and_then(|v| v.as_s().ok()) == Some(&a.pk)
+                && item.get("SK").and_then(|v| v.as_s().ok()) == Some(&a.sk);
+            if is_a {
+                first = Some(decode(item)?);
+            } else {
+                second = Some(decode(item)?);
+            }
+        }
+        Ok((first, second))
+    }
+
+    /// All items of a partition whose sort key starts with `prefix`, in sort-key order.
+    pub async fn query_prefix<T: DeserializeOwned>(&self, pk: &str, prefix: &str) -> StoreResult<Vec<T>> {
+        let items = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(StoreError::aws)?;
+        items.into_iter().map(decode).collect()
+    }
+
+    /// All items listed in a GSI1 partition, in GSI1SK order.
+    pub async fn query_list<T: DeserializeOwned>(&self, partition: &str) -> StoreResult<Vec<T>> {
+        let items = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(StoreError::aws)?;
+        items.into_iter().map(decode).collect()
+    }
+
+    /// Applies an update; `label` is reported if its condition fails. Returns the item
+    /// as it is after the update.
+    pub async fn update<T: DeserializeOwned>(&self, update: Update, label: &'static str) -> StoreResult<T> {
+        let (key, expression, condition, names, values) = update.build();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&*self.table)
+            .set_key(Some(key.to_item()))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        if !names.is_empty() {
+            request = request.set_expression_attribute_names(Some(names));
+        }
+        if !values.is_empty() {
+            request = request.set_expression_attribute_values(Some(values));
+        }
+        match request.send().await {
+            Ok(output) => decode(output.attributes.unwrap_or_default()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::Condition(label))
+            }
+            Err(e) => Err(StoreError::aws(e)),
+        }
+    }
+
+    /// Runs a transaction (at most 100 actions). A failed condition is reported with the
+    /// label of the first action whose condition failed.
+    pub async fn commit(&self, tx: Tx) -> StoreResult<()> {
+        let (items, labels): (Vec<_>, Vec<_>) = tx.actions.into_iter().unzip();
+        if items.is_empty() {
+            return Ok(());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    let failed = cancelled
+                        .cancellation_reasons()
+                        .iter()
+                        .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
+                    match failed {
+                        Some(index) => Err(StoreError::Condition(labels[index])),
+                        None => Err(StoreError::Aws(format!("transaction cancelled: {cancelled:?}"))),
+                    }
+                }
+                other => Err(StoreError::aws(other)),
+            },
+            Err(e) => Err(StoreError::aws(e)),
+        }
+    }
+
+    /// Whether the table answers (for health checks).
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.client.describe_table().table_name(&*self.table).send().await.map_err(StoreError::aws)?;
+        Ok(())
+    }
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(item: Item) -> StoreResult<T> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}

@@ -1,0 +1,18 @@
+//! Identity and access (SPEC.md §2, DESIGN.md §5): who is calling and what they may do.
+//!
+//! - [`password`]: Argon2id hashing.
+//! - [`tokens`]: HS256 access and refresh JWTs.
+//! - [`api_key`]: site API keys (random, shown once, stored as SHA-256).
+//! - [`access`]: roles, what each may do, and the [`Tenant`] every handler receives.
+//! - [`extractor`]: turns a request's bearer token or API key into a [`Tenant`].
+
+pub mod access;
+pub mod api_key;
+pub mod extractor;
+pub mod password;
+pub mod tokens;
+
+pub use access::{Access, SiteScope, Tenant};
+pub use extractor::Tenancy;
+pub use igny8_store::Role;
+pub use tokens::{Claims, IssuedTokens, TokenError, TokenKind, Tokens};
