@@ -8,6 +8,8 @@ mod input;
 mod pagination;
 mod request_id;
 mod service;
+mod telemetry;
+pub mod validate;
 
 pub use envelope::{Success, now_rfc3339};
 pub use error::{ApiError, ApiResult, FieldErrors};
@@ -15,3 +17,5 @@ pub use input::{JsonBody, QueryParams, parse_json, parse_query, validation_messa
 pub use pagination::{ListResponse, PageParams};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 pub use service::{BODY_LIMIT_BYTES, HttpService, into_service, with_conventions};
+pub use telemetry::init_lambda_tracing;
+pub use validate::{not_blank, nullable};

@@ -10,6 +10,6 @@ pub mod model;
 pub mod schema;
 mod table;
 
-pub use model::*;
 pub use aws_sdk_dynamodb::types::AttributeValue;
+pub use model::*;
 pub use table::{Item, Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};

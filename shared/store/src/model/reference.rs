@@ -111,62 +111,94 @@ macro_rules! industry {
 }
 
 pub const INDUSTRIES: &[Industry] = &[
-    industry!("technology", "Technology", [
-        ("technology-saas", "SaaS"),
-        ("technology-cybersecurity", "Cybersecurity"),
-        ("technology-ai", "Artificial Intelligence"),
-        ("technology-web-development", "Web Development"),
-        ("technology-consumer-electronics", "Consumer Electronics"),
-    ]),
-    industry!("health", "Health & Wellness", [
-        ("health-fitness", "Fitness"),
-        ("health-nutrition", "Nutrition"),
-        ("health-mental-health", "Mental Health"),
-        ("health-medical-clinics", "Medical Clinics"),
-        ("health-supplements", "Supplements"),
-    ]),
-    industry!("ecommerce", "E-commerce & Retail", [
-        ("ecommerce-fashion", "Fashion"),
-        ("ecommerce-home-garden", "Home & Garden"),
-        ("ecommerce-beauty", "Beauty"),
-        ("ecommerce-electronics", "Electronics"),
-        ("ecommerce-pets", "Pet Supplies"),
-    ]),
-    industry!("finance", "Finance", [
-        ("finance-personal-finance", "Personal Finance"),
-        ("finance-investing", "Investing"),
-        ("finance-insurance", "Insurance"),
-        ("finance-crypto", "Cryptocurrency"),
-        ("finance-accounting", "Accounting"),
-    ]),
-    industry!("travel", "Travel & Hospitality", [
-        ("travel-destinations", "Destinations"),
-        ("travel-hotels", "Hotels"),
-        ("travel-adventure", "Adventure Travel"),
-        ("travel-food-drink", "Food & Drink"),
-        ("travel-tips", "Travel Tips"),
-    ]),
-    industry!("real-estate", "Real Estate", [
-        ("real-estate-residential", "Residential"),
-        ("real-estate-commercial", "Commercial"),
-        ("real-estate-mortgages", "Mortgages"),
-        ("real-estate-property-management", "Property Management"),
-        ("real-estate-interior-design", "Interior Design"),
-    ]),
-    industry!("education", "Education", [
-        ("education-online-courses", "Online Courses"),
-        ("education-k12", "K-12"),
-        ("education-higher-education", "Higher Education"),
-        ("education-language-learning", "Language Learning"),
-        ("education-test-prep", "Test Preparation"),
-    ]),
-    industry!("home-services", "Home Services", [
-        ("home-services-plumbing", "Plumbing"),
-        ("home-services-hvac", "HVAC"),
-        ("home-services-roofing", "Roofing"),
-        ("home-services-cleaning", "Cleaning"),
-        ("home-services-landscaping", "Landscaping"),
-    ]),
+    industry!(
+        "technology",
+        "Technology",
+        [
+            ("technology-saas", "SaaS"),
+            ("technology-cybersecurity", "Cybersecurity"),
+            ("technology-ai", "Artificial Intelligence"),
+            ("technology-web-development", "Web Development"),
+            ("technology-consumer-electronics", "Consumer Electronics"),
+        ]
+    ),
+    industry!(
+        "health",
+        "Health & Wellness",
+        [
+            ("health-fitness", "Fitness"),
+            ("health-nutrition", "Nutrition"),
+            ("health-mental-health", "Mental Health"),
+            ("health-medical-clinics", "Medical Clinics"),
+            ("health-supplements", "Supplements"),
+        ]
+    ),
+    industry!(
+        "ecommerce",
+        "E-commerce & Retail",
+        [
+            ("ecommerce-fashion", "Fashion"),
+            ("ecommerce-home-garden", "Home & Garden"),
+            ("ecommerce-beauty", "Beauty"),
+            ("ecommerce-electronics", "Electronics"),
+            ("ecommerce-pets", "Pet Supplies"),
+        ]
+    ),
+    industry!(
+        "finance",
+        "Finance",
+        [
+            ("finance-personal-finance", "Personal Finance"),
+            ("finance-investing", "Investing"),
+            ("finance-insurance", "Insurance"),
+            ("finance-crypto", "Cryptocurrency"),
+            ("finance-accounting", "Accounting"),
+        ]
+    ),
+    industry!(
+        "travel",
+        "Travel & Hospitality",
+        [
+            ("travel-destinations", "Destinations"),
+            ("travel-hotels", "Hotels"),
+            ("travel-adventure", "Adventure Travel"),
+            ("travel-food-drink", "Food & Drink"),
+            ("travel-tips", "Travel Tips"),
+        ]
+    ),
+    industry!(
+        "real-estate",
+        "Real Estate",
+        [
+            ("real-estate-residential", "Residential"),
+            ("real-estate-commercial", "Commercial"),
+            ("real-estate-mortgages", "Mortgages"),
+            ("real-estate-property-management", "Property Management"),
+            ("real-estate-interior-design", "Interior Design"),
+        ]
+    ),
+    industry!(
+        "education",
+        "Education",
+        [
+            ("education-online-courses", "Online Courses"),
+            ("education-k12", "K-12"),
+            ("education-higher-education", "Higher Education"),
+            ("education-language-learning", "Language Learning"),
+            ("education-test-prep", "Test Preparation"),
+        ]
+    ),
+    industry!(
+        "home-services",
+        "Home Services",
+        [
+            ("home-services-plumbing", "Plumbing"),
+            ("home-services-hvac", "HVAC"),
+            ("home-services-roofing", "Roofing"),
+            ("home-services-cleaning", "Cleaning"),
+            ("home-services-landscaping", "Landscaping"),
+        ]
+    ),
 ];
 
 pub fn industry(id: &str) -> Option<&'static Industry> {
@@ -175,7 +207,12 @@ pub fn industry(id: &str) -> Option<&'static Industry> {
 
 /// The industry sector with this id and the industry it belongs to.
 pub fn industry_sector(id: &str) -> Option<(&'static Industry, &'static IndustrySector)> {
-    INDUSTRIES.iter().find_map(|i| i.suggested_sectors.iter().find(|s| s.id == id).map(|s| (i, s)))
+    INDUSTRIES.iter().find_map(|i| {
+        i.suggested_sectors
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| (i, s))
+    })
 }
 
 #[cfg(test)]
@@ -184,13 +221,19 @@ mod tests {
 
     #[test]
     fn reference_ids_are_unique_and_the_trial_plan_exists() {
-        let mut ids: Vec<&str> = INDUSTRIES.iter().flat_map(|i| i.suggested_sectors.iter().map(|s| s.id)).collect();
+        let mut ids: Vec<&str> = INDUSTRIES
+            .iter()
+            .flat_map(|i| i.suggested_sectors.iter().map(|s| s.id))
+            .collect();
         ids.extend(INDUSTRIES.iter().map(|i| i.id));
         let count = ids.len();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count);
         assert!(plan(TRIAL_PLAN).is_some());
-        assert_eq!(industry_sector("finance-insurance").unwrap().0.id, "finance");
+        assert_eq!(
+            industry_sector("finance-insurance").unwrap().0.id,
+            "finance"
+        );
     }
 }

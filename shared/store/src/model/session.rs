@@ -29,7 +29,10 @@ pub enum RefreshOutcome {
 
 impl Session {
     pub(crate) fn record(&self) -> StoreResult<Record> {
-        Ok(Record::new(keys::session(&self.family_id), "session", self)?.expires_at(self.expires_at))
+        Ok(
+            Record::new(keys::session(&self.family_id), "session", self)?
+                .expires_at(self.expires_at),
+        )
     }
 }
 
@@ -46,9 +49,19 @@ impl Store {
 
     /// Moves the family from `presented_jti` to `next_jti`, atomically: of two requests
     /// presenting the same token, one rotates and the other is treated as reuse.
-    pub async fn rotate_session(&self, family_id: &str, presented_jti: &str, next_jti: &str, now_epoch: i64) -> StoreResult<RefreshOutcome> {
+    /// Each rotation extends the family to `expires_at` (a sliding 7-day window).
+    pub async fn rotate_session(
+        &self,
+        family_id: &str,
+        presented_jti: &str,
+        next_jti: &str,
+        now_epoch: i64,
+        expires_at: i64,
+    ) -> StoreResult<RefreshOutcome> {
         let update = Update::new(keys::session(family_id))
             .set("current_jti", next_jti)?
+            .set("expires_at", expires_at)?
+            .set("ttl", expires_at)?
             .when("current_jti = :presented AND revoked = :no AND expires_at > :now")
             .value(":presented", presented_jti)?
             .value(":no", false)?

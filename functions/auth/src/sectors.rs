@@ -1,0 +1,214 @@
+//! Sectors: the topic areas of a site (at most five active per site).
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::{
+    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank,
+    nullable,
+};
+use igny8_store::{
+    MAX_ACTIVE_SECTORS, Sector, SectorChanges, Site, StoreError, industry_sector, new_id, now,
+};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::sites::find_site;
+use crate::views;
+
+#[derive(Debug, Deserialize)]
+pub struct SectorFilter {
+    site_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateSectorInput {
+    #[validate(length(min = 1))]
+    site_id: String,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    name: String,
+    industry_sector_id: Option<String>,
+    #[serde(default = "yes")]
+    is_active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateSectorInput {
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    industry_sector_id: Option<Option<String>>,
+    is_active: Option<bool>,
+}
+
+/// An industry sector must exist, and belong to the site's industry when it has one.
+fn check_industry_sector(site: &Site, id: &str) -> ApiResult<()> {
+    match industry_sector(id) {
+        None => Err(ApiError::field(
+            "industry_sector_id",
+            "Unknown industry sector.",
+        )),
+        Some((industry, _))
+            if site
+                .industry_id
+                .as_deref()
+                .is_some_and(|own| own != industry.id) =>
+        {
+            Err(ApiError::field(
+                "industry_sector_id",
+                "This sector belongs to another industry than the site's.",
+            ))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn sector_limit() -> ApiError {
+    let message = format!("A site can have at most {MAX_ACTIVE_SECTORS} active sectors.");
+    let mut err = ApiError::bad_request("SECTOR_LIMIT", message.clone());
+    err.errors.insert("is_active".into(), vec![message]);
+    err
+}
+
+fn name_taken() -> ApiError {
+    let mut err = ApiError::conflict(
+        "SECTOR_NAME_TAKEN",
+        "This site already has a sector with that name.",
+    );
+    err.errors.insert(
+        "name".into(),
+        vec!["This site already has a sector with that name.".into()],
+    );
+    err
+}
+
+fn stale() -> ApiError {
+    ApiError::conflict(
+        "CONFLICT",
+        "The sector was changed by another request at the same time; reload and try again.",
+    )
+}
+
+/// The sector, if it is in the caller's account and on a site the caller may see.
+async fn find_sector(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Sector> {
+    let sector = state
+        .store
+        .sector(tenant.account_id(), id)
+        .await
+        .map_err(ApiError::internal)?;
+    match sector {
+        Some(sector) if tenant.sees_site(&sector.site_id) => Ok(sector),
+        _ => Err(ApiError::not_found("Sector")),
+    }
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    QueryParams(filter): QueryParams<SectorFilter>,
+    uri: Uri,
+) -> ApiResult<ListResponse<Value>> {
+    tenant.require(Access::Read)?;
+    page.check()?;
+    let site_id = filter
+        .site_id
+        .ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
+    let site = find_site(&state, &tenant, &site_id).await?;
+    let sectors = state
+        .store
+        .sectors(tenant.account_id(), &site.id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(ListResponse::paginate(
+        sectors.iter().map(views::sector).collect(),
+        &page,
+        &uri,
+    ))
+}
+
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Read)?;
+    Ok(Success::ok(views::sector(
+        &find_sector(&state, &tenant, &id).await?,
+    )))
+}
+
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateSectorInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let site = find_site(&state, &tenant, &input.site_id).await?;
+    if let Some(id) = &input.industry_sector_id {
+        check_industry_sector(&site, id)?;
+    }
+    let timestamp = now();
+    let sector = Sector {
+        id: new_id("sec"),
+        account_id: tenant.account_id().to_owned(),
+        site_id: site.id,
+        name: input.name.trim().to_owned(),
+        industry_sector_id: input.industry_sector_id,
+        is_active: input.is_active,
+        created_at: timestamp.clone(),
+        updated_at: timestamp,
+    };
+    match state.store.create_sector(&sector).await {
+        Ok(()) => Ok(Success::created(views::sector(&sector))),
+        Err(StoreError::Condition("sector_limit")) => Err(sector_limit()),
+        Err(StoreError::Condition("sector_name_taken")) => Err(name_taken()),
+        Err(StoreError::Condition("site_missing")) => Err(ApiError::not_found("Site")),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateSectorInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let current = find_sector(&state, &tenant, &id).await?;
+    if let Some(Some(industry_sector_id)) = &input.industry_sector_id {
+        let site = find_site(&state, &tenant, &current.site_id).await?;
+        check_industry_sector(&site, industry_sector_id)?;
+    }
+    let changes = SectorChanges {
+        name: input.name.map(|n| n.trim().to_owned()),
+        industry_sector_id: input.industry_sector_id,
+        is_active: input.is_active,
+    };
+    match state.store.update_sector(&current, changes).await {
+        Ok(sector) => Ok(Success::ok(views::sector(&sector))),
+        Err(StoreError::Condition("sector_limit")) => Err(sector_limit()),
+        Err(StoreError::Condition("sector_name_taken")) => Err(name_taken()),
+        Err(StoreError::Condition(_)) => Err(stale()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let current = find_sector(&state, &tenant, &id).await?;
+    match state.store.delete_sector(&current).await {
+        Ok(()) => Ok(Success::ok(json!({"id": current.id, "deleted": true}))),
+        Err(StoreError::Condition(_)) => Err(stale()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}

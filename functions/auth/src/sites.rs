@@ -1,0 +1,284 @@
+//! Sites (admin and up manage; everyone reads the sites they can see), the site API key
+//! for the WordPress bridge, and which editors and viewers may see a site.
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::validate::normalise_domain;
+use igny8_http::{
+    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank,
+    nullable,
+};
+use igny8_store::{Role, Site, SiteChanges, SiteStatus, StoreError, new_id, now, plan};
+use igny8_tenancy::{Access, Tenancy, Tenant, api_key};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::views;
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateSiteInput {
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    name: String,
+    #[validate(custom(function = "igny8_http::validate::domain"))]
+    domain: Option<String>,
+    industry_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateSiteInput {
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    domain: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    industry_id: Option<Option<String>>,
+    status: Option<SiteStatus>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct GrantInput {
+    #[validate(length(min = 1))]
+    user_id: String,
+}
+
+fn check_industry(industry_id: Option<&str>) -> ApiResult<()> {
+    match industry_id {
+        Some(id) if igny8_store::industry(id).is_none() => {
+            Err(ApiError::field("industry_id", "Unknown industry."))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The site, if it exists in the caller's account and the caller may see it; else 404.
+pub(crate) async fn find_site(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Site> {
+    tenant.require_site(id)?;
+    state
+        .store
+        .site(tenant.account_id(), id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("Site"))
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    uri: Uri,
+) -> ApiResult<ListResponse<Value>> {
+    tenant.require(Access::Read)?;
+    page.check()?;
+    let sites = state
+        .store
+        .sites(tenant.account_id())
+        .await
+        .map_err(ApiError::internal)?;
+    let visible = sites
+        .iter()
+        .filter(|s| tenant.sees_site(&s.id))
+        .map(views::site)
+        .collect();
+    Ok(ListResponse::paginate(visible, &page, &uri))
+}
+
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Read)?;
+    Ok(Success::ok(views::site(
+        &find_site(&state, &tenant, &id).await?,
+    )))
+}
+
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateSiteInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    check_industry(input.industry_id.as_deref())?;
+    let limits = plan(&tenant.account.plan_id)
+        .ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
+    let timestamp = now();
+    let site = Site {
+        id: new_id("site"),
+        account_id: tenant.account_id().to_owned(),
+        name: input.name.trim().to_owned(),
+        domain: input.domain.as_deref().and_then(normalise_domain),
+        industry_id: input.industry_id,
+        status: SiteStatus::Active,
+        sectors_count: 0,
+        active_sectors: 0,
+        api_key_prefix: None,
+        api_key_hash: None,
+        api_key_created_at: None,
+        created_at: timestamp.clone(),
+        updated_at: timestamp,
+    };
+    match state.store.create_site(&site, limits.max_sites).await {
+        Ok(()) => Ok(Success::created(views::site(&site))),
+        Err(StoreError::Condition("plan_limit")) => Err(ApiError::plan_limit(format!(
+            "The {} plan allows {} sites.",
+            limits.name, limits.max_sites
+        ))),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateSiteInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    find_site(&state, &tenant, &id).await?;
+    let domain = match input.domain {
+        Some(Some(raw)) => Some(Some(normalise_domain(&raw).ok_or_else(|| {
+            ApiError::field("domain", "Enter a domain such as example.com.")
+        })?)),
+        other => other,
+    };
+    if let Some(Some(industry_id)) = &input.industry_id {
+        check_industry(Some(industry_id))?;
+    }
+    if input.status == Some(SiteStatus::Suspended) {
+        return Err(ApiError::field(
+            "status",
+            "Sites can be set active or inactive; suspension is done by support.",
+        ));
+    }
+    let changes = SiteChanges {
+        name: input.name.map(|n| n.trim().to_owned()),
+        domain,
+        industry_id: input.industry_id,
+        status: input.status,
+    };
+    let site = state
+        .store
+        .update_site(tenant.account_id(), &id, changes)
+        .await
+        .map_err(|e| match e {
+            StoreError::Condition(_) => ApiError::not_found("Site"),
+            e => ApiError::internal(e),
+        })?;
+    Ok(Success::ok(views::site(&site)))
+}
+
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let site = find_site(&state, &tenant, &id).await?;
+    match state.store.delete_site(&site).await {
+        Ok(()) => Ok(Success::ok(json!({"id": site.id, "deleted": true}))),
+        Err(StoreError::Condition("site_has_sectors")) => Err(ApiError::conflict(
+            "SITE_HAS_SECTORS",
+            "Delete this site's sectors first; a site is deleted only when it holds nothing.",
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+pub async fn rotate_api_key(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let site = find_site(&state, &tenant, &id).await?;
+    let key = api_key::generate();
+    match state
+        .store
+        .rotate_api_key(&site, &key.hash, &key.display_prefix)
+        .await
+    {
+        Ok(()) => Ok(Success::created(
+            json!({"site_id": site.id, "api_key": key.plain, "api_key_prefix": key.display_prefix}),
+        )
+        .with_message(
+            "Copy this key now: it is shown only once. Any previous key has stopped working.",
+        )),
+        Err(StoreError::Condition("stale")) => Err(ApiError::conflict(
+            "CONFLICT",
+            "The key was rotated by another request at the same time; try again.",
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+pub async fn access_list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let site = find_site(&state, &tenant, &id).await?;
+    let users = state
+        .store
+        .users(tenant.account_id())
+        .await
+        .map_err(ApiError::internal)?;
+    let granted: Vec<_> = users
+        .iter()
+        .filter(|u| u.site_grants.contains_key(&site.id))
+        .map(views::user)
+        .collect();
+    Ok(Success::ok(json!(granted)))
+}
+
+pub async fn grant_access(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<GrantInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let site = find_site(&state, &tenant, &id).await?;
+    let user = state
+        .store
+        .user(tenant.account_id(), &input.user_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("User"))?;
+    if !matches!(user.role, Role::Editor | Role::Viewer) {
+        return Err(ApiError::field(
+            "user_id",
+            "Owners and admins already see every site; grants are for editors and viewers.",
+        ));
+    }
+    let user = state
+        .store
+        .grant_site(tenant.account_id(), &user.id, &site.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::Condition("site_missing") => ApiError::not_found("Site"),
+            StoreError::Condition(_) => ApiError::not_found("User"),
+            e => ApiError::internal(e),
+        })?;
+    Ok(Success::ok(json!(views::user(&user))))
+}
+
+pub async fn revoke_access(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let site = find_site(&state, &tenant, &id).await?;
+    let user = state
+        .store
+        .revoke_site(tenant.account_id(), &user_id, &site.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::Condition(_) => ApiError::not_found("User"),
+            e => ApiError::internal(e),
+        })?;
+    Ok(Success::ok(json!(views::user(&user))))
+}

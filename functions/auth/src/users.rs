@@ -1,0 +1,205 @@
+//! Users of the account (admin and up).
+//!
+//! Rules beyond the role check: nobody becomes owner through this API; only the owner
+//! creates, changes or removes admins; nobody changes their own role, deactivates or
+//! deletes themselves (so an account never locks itself out).
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success};
+use igny8_store::{Role, StoreError, User, UserChanges, new_id, now, plan};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::sessions::{email_taken, hash};
+use crate::views;
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateUserInput {
+    #[validate(email, length(max = 254))]
+    email: String,
+    #[validate(length(min = 8, max = 128))]
+    password: String,
+    role: Role,
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    first_name: String,
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    last_name: String,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateUserInput {
+    #[validate(length(max = 100))]
+    first_name: Option<String>,
+    #[validate(length(max = 100))]
+    last_name: Option<String>,
+    role: Option<Role>,
+    is_active: Option<bool>,
+}
+
+/// Whether `caller` may give a user `role`.
+fn check_assignable(caller: &Tenant, role: Role) -> ApiResult<()> {
+    match role {
+        Role::Editor | Role::Viewer => Ok(()),
+        Role::Admin if caller.allows(Access::Owner) => Ok(()),
+        Role::Admin => Err(ApiError::forbidden(
+            "Only the account owner can make admins.",
+        )),
+        _ => Err(ApiError::field(
+            "role",
+            "Must be one of admin, editor, viewer.",
+        )),
+    }
+}
+
+/// Whether `caller` may change or remove `target` at all.
+fn check_manageable(caller: &Tenant, target: &User) -> ApiResult<()> {
+    match target.role {
+        Role::Owner | Role::Developer | Role::SystemBot => Err(ApiError::forbidden(
+            "The account owner cannot be changed here.",
+        )),
+        Role::Admin if !caller.allows(Access::Owner) => Err(ApiError::forbidden(
+            "Only the account owner can change admins.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn find(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<User> {
+    state
+        .store
+        .user(tenant.account_id(), id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    uri: Uri,
+) -> ApiResult<ListResponse<Value>> {
+    tenant.require(Access::Admin)?;
+    page.check()?;
+    let users = state
+        .store
+        .users(tenant.account_id())
+        .await
+        .map_err(ApiError::internal)?;
+    let views = users.iter().map(|u| json!(views::user(u))).collect();
+    Ok(ListResponse::paginate(views, &page, &uri))
+}
+
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let user = find(&state, &tenant, &id).await?;
+    Ok(Success::ok(json!(views::user(&user))))
+}
+
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateUserInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    check_assignable(&tenant, input.role)?;
+    let limits = plan(&tenant.account.plan_id)
+        .ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
+    let timestamp = now();
+    let user = User {
+        id: new_id("usr"),
+        account_id: tenant.account_id().to_owned(),
+        email: input.email.trim().to_lowercase(),
+        password_hash: hash(input.password).await?,
+        role: input.role,
+        first_name: input.first_name.trim().to_owned(),
+        last_name: input.last_name.trim().to_owned(),
+        is_active: true,
+        session_epoch: 0,
+        site_grants: Default::default(),
+        created_at: timestamp.clone(),
+        updated_at: timestamp,
+    };
+    match state.store.add_user(&user, limits.max_users).await {
+        Ok(()) => Ok(Success::created(json!(views::user(&user)))),
+        Err(StoreError::Condition("plan_limit")) => Err(ApiError::plan_limit(format!(
+            "The {} plan allows {} users.",
+            limits.name, limits.max_users
+        ))),
+        Err(StoreError::Condition("email_taken")) => Err(email_taken()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateUserInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let target = find(&state, &tenant, &id).await?;
+    let is_self = tenant.user.as_ref().is_some_and(|me| me.id == target.id);
+    let changes_standing = input.role.is_some() || input.is_active.is_some();
+    if is_self && changes_standing {
+        return Err(ApiError::bad_request(
+            "SELF_CHANGE",
+            "You cannot change your own role or active state.",
+        ));
+    }
+    if !is_self {
+        check_manageable(&tenant, &target)?;
+    }
+    if let Some(role) = input.role {
+        check_assignable(&tenant, role)?;
+    }
+    let changes = UserChanges {
+        first_name: input.first_name.map(|v| v.trim().to_owned()),
+        last_name: input.last_name.map(|v| v.trim().to_owned()),
+        role: input.role,
+        is_active: input.is_active,
+    };
+    let user = state
+        .store
+        .update_user(tenant.account_id(), &id, changes)
+        .await
+        .map_err(|e| match e {
+            StoreError::Condition(_) => ApiError::not_found("User"),
+            e => ApiError::internal(e),
+        })?;
+    Ok(Success::ok(json!(views::user(&user))))
+}
+
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let target = find(&state, &tenant, &id).await?;
+    if tenant.user.as_ref().is_some_and(|me| me.id == target.id) {
+        return Err(ApiError::bad_request(
+            "SELF_CHANGE",
+            "You cannot delete yourself.",
+        ));
+    }
+    check_manageable(&tenant, &target)?;
+    state
+        .store
+        .delete_user(&target)
+        .await
+        .map_err(|e| match e {
+            StoreError::Condition("user_missing") => ApiError::not_found("User"),
+            e => ApiError::internal(e),
+        })?;
+    Ok(Success::ok(json!({"id": target.id, "deleted": true})))
+}

@@ -1,0 +1,81 @@
+//! Creates what `template.yaml` declares, on the emulator: the table (from
+//! `igny8_store::schema`), the job and publish queues with their dead-letter queues,
+//! and the media bucket. Idempotent: existing resources are left alone.
+
+use aws_config::SdkConfig;
+use aws_sdk_sqs::types::QueueAttributeName;
+
+/// Resource names, from the same environment variables the functions read.
+#[derive(Debug, Clone)]
+pub struct ResourceNames {
+    pub table: String,
+    pub ai_queue: String,
+    pub publish_queue: String,
+    pub bucket: String,
+}
+
+impl ResourceNames {
+    pub fn from_env() -> Self {
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        Self {
+            table: var("TABLE_NAME", "igny8"),
+            ai_queue: var("AI_QUEUE_NAME", "igny8-ai-jobs"),
+            publish_queue: var("PUBLISH_QUEUE_NAME", "igny8-publish"),
+            bucket: var("MEDIA_BUCKET", "igny8-media-local"),
+        }
+    }
+}
+
+pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(), String> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(config);
+    igny8_store::schema::create_table(&dynamodb, &names.table)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let sqs = aws_sdk_sqs::Client::new(config);
+    for queue in [&names.ai_queue, &names.publish_queue] {
+        create_queue_with_dlq(&sqs, queue).await?;
+    }
+
+    let s3 = aws_sdk_s3::Client::new(config);
+    if s3.head_bucket().bucket(&names.bucket).send().await.is_err() {
+        s3.create_bucket()
+            .bucket(&names.bucket)
+            .send()
+            .await
+            .map_err(|e| format!("create bucket {}: {e:?}", names.bucket))?;
+    }
+    Ok(())
+}
+
+/// A queue whose messages move to `<name>-dlq` after 3 failed receives, as in AWS.
+async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(), String> {
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .send()
+        .await
+        .map_err(|e| format!("create queue {name}-dlq: {e:?}"))?
+        .queue_url
+        .unwrap_or_default();
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| format!("read {name}-dlq: {e:?}"))?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .unwrap_or_default();
+    let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"3"}}"#);
+    sqs.create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive)
+        .attributes(QueueAttributeName::VisibilityTimeout, "900")
+        .send()
+        .await
+        .map_err(|e| format!("create queue {name}: {e:?}"))?;
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Validation rules the `validator` crate lacks, shared by every function's inputs.
+
+use validator::ValidationError;
+
+/// Rejects strings that are empty once trimmed.
+pub fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        let mut error = ValidationError::new("blank");
+        error.message = Some("This field may not be blank.".into());
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// A bare host name such as `example.com` (a scheme and path are accepted and dropped by
+/// [`normalise_domain`]).
+pub fn domain(value: &str) -> Result<(), ValidationError> {
+    if normalise_domain(value).is_some() {
+        return Ok(());
+    }
+    let mut error = ValidationError::new("domain");
+    error.message = Some("Enter a domain such as example.com.".into());
+    Err(error)
+}
+
+/// `https://Example.com/blog/` → `example.com`; `None` unless it is a plausible host.
+pub fn normalise_domain(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    let without_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
+    let host = without_scheme
+        .split(['/', '?', '#'])
+        .next()?
+        .to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host).to_owned();
+    let labels_ok = host.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    (host.contains('.') && host.len() <= 253 && labels_ok).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        assert_eq!(
+            normalise_domain("https://Example.com/blog/").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            normalise_domain("shop.example.co.uk").as_deref(),
+            Some("shop.example.co.uk")
+        );
+        assert!(normalise_domain("localhost").is_none());
+        assert!(normalise_domain("exa mple.com").is_none());
+        assert!(normalise_domain("-bad.com").is_none());
+        assert!(not_blank("  ").is_err() && not_blank(" a ").is_ok());
+    }
+}
+
+/// For PATCH fields that can be cleared: absent → `None`, `null` → `Some(None)`,
+/// a value → `Some(Some(v))`. Use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
