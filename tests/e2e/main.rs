@@ -1,1 +1,10 @@
+//! End-to-end tests over HTTP. Run with `infra/test.sh` (it starts the emulator).
 
+mod api_keys;
+mod isolation;
+mod lambda_adapter;
+mod limits;
+mod roles;
+mod sessions;
+mod template;
+mod validation;

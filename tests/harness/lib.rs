@@ -1,1 +1,208 @@
+//! Test harness: a fresh, private copy of the system per test.
+//!
+//! Each `TestApp` gets its own DynamoDB table on the emulator (`AWS_ENDPOINT_URL`, which
+//! `infra/test.sh` starts) and its own gateway on a random port, so tests run in
+//! parallel without sharing state. Requests go over real HTTP.
 
+use std::sync::Arc;
+
+use igny8_store::Store;
+use igny8_tenancy::Tokens;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+pub use igny8_tenancy::tokens::DEFAULT_REFRESH_TTL_SECS;
+
+/// The signing secret of every test app, so tests can forge expired or foreign tokens.
+pub const JWT_SECRET: &[u8] = b"test-only-secret-0123456789-abcdefghij";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub tokens: Arc<Tokens>,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub table: String,
+    http: reqwest::Client,
+}
+
+/// A response: status, headers and the JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error_code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    Anonymous,
+    Bearer(&'a str),
+    ApiKey(&'a str),
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub account_id: String,
+    pub email: String,
+}
+
+pub fn unique_email(label: &str) -> String {
+    format!("{label}-{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        assert!(
+            std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+            "AWS_ENDPOINT_URL is not set: run the tests with infra/test.sh, which starts the emulator"
+        );
+        let config = igny8_local::sdk_config().await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let table = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
+        igny8_store::schema::create_table(&dynamodb, &table).await.expect("create test table");
+        let store = Store::new(dynamodb.clone(), table.clone());
+        let tokens = Arc::new(Tokens::new(JWT_SECRET, 900, DEFAULT_REFRESH_TTL_SECS));
+        let app = igny8_local::gateway(store.clone(), tokens.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(igny8_local::serve(listener, app, std::future::pending()));
+        Self { base, store, tokens, dynamodb, table, http: reqwest::Client::new() }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        request = match auth {
+            Auth::Anonymous => request,
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::ApiKey(key) => request.header("x-igny8-api-key", key),
+        };
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request reaches the gateway");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {}", String::from_utf8_lossy(&bytes)));
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Auth::Bearer(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Auth::Bearer(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Auth::Bearer(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Auth::Bearer(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Auth::Bearer(token), None).await
+    }
+
+    pub async fn post_anonymous(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Auth::Anonymous, Some(body)).await
+    }
+
+    /// Registers a new account; its owner's session.
+    pub async fn register(&self, label: &str) -> Session {
+        let email = unique_email(label);
+        let reply = self
+            .post_anonymous(
+                "/api/v1/auth/register/",
+                json!({"email": email, "password": PASSWORD, "account_name": format!("{label} Inc")}),
+            )
+            .await
+            .expect(201);
+        session_from(reply.data(), &email)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post_anonymous("/api/v1/auth/login/", json!({"email": email, "password": password})).await
+    }
+
+    /// Adds a user with `role` to the owner's account and signs them in.
+    pub async fn add_member(&self, owner: &Session, label: &str, role: &str) -> Session {
+        let email = unique_email(label);
+        self.post("/api/v1/auth/users/", &owner.access, json!({"email": email, "password": PASSWORD, "role": role}))
+            .await
+            .expect(201);
+        let reply = self.login(&email, PASSWORD).await.expect(200);
+        session_from(reply.data(), &email)
+    }
+
+    pub async fn create_site(&self, token: &str, name: &str) -> String {
+        let reply =
+            self.post("/api/v1/auth/sites/", token, json!({"name": name, "domain": "example.com"})).await.expect(201);
+        reply.data()["id"].as_str().expect("site id").to_owned()
+    }
+
+    pub async fn create_sector(&self, token: &str, site_id: &str, name: &str) -> String {
+        let reply =
+            self.post("/api/v1/auth/sectors/", token, json!({"site_id": site_id, "name": name})).await.expect(201);
+        reply.data()["id"].as_str().expect("sector id").to_owned()
+    }
+
+    pub async fn grant(&self, admin: &Session, site_id: &str, user_id: &str) {
+        self.post(&format!("/api/v1/auth/sites/{site_id}/access/"), &admin.access, json!({"user_id": user_id}))
+            .await
+            .expect(200);
+    }
+
+    /// Rotates the site's API key; the new key.
+    pub async fn rotate_key(&self, admin: &Session, site_id: &str) -> String {
+        let reply =
+            self.post(&format!("/api/v1/auth/sites/{site_id}/api-key/"), &admin.access, json!({})).await.expect(201);
+        reply.data()["api_key"].as_str().expect("api key").to_owned()
+    }
+
+    /// How many items of `kind` the test's table holds (a test-only scan of a tiny table).
+    pub async fn count_kind(&self, kind: &str) -> usize {
+        let items = self.dynamodb.scan().table_name(&self.table).send().await.expect("scan").items.unwrap_or_default();
+        items
+            .iter()
+            .filter(|item| item.get("kind").and_then(|k| k.as_s().ok()).map(String::as_str) == Some(kind))
+            .count()
+    }
+}
+
+fn session_from(data: &Value, email: &str) -> Session {
+    Session {
+        access: data["access"].as_str().expect("access token").to_owned(),
+        refresh: data["refresh"].as_str().expect("refresh token").to_owned(),
+        user_id: data["user"]["id"].as_str().expect("user id").to_owned(),
+        account_id: data["account"]["id"].as_str().expect("account id").to_owned(),
+        email: email.to_owned(),
+    }
+}

@@ -27,11 +27,8 @@ pub async fn update(
     JsonBody(input): JsonBody<AccountInput>,
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Owner)?;
-    let account = state
-        .store
-        .rename_account(tenant.account_id(), input.name.trim())
-        .await
-        .map_err(ApiError::internal)?;
+    let account =
+        state.store.rename_account(tenant.account_id(), input.name.trim()).await.map_err(ApiError::internal)?;
     Ok(Success::ok(views::account(&account)))
 }
 
@@ -45,12 +42,7 @@ pub async fn industries(tenant: Tenant) -> ApiResult<Success<&'static [Industry]
     Ok(Success::ok(INDUSTRIES))
 }
 
-pub async fn industry(
-    tenant: Tenant,
-    Path(id): Path<String>,
-) -> ApiResult<Success<&'static Industry>> {
+pub async fn industry(tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<&'static Industry>> {
     tenant.require(Access::Read)?;
-    find_industry(&id)
-        .map(Success::ok)
-        .ok_or_else(|| ApiError::not_found("Industry"))
+    find_industry(&id).map(Success::ok).ok_or_else(|| ApiError::not_found("Industry"))
 }

@@ -22,57 +22,28 @@ pub fn routes(state: Tenancy) -> Router {
         .route("/api/v1/auth/refresh", post(sessions::refresh))
         .route("/api/v1/auth/logout", post(sessions::logout))
         .route("/api/v1/auth/me", get(sessions::me))
-        .route(
-            "/api/v1/auth/change-password",
-            post(sessions::change_password),
-        )
+        .route("/api/v1/auth/change-password", post(sessions::change_password))
         .route("/api/v1/auth/users", get(users::list).post(users::create))
         .route(
             "/api/v1/auth/users/{id}",
-            get(users::read)
-                .put(users::update)
-                .patch(users::update)
-                .delete(users::remove),
+            get(users::read).put(users::update).patch(users::update).delete(users::remove),
         )
-        .route(
-            "/api/v1/auth/account",
-            get(account::read)
-                .put(account::update)
-                .patch(account::update),
-        )
+        .route("/api/v1/auth/account", get(account::read).put(account::update).patch(account::update))
         .route("/api/v1/auth/plans", get(account::plans))
         .route("/api/v1/auth/industries", get(account::industries))
         .route("/api/v1/auth/industries/{id}", get(account::industry))
         .route("/api/v1/auth/sites", get(sites::list).post(sites::create))
         .route(
             "/api/v1/auth/sites/{id}",
-            get(sites::read)
-                .put(sites::update)
-                .patch(sites::update)
-                .delete(sites::remove),
+            get(sites::read).put(sites::update).patch(sites::update).delete(sites::remove),
         )
-        .route(
-            "/api/v1/auth/sites/{id}/api-key",
-            post(sites::rotate_api_key),
-        )
-        .route(
-            "/api/v1/auth/sites/{id}/access",
-            get(sites::access_list).post(sites::grant_access),
-        )
-        .route(
-            "/api/v1/auth/sites/{id}/access/{user_id}",
-            delete(sites::revoke_access),
-        )
-        .route(
-            "/api/v1/auth/sectors",
-            get(sectors::list).post(sectors::create),
-        )
+        .route("/api/v1/auth/sites/{id}/api-key", post(sites::rotate_api_key))
+        .route("/api/v1/auth/sites/{id}/access", get(sites::access_list).post(sites::grant_access))
+        .route("/api/v1/auth/sites/{id}/access/{user_id}", delete(sites::revoke_access))
+        .route("/api/v1/auth/sectors", get(sectors::list).post(sectors::create))
         .route(
             "/api/v1/auth/sectors/{id}",
-            get(sectors::read)
-                .put(sectors::update)
-                .patch(sectors::update)
-                .delete(sectors::remove),
+            get(sectors::read).put(sectors::update).patch(sectors::update).delete(sectors::remove),
         )
         .with_state(state)
 }

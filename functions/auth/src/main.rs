@@ -8,9 +8,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
     let tokens = Tokens::from_env()?;
     let store = Store::from_env().await;
-    lambda_http::run(igny8_auth::app(Tenancy {
-        store,
-        tokens: Arc::new(tokens),
-    }))
-    .await
+    lambda_http::run(igny8_auth::app(Tenancy { store, tokens: Arc::new(tokens) })).await
 }

@@ -2,13 +2,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank,
-    nullable,
-};
-use igny8_store::{
-    MAX_ACTIVE_SECTORS, Sector, SectorChanges, Site, StoreError, industry_sector, new_id, now,
-};
+use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
+use igny8_store::{MAX_ACTIVE_SECTORS, Sector, SectorChanges, Site, StoreError, industry_sector, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -49,20 +44,9 @@ pub struct UpdateSectorInput {
 /// An industry sector must exist, and belong to the site's industry when it has one.
 fn check_industry_sector(site: &Site, id: &str) -> ApiResult<()> {
     match industry_sector(id) {
-        None => Err(ApiError::field(
-            "industry_sector_id",
-            "Unknown industry sector.",
-        )),
-        Some((industry, _))
-            if site
-                .industry_id
-                .as_deref()
-                .is_some_and(|own| own != industry.id) =>
-        {
-            Err(ApiError::field(
-                "industry_sector_id",
-                "This sector belongs to another industry than the site's.",
-            ))
+        None => Err(ApiError::field("industry_sector_id", "Unknown industry sector.")),
+        Some((industry, _)) if site.industry_id.as_deref().is_some_and(|own| own != industry.id) => {
+            Err(ApiError::field("industry_sector_id", "This sector belongs to another industry than the site's."))
         }
         Some(_) => Ok(()),
     }
@@ -76,31 +60,18 @@ fn sector_limit() -> ApiError {
 }
 
 fn name_taken() -> ApiError {
-    let mut err = ApiError::conflict(
-        "SECTOR_NAME_TAKEN",
-        "This site already has a sector with that name.",
-    );
-    err.errors.insert(
-        "name".into(),
-        vec!["This site already has a sector with that name.".into()],
-    );
+    let mut err = ApiError::conflict("SECTOR_NAME_TAKEN", "This site already has a sector with that name.");
+    err.errors.insert("name".into(), vec!["This site already has a sector with that name.".into()]);
     err
 }
 
 fn stale() -> ApiError {
-    ApiError::conflict(
-        "CONFLICT",
-        "The sector was changed by another request at the same time; reload and try again.",
-    )
+    ApiError::conflict("CONFLICT", "The sector was changed by another request at the same time; reload and try again.")
 }
 
 /// The sector, if it is in the caller's account and on a site the caller may see.
 async fn find_sector(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Sector> {
-    let sector = state
-        .store
-        .sector(tenant.account_id(), id)
-        .await
-        .map_err(ApiError::internal)?;
+    let sector = state.store.sector(tenant.account_id(), id).await.map_err(ApiError::internal)?;
     match sector {
         Some(sector) if tenant.sees_site(&sector.site_id) => Ok(sector),
         _ => Err(ApiError::not_found("Sector")),
@@ -116,31 +87,15 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Value>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let site_id = filter
-        .site_id
-        .ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
+    let site_id = filter.site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
     let site = find_site(&state, &tenant, &site_id).await?;
-    let sectors = state
-        .store
-        .sectors(tenant.account_id(), &site.id)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(ListResponse::paginate(
-        sectors.iter().map(views::sector).collect(),
-        &page,
-        &uri,
-    ))
+    let sectors = state.store.sectors(tenant.account_id(), &site.id).await.map_err(ApiError::internal)?;
+    Ok(ListResponse::paginate(sectors.iter().map(views::sector).collect(), &page, &uri))
 }
 
-pub async fn read(
-    State(state): State<Tenancy>,
-    tenant: Tenant,
-    Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
     tenant.require(Access::Read)?;
-    Ok(Success::ok(views::sector(
-        &find_sector(&state, &tenant, &id).await?,
-    )))
+    Ok(Success::ok(views::sector(&find_sector(&state, &tenant, &id).await?)))
 }
 
 pub async fn create(
@@ -199,11 +154,7 @@ pub async fn update(
     }
 }
 
-pub async fn remove(
-    State(state): State<Tenancy>,
-    tenant: Tenant,
-    Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     let current = find_sector(&state, &tenant, &id).await?;
     match state.store.delete_sector(&current).await {

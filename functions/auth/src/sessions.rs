@@ -4,8 +4,8 @@ use axum::extract::State;
 use chrono::Utc;
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank};
 use igny8_store::{
-    Account, AccountStatus, RefreshOutcome, Registration, Role, Session, StoreError, TRIAL_PLAN,
-    User, new_id, now, plan,
+    Account, AccountStatus, RefreshOutcome, Registration, Role, Session, StoreError, TRIAL_PLAN, User, new_id, now,
+    plan,
 };
 use igny8_tenancy::password::{hash_password_off_thread, verify_password_off_thread};
 use igny8_tenancy::{IssuedTokens, Tenancy, Tenant, TokenError, TokenKind};
@@ -54,9 +54,7 @@ pub struct ChangePasswordInput {
 }
 
 pub(crate) async fn hash(password: String) -> ApiResult<String> {
-    hash_password_off_thread(password)
-        .await
-        .map_err(ApiError::internal)
+    hash_password_off_thread(password).await.map_err(ApiError::internal)
 }
 
 /// A new refresh-token family for `user`, and its first tokens.
@@ -121,18 +119,10 @@ pub async fn register(
         updated_at: timestamp,
     };
     let (session, tokens) = start_session(&state, &user);
-    let registration = Registration {
-        account,
-        owner: user,
-        session,
-    };
+    let registration = Registration { account, owner: user, session };
     match state.store.register(&registration).await {
-        Ok(()) => Ok(Success::created(signed_in(
-            &tokens,
-            &registration.owner,
-            &registration.account,
-        ))
-        .with_message("Account created.")),
+        Ok(()) => Ok(Success::created(signed_in(&tokens, &registration.owner, &registration.account))
+            .with_message("Account created.")),
         Err(StoreError::Condition("email_taken")) => Err(email_taken()),
         Err(e) => Err(ApiError::internal(e)),
     }
@@ -140,41 +130,20 @@ pub async fn register(
 
 pub(crate) fn email_taken() -> ApiError {
     let mut err = ApiError::conflict("EMAIL_TAKEN", "A user with this email already exists.");
-    err.errors.insert(
-        "email".into(),
-        vec!["A user with this email already exists.".into()],
-    );
+    err.errors.insert("email".into(), vec!["A user with this email already exists.".into()]);
     err
 }
 
-pub async fn login(
-    State(state): State<Tenancy>,
-    JsonBody(input): JsonBody<LoginInput>,
-) -> ApiResult<Success<Value>> {
-    let user = state
-        .store
-        .user_by_email(&input.email)
-        .await
-        .map_err(ApiError::internal)?;
+pub async fn login(State(state): State<Tenancy>, JsonBody(input): JsonBody<LoginInput>) -> ApiResult<Success<Value>> {
+    let user = state.store.user_by_email(&input.email).await.map_err(ApiError::internal)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = verify_password_off_thread(input.password, stored_hash).await;
-    let invalid = || {
-        ApiError::new(
-            http::StatusCode::UNAUTHORIZED,
-            "INVALID_CREDENTIALS",
-            "Invalid email or password.",
-        )
-    };
+    let invalid = || ApiError::new(http::StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password.");
     let user = match user {
         Some(user) if matches && user.is_active => user,
         _ => return Err(invalid()),
     };
-    let account = state
-        .store
-        .account(&user.account_id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(invalid)?;
+    let account = state.store.account(&user.account_id).await.map_err(ApiError::internal)?.ok_or_else(invalid)?;
     if !account.status.is_usable() {
         return Err(ApiError::new(
             http::StatusCode::FORBIDDEN,
@@ -183,11 +152,7 @@ pub async fn login(
         ));
     }
     let (session, tokens) = start_session(&state, &user);
-    state
-        .store
-        .create_session(&session)
-        .await
-        .map_err(ApiError::internal)?;
+    state.store.create_session(&session).await.map_err(ApiError::internal)?;
     Ok(Success::ok(signed_in(&tokens, &user, &account)).with_message("Signed in."))
 }
 
@@ -195,38 +160,19 @@ pub async fn refresh(
     State(state): State<Tenancy>,
     JsonBody(input): JsonBody<RefreshInput>,
 ) -> ApiResult<Success<Value>> {
-    let claims = state
-        .tokens
-        .verify(&input.refresh, TokenKind::Refresh)
-        .map_err(|e| match e {
-            TokenError::Expired => {
-                ApiError::unauthenticated("Refresh token has expired; sign in again.")
-            }
-            TokenError::Invalid => ApiError::unauthenticated("Refresh token is invalid."),
-        })?;
-    let family = claims
-        .fam
-        .clone()
-        .ok_or_else(|| ApiError::unauthenticated("Refresh token is invalid."))?;
-    let (user, account) = state
-        .store
-        .user_and_account(&claims.account_id, &claims.user_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let claims = state.tokens.verify(&input.refresh, TokenKind::Refresh).map_err(|e| match e {
+        TokenError::Expired => ApiError::unauthenticated("Refresh token has expired; sign in again."),
+        TokenError::Invalid => ApiError::unauthenticated("Refresh token is invalid."),
+    })?;
+    let family = claims.fam.clone().ok_or_else(|| ApiError::unauthenticated("Refresh token is invalid."))?;
+    let (user, account) =
+        state.store.user_and_account(&claims.account_id, &claims.user_id).await.map_err(ApiError::internal)?;
     let (user, account) = match (user, account) {
-        (Some(user), Some(account)) if user.is_active && user.session_epoch == claims.ver => {
-            (user, account)
-        }
+        (Some(user), Some(account)) if user.is_active && user.session_epoch == claims.ver => (user, account),
         _ => {
             // Deleted or deactivated user, or a password change since: the family is dead.
-            state
-                .store
-                .revoke_session(&family)
-                .await
-                .map_err(ApiError::internal)?;
-            return Err(ApiError::unauthenticated(
-                "Session is no longer valid; sign in again.",
-            ));
+            state.store.revoke_session(&family).await.map_err(ApiError::internal)?;
+            return Err(ApiError::unauthenticated("Session is no longer valid; sign in again."));
         }
     };
     if !account.status.is_usable() {
@@ -240,13 +186,7 @@ pub async fn refresh(
     let tokens = state.tokens.issue(&user, &family, &next_jti);
     let outcome = state
         .store
-        .rotate_session(
-            &family,
-            &claims.jti,
-            &next_jti,
-            Utc::now().timestamp(),
-            tokens.refresh_expires_at,
-        )
+        .rotate_session(&family, &claims.jti, &next_jti, Utc::now().timestamp(), tokens.refresh_expires_at)
         .await
         .map_err(ApiError::internal)?;
     match outcome {
@@ -261,9 +201,7 @@ pub async fn refresh(
             "TOKEN_REUSED",
             "This refresh token was already used; every session from that sign-in has been revoked.",
         )),
-        RefreshOutcome::Revoked => Err(ApiError::unauthenticated(
-            "Session has ended; sign in again.",
-        )),
+        RefreshOutcome::Revoked => Err(ApiError::unauthenticated("Session has ended; sign in again.")),
     }
 }
 
@@ -274,11 +212,7 @@ pub async fn logout(
     match state.tokens.verify(&input.refresh, TokenKind::Refresh) {
         Ok(claims) => {
             if let Some(family) = claims.fam {
-                state
-                    .store
-                    .revoke_session(&family)
-                    .await
-                    .map_err(ApiError::internal)?;
+                state.store.revoke_session(&family).await.map_err(ApiError::internal)?;
             }
         }
         // An expired refresh token has nothing left to end.
@@ -292,9 +226,7 @@ pub async fn logout(
 
 pub async fn me(tenant: Tenant) -> ApiResult<Success<Value>> {
     let user = tenant.require_user()?;
-    Ok(Success::ok(
-        json!({"user": views::user(user), "account": views::account(&tenant.account)}),
-    ))
+    Ok(Success::ok(json!({"user": views::user(user), "account": views::account(&tenant.account)})))
 }
 
 pub async fn change_password(
@@ -307,20 +239,9 @@ pub async fn change_password(
         return Err(ApiError::field("current_password", "Wrong password."));
     }
     let new_hash = hash(input.new_password).await?;
-    let user = state
-        .store
-        .set_password(&user.account_id, &user.id, &new_hash)
-        .await
-        .map_err(ApiError::internal)?;
+    let user = state.store.set_password(&user.account_id, &user.id, &new_hash).await.map_err(ApiError::internal)?;
     // Every earlier token is now stale (session epoch moved on); this one starts afresh.
     let (session, tokens) = start_session(&state, &user);
-    state
-        .store
-        .create_session(&session)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(
-        Success::ok(json!({"access": tokens.access, "refresh": tokens.refresh}))
-            .with_message("Password changed."),
-    )
+    state.store.create_session(&session).await.map_err(ApiError::internal)?;
+    Ok(Success::ok(json!({"access": tokens.access, "refresh": tokens.refresh})).with_message("Password changed."))
 }

@@ -4,10 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use igny8_http::validate::normalise_domain;
-use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank,
-    nullable,
-};
+use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
 use igny8_store::{Role, Site, SiteChanges, SiteStatus, StoreError, new_id, now, plan};
 use igny8_tenancy::{Access, Tenancy, Tenant, api_key};
 use serde::Deserialize;
@@ -44,9 +41,7 @@ pub struct GrantInput {
 
 fn check_industry(industry_id: Option<&str>) -> ApiResult<()> {
     match industry_id {
-        Some(id) if igny8_store::industry(id).is_none() => {
-            Err(ApiError::field("industry_id", "Unknown industry."))
-        }
+        Some(id) if igny8_store::industry(id).is_none() => Err(ApiError::field("industry_id", "Unknown industry.")),
         _ => Ok(()),
     }
 }
@@ -70,28 +65,14 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Value>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let sites = state
-        .store
-        .sites(tenant.account_id())
-        .await
-        .map_err(ApiError::internal)?;
-    let visible = sites
-        .iter()
-        .filter(|s| tenant.sees_site(&s.id))
-        .map(views::site)
-        .collect();
+    let sites = state.store.sites(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let visible = sites.iter().filter(|s| tenant.sees_site(&s.id)).map(views::site).collect();
     Ok(ListResponse::paginate(visible, &page, &uri))
 }
 
-pub async fn read(
-    State(state): State<Tenancy>,
-    tenant: Tenant,
-    Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
     tenant.require(Access::Read)?;
-    Ok(Success::ok(views::site(
-        &find_site(&state, &tenant, &id).await?,
-    )))
+    Ok(Success::ok(views::site(&find_site(&state, &tenant, &id).await?)))
 }
 
 pub async fn create(
@@ -101,8 +82,7 @@ pub async fn create(
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     check_industry(input.industry_id.as_deref())?;
-    let limits = plan(&tenant.account.plan_id)
-        .ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
+    let limits = plan(&tenant.account.plan_id).ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
     let timestamp = now();
     let site = Site {
         id: new_id("site"),
@@ -121,10 +101,9 @@ pub async fn create(
     };
     match state.store.create_site(&site, limits.max_sites).await {
         Ok(()) => Ok(Success::created(views::site(&site))),
-        Err(StoreError::Condition("plan_limit")) => Err(ApiError::plan_limit(format!(
-            "The {} plan allows {} sites.",
-            limits.name, limits.max_sites
-        ))),
+        Err(StoreError::Condition("plan_limit")) => {
+            Err(ApiError::plan_limit(format!("The {} plan allows {} sites.", limits.name, limits.max_sites)))
+        }
         Err(e) => Err(ApiError::internal(e)),
     }
 }
@@ -138,19 +117,16 @@ pub async fn update(
     tenant.require(Access::Admin)?;
     find_site(&state, &tenant, &id).await?;
     let domain = match input.domain {
-        Some(Some(raw)) => Some(Some(normalise_domain(&raw).ok_or_else(|| {
-            ApiError::field("domain", "Enter a domain such as example.com.")
-        })?)),
+        Some(Some(raw)) => Some(Some(
+            normalise_domain(&raw).ok_or_else(|| ApiError::field("domain", "Enter a domain such as example.com."))?,
+        )),
         other => other,
     };
     if let Some(Some(industry_id)) = &input.industry_id {
         check_industry(Some(industry_id))?;
     }
     if input.status == Some(SiteStatus::Suspended) {
-        return Err(ApiError::field(
-            "status",
-            "Sites can be set active or inactive; suspension is done by support.",
-        ));
+        return Err(ApiError::field("status", "Sites can be set active or inactive; suspension is done by support."));
     }
     let changes = SiteChanges {
         name: input.name.map(|n| n.trim().to_owned()),
@@ -158,22 +134,14 @@ pub async fn update(
         industry_id: input.industry_id,
         status: input.status,
     };
-    let site = state
-        .store
-        .update_site(tenant.account_id(), &id, changes)
-        .await
-        .map_err(|e| match e {
-            StoreError::Condition(_) => ApiError::not_found("Site"),
-            e => ApiError::internal(e),
-        })?;
+    let site = state.store.update_site(tenant.account_id(), &id, changes).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Site"),
+        e => ApiError::internal(e),
+    })?;
     Ok(Success::ok(views::site(&site)))
 }
 
-pub async fn remove(
-    State(state): State<Tenancy>,
-    tenant: Tenant,
-    Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
     match state.store.delete_site(&site).await {
@@ -194,21 +162,14 @@ pub async fn rotate_api_key(
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
     let key = api_key::generate();
-    match state
-        .store
-        .rotate_api_key(&site, &key.hash, &key.display_prefix)
-        .await
-    {
+    match state.store.rotate_api_key(&site, &key.hash, &key.display_prefix).await {
         Ok(()) => Ok(Success::created(
             json!({"site_id": site.id, "api_key": key.plain, "api_key_prefix": key.display_prefix}),
         )
-        .with_message(
-            "Copy this key now: it is shown only once. Any previous key has stopped working.",
-        )),
-        Err(StoreError::Condition("stale")) => Err(ApiError::conflict(
-            "CONFLICT",
-            "The key was rotated by another request at the same time; try again.",
-        )),
+        .with_message("Copy this key now: it is shown only once. Any previous key has stopped working.")),
+        Err(StoreError::Condition("stale")) => {
+            Err(ApiError::conflict("CONFLICT", "The key was rotated by another request at the same time; try again."))
+        }
         Err(e) => Err(ApiError::internal(e)),
     }
 }
@@ -220,16 +181,8 @@ pub async fn access_list(
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
-    let users = state
-        .store
-        .users(tenant.account_id())
-        .await
-        .map_err(ApiError::internal)?;
-    let granted: Vec<_> = users
-        .iter()
-        .filter(|u| u.site_grants.contains_key(&site.id))
-        .map(views::user)
-        .collect();
+    let users = state.store.users(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let granted: Vec<_> = users.iter().filter(|u| u.site_grants.contains_key(&site.id)).map(views::user).collect();
     Ok(Success::ok(json!(granted)))
 }
 
@@ -253,15 +206,11 @@ pub async fn grant_access(
             "Owners and admins already see every site; grants are for editors and viewers.",
         ));
     }
-    let user = state
-        .store
-        .grant_site(tenant.account_id(), &user.id, &site.id)
-        .await
-        .map_err(|e| match e {
-            StoreError::Condition("site_missing") => ApiError::not_found("Site"),
-            StoreError::Condition(_) => ApiError::not_found("User"),
-            e => ApiError::internal(e),
-        })?;
+    let user = state.store.grant_site(tenant.account_id(), &user.id, &site.id).await.map_err(|e| match e {
+        StoreError::Condition("site_missing") => ApiError::not_found("Site"),
+        StoreError::Condition(_) => ApiError::not_found("User"),
+        e => ApiError::internal(e),
+    })?;
     Ok(Success::ok(json!(views::user(&user))))
 }
 
@@ -272,13 +221,9 @@ pub async fn revoke_access(
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
-    let user = state
-        .store
-        .revoke_site(tenant.account_id(), &user_id, &site.id)
-        .await
-        .map_err(|e| match e {
-            StoreError::Condition(_) => ApiError::not_found("User"),
-            e => ApiError::internal(e),
-        })?;
+    let user = state.store.revoke_site(tenant.account_id(), &user_id, &site.id).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("User"),
+        e => ApiError::internal(e),
+    })?;
     Ok(Success::ok(json!(views::user(&user))))
 }

@@ -46,25 +46,20 @@ fn check_assignable(caller: &Tenant, role: Role) -> ApiResult<()> {
     match role {
         Role::Editor | Role::Viewer => Ok(()),
         Role::Admin if caller.allows(Access::Owner) => Ok(()),
-        Role::Admin => Err(ApiError::forbidden(
-            "Only the account owner can make admins.",
-        )),
-        _ => Err(ApiError::field(
-            "role",
-            "Must be one of admin, editor, viewer.",
-        )),
+        Role::Admin => Err(ApiError::forbidden("Only the account owner can make admins.")),
+        _ => Err(ApiError::field("role", "Must be one of admin, editor, viewer.")),
     }
 }
 
 /// Whether `caller` may change or remove `target` at all.
 fn check_manageable(caller: &Tenant, target: &User) -> ApiResult<()> {
     match target.role {
-        Role::Owner | Role::Developer | Role::SystemBot => Err(ApiError::forbidden(
-            "The account owner cannot be changed here.",
-        )),
-        Role::Admin if !caller.allows(Access::Owner) => Err(ApiError::forbidden(
-            "Only the account owner can change admins.",
-        )),
+        Role::Owner | Role::Developer | Role::SystemBot => {
+            Err(ApiError::forbidden("The account owner cannot be changed here."))
+        }
+        Role::Admin if !caller.allows(Access::Owner) => {
+            Err(ApiError::forbidden("Only the account owner can change admins."))
+        }
         _ => Ok(()),
     }
 }
@@ -86,20 +81,12 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Value>> {
     tenant.require(Access::Admin)?;
     page.check()?;
-    let users = state
-        .store
-        .users(tenant.account_id())
-        .await
-        .map_err(ApiError::internal)?;
+    let users = state.store.users(tenant.account_id()).await.map_err(ApiError::internal)?;
     let views = users.iter().map(|u| json!(views::user(u))).collect();
     Ok(ListResponse::paginate(views, &page, &uri))
 }
 
-pub async fn read(
-    State(state): State<Tenancy>,
-    tenant: Tenant,
-    Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     let user = find(&state, &tenant, &id).await?;
     Ok(Success::ok(json!(views::user(&user))))
@@ -112,8 +99,7 @@ pub async fn create(
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     check_assignable(&tenant, input.role)?;
-    let limits = plan(&tenant.account.plan_id)
-        .ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
+    let limits = plan(&tenant.account.plan_id).ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
     let timestamp = now();
     let user = User {
         id: new_id("usr"),
@@ -131,10 +117,9 @@ pub async fn create(
     };
     match state.store.add_user(&user, limits.max_users).await {
         Ok(()) => Ok(Success::created(json!(views::user(&user)))),
-        Err(StoreError::Condition("plan_limit")) => Err(ApiError::plan_limit(format!(
-            "The {} plan allows {} users.",
-            limits.name, limits.max_users
-        ))),
+        Err(StoreError::Condition("plan_limit")) => {
+            Err(ApiError::plan_limit(format!("The {} plan allows {} users.", limits.name, limits.max_users)))
+        }
         Err(StoreError::Condition("email_taken")) => Err(email_taken()),
         Err(e) => Err(ApiError::internal(e)),
     }
@@ -151,10 +136,7 @@ pub async fn update(
     let is_self = tenant.user.as_ref().is_some_and(|me| me.id == target.id);
     let changes_standing = input.role.is_some() || input.is_active.is_some();
     if is_self && changes_standing {
-        return Err(ApiError::bad_request(
-            "SELF_CHANGE",
-            "You cannot change your own role or active state.",
-        ));
+        return Err(ApiError::bad_request("SELF_CHANGE", "You cannot change your own role or active state."));
     }
     if !is_self {
         check_manageable(&tenant, &target)?;
@@ -168,38 +150,23 @@ pub async fn update(
         role: input.role,
         is_active: input.is_active,
     };
-    let user = state
-        .store
-        .update_user(tenant.account_id(), &id, changes)
-        .await
-        .map_err(|e| match e {
-            StoreError::Condition(_) => ApiError::not_found("User"),
-            e => ApiError::internal(e),
-        })?;
+    let user = state.store.update_user(tenant.account_id(), &id, changes).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("User"),
+        e => ApiError::internal(e),
+    })?;
     Ok(Success::ok(json!(views::user(&user))))
 }
 
-pub async fn remove(
-    State(state): State<Tenancy>,
-    tenant: Tenant,
-    Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
     let target = find(&state, &tenant, &id).await?;
     if tenant.user.as_ref().is_some_and(|me| me.id == target.id) {
-        return Err(ApiError::bad_request(
-            "SELF_CHANGE",
-            "You cannot delete yourself.",
-        ));
+        return Err(ApiError::bad_request("SELF_CHANGE", "You cannot delete yourself."));
     }
     check_manageable(&tenant, &target)?;
-    state
-        .store
-        .delete_user(&target)
-        .await
-        .map_err(|e| match e {
-            StoreError::Condition("user_missing") => ApiError::not_found("User"),
-            e => ApiError::internal(e),
-        })?;
+    state.store.delete_user(&target).await.map_err(|e| match e {
+        StoreError::Condition("user_missing") => ApiError::not_found("User"),
+        e => ApiError::internal(e),
+    })?;
     Ok(Success::ok(json!({"id": target.id, "deleted": true})))
 }

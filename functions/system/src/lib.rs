@@ -11,9 +11,7 @@ use igny8_store::Store;
 use serde_json::{Value, json};
 
 pub fn routes(store: Store) -> Router {
-    Router::new()
-        .route("/api/v1/system/status", get(status))
-        .with_state(store)
+    Router::new().route("/api/v1/system/status", get(status)).with_state(store)
 }
 
 pub fn app(store: Store) -> HttpService {

@@ -15,10 +15,7 @@ use igny8_tenancy::{Tenancy, Tokens};
 
 /// Every HTTP function's routes in one service.
 pub fn gateway(store: Store, tokens: Arc<Tokens>) -> HttpService {
-    let tenancy = Tenancy {
-        store: store.clone(),
-        tokens,
-    };
+    let tenancy = Tenancy { store: store.clone(), tokens };
     let routes = igny8_auth::routes(tenancy).merge(igny8_system::routes(store));
     igny8_http::into_service(routes)
 }
@@ -29,9 +26,7 @@ pub fn gateway(store: Store, tokens: Arc<Tokens>) -> HttpService {
 pub async fn sdk_config() -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
+        if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
             loader = loader.region(Region::new("us-east-1"));
         }
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
@@ -54,7 +49,5 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

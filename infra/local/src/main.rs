@@ -17,13 +17,9 @@ const LOCAL_DEV_SECRET: &str = "local-development-secret-not-for-production-use"
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
     let config = sdk_config().await;
     let names = ResourceNames::from_env();
     create_all(&config, &names).await?;
@@ -48,10 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let store = Store::new(aws_sdk_dynamodb::Client::new(&config), names.table.clone());
     let app = gateway(store, Arc::new(tokens));
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8000);
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("serving http://127.0.0.1:{port}/api/v1/");
     serve(listener, app, async {

@@ -16,8 +16,7 @@ pub struct ResourceNames {
 
 impl ResourceNames {
     pub fn from_env() -> Self {
-        let var =
-            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
         Self {
             table: var("TABLE_NAME", "igny8"),
             ai_queue: var("AI_QUEUE_NAME", "igny8-ai-jobs"),
@@ -29,9 +28,7 @@ impl ResourceNames {
 
 pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(), String> {
     let dynamodb = aws_sdk_dynamodb::Client::new(config);
-    igny8_store::schema::create_table(&dynamodb, &names.table)
-        .await
-        .map_err(|e| e.to_string())?;
+    igny8_store::schema::create_table(&dynamodb, &names.table).await.map_err(|e| e.to_string())?;
 
     let sqs = aws_sdk_sqs::Client::new(config);
     for queue in [&names.ai_queue, &names.publish_queue] {

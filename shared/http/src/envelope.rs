@@ -20,27 +20,15 @@ pub struct Success<T> {
 
 impl<T: Serialize> Success<T> {
     pub fn ok(data: T) -> Self {
-        Self {
-            status: StatusCode::OK,
-            data,
-            message: None,
-        }
+        Self { status: StatusCode::OK, data, message: None }
     }
 
     pub fn created(data: T) -> Self {
-        Self {
-            status: StatusCode::CREATED,
-            data,
-            message: None,
-        }
+        Self { status: StatusCode::CREATED, data, message: None }
     }
 
     pub fn accepted(data: T) -> Self {
-        Self {
-            status: StatusCode::ACCEPTED,
-            data,
-            message: None,
-        }
+        Self { status: StatusCode::ACCEPTED, data, message: None }
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {

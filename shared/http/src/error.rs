@@ -26,22 +26,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            errors: FieldErrors::new(),
-            retry_after_secs: None,
-        }
+        Self { status, code, message: message.into(), errors: FieldErrors::new(), retry_after_secs: None }
     }
 
     /// 400 with field errors.
     pub fn validation(errors: FieldErrors) -> Self {
-        let mut err = Self::new(
-            StatusCode::BAD_REQUEST,
-            "VALIDATION_ERROR",
-            "Invalid input.",
-        );
+        let mut err = Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "Invalid input.");
         err.errors = errors;
         err
     }
@@ -70,11 +60,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("{what} not found."),
-        )
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("{what} not found."))
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -82,19 +68,11 @@ impl ApiError {
     }
 
     pub fn payload_too_large() -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            "Request body is too large.",
-        )
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body is too large.")
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        let mut err = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
-            message,
-        );
+        let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message);
         err.retry_after_secs = Some(1);
         err
     }
@@ -102,23 +80,13 @@ impl ApiError {
     /// 500. `detail` is logged, never sent.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(request_id = %current_request_id(), error = %detail, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            "Internal server error.",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error.")
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 
@@ -147,9 +115,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

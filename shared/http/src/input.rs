@@ -31,12 +31,7 @@ where
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -47,19 +42,19 @@ where
                 "Expected a JSON body (Content-Type: application/json).",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::payload_too_large()
-                } else {
-                    ApiError::bad_request("BAD_REQUEST", "Could not read the request body.")
-                }
-            })?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::payload_too_large()
+            } else {
+                ApiError::bad_request("BAD_REQUEST", "Could not read the request body.")
+            }
+        })?;
+        // serde would also accept a struct written as an array; an API body is an object.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::field("body", "Expected a JSON object."));
+        }
         let value = parse_json::<T>(&bytes)?;
-        value
-            .validate()
-            .map_err(|e| ApiError::validation(validation_messages(&e)))?;
+        value.validate().map_err(|e| ApiError::validation(validation_messages(&e)))?;
         Ok(JsonBody(value))
     }
 }
@@ -79,15 +74,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Some(at) => full[..at].to_owned(),
             None => full,
         };
-        if let Some(name) = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next())
-        {
-            let field = if path == "." {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            };
+        if let Some(name) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+            let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
             return ApiError::field(field, "This field is required.");
         }
         let field = if path == "." { "body".to_owned() } else { path };
@@ -104,11 +92,7 @@ pub fn validation_messages(errors: &ValidationErrors) -> FieldErrors {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut FieldErrors) {
     for (field, kind) in errors.errors() {
-        let name = if prefix.is_empty() {
-            field.to_string()
-        } else {
-            format!("{prefix}.{field}")
-        };
+        let name = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 let messages = out.entry(name).or_default();
@@ -167,22 +151,14 @@ where
 
 /// Deserialises a query string, naming the parameter that failed.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
         let message = err.into_inner().to_string();
-        if let Some(name) = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next())
-        {
+        if let Some(name) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
             return ApiError::field(name, "This parameter is required.");
         }
-        let field = if path == "." {
-            "query".to_owned()
-        } else {
-            path
-        };
+        let field = if path == "." { "query".to_owned() } else { path };
         ApiError::field(field, message)
     })
 }
@@ -216,13 +192,8 @@ mod tests {
     #[test]
     fn wrong_types_point_at_the_field() {
         let err = parse_json::<Login>(br#"{"email":5,"password":"x"}"#).unwrap_err();
-        assert!(
-            err.errors["email"][0].contains("expected a string"),
-            "{:?}",
-            err.errors
-        );
-        let err = parse_json::<Login>(br#"{"email":"a","password":"x","nested":{"count":"x"}}"#)
-            .unwrap_err();
+        assert!(err.errors["email"][0].contains("expected a string"), "{:?}", err.errors);
+        let err = parse_json::<Login>(br#"{"email":"a","password":"x","nested":{"count":"x"}}"#).unwrap_err();
         assert!(err.errors.contains_key("nested.count"), "{:?}", err.errors);
     }
 

@@ -37,10 +37,7 @@ impl PageParams {
         if let Some(size) = self.page_size
             && !(1..=MAX_PAGE_SIZE).contains(&size)
         {
-            return Err(ApiError::field(
-                "page_size",
-                format!("Must be between 1 and {MAX_PAGE_SIZE}."),
-            ));
+            return Err(ApiError::field("page_size", format!("Must be between 1 and {MAX_PAGE_SIZE}.")));
         }
         Ok(())
     }
@@ -65,11 +62,7 @@ impl<T: Serialize> ListResponse<T> {
     /// One page of an already complete, ordered list.
     pub fn paginate(all: Vec<T>, params: &PageParams, uri: &Uri) -> Self {
         let count = all.len();
-        let results: Vec<T> = all
-            .into_iter()
-            .skip(params.offset())
-            .take(params.page_size() as usize)
-            .collect();
+        let results: Vec<T> = all.into_iter().skip(params.offset()).take(params.page_size() as usize).collect();
         Self::page_of(count, results, params, uri)
     }
 
@@ -79,25 +72,17 @@ impl<T: Serialize> ListResponse<T> {
         let end = params.offset() + results.len();
         let next = (end < count).then(|| link(uri, page + 1));
         let previous = (page > 1).then(|| link(uri, page - 1));
-        Self {
-            count,
-            next,
-            previous,
-            results,
-        }
+        Self { count, next, previous, results }
     }
 }
 
 fn link(uri: &Uri, page: usize) -> String {
-    let mut pairs: Vec<(String, String)> =
-        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .filter(|(k, _)| k != "page")
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     pairs.push(("page".into(), page.to_string()));
-    let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     format!("{}?{}", uri.path(), query)
 }
 
@@ -133,21 +118,13 @@ mod tests {
 
     #[test]
     fn links_keep_filters_and_move_the_page() {
-        let uri: Uri = "/api/v1/auth/sites/?page=2&page_size=2&search=a"
-            .parse()
-            .unwrap();
+        let uri: Uri = "/api/v1/auth/sites/?page=2&page_size=2&search=a".parse().unwrap();
         let params = PageParams::new(Some(2), Some(2));
         let list = ListResponse::paginate(vec![1, 2, 3, 4, 5], &params, &uri);
         assert_eq!(list.results, vec![3, 4]);
         assert_eq!(list.count, 5);
-        assert_eq!(
-            list.next.as_deref(),
-            Some("/api/v1/auth/sites/?page_size=2&search=a&page=3")
-        );
-        assert_eq!(
-            list.previous.as_deref(),
-            Some("/api/v1/auth/sites/?page_size=2&search=a&page=1")
-        );
+        assert_eq!(list.next.as_deref(), Some("/api/v1/auth/sites/?page_size=2&search=a&page=3"));
+        assert_eq!(list.previous.as_deref(), Some("/api/v1/auth/sites/?page_size=2&search=a&page=1"));
     }
 
     #[test]

@@ -29,11 +29,9 @@ pub(crate) async fn request_id_middleware(request: Request, next: Next) -> Respo
         .filter(|v| acceptable(v))
         .map(str::to_owned)
         .unwrap_or_else(|| ulid::Ulid::new().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
-    let mut response = REQUEST_ID
-        .scope(id.clone(), next.run(request))
-        .instrument(span)
-        .await;
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }

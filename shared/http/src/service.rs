@@ -44,11 +44,7 @@ async fn unknown_route() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        "Method not allowed on this endpoint.",
-    )
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint.")
 }
 
 fn panic_response(detail: Box<dyn Any + Send + 'static>) -> Response {
@@ -67,22 +63,11 @@ fn cors_from_env() -> CorsLayer {
     let allow_origin = if origins.trim().is_empty() || origins.trim() == "*" {
         AllowOrigin::from(AnyOrigin)
     } else {
-        AllowOrigin::list(
-            origins
-                .split(',')
-                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
-        )
+        AllowOrigin::list(origins.split(',').filter_map(|o| HeaderValue::from_str(o.trim()).ok()))
     };
     CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -103,13 +88,14 @@ mod tests {
 
     use super::*;
 
+    async fn boom() -> &'static str {
+        panic!("secret detail")
+    }
+
     async fn call(request: Request<Body>) -> (StatusCode, http::HeaderMap, serde_json::Value) {
         let routes = Router::new()
-            .route(
-                "/ok",
-                get(|| async { crate::Success::ok(serde_json::json!({"fine": true})) }),
-            )
-            .route("/boom", get(|| async { panic!("secret detail") }));
+            .route("/ok", get(|| async { crate::Success::ok(serde_json::json!({"fine": true})) }))
+            .route("/boom", get(boom));
         let response = into_service(routes).oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -131,10 +117,7 @@ mod tests {
 
     #[tokio::test]
     async fn request_id_is_echoed_in_header_and_body_and_trailing_slash_is_tolerated() {
-        let request = Request::get("/ok/")
-            .header("x-request-id", "abc-1")
-            .body(Body::empty())
-            .unwrap();
+        let request = Request::get("/ok/").header("x-request-id", "abc-1").body(Body::empty()).unwrap();
         let (status, headers, body) = call(request).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers["x-request-id"], "abc-1");
@@ -144,13 +127,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_is_a_500_envelope_without_the_detail() {
-        let (status, headers, body) =
-            call(Request::get("/boom").body(Body::empty()).unwrap()).await;
+        let (status, headers, body) = call(Request::get("/boom").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!body.to_string().contains("secret detail"));
-        assert_eq!(
-            body["request_id"],
-            headers["x-request-id"].to_str().unwrap()
-        );
+        assert_eq!(body["request_id"], headers["x-request-id"].to_str().unwrap());
     }
 }

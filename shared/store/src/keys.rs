@@ -31,10 +31,7 @@ pub fn site_sectors(account_id: &str, site_id: &str) -> String {
 
 /// Guard making a sector name unique within its site (case and spacing ignored).
 pub fn sector_name_guard(account_id: &str, site_id: &str, name: &str) -> Key {
-    Key::new(
-        account_pk(account_id),
-        format!("GUARD#SECTORNAME#{site_id}#{}", normalise(name)),
-    )
+    Key::new(account_pk(account_id), format!("GUARD#SECTORNAME#{site_id}#{}", normalise(name)))
 }
 
 /// Global: login by email; also what makes an email unique across all accounts.
@@ -54,10 +51,7 @@ pub fn session(family_id: &str) -> Key {
 
 /// Lower-case, single-spaced: what "the same name" means for uniqueness.
 pub fn normalise(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]

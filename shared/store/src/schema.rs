@@ -3,8 +3,8 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 
 use crate::keys::GSI1;
@@ -16,11 +16,7 @@ pub const INDEXES: &[(&str, &str, &str)] = &[(GSI1, "GSI1PK", "GSI1SK")];
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .expect("name and type are set")
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("name and type are set")
 }
 
 fn string_attribute(name: &str) -> AttributeDefinition {
@@ -33,13 +29,7 @@ fn string_attribute(name: &str) -> AttributeDefinition {
 
 /// Creates the table (if missing) and waits until it can be used.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    if client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok()
-    {
+    if client.describe_table().table_name(table).send().await.is_ok() {
         return Ok(());
     }
     let (hash, range) = TABLE_KEYS;
@@ -60,19 +50,12 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                     .index_name(*index)
                     .key_schema(key(index_hash, KeyType::Hash))
                     .key_schema(key(index_range, KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()
                     .expect("index name and keys are set"),
             );
     }
-    request
-        .send()
-        .await
-        .map_err(|e| StoreError::Aws(format!("create table {table}: {e:?}")))?;
+    request.send().await.map_err(|e| StoreError::Aws(format!("create table {table}: {e:?}")))?;
     client
         .update_time_to_live()
         .table_name(table)

@@ -8,8 +8,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem,
-    Update as UpdateAction,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update as UpdateAction,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -54,10 +53,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self {
-            pk: pk.into(),
-            sk: sk.into(),
-        }
+        Self { pk: pk.into(), sk: sk.into() }
     }
 
     fn to_item(&self) -> Item {
@@ -77,8 +73,7 @@ pub struct Record {
 
 impl Record {
     pub fn new<T: Serialize>(key: Key, kind: &str, value: &T) -> StoreResult<Self> {
-        let mut attrs: Item =
-            serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut attrs: Item = serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         attrs.extend(key.to_item());
         attrs.insert("kind".into(), AttributeValue::S(kind.into()));
         Ok(Self { key, attrs })
@@ -86,16 +81,14 @@ impl Record {
 
     /// Lists this record in a GSI1 partition, ordered by `sort`.
     pub fn in_list(mut self, partition: String, sort: String) -> Self {
-        self.attrs
-            .insert("GSI1PK".into(), AttributeValue::S(partition));
+        self.attrs.insert("GSI1PK".into(), AttributeValue::S(partition));
         self.attrs.insert("GSI1SK".into(), AttributeValue::S(sort));
         self
     }
 
     /// Expires the item through the table's TTL attribute.
     pub fn expires_at(mut self, epoch_secs: i64) -> Self {
-        self.attrs
-            .insert("ttl".into(), AttributeValue::N(epoch_secs.to_string()));
+        self.attrs.insert("ttl".into(), AttributeValue::N(epoch_secs.to_string()));
         self
     }
 }
@@ -127,21 +120,14 @@ impl Update {
     }
 
     pub fn set<T: Serialize>(mut self, field: &str, value: T) -> StoreResult<Self> {
-        let value = serde_dynamo::to_attribute_value(value)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let value = serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.sets.push((field.to_owned(), value));
         Ok(self)
     }
 
     /// Sets a key of a map attribute (`field.entry`), e.g. one site grant.
-    pub fn set_entry<T: Serialize>(
-        mut self,
-        field: &str,
-        entry: &str,
-        value: T,
-    ) -> StoreResult<Self> {
-        let value = serde_dynamo::to_attribute_value(value)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    pub fn set_entry<T: Serialize>(mut self, field: &str, entry: &str, value: T) -> StoreResult<Self> {
+        let value = serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.sets.push((format!("{field}\u{0}{entry}"), value));
         Ok(self)
     }
@@ -169,8 +155,7 @@ impl Update {
     }
 
     pub fn value<T: Serialize>(mut self, placeholder: &str, value: T) -> StoreResult<Self> {
-        let value = serde_dynamo::to_attribute_value(value)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let value = serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.values.insert(placeholder.to_owned(), value);
         Ok(self)
     }
@@ -202,8 +187,7 @@ impl Update {
         let mut add_parts = Vec::new();
         for (field, delta) in std::mem::take(&mut self.adds) {
             let path = self.path(&field, index);
-            self.values
-                .insert(format!(":v{index}"), AttributeValue::N(delta.to_string()));
+            self.values.insert(format!(":v{index}"), AttributeValue::N(delta.to_string()));
             add_parts.push(format!("{path} :v{index}"));
             index += 1;
         }
@@ -223,13 +207,7 @@ impl Update {
             expression.push(format!("REMOVE {}", remove_parts.join(", ")));
         }
         let condition = self.conditions.join(" AND ");
-        (
-            self.key,
-            expression.join(" "),
-            condition,
-            self.names,
-            self.values,
-        )
+        (self.key, expression.join(" "), condition, self.names, self.values)
     }
 }
 
@@ -261,19 +239,14 @@ impl Tx {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .expect("table and item are set");
-        self.actions
-            .push((TransactWriteItem::builder().put(put).build(), label));
+        self.actions.push((TransactWriteItem::builder().put(put).build(), label));
     }
 
     /// Put that replaces whatever is there.
     pub fn replace(&mut self, table: &str, record: Record) {
-        let put = Put::builder()
-            .table_name(table)
-            .set_item(Some(record.attrs))
-            .build()
-            .expect("table and item are set");
-        self.actions
-            .push((TransactWriteItem::builder().put(put).build(), "replace"));
+        let put =
+            Put::builder().table_name(table).set_item(Some(record.attrs)).build().expect("table and item are set");
+        self.actions.push((TransactWriteItem::builder().put(put).build(), "replace"));
     }
 
     pub fn update(&mut self, table: &str, update: Update, label: &'static str) {
@@ -290,8 +263,7 @@ impl Tx {
             action = action.set_expression_attribute_values(Some(values));
         }
         let action = action.build().expect("table, key and expression are set");
-        self.actions
-            .push((TransactWriteItem::builder().update(action).build(), label));
+        self.actions.push((TransactWriteItem::builder().update(action).build(), label));
     }
 
     /// Delete that fails (with `label`) if the item is not there.
@@ -302,19 +274,11 @@ impl Tx {
             .condition_expression("attribute_exists(PK)")
             .build()
             .expect("table and key are set");
-        self.actions
-            .push((TransactWriteItem::builder().delete(delete).build(), label));
+        self.actions.push((TransactWriteItem::builder().delete(delete).build(), label));
     }
 
     /// Delete that fails (with `label`) unless `condition` holds on the item.
-    pub fn delete_where(
-        &mut self,
-        table: &str,
-        key: Key,
-        condition: &str,
-        values: Item,
-        label: &'static str,
-    ) {
+    pub fn delete_where(&mut self, table: &str, key: Key, condition: &str, values: Item, label: &'static str) {
         let mut delete = Delete::builder()
             .table_name(table)
             .set_key(Some(key.to_item()))
@@ -323,44 +287,25 @@ impl Tx {
             delete = delete.set_expression_attribute_values(Some(values));
         }
         let delete = delete.build().expect("table and key are set");
-        self.actions
-            .push((TransactWriteItem::builder().delete(delete).build(), label));
+        self.actions.push((TransactWriteItem::builder().delete(delete).build(), label));
     }
 
     /// Delete without a condition (cleaning up a guard that may be gone already).
     pub fn delete_if_present(&mut self, table: &str, key: Key) {
-        let delete = Delete::builder()
-            .table_name(table)
-            .set_key(Some(key.to_item()))
-            .build()
-            .expect("table and key are set");
-        self.actions.push((
-            TransactWriteItem::builder().delete(delete).build(),
-            "delete",
-        ));
+        let delete =
+            Delete::builder().table_name(table).set_key(Some(key.to_item())).build().expect("table and key are set");
+        self.actions.push((TransactWriteItem::builder().delete(delete).build(), "delete"));
     }
 
     /// Asserts a condition on an item without changing it.
-    pub fn check(
-        &mut self,
-        table: &str,
-        key: Key,
-        condition: &str,
-        values: Item,
-        label: &'static str,
-    ) {
-        let mut check = ConditionCheck::builder()
-            .table_name(table)
-            .set_key(Some(key.to_item()))
-            .condition_expression(condition);
+    pub fn check(&mut self, table: &str, key: Key, condition: &str, values: Item, label: &'static str) {
+        let mut check =
+            ConditionCheck::builder().table_name(table).set_key(Some(key.to_item())).condition_expression(condition);
         if !values.is_empty() {
             check = check.set_expression_attribute_values(Some(values));
         }
         let check = check.build().expect("table, key and condition are set");
-        self.actions.push((
-            TransactWriteItem::builder().condition_check(check).build(),
-            label,
-        ));
+        self.actions.push((TransactWriteItem::builder().condition_check(check).build(), label));
     }
 }
 
@@ -372,10 +317,7 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     /// Client and table from the environment (`TABLE_NAME`; `AWS_ENDPOINT_URL` for the
@@ -418,13 +360,8 @@ impl Store {
         let mut found = Vec::new();
         // Unprocessed keys are rare (throttling) but must be retried, not dropped.
         for _ in 0..5 {
-            let output = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .map_err(StoreError::aws)?;
+            let output =
+                self.client.batch_get_item().set_request_items(Some(pending)).send().await.map_err(StoreError::aws)?;
             if let Some(mut responses) = output.responses {
                 found.extend(responses.remove(&*self.table).unwrap_or_default());
             }
@@ -433,9 +370,7 @@ impl Store {
                 None => return Ok(found),
             }
         }
-        Err(StoreError::Aws(
-            "batch get left keys unprocessed after retries".into(),
-        ))
+        Err(StoreError::Aws("batch get left keys unprocessed after retries".into()))
     }
 
     /// Two items of different kinds in one round trip.
@@ -459,11 +394,7 @@ impl Store {
     }
 
     /// All items of a partition whose sort key starts with `prefix`, in sort-key order.
-    pub async fn query_prefix<T: DeserializeOwned>(
-        &self,
-        pk: &str,
-        prefix: &str,
-    ) -> StoreResult<Vec<T>> {
+    pub async fn query_prefix<T: DeserializeOwned>(&self, pk: &str, prefix: &str) -> StoreResult<Vec<T>> {
         let items = self
             .client
             .query()
@@ -501,11 +432,7 @@ impl Store {
 
     /// Applies an update; `label` is reported if its condition fails. Returns the item
     /// as it is after the update.
-    pub async fn update<T: DeserializeOwned>(
-        &self,
-        update: Update,
-        label: &'static str,
-    ) -> StoreResult<T> {
+    pub async fn update<T: DeserializeOwned>(&self, update: Update, label: &'static str) -> StoreResult<T> {
         let (key, expression, condition, names, values) = update.build();
         let mut request = self
             .client
@@ -537,13 +464,7 @@ impl Store {
         if items.is_empty() {
             return Ok(());
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => match e.err() {
                 TransactWriteItemsError::TransactionCanceledException(cancelled) => {
@@ -553,9 +474,7 @@ impl Store {
                         .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
                     match failed {
                         Some(index) => Err(StoreError::Condition(labels[index])),
-                        None => Err(StoreError::Aws(format!(
-                            "transaction cancelled: {cancelled:?}"
-                        ))),
+                        None => Err(StoreError::Aws(format!("transaction cancelled: {cancelled:?}"))),
                     }
                 }
                 other => Err(StoreError::aws(other)),
@@ -566,12 +485,7 @@ impl Store {
 
     /// Whether the table answers (for health checks).
     pub async fn ping(&self) -> StoreResult<()> {
-        self.client
-            .describe_table()
-            .table_name(&*self.table)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
+        self.client.describe_table().table_name(&*self.table).send().await.map_err(StoreError::aws)?;
         Ok(())
     }
 }

@@ -58,21 +58,11 @@ impl Tenant {
             Role::Owner | Role::Admin | Role::Developer => SiteScope::All,
             _ => SiteScope::Only(user.site_grants.keys().cloned().collect()),
         };
-        Self {
-            account,
-            role: user.role,
-            user: Some(user),
-            sites,
-        }
+        Self { account, role: user.role, user: Some(user), sites }
     }
 
     pub fn for_site_key(account: Account, site_id: String) -> Self {
-        Self {
-            account,
-            user: None,
-            role: Role::SystemBot,
-            sites: SiteScope::Only(BTreeSet::from([site_id])),
-        }
+        Self { account, user: None, role: Role::SystemBot, sites: SiteScope::Only(BTreeSet::from([site_id])) }
     }
 
     pub fn account_id(&self) -> &str {
@@ -88,10 +78,7 @@ impl Tenant {
         if self.allows(access) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "The {} role cannot do this.",
-                self.role.as_str()
-            )))
+            Err(ApiError::forbidden(format!("The {} role cannot do this.", self.role.as_str())))
         }
     }
 
@@ -104,18 +91,12 @@ impl Tenant {
 
     /// 404 for a site the caller may not see: exactly as if it did not exist.
     pub fn require_site(&self, site_id: &str) -> Result<(), ApiError> {
-        if self.sees_site(site_id) {
-            Ok(())
-        } else {
-            Err(ApiError::not_found("Site"))
-        }
+        if self.sees_site(site_id) { Ok(()) } else { Err(ApiError::not_found("Site")) }
     }
 
     /// The calling user; 403 for API keys, which act for a site, not a person.
     pub fn require_user(&self) -> Result<&User, ApiError> {
-        self.user
-            .as_ref()
-            .ok_or_else(|| ApiError::forbidden("This endpoint needs a user, not a site API key."))
+        self.user.as_ref().ok_or_else(|| ApiError::forbidden("This endpoint needs a user, not a site API key."))
     }
 }
 

@@ -20,11 +20,7 @@ pub fn generate() -> NewApiKey {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let plain = format!("{PREFIX}{}", hex::encode(bytes));
-    NewApiKey {
-        hash: hash(&plain),
-        display_prefix: plain[..PREFIX.len() + 6].to_owned(),
-        plain,
-    }
+    NewApiKey { hash: hash(&plain), display_prefix: plain[..PREFIX.len() + 6].to_owned(), plain }
 }
 
 pub fn hash(plain: &str) -> String {

@@ -34,11 +34,7 @@ where
 }
 
 fn account_unusable() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "ACCOUNT_INACTIVE",
-        "This account is suspended or cancelled.",
-    )
+    ApiError::new(StatusCode::FORBIDDEN, "ACCOUNT_INACTIVE", "This account is suspended or cancelled.")
 }
 
 impl Tenancy {
@@ -47,38 +43,24 @@ impl Tenancy {
             let token = value
                 .to_str()
                 .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| {
-                    ApiError::unauthenticated("Authorization must be 'Bearer <access token>'.")
-                })?;
+                .ok_or_else(|| ApiError::unauthenticated("Authorization must be 'Bearer <access token>'."))?;
             return self.from_access_token(token).await;
         }
         if let Some(value) = headers.get(API_KEY_HEADER) {
-            let key = value
-                .to_str()
-                .map_err(|_| ApiError::unauthenticated("Invalid API key."))?;
+            let key = value.to_str().map_err(|_| ApiError::unauthenticated("Invalid API key."))?;
             return self.from_api_key(key).await;
         }
-        Err(ApiError::unauthenticated(
-            "Authentication credentials were not provided.",
-        ))
+        Err(ApiError::unauthenticated("Authentication credentials were not provided."))
     }
 
     async fn from_access_token(&self, token: &str) -> Result<Tenant, ApiError> {
-        let claims = self
-            .tokens
-            .verify(token, TokenKind::Access)
-            .map_err(|e| ApiError::unauthenticated(e.to_string()))?;
-        let (user, account) = self
-            .store
-            .user_and_account(&claims.account_id, &claims.user_id)
-            .await
-            .map_err(ApiError::internal)?;
+        let claims =
+            self.tokens.verify(token, TokenKind::Access).map_err(|e| ApiError::unauthenticated(e.to_string()))?;
+        let (user, account) =
+            self.store.user_and_account(&claims.account_id, &claims.user_id).await.map_err(ApiError::internal)?;
         let (Some(user), Some(account)) = (user, account) else {
             return Err(ApiError::unauthenticated("User not found."));
         };
@@ -86,9 +68,7 @@ impl Tenancy {
             return Err(ApiError::unauthenticated("User is inactive."));
         }
         if user.session_epoch != claims.ver {
-            return Err(ApiError::unauthenticated(
-                "Token is no longer valid; sign in again.",
-            ));
+            return Err(ApiError::unauthenticated("Token is no longer valid; sign in again."));
         }
         if !account.status.is_usable() {
             return Err(account_unusable());
@@ -98,17 +78,10 @@ impl Tenancy {
 
     async fn from_api_key(&self, key: &str) -> Result<Tenant, ApiError> {
         let invalid = || ApiError::unauthenticated("Invalid API key.");
-        let owner = self
-            .store
-            .api_key_owner(&api_key::hash(key))
-            .await
-            .map_err(ApiError::internal)?
-            .ok_or_else(invalid)?;
-        let (site, account) = self
-            .store
-            .site_and_account(&owner.account_id, &owner.site_id)
-            .await
-            .map_err(ApiError::internal)?;
+        let owner =
+            self.store.api_key_owner(&api_key::hash(key)).await.map_err(ApiError::internal)?.ok_or_else(invalid)?;
+        let (site, account) =
+            self.store.site_and_account(&owner.account_id, &owner.site_id).await.map_err(ApiError::internal)?;
         let (Some(site), Some(account)) = (site, account) else {
             return Err(invalid());
         };

@@ -10,17 +10,13 @@ pub const MIN_PASSWORD_LENGTH: usize = 8;
 
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 /// Whether `password` matches `stored` (a PHC string). A malformed hash never matches.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -29,8 +25,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// response times do not tell which emails are registered.
 pub fn verify_nobody(password: &str) {
     static DECOY: OnceLock<String> = OnceLock::new();
-    let decoy =
-        DECOY.get_or_init(|| hash_password("decoy password for timing").unwrap_or_default());
+    let decoy = DECOY.get_or_init(|| hash_password("decoy password for timing").unwrap_or_default());
     let _ = verify_password(password, decoy);
 }
 

@@ -77,19 +77,11 @@ impl Tokens {
     pub fn from_env() -> Result<Self, String> {
         let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set".to_owned())?;
         if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!(
-                "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
-            ));
+            return Err(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"));
         }
-        let access_ttl = std::env::var("ACCESS_TOKEN_TTL_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(DEFAULT_ACCESS_TTL_SECS);
-        Ok(Self::new(
-            secret.as_bytes(),
-            access_ttl,
-            DEFAULT_REFRESH_TTL_SECS,
-        ))
+        let access_ttl =
+            std::env::var("ACCESS_TOKEN_TTL_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ACCESS_TTL_SECS);
+        Ok(Self::new(secret.as_bytes(), access_ttl, DEFAULT_REFRESH_TTL_SECS))
     }
 
     /// A new access token and a refresh token of `family_id` with id `refresh_jti`.
@@ -109,18 +101,8 @@ impl Tokens {
         };
         let access_exp = now + self.access_ttl_secs;
         let refresh_exp = now + self.refresh_ttl_secs;
-        let access = claims(
-            TokenKind::Access,
-            access_exp,
-            ulid::Ulid::new().to_string(),
-            None,
-        );
-        let refresh = claims(
-            TokenKind::Refresh,
-            refresh_exp,
-            refresh_jti.to_owned(),
-            Some(family_id.to_owned()),
-        );
+        let access = claims(TokenKind::Access, access_exp, ulid::Ulid::new().to_string(), None);
+        let refresh = claims(TokenKind::Refresh, refresh_exp, refresh_jti.to_owned(), Some(family_id.to_owned()));
         IssuedTokens {
             access: self.sign(&access),
             refresh: self.sign(&refresh),
@@ -135,13 +117,10 @@ impl Tokens {
     }
 
     pub fn verify(&self, token: &str, expected: TokenKind) -> Result<Claims, TokenError> {
-        let data =
-            decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-                match e.kind() {
-                    ErrorKind::ExpiredSignature => TokenError::Expired,
-                    _ => TokenError::Invalid,
-                }
-            })?;
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })?;
         if data.claims.typ != expected {
             return Err(TokenError::Invalid);
         }
@@ -177,51 +156,27 @@ mod tests {
         let tokens = Tokens::new(SECRET, 60, 600);
         let issued = tokens.issue(&user(), "fam_1", "jti_1");
         let access = tokens.verify(&issued.access, TokenKind::Access).unwrap();
-        assert_eq!(
-            (access.account_id.as_str(), access.role, access.ver),
-            ("acc_1", Role::Editor, 3)
-        );
+        assert_eq!((access.account_id.as_str(), access.role, access.ver), ("acc_1", Role::Editor, 3));
         let refresh = tokens.verify(&issued.refresh, TokenKind::Refresh).unwrap();
         assert_eq!(refresh.fam.as_deref(), Some("fam_1"));
-        assert_eq!(
-            tokens
-                .verify(&issued.refresh, TokenKind::Access)
-                .unwrap_err(),
-            TokenError::Invalid
-        );
-        assert_eq!(
-            tokens
-                .verify(&issued.access, TokenKind::Refresh)
-                .unwrap_err(),
-            TokenError::Invalid
-        );
+        assert_eq!(tokens.verify(&issued.refresh, TokenKind::Access).unwrap_err(), TokenError::Invalid);
+        assert_eq!(tokens.verify(&issued.access, TokenKind::Refresh).unwrap_err(), TokenError::Invalid);
     }
 
     #[test]
     fn expired_tampered_and_foreign_tokens_are_rejected() {
         let tokens = Tokens::new(SECRET, -120, 600);
         let issued = tokens.issue(&user(), "fam_1", "jti_1");
-        assert_eq!(
-            tokens
-                .verify(&issued.access, TokenKind::Access)
-                .unwrap_err(),
-            TokenError::Expired
-        );
+        assert_eq!(tokens.verify(&issued.access, TokenKind::Access).unwrap_err(), TokenError::Expired);
 
         let tokens = Tokens::new(SECRET, 60, 600);
         let issued = tokens.issue(&user(), "fam_1", "jti_1");
         let mut tampered = issued.access.clone();
         let last = tampered.pop().unwrap();
         tampered.push(if last == 'A' { 'B' } else { 'A' });
-        assert_eq!(
-            tokens.verify(&tampered, TokenKind::Access).unwrap_err(),
-            TokenError::Invalid
-        );
+        assert_eq!(tokens.verify(&tampered, TokenKind::Access).unwrap_err(), TokenError::Invalid);
 
         let other = Tokens::new(b"another secret of thirty-two bytes!!", 60, 600);
-        assert_eq!(
-            other.verify(&issued.access, TokenKind::Access).unwrap_err(),
-            TokenError::Invalid
-        );
+        assert_eq!(other.verify(&issued.access, TokenKind::Access).unwrap_err(), TokenError::Invalid);
     }
 }

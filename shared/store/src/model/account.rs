@@ -52,11 +52,7 @@ impl Store {
         let table = self.table();
         let mut tx = Tx::new();
         let account = &registration.account;
-        tx.create(
-            table,
-            Record::new(keys::account(&account.id), "account", account)?,
-            "account_exists",
-        );
+        tx.create(table, Record::new(keys::account(&account.id), "account", account)?, "account_exists");
         tx.create(table, registration.owner.record()?, "user_exists");
         tx.create(table, registration.owner.email_record()?, "email_taken");
         tx.create(table, registration.session.record()?, "session_exists");
@@ -68,9 +64,7 @@ impl Store {
     }
 
     pub async fn rename_account(&self, account_id: &str, name: &str) -> StoreResult<Account> {
-        let update = Update::new(keys::account(account_id))
-            .set("name", name)?
-            .set("updated_at", now())?;
+        let update = Update::new(keys::account(account_id)).set("name", name)?.set("updated_at", now())?;
         self.update(update, "account_missing").await
     }
 }

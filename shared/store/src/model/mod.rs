@@ -10,9 +10,7 @@ mod site;
 mod user;
 
 pub use account::{Account, AccountStatus, Registration};
-pub use reference::{
-    INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan,
-};
+pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan};
 pub use role::Role;
 pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
 pub use session::{RefreshOutcome, Session};

@@ -207,12 +207,7 @@ pub fn industry(id: &str) -> Option<&'static Industry> {
 
 /// The industry sector with this id and the industry it belongs to.
 pub fn industry_sector(id: &str) -> Option<(&'static Industry, &'static IndustrySector)> {
-    INDUSTRIES.iter().find_map(|i| {
-        i.suggested_sectors
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| (i, s))
-    })
+    INDUSTRIES.iter().find_map(|i| i.suggested_sectors.iter().find(|s| s.id == id).map(|s| (i, s)))
 }
 
 #[cfg(test)]
@@ -221,19 +216,13 @@ mod tests {
 
     #[test]
     fn reference_ids_are_unique_and_the_trial_plan_exists() {
-        let mut ids: Vec<&str> = INDUSTRIES
-            .iter()
-            .flat_map(|i| i.suggested_sectors.iter().map(|s| s.id))
-            .collect();
+        let mut ids: Vec<&str> = INDUSTRIES.iter().flat_map(|i| i.suggested_sectors.iter().map(|s| s.id)).collect();
         ids.extend(INDUSTRIES.iter().map(|i| i.id));
         let count = ids.len();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), count);
         assert!(plan(TRIAL_PLAN).is_some());
-        assert_eq!(
-            industry_sector("finance-insurance").unwrap().0.id,
-            "finance"
-        );
+        assert_eq!(industry_sector("finance-insurance").unwrap().0.id, "finance");
     }
 }

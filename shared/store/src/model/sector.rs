@@ -28,12 +28,8 @@ pub struct SectorChanges {
 
 impl Sector {
     fn record(&self) -> StoreResult<Record> {
-        Ok(
-            Record::new(keys::sector(&self.account_id, &self.id), "sector", self)?.in_list(
-                keys::site_sectors(&self.account_id, &self.site_id),
-                self.id.clone(),
-            ),
-        )
+        Ok(Record::new(keys::sector(&self.account_id, &self.id), "sector", self)?
+            .in_list(keys::site_sectors(&self.account_id, &self.site_id), self.id.clone()))
     }
 
     fn name_guard(&self, name: &str) -> StoreResult<Record> {
@@ -47,13 +43,7 @@ impl Sector {
 
 fn active_counter(account_id: &str, site_id: &str, delta: i64) -> StoreResult<Update> {
     let update = Update::new(keys::site(account_id, site_id)).add("active_sectors", delta);
-    if delta > 0 {
-        update
-            .when("active_sectors < :max")
-            .value(":max", MAX_ACTIVE_SECTORS)
-    } else {
-        Ok(update)
-    }
+    if delta > 0 { update.when("active_sectors < :max").value(":max", MAX_ACTIVE_SECTORS) } else { Ok(update) }
 }
 
 impl Store {
@@ -63,8 +53,7 @@ impl Store {
 
     /// The site's sectors, oldest first.
     pub async fn sectors(&self, account_id: &str, site_id: &str) -> StoreResult<Vec<Sector>> {
-        self.query_list(&keys::site_sectors(account_id, site_id))
-            .await
+        self.query_list(&keys::site_sectors(account_id, site_id)).await
     }
 
     /// Creates a sector. Fails with `site_missing`, `sector_limit` (an active sector
@@ -72,13 +61,9 @@ impl Store {
     pub async fn create_sector(&self, sector: &Sector) -> StoreResult<()> {
         let table = self.table();
         let mut tx = Tx::new();
-        let mut site =
-            Update::new(keys::site(&sector.account_id, &sector.site_id)).add("sectors_count", 1);
+        let mut site = Update::new(keys::site(&sector.account_id, &sector.site_id)).add("sectors_count", 1);
         if sector.is_active {
-            site = site
-                .add("active_sectors", 1)
-                .when("active_sectors < :max")
-                .value(":max", MAX_ACTIVE_SECTORS)?;
+            site = site.add("active_sectors", 1).when("active_sectors < :max").value(":max", MAX_ACTIVE_SECTORS)?;
         }
         tx.update(table, site, "sector_limit");
         tx.create(table, sector.record()?, "sector_exists");
@@ -86,10 +71,7 @@ impl Store {
         match self.commit(tx).await {
             // The site update carries both "exists" and "below limit"; tell them apart.
             Err(StoreError::Condition("sector_limit"))
-                if self
-                    .site(&sector.account_id, &sector.site_id)
-                    .await?
-                    .is_none() =>
+                if self.site(&sector.account_id, &sector.site_id).await?.is_none() =>
             {
                 Err(StoreError::Condition("site_missing"))
             }
@@ -100,11 +82,7 @@ impl Store {
     /// Changes name, industry sector or activation, keeping the name guard and the
     /// site's active count in step. `current` is the sector as the caller read it; if it
     /// changed meanwhile this fails with `stale` and nothing is written.
-    pub async fn update_sector(
-        &self,
-        current: &Sector,
-        changes: SectorChanges,
-    ) -> StoreResult<Sector> {
+    pub async fn update_sector(&self, current: &Sector, changes: SectorChanges) -> StoreResult<Sector> {
         let table = self.table();
         let mut tx = Tx::new();
         let mut update = Update::new(keys::sector(&current.account_id, &current.id))
@@ -130,28 +108,19 @@ impl Store {
             update = update.set("is_active", active)?;
             if active != current.is_active {
                 let delta = if active { 1 } else { -1 };
-                tx.update(
-                    table,
-                    active_counter(&current.account_id, &current.site_id, delta)?,
-                    "sector_limit",
-                );
+                tx.update(table, active_counter(&current.account_id, &current.site_id, delta)?, "sector_limit");
             }
         }
         tx.update(table, update, "stale");
         self.commit(tx).await?;
-        self.sector(&current.account_id, &current.id)
-            .await?
-            .ok_or(StoreError::Condition("stale"))
+        self.sector(&current.account_id, &current.id).await?.ok_or(StoreError::Condition("stale"))
     }
 
     /// Deletes a sector, its name guard, and its place in the site's counts.
     pub async fn delete_sector(&self, current: &Sector) -> StoreResult<()> {
         let table = self.table();
         let mut tx = Tx::new();
-        let unchanged = Item::from([(
-            ":was_active".to_owned(),
-            AttributeValue::Bool(current.is_active),
-        )]);
+        let unchanged = Item::from([(":was_active".to_owned(), AttributeValue::Bool(current.is_active))]);
         tx.delete_where(
             table,
             keys::sector(&current.account_id, &current.id),
@@ -159,12 +128,8 @@ impl Store {
             unchanged,
             "stale",
         );
-        tx.delete_if_present(
-            table,
-            keys::sector_name_guard(&current.account_id, &current.site_id, &current.name),
-        );
-        let mut site =
-            Update::new(keys::site(&current.account_id, &current.site_id)).add("sectors_count", -1);
+        tx.delete_if_present(table, keys::sector_name_guard(&current.account_id, &current.site_id, &current.name));
+        let mut site = Update::new(keys::site(&current.account_id, &current.site_id)).add("sectors_count", -1);
         if current.is_active {
             site = site.add("active_sectors", -1);
         }

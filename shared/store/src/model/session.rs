@@ -29,10 +29,7 @@ pub enum RefreshOutcome {
 
 impl Session {
     pub(crate) fn record(&self) -> StoreResult<Record> {
-        Ok(
-            Record::new(keys::session(&self.family_id), "session", self)?
-                .expires_at(self.expires_at),
-        )
+        Ok(Record::new(keys::session(&self.family_id), "session", self)?.expires_at(self.expires_at))
     }
 }
 

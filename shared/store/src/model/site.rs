@@ -59,8 +59,7 @@ impl Store {
 
     /// The account's sites, oldest first.
     pub async fn sites(&self, account_id: &str) -> StoreResult<Vec<Site>> {
-        self.query_prefix(&keys::account_pk(account_id), "SITE#")
-            .await
+        self.query_prefix(&keys::account_pk(account_id), "SITE#").await
     }
 
     /// Creates a site if the account is below `max_sites` (else `Condition("plan_limit")`).
@@ -72,20 +71,11 @@ impl Store {
             .when("sites_count < :max")
             .value(":max", max_sites)?;
         tx.update(table, count, "plan_limit");
-        tx.create(
-            table,
-            Record::new(keys::site(&site.account_id, &site.id), "site", site)?,
-            "site_exists",
-        );
+        tx.create(table, Record::new(keys::site(&site.account_id, &site.id), "site", site)?, "site_exists");
         self.commit(tx).await
     }
 
-    pub async fn update_site(
-        &self,
-        account_id: &str,
-        site_id: &str,
-        changes: SiteChanges,
-    ) -> StoreResult<Site> {
+    pub async fn update_site(&self, account_id: &str, site_id: &str, changes: SiteChanges) -> StoreResult<Site> {
         let mut update = Update::new(keys::site(account_id, site_id)).set("updated_at", now())?;
         if let Some(v) = changes.name {
             update = update.set("name", v)?;
@@ -118,22 +108,13 @@ impl Store {
         if let Some(hash) = &site.api_key_hash {
             tx.delete_if_present(table, keys::api_key(hash));
         }
-        tx.update(
-            table,
-            Update::new(keys::account(&site.account_id)).add("sites_count", -1),
-            "account_missing",
-        );
+        tx.update(table, Update::new(keys::account(&site.account_id)).add("sites_count", -1), "account_missing");
         self.commit(tx).await
     }
 
     /// Replaces the site's API key. `previous_hash` is the hash the caller saw; if another
     /// rotation happened meanwhile this fails with `Condition("stale")` and nothing changes.
-    pub async fn rotate_api_key(
-        &self,
-        site: &Site,
-        key_hash: &str,
-        key_prefix: &str,
-    ) -> StoreResult<()> {
+    pub async fn rotate_api_key(&self, site: &Site, key_hash: &str, key_prefix: &str) -> StoreResult<()> {
         let table = self.table();
         let mut tx = Tx::new();
         let mut update = Update::new(keys::site(&site.account_id, &site.id))
@@ -141,24 +122,15 @@ impl Store {
             .set("api_key_prefix", key_prefix)?
             .set("api_key_created_at", now())?;
         update = match &site.api_key_hash {
-            Some(previous) => update
-                .when("api_key_hash = :previous")
-                .value(":previous", previous)?,
+            Some(previous) => update.when("api_key_hash = :previous").value(":previous", previous)?,
             None => update.when("attribute_not_exists(api_key_hash)"),
         };
         tx.update(table, update, "stale");
         if let Some(previous) = &site.api_key_hash {
             tx.delete_if_present(table, keys::api_key(previous));
         }
-        let owner = ApiKeyOwner {
-            account_id: site.account_id.clone(),
-            site_id: site.id.clone(),
-        };
-        tx.create(
-            table,
-            Record::new(keys::api_key(key_hash), "api_key", &owner)?,
-            "key_exists",
-        );
+        let owner = ApiKeyOwner { account_id: site.account_id.clone(), site_id: site.id.clone() };
+        tx.create(table, Record::new(keys::api_key(key_hash), "api_key", &owner)?, "key_exists");
         self.commit(tx).await
     }
 
@@ -168,8 +140,7 @@ impl Store {
         account_id: &str,
         site_id: &str,
     ) -> StoreResult<(Option<Site>, Option<crate::Account>)> {
-        self.get_two(keys::site(account_id, site_id), keys::account(account_id))
-            .await
+        self.get_two(keys::site(account_id, site_id), keys::account(account_id)).await
     }
 
     pub async fn api_key_owner(&self, key_hash: &str) -> StoreResult<Option<ApiKeyOwner>> {

@@ -50,10 +50,7 @@ impl User {
     }
 
     pub(crate) fn email_record(&self) -> StoreResult<Record> {
-        let lookup = EmailLookup {
-            account_id: self.account_id.clone(),
-            user_id: self.id.clone(),
-        };
+        let lookup = EmailLookup { account_id: self.account_id.clone(), user_id: self.id.clone() };
         Record::new(keys::email(&self.email), "email", &lookup)
     }
 }
@@ -69,8 +66,7 @@ impl Store {
         account_id: &str,
         user_id: &str,
     ) -> StoreResult<(Option<User>, Option<Account>)> {
-        self.get_two(keys::user(account_id, user_id), keys::account(account_id))
-            .await
+        self.get_two(keys::user(account_id, user_id), keys::account(account_id)).await
     }
 
     pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
@@ -82,8 +78,7 @@ impl Store {
 
     /// The account's users, oldest first.
     pub async fn users(&self, account_id: &str) -> StoreResult<Vec<User>> {
-        self.query_prefix(&keys::account_pk(account_id), "USER#")
-            .await
+        self.query_prefix(&keys::account_pk(account_id), "USER#").await
     }
 
     /// Adds a user if the account is below `max_users` (else `Condition("plan_limit")`)
@@ -101,12 +96,7 @@ impl Store {
         self.commit(tx).await
     }
 
-    pub async fn update_user(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        changes: UserChanges,
-    ) -> StoreResult<User> {
+    pub async fn update_user(&self, account_id: &str, user_id: &str, changes: UserChanges) -> StoreResult<User> {
         let mut update = Update::new(keys::user(account_id, user_id)).set("updated_at", now())?;
         if let Some(v) = changes.first_name {
             update = update.set("first_name", v)?;
@@ -124,12 +114,7 @@ impl Store {
     }
 
     /// Stores a new password hash and ends every session issued before it.
-    pub async fn set_password(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        password_hash: &str,
-    ) -> StoreResult<User> {
+    pub async fn set_password(&self, account_id: &str, user_id: &str, password_hash: &str) -> StoreResult<User> {
         let update = Update::new(keys::user(account_id, user_id))
             .set("password_hash", password_hash)?
             .set("updated_at", now())?
@@ -141,56 +126,25 @@ impl Store {
     pub async fn delete_user(&self, user: &User) -> StoreResult<()> {
         let table = self.table();
         let mut tx = Tx::new();
-        tx.delete(
-            table,
-            keys::user(&user.account_id, &user.id),
-            "user_missing",
-        );
+        tx.delete(table, keys::user(&user.account_id, &user.id), "user_missing");
         tx.delete_if_present(table, keys::email(&user.email));
-        tx.update(
-            table,
-            Update::new(keys::account(&user.account_id)).add("users_count", -1),
-            "account_missing",
-        );
+        tx.update(table, Update::new(keys::account(&user.account_id)).add("users_count", -1), "account_missing");
         self.commit(tx).await
     }
 
     /// Grants a site to a user; the site must exist in the same account.
-    pub async fn grant_site(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        site_id: &str,
-    ) -> StoreResult<User> {
+    pub async fn grant_site(&self, account_id: &str, user_id: &str, site_id: &str) -> StoreResult<User> {
         let table = self.table();
         let mut tx = Tx::new();
-        tx.check(
-            table,
-            keys::site(account_id, site_id),
-            "attribute_exists(PK)",
-            Default::default(),
-            "site_missing",
-        );
-        let update = Update::new(keys::user(account_id, user_id)).set_entry(
-            "site_grants",
-            site_id,
-            now(),
-        )?;
+        tx.check(table, keys::site(account_id, site_id), "attribute_exists(PK)", Default::default(), "site_missing");
+        let update = Update::new(keys::user(account_id, user_id)).set_entry("site_grants", site_id, now())?;
         tx.update(table, update, "user_missing");
         self.commit(tx).await?;
-        self.user(account_id, user_id)
-            .await?
-            .ok_or(StoreError::Condition("user_missing"))
+        self.user(account_id, user_id).await?.ok_or(StoreError::Condition("user_missing"))
     }
 
-    pub async fn revoke_site(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        site_id: &str,
-    ) -> StoreResult<User> {
-        let update =
-            Update::new(keys::user(account_id, user_id)).remove_entry("site_grants", site_id);
+    pub async fn revoke_site(&self, account_id: &str, user_id: &str, site_id: &str) -> StoreResult<User> {
+        let update = Update::new(keys::user(account_id, user_id)).remove_entry("site_grants", site_id);
         self.update(update, "user_missing").await
     }
 }

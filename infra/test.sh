@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: starts a private emulator (unless AWS_ENDPOINT_URL
+# is set), lints template.yaml, then runs unit and end-to-end tests. Each end-to-end test
+# makes its own table, so tests run in parallel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source infra/emulator/lib.sh
+
+ensure_python_package cfnlint cfn-lint
+echo "== cfn-lint template.yaml"
+cfn-lint template.yaml
+
+start_emulator 0
+export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi

@@ -1,0 +1,70 @@
+//! The Lambda path: API Gateway v2 sample events from `events/` go through lambda_http's
+//! adapter into each function's service, and come back as API Gateway responses.
+
+use std::sync::Arc;
+
+use igny8_e2e::{JWT_SECRET, TestApp};
+use igny8_tenancy::{Tenancy, Tokens};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context, LambdaEvent};
+use serde_json::Value;
+use tower::{Service, ServiceExt};
+
+fn event(name: &str, access_token: Option<&str>) -> LambdaRequest {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    if let Some(token) = access_token {
+        text = text.replace("{{ACCESS_TOKEN}}", token);
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not an API Gateway v2 event: {e}"))
+}
+
+/// Runs `service` as Lambda would; the API Gateway response as JSON, body parsed.
+async fn invoke<S>(service: S, request: LambdaRequest) -> (Value, Value)
+where
+    S: Service<lambda_http::Request, Error = std::convert::Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Response: lambda_http::IntoResponse,
+{
+    let mut adapter = Adapter::from(service);
+    let response = adapter.ready().await.unwrap().call(LambdaEvent::new(request, Context::default())).await.unwrap();
+    let response = serde_json::to_value(&response).unwrap();
+    let body = serde_json::from_str(response["body"].as_str().expect("string body")).expect("JSON body");
+    (response, body)
+}
+
+fn tenancy(app: &TestApp) -> Tenancy {
+    Tenancy { store: app.store.clone(), tokens: Arc::new(Tokens::new(JWT_SECRET, 900, 3600)) }
+}
+
+#[tokio::test]
+async fn system_status_event() {
+    let app = TestApp::spawn().await;
+    let (response, body) = invoke(igny8_system::app(app.store.clone()), event("system-status.json", None)).await;
+    assert_eq!(response["statusCode"], 200);
+    assert_eq!(response["headers"]["x-request-id"], "evt-status-1");
+    assert_eq!(body["request_id"], "evt-status-1");
+    assert_eq!(body["data"]["store"]["reachable"], true);
+}
+
+#[tokio::test]
+async fn auth_events_register_then_me() {
+    let app = TestApp::spawn().await;
+    let (response, body) = invoke(igny8_auth::app(tenancy(&app)), event("auth-register.json", None)).await;
+    assert_eq!(response["statusCode"], 201, "{body}");
+    let access = body["data"]["access"].as_str().unwrap().to_owned();
+
+    let (response, body) = invoke(igny8_auth::app(tenancy(&app)), event("auth-login.json", None)).await;
+    assert_eq!(response["statusCode"], 200, "{body}");
+
+    let (response, body) = invoke(igny8_auth::app(tenancy(&app)), event("auth-me.json", Some(&access))).await;
+    assert_eq!(response["statusCode"], 200, "{body}");
+    assert_eq!(body["data"]["user"]["email"], "owner@example.com");
+    assert_eq!(body["request_id"], "evt-me-1");
+
+    let (response, body) = invoke(igny8_auth::app(tenancy(&app)), event("auth-me-unauthenticated.json", None)).await;
+    assert_eq!(response["statusCode"], 401);
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error_code"], "UNAUTHENTICATED");
+    assert_eq!(response["headers"]["content-type"], "application/json");
+}

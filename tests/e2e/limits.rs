@@ -1,0 +1,129 @@
+//! Plan limits (403 PLAN_LIMIT), the five-active-sectors rule, and the counters behind
+//! them staying true under concurrency and after deletes.
+
+use igny8_e2e::{PASSWORD, TestApp, unique_email};
+use serde_json::json;
+
+#[tokio::test]
+async fn site_and_user_limits_of_the_plan() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("limits").await;
+    let t = &owner.access;
+    // Trial: 2 sites, 3 users.
+    let first = app.create_site(t, "One").await;
+    app.create_site(t, "Two").await;
+    let r = app.post("/api/v1/auth/sites/", t, json!({"name": "Three"})).await.expect(403);
+    assert_eq!(r.code(), "PLAN_LIMIT");
+    app.delete(&format!("/api/v1/auth/sites/{first}/"), t).await.expect(200);
+    app.create_site(t, "Three").await;
+
+    app.add_member(&owner, "u2", "editor").await;
+    let third = app.add_member(&owner, "u3", "viewer").await;
+    let r = app
+        .post("/api/v1/auth/users/", t, json!({"email": unique_email("u4"), "password": PASSWORD, "role": "viewer"}))
+        .await
+        .expect(403);
+    assert_eq!(r.code(), "PLAN_LIMIT");
+    app.delete(&format!("/api/v1/auth/users/{}/", third.user_id), t).await.expect(200);
+    app.add_member(&owner, "u4", "viewer").await;
+
+    let account = app.get("/api/v1/auth/account/", t).await.expect(200);
+    assert_eq!((account.data()["sites_count"].clone(), account.data()["users_count"].clone()), (json!(2), json!(3)));
+}
+
+#[tokio::test]
+async fn a_site_holds_at_most_five_active_sectors() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("sectors").await;
+    let t = &owner.access;
+    let site = app.create_site(t, "S").await;
+    let mut sectors = Vec::new();
+    for i in 0..5 {
+        sectors.push(app.create_sector(t, &site, &format!("Sector {i}")).await);
+    }
+    let r = app.post("/api/v1/auth/sectors/", t, json!({"site_id": site, "name": "Sixth"})).await.expect(400);
+    assert_eq!(r.code(), "SECTOR_LIMIT");
+
+    // An inactive sixth is fine, but it cannot be activated while five are active.
+    let r = app
+        .post("/api/v1/auth/sectors/", t, json!({"site_id": site, "name": "Sixth", "is_active": false}))
+        .await
+        .expect(201);
+    let sixth = r.data()["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/api/v1/auth/sectors/{sixth}/"), t, json!({"is_active": true})).await.expect(400);
+    app.patch(&format!("/api/v1/auth/sectors/{}/", sectors[0]), t, json!({"is_active": false})).await.expect(200);
+    app.patch(&format!("/api/v1/auth/sectors/{sixth}/"), t, json!({"is_active": true})).await.expect(200);
+
+    let site_view = app.get(&format!("/api/v1/auth/sites/{site}/"), t).await.expect(200);
+    assert_eq!(
+        (site_view.data()["active_sectors"].clone(), site_view.data()["sectors_count"].clone()),
+        (json!(5), json!(6))
+    );
+
+    // Names are unique per site, ignoring case and spacing.
+    let r = app
+        .post("/api/v1/auth/sectors/", t, json!({"site_id": site, "name": "  sector   1 ", "is_active": false}))
+        .await
+        .expect(409);
+    assert_eq!(r.code(), "SECTOR_NAME_TAKEN");
+    let r = app.patch(&format!("/api/v1/auth/sectors/{sixth}/"), t, json!({"name": "SECTOR 2"})).await.expect(409);
+    assert_eq!(r.code(), "SECTOR_NAME_TAKEN");
+    app.patch(&format!("/api/v1/auth/sectors/{sixth}/"), t, json!({"name": "Renamed"})).await.expect(200);
+    // The old name is free again.
+    app.post("/api/v1/auth/sectors/", t, json!({"site_id": site, "name": "Sixth", "is_active": false}))
+        .await
+        .expect(201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sector_creation_never_passes_five_active() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("secrace").await;
+    let site = app.create_site(&owner.access, "Race").await;
+    let attempts = (0..8).map(|i| {
+        app.post("/api/v1/auth/sectors/", &owner.access, json!({"site_id": site, "name": format!("Race {i}")}))
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 5, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(replies.iter().filter(|r| r.status != 201).all(|r| r.code() == "SECTOR_LIMIT"));
+    let list = app.get(&format!("/api/v1/auth/sectors/?site_id={site}"), &owner.access).await.expect(200);
+    assert_eq!(list.body["count"], 5);
+}
+
+#[tokio::test]
+async fn a_site_with_sectors_is_not_deleted() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("sitedel").await;
+    let t = &owner.access;
+    let site = app.create_site(t, "Busy").await;
+    let sector = app.create_sector(t, &site, "Only").await;
+    let r = app.delete(&format!("/api/v1/auth/sites/{site}/"), t).await.expect(409);
+    assert_eq!(r.code(), "SITE_HAS_SECTORS");
+    app.get(&format!("/api/v1/auth/sectors/{sector}/"), t).await.expect(200);
+    app.delete(&format!("/api/v1/auth/sectors/{sector}/"), t).await.expect(200);
+    app.delete(&format!("/api/v1/auth/sites/{site}/"), t).await.expect(200);
+    app.get(&format!("/api/v1/auth/sites/{site}/"), t).await.expect(404);
+}
+
+#[tokio::test]
+async fn lists_paginate() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("pages").await;
+    let t = &owner.access;
+    let site = app.create_site(t, "Paged").await;
+    for i in 0..5 {
+        app.post("/api/v1/auth/sectors/", t, json!({"site_id": site, "name": format!("P{i}"), "is_active": i < 3}))
+            .await
+            .expect(201);
+    }
+    let page = app.get(&format!("/api/v1/auth/sectors/?site_id={site}&page_size=2&page=2"), t).await.expect(200);
+    assert_eq!(page.body["count"], 5);
+    let names: Vec<&str> =
+        page.body["results"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["P2", "P3"]);
+    assert!(page.body["next"].as_str().unwrap().contains("page=3"));
+    assert!(page.body["previous"].as_str().unwrap().contains("page=1"));
+    let last = app.get(&format!("/api/v1/auth/sectors/?site_id={site}&page_size=2&page=3"), t).await.expect(200);
+    assert!(last.body["next"].is_null());
+}
