@@ -16,7 +16,9 @@ use igny8_tenancy::{Tenancy, Tokens};
 /// Every HTTP function's routes in one service.
 pub fn gateway(store: Store, tokens: Arc<Tokens>) -> HttpService {
     let tenancy = Tenancy { store: store.clone(), tokens };
-    let routes = igny8_auth::routes(tenancy).merge(igny8_system::routes(store));
+    let routes = igny8_auth::routes(tenancy.clone())
+        .merge(igny8_planner::routes(tenancy))
+        .merge(igny8_system::routes(store));
     igny8_http::into_service(routes)
 }
 

@@ -5,6 +5,7 @@
 mod envelope;
 mod error;
 mod input;
+pub mod listing;
 mod pagination;
 mod request_id;
 mod service;
@@ -14,6 +15,7 @@ pub mod validate;
 pub use envelope::{Success, now_rfc3339};
 pub use error::{ApiError, ApiResult, FieldErrors};
 pub use input::{JsonBody, QueryParams, parse_json, parse_query, validation_messages};
+pub use listing::{Ordering, matches_search};
 pub use pagination::{ListResponse, PageParams};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 pub use service::{BODY_LIMIT_BYTES, HttpService, into_service, with_conventions};

@@ -10,6 +10,5 @@ pub mod model;
 pub mod schema;
 mod table;
 
-pub use aws_sdk_dynamodb::types::AttributeValue;
 pub use model::*;
-pub use table::{Item, Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};
+pub use table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};

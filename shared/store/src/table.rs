@@ -7,8 +7,8 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update as UpdateAction,
+pub use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{ ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update as UpdateAction,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -132,6 +132,11 @@ impl Update {
         Ok(self)
     }
 
+    pub fn remove(mut self, field: &str) -> Self {
+        self.removes.push(field.to_owned());
+        self
+    }
+
     pub fn remove_entry(mut self, field: &str, entry: &str) -> Self {
         self.removes.push(format!("{field}\u{0}{entry}"));
         self
@@ -242,6 +247,16 @@ impl Tx {
         self.actions.push((TransactWriteItem::builder().put(put).build(), label));
     }
 
+    /// Put that replaces the item only if `condition` holds on it (else `label`).
+    pub fn replace_if(&mut self, table: &str, record: Record, condition: &str, values: Item, label: &'static str) {
+        let mut put = Put::builder().table_name(table).set_item(Some(record.attrs)).condition_expression(condition);
+        if !values.is_empty() {
+            put = put.set_expression_attribute_values(Some(values));
+        }
+        let put = put.build().expect("table and item are set");
+        self.actions.push((TransactWriteItem::builder().put(put).build(), label));
+    }
+
     /// Put that replaces whatever is there.
     pub fn replace(&mut self, table: &str, record: Record) {
         let put =
@@ -267,6 +282,9 @@ impl Tx {
     }
 
     /// Delete that fails (with `label`) if the item is not there.
+    ///
+    /// (Every action builder below panics only on a missing required field, which
+    /// each sets; they cannot fail on input.)
     pub fn delete(&mut self, table: &str, key: Key, label: &'static str) {
         let delete = Delete::builder()
             .table_name(table)
@@ -412,15 +430,22 @@ impl Store {
         items.into_iter().map(decode).collect()
     }
 
-    /// All items listed in a GSI1 partition, in GSI1SK order.
-    pub async fn query_list<T: DeserializeOwned>(&self, partition: &str) -> StoreResult<Vec<T>> {
-        let items = self
+    /// All items listed in a GSI1 partition (optionally only sort keys starting with
+    /// `prefix`), in GSI1SK order. Page by page, as DynamoDB returns at most 1 MB a call.
+    pub async fn query_list<T: DeserializeOwned>(&self, partition: &str, prefix: Option<&str>) -> StoreResult<Vec<T>> {
+        let mut request = self
             .client
             .query()
             .table_name(&*self.table)
             .index_name(GSI1)
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()));
+        request = match prefix {
+            Some(prefix) => request
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)")
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
+            None => request.key_condition_expression("GSI1PK = :pk"),
+        };
+        let items = request
             .into_paginator()
             .items()
             .send()
@@ -475,6 +500,36 @@ impl Store {
                     match failed {
                         Some(index) => Err(StoreError::Condition(labels[index])),
                         None => Err(StoreError::Aws(format!("transaction cancelled: {cancelled:?}"))),
+                    }
+                }
+                other => Err(StoreError::aws(other)),
+            },
+            Err(e) => Err(StoreError::aws(e)),
+        }
+    }
+
+    /// Runs a transaction and reports which actions' conditions failed, with their
+    /// labels (empty: committed). For batches that drop the failing members and retry.
+    pub async fn try_commit(&self, tx: Tx) -> StoreResult<Vec<(usize, &'static str)>> {
+        let (items, labels): (Vec<_>, Vec<_>) = tx.actions.into_iter().unzip();
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Vec::new()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    let failed: Vec<_> = cancelled
+                        .cancellation_reasons()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+                        .map(|(index, _)| (index, labels[index]))
+                        .collect();
+                    if failed.is_empty() {
+                        Err(StoreError::Aws(format!("transaction cancelled: {cancelled:?}")))
+                    } else {
+                        Ok(failed)
                     }
                 }
                 other => Err(StoreError::aws(other)),

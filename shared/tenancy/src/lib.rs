@@ -10,9 +10,11 @@ pub mod access;
 pub mod api_key;
 pub mod extractor;
 pub mod password;
+pub mod scope;
 pub mod tokens;
 
 pub use access::{Access, SiteScope, Tenant};
 pub use extractor::Tenancy;
+pub use scope::Scope;
 pub use igny8_store::Role;
 pub use tokens::{Claims, IssuedTokens, TokenError, TokenKind, Tokens};

@@ -2,13 +2,29 @@
 //! object: its stored shape and the reads and writes that keep its invariants.
 
 mod account;
+mod cluster;
+mod content;
+mod idea;
+mod image;
+mod keyword;
+mod scoped;
 mod reference;
 mod role;
 mod sector;
 mod session;
 mod site;
+mod task;
+mod taxonomy;
 mod user;
 
+pub use cluster::{Cluster, ClusterStatus};
+pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};
+pub use content::{Content, ContentStatus, ContentVersion};
+pub use image::{Image, ImageStatus, ImageType};
+pub use taxonomy::{Taxonomy, TaxonomyTerm};
+pub use task::{Task, TaskStatus};
+pub use keyword::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus};
+pub use scoped::{NO_SECTOR, Scoped, scoped_key};
 pub use account::{Account, AccountStatus, Registration};
 pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan};
 pub use role::Role;

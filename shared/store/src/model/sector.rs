@@ -53,7 +53,7 @@ impl Store {
 
     /// The site's sectors, oldest first.
     pub async fn sectors(&self, account_id: &str, site_id: &str) -> StoreResult<Vec<Sector>> {
-        self.query_list(&keys::site_sectors(account_id, site_id)).await
+        self.query_list(&keys::site_sectors(account_id, site_id), None).await
     }
 
     /// Creates a sector. Fails with `site_missing`, `sector_limit` (an active sector

@@ -1,0 +1,173 @@
+//! Clusters. `keywords_count` and `volume` are never written here: keyword changes
+//! move them (see `Store::apply_keyword_changes`).
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank};
+use igny8_store::{Cluster, ClusterStatus, Keyword, Scoped, StoreError, Update, new_id, now};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::keywords::change_keywords;
+
+#[derive(Debug, Deserialize)]
+pub struct ClusterFilter {
+    site_id: Option<String>,
+    sector_id: Option<String>,
+    search: Option<String>,
+    status: Option<ClusterStatus>,
+    ordering: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateClusterInput {
+    #[validate(length(min = 1))]
+    site_id: String,
+    #[validate(length(min = 1))]
+    sector_id: String,
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    name: String,
+    #[serde(default)]
+    #[validate(length(max = 5000))]
+    description: String,
+    #[serde(default)]
+    status: ClusterStatus,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateClusterInput {
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    name: Option<String>,
+    #[validate(length(max = 5000))]
+    description: Option<String>,
+    status: Option<ClusterStatus>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct AssignInput {
+    #[validate(length(min = 1, max = 1000))]
+    keyword_ids: Vec<String>,
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    QueryParams(filter): QueryParams<ClusterFilter>,
+    uri: Uri,
+) -> ApiResult<ListResponse<Cluster>> {
+    tenant.require(Access::Read)?;
+    page.check()?;
+    let ordering = Ordering::parse(filter.ordering.as_deref(), &["name", "keywords_count", "volume", "created_at"], "-created_at")?;
+    let all: Vec<Cluster> = state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
+    let mut clusters: Vec<Cluster> = all
+        .into_iter()
+        .filter(|c| matches_search(&c.name, filter.search.as_deref()) && filter.status.is_none_or(|s| c.status == s))
+        .collect();
+    clusters.sort_by(|a, b| {
+        let ascending = match ordering.field {
+            "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            "keywords_count" => a.keywords_count.cmp(&b.keywords_count),
+            "volume" => a.volume.cmp(&b.volume),
+            _ => a.created_at.cmp(&b.created_at),
+        };
+        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
+    });
+    Ok(ListResponse::paginate(clusters, &page, &uri))
+}
+
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Cluster>> {
+    tenant.require(Access::Read)?;
+    Ok(Success::ok(state.find_scoped(&tenant, &id, "Cluster").await?))
+}
+
+pub async fn create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<CreateClusterInput>) -> ApiResult<Success<Cluster>> {
+    tenant.require(Access::Write)?;
+    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
+    let stamp = now();
+    let cluster = Cluster {
+        id: new_id("cl"),
+        account_id: tenant.account_id().to_owned(),
+        site_id: site.id,
+        sector_id: sector.id,
+        name: input.name.trim().to_owned(),
+        description: input.description,
+        status: input.status,
+        keywords_count: 0,
+        volume: 0,
+        created_at: stamp.clone(),
+        updated_at: stamp,
+    };
+    state.store.create(&cluster).await.map_err(ApiError::internal)?;
+    Ok(Success::created(cluster))
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateClusterInput>,
+) -> ApiResult<Success<Cluster>> {
+    tenant.require(Access::Write)?;
+    let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
+    let mut update = Update::new(cluster.key()).set("updated_at", now()).map_err(ApiError::internal)?;
+    if let Some(name) = input.name {
+        update = update.set("name", name.trim()).map_err(ApiError::internal)?;
+    }
+    if let Some(description) = input.description {
+        update = update.set("description", description).map_err(ApiError::internal)?;
+    }
+    if let Some(status) = input.status {
+        update = update.set("status", status).map_err(ApiError::internal)?;
+    }
+    let updated = state.store.modify::<Cluster>(update).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Cluster"),
+        e => ApiError::internal(e),
+    })?;
+    Ok(Success::ok(updated))
+}
+
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
+    let released = state.store.delete_cluster(&cluster).await.map_err(|e| match e {
+        StoreError::Condition(_) => {
+            ApiError::conflict("CONFLICT", "Keywords kept joining the cluster while it was being deleted; try again.")
+        }
+        e => ApiError::internal(e),
+    })?;
+    Ok(Success::ok(json!({"id": cluster.id, "deleted": true, "keywords_released": released})))
+}
+
+/// Moves keywords of the cluster's sector into the cluster (from wherever they were).
+pub async fn assign_keywords(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<AssignInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
+    let keywords: Vec<Keyword> = state.find_all_scoped(&tenant, &input.keyword_ids, "Keyword").await?;
+    let foreign: Vec<String> = keywords.iter().filter(|k| k.sector_id != cluster.sector_id).map(|k| k.id.clone()).collect();
+    if !foreign.is_empty() {
+        let mut error = ApiError::field("keyword_ids", "Keywords can join only a cluster of their own sector.");
+        error.errors.get_mut("keyword_ids").map(|m| m.extend(foreign.iter().map(|id| format!("{id} is in another sector."))));
+        return Err(error);
+    }
+    let stamp = now();
+    let outcome = change_keywords(&state, &tenant, &input.keyword_ids, |k| {
+        let mut after = k.clone();
+        after.cluster_id = Some(cluster.id.clone());
+        after.updated_at = stamp.clone();
+        Some(after)
+    })
+    .await?;
+    if !outcome.missing_cluster.is_empty() {
+        return Err(ApiError::not_found("Cluster"));
+    }
+    let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
+    Ok(Success::ok(json!({"assigned": outcome.applied.len(), "cluster": cluster})))
+}

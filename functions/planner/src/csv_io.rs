@@ -1,0 +1,227 @@
+//! CSV import and export of keywords: `keyword,volume,difficulty,intent`.
+//!
+//! Import is tolerant of what spreadsheets produce: any column order, extra columns, a
+//! UTF-8 byte-order mark, CRLF line ends, quoted fields, blank lines. Each row is checked
+//! on its own: good rows are kept, bad rows are reported with their row number (the
+//! header is row 1), duplicates (in the sector or earlier in the file) are reported.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+use igny8_http::{ApiError, ApiResult, FieldErrors, QueryParams, Success, validation_messages};
+use igny8_store::{Intent, Keyword, KeywordChange, now};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::keywords::{KeywordFields, KeywordFilter, new_keyword};
+
+pub const COLUMNS: [&str; 4] = ["keyword", "volume", "difficulty", "intent"];
+
+#[derive(Debug, Deserialize)]
+pub struct ImportTarget {
+    site_id: Option<String>,
+    sector_id: Option<String>,
+}
+
+/// One data row: its row number and either the fields or what is wrong with it.
+type ParsedRow = (usize, Result<KeywordFields, FieldErrors>);
+
+fn intent_from(text: &str) -> Option<Intent> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" | "informational" => Some(Intent::Informational),
+        "commercial" => Some(Intent::Commercial),
+        "transactional" => Some(Intent::Transactional),
+        "navigational" => Some(Intent::Navigational),
+        _ => None,
+    }
+}
+
+fn number<T: std::str::FromStr + Default>(text: &str, field: &str, errors: &mut FieldErrors) -> T {
+    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
+    if cleaned.is_empty() {
+        return T::default();
+    }
+    cleaned.parse().unwrap_or_else(|_| {
+        errors.entry(field.into()).or_default().push(format!("{:?} is not a whole number.", text.trim()));
+        T::default()
+    })
+}
+
+/// Parses a CSV file into rows. Errors only for a file that is not a keyword CSV at all.
+pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| unprocessable("The file is not UTF-8 text."))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| unprocessable(format!("The header row cannot be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let keyword_column = column("keyword").ok_or_else(|| unprocessable("The header row has no `keyword` column."))?;
+    let (volume, difficulty, intent) = (column("volume"), column("difficulty"), column("intent"));
+
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let row = index + 2;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let mut errors = FieldErrors::new();
+                errors.insert("row".into(), vec![format!("Unreadable row: {e}")]);
+                rows.push((row, Err(errors)));
+                continue;
+            }
+        };
+        if record.iter().all(|field| field.trim().is_empty()) {
+            continue;
+        }
+        let cell = |column: Option<usize>| column.and_then(|c| record.get(c)).unwrap_or("");
+        let mut errors = FieldErrors::new();
+        let fields = KeywordFields {
+            keyword: cell(Some(keyword_column)).to_owned(),
+            volume: number(cell(volume), "volume", &mut errors),
+            difficulty: number(cell(difficulty), "difficulty", &mut errors),
+            intent: intent_from(cell(intent)).unwrap_or_else(|| {
+                errors.entry("intent".into()).or_default().push(
+                    "Must be informational, commercial, transactional or navigational.".into(),
+                );
+                Intent::Informational
+            }),
+        };
+        if let Err(invalid) = fields.validate() {
+            for (field, messages) in validation_messages(&invalid) {
+                errors.entry(field).or_default().extend(messages);
+            }
+        }
+        rows.push((row, if errors.is_empty() { Ok(fields) } else { Err(errors) }));
+    }
+    Ok(rows)
+}
+
+fn unprocessable(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FILE", message)
+}
+
+/// The file's bytes: the body itself (`text/csv`), or the `file` part of a multipart form.
+async fn file_bytes(request: Request) -> ApiResult<Bytes> {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let too_large = |status: StatusCode| {
+        if status == StatusCode::PAYLOAD_TOO_LARGE { ApiError::payload_too_large() } else { unprocessable("The upload cannot be read.") }
+    };
+    if !is_multipart {
+        return Bytes::from_request(request, &()).await.map_err(|e| too_large(e.status()));
+    }
+    let mut form = Multipart::from_request(request, &()).await.map_err(|e| too_large(e.status()))?;
+    while let Some(field) = form.next_field().await.map_err(|e| too_large(e.status()))? {
+        if field.name() == Some("file") {
+            return field.bytes().await.map_err(|e| too_large(e.status()));
+        }
+    }
+    Err(ApiError::field("file", "Attach the CSV as the form field `file`."))
+}
+
+pub async fn import(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(target): QueryParams<ImportTarget>,
+    request: Request,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let site_id = target.site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
+    let sector_id = target.sector_id.ok_or_else(|| ApiError::field("sector_id", "This parameter is required."))?;
+    let (site, sector) = state.resolve_sector(&tenant, &site_id, &sector_id).await?;
+    let rows = parse(&file_bytes(request).await?)?;
+    if rows.is_empty() {
+        return Err(unprocessable("The file has no data rows."));
+    }
+
+    let stamp = now();
+    let mut errors = Vec::new();
+    let mut candidates: Vec<(usize, Keyword)> = Vec::new();
+    for (row, parsed) in rows.iter().cloned() {
+        match parsed {
+            Ok(fields) => candidates.push((row, new_keyword(&tenant, &site.id, &sector.id, fields, &stamp))),
+            Err(field_errors) => errors.push(json!({"row": row, "errors": field_errors})),
+        }
+    }
+    let changes: Vec<KeywordChange> = candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
+    let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
+    let duplicates: Vec<Value> =
+        outcome.duplicates.iter().map(|&i| json!({"row": candidates[i].0, "keyword": candidates[i].1.keyword})).collect();
+    let created = outcome.applied.len();
+    let report = json!({
+        "rows": rows.len(),
+        "created": created,
+        "duplicates": duplicates,
+        "errors": errors,
+    });
+    let message = format!("{created} keywords imported, {} duplicates, {} rows with errors.", duplicates.len(), errors.len());
+    if created == 0 && !errors.is_empty() && duplicates.is_empty() {
+        let mut failure = unprocessable("No row of the file could be imported.");
+        failure.errors.insert("rows".into(), errors.iter().map(|e| e.to_string()).collect());
+        return Err(failure);
+    }
+    Ok(if created > 0 { Success::created(report) } else { Success::ok(report) }.with_message(message))
+}
+
+/// Writes keywords as CSV (same columns `import` reads).
+pub fn write(keywords: &[Keyword]) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(keywords.len() * 40 + 64));
+    writer.write_record(COLUMNS)?;
+    for k in keywords {
+        let intent = serde_json::to_value(k.intent).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        writer.write_record([k.keyword.as_str(), &k.volume.to_string(), &k.difficulty.to_string(), &intent])?;
+    }
+    writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+pub async fn export(State(state): State<Tenancy>, tenant: Tenant, QueryParams(filter): QueryParams<KeywordFilter>) -> ApiResult<Response> {
+    tenant.require(Access::Read)?;
+    let keywords = filter.select(&state, &tenant).await?;
+    let body = write(&keywords).map_err(ApiError::internal)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"keywords.csv\"")],
+        body,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerant_of_bom_crlf_quotes_and_column_order() {
+        let file = "\u{feff}Intent,Keyword,Volume,Difficulty\r\ncommercial,\"running shoes, red\",\"1,200\",40\r\n\r\n,plain,,\r\n";
+        let rows = parse(file.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        let (row, first) = &rows[0];
+        let first = first.as_ref().unwrap();
+        assert_eq!((*row, first.keyword.as_str(), first.volume, first.difficulty, first.intent), (2, "running shoes, red", 1200, 40, Intent::Commercial));
+        assert_eq!(rows[1].0, 4, "row numbers count the blank line");
+        assert_eq!(rows[1].1.as_ref().unwrap().intent, Intent::Informational);
+    }
+
+    #[test]
+    fn bad_rows_are_reported_per_field() {
+        let rows = parse(b"keyword,volume,difficulty,intent\n,10,5,\nok,lots,101,curious\n").unwrap();
+        let first = rows[0].1.as_ref().unwrap_err();
+        assert!(first.contains_key("keyword"));
+        let second = rows[1].1.as_ref().unwrap_err();
+        assert!(second.contains_key("volume") && second.contains_key("difficulty") && second.contains_key("intent"), "{second:?}");
+    }
+
+    #[test]
+    fn a_file_without_a_keyword_column_is_refused() {
+        assert!(parse(b"term,volume\nx,1\n").is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! Content ideas, and turning them into writer tasks.
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank, nullable};
+use igny8_store::{Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, TaskStatus, Update, new_id, now};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::keywords::IdsInput;
+
+const DEFAULT_WORD_COUNT: u32 = 1_500;
+
+#[derive(Debug, Deserialize)]
+pub struct IdeaFilter {
+    site_id: Option<String>,
+    sector_id: Option<String>,
+    search: Option<String>,
+    status: Option<IdeaStatus>,
+    cluster_id: Option<String>,
+    content_type: Option<ContentType>,
+    ordering: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateIdeaInput {
+    #[validate(length(min = 1))]
+    site_id: String,
+    #[validate(length(min = 1))]
+    sector_id: String,
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    title: String,
+    #[serde(default)]
+    #[validate(length(max = 10000))]
+    description: String,
+    #[serde(default)]
+    content_type: ContentType,
+    #[serde(default)]
+    content_structure: ContentStructure,
+    #[serde(default)]
+    #[validate(length(max = 50))]
+    target_keywords: Vec<String>,
+    cluster_id: Option<String>,
+    #[validate(range(min = 100, max = 20000))]
+    estimated_word_count: Option<u32>,
+    #[serde(default)]
+    status: IdeaStatus,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateIdeaInput {
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    title: Option<String>,
+    #[validate(length(max = 10000))]
+    description: Option<String>,
+    content_type: Option<ContentType>,
+    content_structure: Option<ContentStructure>,
+    #[validate(length(max = 50))]
+    target_keywords: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    cluster_id: Option<Option<String>>,
+    #[validate(range(min = 100, max = 20000))]
+    estimated_word_count: Option<u32>,
+    status: Option<IdeaStatus>,
+}
+
+/// The cluster an idea points to: visible and of the idea's sector.
+async fn check_cluster(state: &Tenancy, tenant: &Tenant, cluster_id: &str, sector_id: &str) -> ApiResult<String> {
+    let cluster: Cluster = state.find_scoped(tenant, cluster_id, "Cluster").await?;
+    if cluster.sector_id != sector_id {
+        return Err(ApiError::field("cluster_id", "The cluster belongs to another sector."));
+    }
+    Ok(cluster.id)
+}
+
+fn clean_keywords(keywords: Vec<String>) -> Vec<String> {
+    keywords.into_iter().map(|k| k.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|k| !k.is_empty()).collect()
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    QueryParams(filter): QueryParams<IdeaFilter>,
+    uri: Uri,
+) -> ApiResult<ListResponse<Idea>> {
+    tenant.require(Access::Read)?;
+    page.check()?;
+    let ordering = Ordering::parse(filter.ordering.as_deref(), &["title", "estimated_word_count", "created_at"], "-created_at")?;
+    let all: Vec<Idea> = state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
+    let mut ideas: Vec<Idea> = all
+        .into_iter()
+        .filter(|i| {
+            matches_search(&i.title, filter.search.as_deref())
+                && filter.status.is_none_or(|s| i.status == s)
+                && filter.content_type.is_none_or(|t| i.content_type == t)
+                && filter.cluster_id.as_deref().is_none_or(|c| i.cluster_id.as_deref() == Some(c))
+        })
+        .collect();
+    ideas.sort_by(|a, b| {
+        let ascending = match ordering.field {
+            "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+            "estimated_word_count" => a.estimated_word_count.cmp(&b.estimated_word_count),
+            _ => a.created_at.cmp(&b.created_at),
+        };
+        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
+    });
+    Ok(ListResponse::paginate(ideas, &page, &uri))
+}
+
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Idea>> {
+    tenant.require(Access::Read)?;
+    Ok(Success::ok(state.find_scoped(&tenant, &id, "Idea").await?))
+}
+
+pub async fn create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<CreateIdeaInput>) -> ApiResult<Success<Idea>> {
+    tenant.require(Access::Write)?;
+    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
+    let cluster_id = match &input.cluster_id {
+        Some(id) => Some(check_cluster(&state, &tenant, id, &sector.id).await?),
+        None => None,
+    };
+    if matches!(input.status, IdeaStatus::InProgress | IdeaStatus::Completed) {
+        return Err(ApiError::field("status", "An idea becomes in_progress when queued to the writer."));
+    }
+    let stamp = now();
+    let idea = Idea {
+        id: new_id("idea"),
+        account_id: tenant.account_id().to_owned(),
+        site_id: site.id,
+        sector_id: sector.id,
+        title: input.title.trim().to_owned(),
+        description: input.description,
+        content_type: input.content_type,
+        content_structure: input.content_structure,
+        target_keywords: clean_keywords(input.target_keywords),
+        cluster_id,
+        estimated_word_count: input.estimated_word_count.unwrap_or(DEFAULT_WORD_COUNT),
+        status: input.status,
+        task_id: None,
+        created_at: stamp.clone(),
+        updated_at: stamp,
+    };
+    state.store.create(&idea).await.map_err(ApiError::internal)?;
+    Ok(Success::created(idea))
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateIdeaInput>,
+) -> ApiResult<Success<Idea>> {
+    tenant.require(Access::Write)?;
+    let idea: Idea = state.find_scoped(&tenant, &id, "Idea").await?;
+    let internal = ApiError::internal;
+    let mut update = Update::new(idea.key()).set("updated_at", now()).map_err(internal)?;
+    if let Some(v) = input.title {
+        update = update.set("title", v.trim()).map_err(internal)?;
+    }
+    if let Some(v) = input.description {
+        update = update.set("description", v).map_err(internal)?;
+    }
+    if let Some(v) = input.content_type {
+        update = update.set("content_type", v).map_err(internal)?;
+    }
+    if let Some(v) = input.content_structure {
+        update = update.set("content_structure", v).map_err(internal)?;
+    }
+    if let Some(v) = input.target_keywords {
+        update = update.set("target_keywords", clean_keywords(v)).map_err(internal)?;
+    }
+    if let Some(cluster) = input.cluster_id {
+        update = match cluster {
+            Some(cluster_id) => update.set("cluster_id", check_cluster(&state, &tenant, &cluster_id, &idea.sector_id).await?),
+            None => Ok(update.remove("cluster_id")),
+        }
+        .map_err(internal)?;
+    }
+    if let Some(v) = input.estimated_word_count {
+        update = update.set("estimated_word_count", v).map_err(internal)?;
+    }
+    if let Some(status) = input.status {
+        let queued = idea.task_id.is_some();
+        let valid = match status {
+            IdeaStatus::Draft | IdeaStatus::Approved => !queued,
+            IdeaStatus::InProgress | IdeaStatus::Completed => queued,
+        };
+        if !valid {
+            return Err(ApiError::field("status", "in_progress and completed belong to queued ideas; draft and approved to the others."));
+        }
+        update = update.set("status", status).map_err(internal)?;
+    }
+    let updated = state.store.modify::<Idea>(update).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Idea"),
+        e => internal(e),
+    })?;
+    Ok(Success::ok(updated))
+}
+
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let idea: Idea = state.find_scoped(&tenant, &id, "Idea").await?;
+    state.store.remove::<Idea>(tenant.account_id(), &idea.id).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Idea"),
+        e => ApiError::internal(e),
+    })?;
+    Ok(Success::ok(json!({"id": idea.id, "deleted": true})))
+}
+
+/// One writer task per idea (title, description, keywords, type, structure, cluster),
+/// ideas marked `in_progress`. An idea that already has its task is reported, not
+/// queued again.
+pub async fn queue_to_writer(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<IdsInput>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let ideas: Vec<Idea> = state.find_all_scoped(&tenant, &input.ids, "Idea").await?;
+    let mut tasks = Vec::new();
+    let mut already_queued = Vec::new();
+    for idea in &ideas {
+        if let Some(task_id) = &idea.task_id {
+            already_queued.push(json!({"idea_id": idea.id, "task_id": task_id}));
+            continue;
+        }
+        let stamp = now();
+        let task = Task {
+            id: new_id("task"),
+            account_id: idea.account_id.clone(),
+            site_id: idea.site_id.clone(),
+            sector_id: idea.sector_id.clone(),
+            title: idea.title.clone(),
+            description: idea.description.clone(),
+            keywords: idea.target_keywords.clone(),
+            cluster_id: idea.cluster_id.clone(),
+            idea_id: Some(idea.id.clone()),
+            content_type: idea.content_type,
+            content_structure: idea.content_structure,
+            word_count: idea.estimated_word_count,
+            status: TaskStatus::Queued,
+            content_id: None,
+            created_at: stamp.clone(),
+            updated_at: stamp,
+        };
+        match state.store.queue_idea(idea, &task).await {
+            Ok(()) => tasks.push(task),
+            Err(StoreError::Condition("already_queued")) => {
+                let current: Idea = state.find_scoped(&tenant, &idea.id, "Idea").await?;
+                already_queued.push(json!({"idea_id": idea.id, "task_id": current.task_id}));
+            }
+            Err(StoreError::Condition(_)) => return Err(ApiError::not_found("Idea")),
+            Err(e) => return Err(ApiError::internal(e)),
+        }
+    }
+    let status = if tasks.is_empty() { Success::ok } else { Success::created };
+    Ok(status(json!({"tasks": tasks, "already_queued": already_queued})))
+}

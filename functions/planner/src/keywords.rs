@@ -1,0 +1,315 @@
+//! Keywords: CRUD, filtered and ordered lists, and bulk operations.
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank, nullable};
+use igny8_store::{Cluster, Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Store, new_id, now};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+
+#[derive(Debug, Deserialize)]
+pub struct KeywordFilter {
+    pub site_id: Option<String>,
+    pub sector_id: Option<String>,
+    pub search: Option<String>,
+    pub status: Option<KeywordStatus>,
+    pub cluster_id: Option<String>,
+    pub intent: Option<Intent>,
+    pub difficulty_min: Option<u8>,
+    pub difficulty_max: Option<u8>,
+    pub volume_min: Option<u64>,
+    pub volume_max: Option<u64>,
+    pub ordering: Option<String>,
+}
+
+const ORDERINGS: &[&str] = &["keyword", "volume", "difficulty", "created_at"];
+
+impl KeywordFilter {
+    fn keeps(&self, k: &Keyword) -> bool {
+        matches_search(&k.keyword, self.search.as_deref())
+            && self.status.is_none_or(|s| k.status == s)
+            && self.intent.is_none_or(|i| k.intent == i)
+            && self.cluster_id.as_deref().is_none_or(|c| k.cluster_id.as_deref() == Some(c))
+            && self.difficulty_min.is_none_or(|min| k.difficulty >= min)
+            && self.difficulty_max.is_none_or(|max| k.difficulty <= max)
+            && self.volume_min.is_none_or(|min| k.volume >= min)
+            && self.volume_max.is_none_or(|max| k.volume <= max)
+    }
+
+    /// The scope's keywords that pass the filters, in the requested order.
+    pub async fn select(&self, state: &Tenancy, tenant: &Tenant) -> ApiResult<Vec<Keyword>> {
+        let ordering = Ordering::parse(self.ordering.as_deref(), ORDERINGS, "-created_at")?;
+        let all: Vec<Keyword> = state.list_in_scope(tenant, self.site_id.as_deref(), self.sector_id.as_deref()).await?;
+        let mut selected: Vec<Keyword> = all.into_iter().filter(|k| self.keeps(k)).collect();
+        selected.sort_by(|a, b| {
+            let ascending = match ordering.field {
+                "keyword" => a.keyword.to_lowercase().cmp(&b.keyword.to_lowercase()),
+                "volume" => a.volume.cmp(&b.volume),
+                "difficulty" => a.difficulty.cmp(&b.difficulty),
+                _ => a.created_at.cmp(&b.created_at),
+            };
+            ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
+        });
+        Ok(selected)
+    }
+}
+
+/// The fields of one keyword as given by a client (JSON or a CSV row).
+#[derive(Debug, Clone, Deserialize, Validate)]
+pub struct KeywordFields {
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    pub keyword: String,
+    #[serde(default)]
+    #[validate(range(max = 1_000_000_000))]
+    pub volume: u64,
+    #[serde(default)]
+    #[validate(range(max = 100))]
+    pub difficulty: u8,
+    #[serde(default)]
+    pub intent: Intent,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateKeywordInput {
+    #[validate(length(min = 1))]
+    site_id: String,
+    #[validate(length(min = 1))]
+    sector_id: String,
+    #[serde(flatten)]
+    #[validate(nested)]
+    fields: KeywordFields,
+    #[serde(default)]
+    status: KeywordStatus,
+    cluster_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateKeywordInput {
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    keyword: Option<String>,
+    #[validate(range(max = 1_000_000_000))]
+    volume: Option<u64>,
+    #[validate(range(max = 100))]
+    difficulty: Option<u8>,
+    intent: Option<Intent>,
+    status: Option<KeywordStatus>,
+    #[serde(default, deserialize_with = "nullable")]
+    cluster_id: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct BulkCreateInput {
+    #[validate(length(min = 1))]
+    site_id: String,
+    #[validate(length(min = 1))]
+    sector_id: String,
+    #[validate(length(min = 1, max = 1000))]
+    keywords: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct IdsInput {
+    #[validate(length(min = 1, max = 1000))]
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct StatusInput {
+    #[validate(length(min = 1, max = 1000))]
+    ids: Vec<String>,
+    status: KeywordStatus,
+}
+
+/// A new keyword of the sector from client fields.
+pub fn new_keyword(tenant: &Tenant, site_id: &str, sector_id: &str, fields: KeywordFields, stamp: &str) -> Keyword {
+    Keyword {
+        id: new_id("kw"),
+        account_id: tenant.account_id().to_owned(),
+        site_id: site_id.to_owned(),
+        sector_id: sector_id.to_owned(),
+        keyword: fields.keyword.split_whitespace().collect::<Vec<_>>().join(" "),
+        volume: fields.volume,
+        difficulty: fields.difficulty,
+        intent: fields.intent,
+        status: KeywordStatus::Active,
+        cluster_id: None,
+        created_at: stamp.to_owned(),
+        updated_at: stamp.to_owned(),
+    }
+}
+
+fn duplicate() -> ApiError {
+    let mut err = ApiError::conflict("DUPLICATE_KEYWORD", "This sector already has that keyword.");
+    err.errors.insert("keyword".into(), vec!["This sector already has that keyword.".into()]);
+    err
+}
+
+fn stale() -> ApiError {
+    ApiError::conflict("CONFLICT", "The keyword was changed by another request at the same time; reload and try again.")
+}
+
+/// The cluster a keyword is to join: it must exist, be visible, and be of the keyword's sector.
+async fn check_cluster(state: &Tenancy, tenant: &Tenant, cluster_id: &str, sector_id: &str) -> ApiResult<Cluster> {
+    let cluster: Cluster = state.find_scoped(tenant, cluster_id, "Cluster").await?;
+    if cluster.sector_id != sector_id {
+        return Err(ApiError::field("cluster_id", "The cluster belongs to another sector."));
+    }
+    Ok(cluster)
+}
+
+/// Applies one change, turning what the store reports into the API's answer.
+async fn apply_one(store: &Store, change: KeywordChange) -> ApiResult<()> {
+    let outcome = store.apply_keyword_changes(&[change]).await.map_err(ApiError::internal)?;
+    if !outcome.duplicates.is_empty() {
+        return Err(duplicate());
+    }
+    if !outcome.stale.is_empty() {
+        return Err(stale());
+    }
+    if !outcome.missing_cluster.is_empty() {
+        return Err(ApiError::field("cluster_id", "The cluster no longer exists."));
+    }
+    Ok(())
+}
+
+/// Reads `ids`, applies `mutate` to each (None deletes), and retries keywords that were
+/// changed meanwhile with fresh reads. The number of keywords changed.
+pub async fn change_keywords(
+    state: &Tenancy,
+    tenant: &Tenant,
+    ids: &[String],
+    mutate: impl Fn(&Keyword) -> Option<Keyword>,
+) -> ApiResult<KeywordOutcome> {
+    let mut pending: Vec<String> = ids.to_vec();
+    let mut total = KeywordOutcome::default();
+    for _ in 0..3 {
+        let current: Vec<Keyword> = state.find_all_scoped(tenant, &pending, "Keyword").await?;
+        let changes: Vec<KeywordChange> =
+            current.iter().map(|k| KeywordChange { before: Some(k.clone()), after: mutate(k) }).collect();
+        let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
+        total.applied.extend(outcome.applied.iter().map(|&i| i));
+        total.duplicates.extend(outcome.duplicates);
+        total.missing_cluster.extend(outcome.missing_cluster);
+        if outcome.stale.is_empty() {
+            return Ok(total);
+        }
+        pending = outcome.stale.iter().map(|&i| current[i].id.clone()).collect();
+    }
+    Err(stale())
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    QueryParams(filter): QueryParams<KeywordFilter>,
+    uri: Uri,
+) -> ApiResult<ListResponse<Keyword>> {
+    tenant.require(Access::Read)?;
+    page.check()?;
+    let selected = filter.select(&state, &tenant).await?;
+    Ok(ListResponse::paginate(selected, &page, &uri))
+}
+
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Keyword>> {
+    tenant.require(Access::Read)?;
+    Ok(Success::ok(state.find_scoped(&tenant, &id, "Keyword").await?))
+}
+
+pub async fn create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<CreateKeywordInput>) -> ApiResult<Success<Keyword>> {
+    tenant.require(Access::Write)?;
+    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
+    let mut keyword = new_keyword(&tenant, &site.id, &sector.id, input.fields, &now());
+    keyword.status = input.status;
+    if let Some(cluster_id) = &input.cluster_id {
+        keyword.cluster_id = Some(check_cluster(&state, &tenant, cluster_id, &sector.id).await?.id);
+    }
+    apply_one(&state.store, KeywordChange { before: None, after: Some(keyword.clone()) }).await?;
+    Ok(Success::created(keyword))
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateKeywordInput>,
+) -> ApiResult<Success<Keyword>> {
+    tenant.require(Access::Write)?;
+    let before: Keyword = state.find_scoped(&tenant, &id, "Keyword").await?;
+    let mut after = before.clone();
+    if let Some(text) = input.keyword {
+        after.keyword = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    after.volume = input.volume.unwrap_or(after.volume);
+    after.difficulty = input.difficulty.unwrap_or(after.difficulty);
+    after.intent = input.intent.unwrap_or(after.intent);
+    after.status = input.status.unwrap_or(after.status);
+    if let Some(cluster) = input.cluster_id {
+        after.cluster_id = match cluster {
+            Some(cluster_id) => Some(check_cluster(&state, &tenant, &cluster_id, &before.sector_id).await?.id),
+            None => None,
+        };
+    }
+    after.updated_at = now();
+    apply_one(&state.store, KeywordChange { before: Some(before), after: Some(after.clone()) }).await?;
+    Ok(Success::ok(after))
+}
+
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let outcome = change_keywords(&state, &tenant, std::slice::from_ref(&id), |_| None).await?;
+    Ok(Success::ok(json!({"id": id, "deleted": outcome.applied.len() == 1})))
+}
+
+pub async fn bulk_create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<BulkCreateInput>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
+    let stamp = now();
+    let mut errors = Vec::new();
+    let mut candidates = Vec::new();
+    for (index, raw) in input.keywords.into_iter().enumerate() {
+        let parsed = serde_json::to_vec(&raw)
+            .map_err(ApiError::internal)
+            .and_then(|bytes| igny8_http::parse_json::<KeywordFields>(&bytes))
+            .and_then(|fields| {
+                fields.validate().map_err(|e| ApiError::validation(igny8_http::validation_messages(&e)))?;
+                Ok(fields)
+            });
+        match parsed {
+            Ok(fields) => candidates.push((index, new_keyword(&tenant, &site.id, &sector.id, fields, &stamp))),
+            Err(error) => errors.push(json!({"index": index, "errors": error.errors})),
+        }
+    }
+    let changes: Vec<KeywordChange> = candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
+    let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
+    let created: Vec<&Keyword> = outcome.applied.iter().map(|&i| &candidates[i].1).collect();
+    let duplicates: Vec<Value> = outcome
+        .duplicates
+        .iter()
+        .map(|&i| json!({"index": candidates[i].0, "keyword": candidates[i].1.keyword}))
+        .collect();
+    let status = if created.is_empty() { Success::ok } else { Success::created };
+    Ok(status(json!({"created": created, "duplicates": duplicates, "errors": errors})))
+}
+
+pub async fn bulk_delete(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<IdsInput>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let outcome = change_keywords(&state, &tenant, &input.ids, |_| None).await?;
+    Ok(Success::ok(json!({"deleted": outcome.applied.len()})))
+}
+
+pub async fn bulk_update_status(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<StatusInput>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let stamp = now();
+    let outcome = change_keywords(&state, &tenant, &input.ids, |k| {
+        let mut after = k.clone();
+        after.status = input.status;
+        after.updated_at = stamp.clone();
+        Some(after)
+    })
+    .await?;
+    Ok(Success::ok(json!({"updated": outcome.applied.len()})))
+}

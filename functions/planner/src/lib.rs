@@ -1,0 +1,49 @@
+//! `/api/v1/planner/`: keywords (CRUD, bulk operations, CSV import and export),
+//! clusters (whose keyword count and volume are derived), and content ideas that become
+//! writer tasks (SPEC.md §4 planner). The AI actions arrive with the AI pipeline.
+
+mod clusters;
+mod csv_io;
+mod ideas;
+mod keywords;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use igny8_http::HttpService;
+use igny8_tenancy::Tenancy;
+
+/// CSV files may be larger than JSON bodies: 10 000 rows are about 400 KB.
+const CSV_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
+
+pub fn routes(state: Tenancy) -> Router {
+    let p = "/api/v1/planner";
+    Router::new()
+        .route(&format!("{p}/keywords"), get(keywords::list).post(keywords::create))
+        .route(&format!("{p}/keywords/bulk_create"), post(keywords::bulk_create))
+        .route(&format!("{p}/keywords/bulk_delete"), post(keywords::bulk_delete))
+        .route(&format!("{p}/keywords/bulk_update_status"), post(keywords::bulk_update_status))
+        .route(
+            &format!("{p}/keywords/import_csv"),
+            post(csv_io::import).layer(DefaultBodyLimit::max(CSV_BODY_LIMIT_BYTES)),
+        )
+        .route(&format!("{p}/keywords/export_csv"), get(csv_io::export))
+        .route(
+            &format!("{p}/keywords/{{id}}"),
+            get(keywords::read).put(keywords::update).patch(keywords::update).delete(keywords::remove),
+        )
+        .route(&format!("{p}/clusters"), get(clusters::list).post(clusters::create))
+        .route(
+            &format!("{p}/clusters/{{id}}"),
+            get(clusters::read).put(clusters::update).patch(clusters::update).delete(clusters::remove),
+        )
+        .route(&format!("{p}/clusters/{{id}}/keywords"), post(clusters::assign_keywords))
+        .route(&format!("{p}/ideas"), get(ideas::list).post(ideas::create))
+        .route(&format!("{p}/ideas/queue_to_writer"), post(ideas::queue_to_writer))
+        .route(&format!("{p}/ideas/{{id}}"), get(ideas::read).put(ideas::update).patch(ideas::update).delete(ideas::remove))
+        .with_state(state)
+}
+
+pub fn app(state: Tenancy) -> HttpService {
+    igny8_http::into_service(routes(state))
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Lambda start-up and warm-request figures for the release function binaries.
+
+Plays the Lambda Runtime API on a local port and runs each function binary the way
+Lambda does (AWS_LAMBDA_RUNTIME_API, handler env), then prints:
+
+  * init: process start -> the binary's first `GET /runtime/invocation/next`,
+    median and spread of RUNS starts per binary;
+  * warm: for `GET /auth/me` (API Gateway v2 event from events/), the time from handing
+    the event to the runtime to receiving its response, over WARM_REQUESTS requests on
+    one warm process. This includes the store round trip (one BatchGetItem to the
+    local emulator), as a request in AWS would.
+
+Usage (see infra/bench/run.sh, which builds and starts everything):
+  lambda_bench.py <dir with <function>/bootstrap> <events dir>
+Environment: AWS_ENDPOINT_URL, TABLE_NAME, JWT_SECRET, RUNS (20), WARM_REQUESTS (200).
+"""
+
+import json
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PREFIX = "/2018-06-01/runtime"
+
+
+class RuntimeApi:
+    """The part of the Lambda Runtime API a function uses: next, response, error."""
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.first_next = None  # perf_counter_ns of the first `next`
+        self.responses = {}  # request id -> (perf_counter_ns, body)
+        self.handed_out = {}  # request id -> perf_counter_ns
+        self.done = threading.Condition()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path != f"{PREFIX}/invocation/next":
+                    self.send_error(404)
+                    return
+                if api.first_next is None:
+                    api.first_next = time.perf_counter_ns()
+                event = api.events.get()
+                if event is None:  # shutting down: leave the runtime waiting
+                    time.sleep(3600)
+                    return
+                request_id = str(uuid.uuid4())
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                self.end_headers()
+                api.handed_out[request_id] = time.perf_counter_ns()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                now = time.perf_counter_ns()
+                parts = self.path.split("/")
+                if len(parts) >= 5 and parts[3] == "invocation":
+                    with api.done:
+                        api.responses[parts[4]] = (now, body, parts[5] if len(parts) > 5 else "")
+                        api.done.notify_all()
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # runtimes killed mid-request are expected here
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+
+    def invoke(self, event, timeout=30):
+        """Hands one event to the runtime; (latency in ns, response body)."""
+        before = set(self.responses)
+        self.events.put(event)
+        deadline = time.time() + timeout
+        with self.done:
+            while True:
+                new = set(self.responses) - before
+                if new:
+                    request_id = new.pop()
+                    finished, body, kind = self.responses[request_id]
+                    if kind != "response":
+                        raise RuntimeError(f"invocation failed: {body[:500]!r}")
+                    return finished - self.handed_out[request_id], json.loads(body)
+                if time.time() > deadline:
+                    raise RuntimeError("no response from the function")
+                self.done.wait(timeout=1)
+
+    def close(self):
+        self.events.put(None)
+        self.server.shutdown()
+
+
+def function_env(api):
+    env = dict(os.environ)
+    env.update(
+        AWS_LAMBDA_RUNTIME_API=api.address,
+        AWS_LAMBDA_FUNCTION_NAME="bench",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128",
+        AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+        AWS_LAMBDA_LOG_STREAM_NAME="bench",
+        AWS_LAMBDA_LOG_GROUP_NAME="bench",
+        RUST_LOG="warn",
+    )
+    return env
+
+
+def start(binary, api):
+    return subprocess.Popen([binary], env=function_env(api), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def measure_init(binary, runs):
+    samples = []
+    for _ in range(runs):
+        api = RuntimeApi()
+        started = time.perf_counter_ns()
+        process = start(binary, api)
+        deadline = time.time() + 10
+        while api.first_next is None and time.time() < deadline and process.poll() is None:
+            time.sleep(0.0005)
+        if api.first_next is None:
+            process.kill()
+            raise RuntimeError(f"{binary} never asked for an event (exit {process.poll()})")
+        samples.append((api.first_next - started) / 1e6)
+        process.kill()
+        process.wait()
+        api.close()
+    return samples
+
+
+def load_event(events_dir, name, token=None):
+    with open(os.path.join(events_dir, name)) as f:
+        text = f.read()
+    if token:
+        text = text.replace("{{ACCESS_TOKEN}}", token)
+    return json.loads(text)
+
+
+def measure_warm_me(binary, events_dir, requests):
+    api = RuntimeApi()
+    process = start(binary, api)
+    try:
+        register = load_event(events_dir, "auth-register.json")
+        body = json.loads(register["body"])
+        body["email"] = f"bench-{uuid.uuid4().hex[:12]}@example.com"
+        register["body"] = json.dumps(body)
+        _, response = api.invoke(register)
+        if response.get("statusCode") != 201:
+            raise RuntimeError(f"register failed: {response}")
+        token = json.loads(response["body"])["data"]["access"]
+        me = load_event(events_dir, "auth-me.json", token)
+        for _ in range(10):  # warm-up
+            api.invoke(me)
+        samples = []
+        for _ in range(requests):
+            latency, response = api.invoke(me)
+            if response.get("statusCode") != 200:
+                raise RuntimeError(f"me failed: {response}")
+            samples.append(latency / 1e6)
+        return samples
+    finally:
+        process.kill()
+        process.wait()
+        api.close()
+
+
+def zipped_mb(binary):
+    """Size of the deployment zip (what Lambda's 50 MB limit and cold pulls see)."""
+    path = binary + ".zip.tmp"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.write(binary, "bootstrap")
+    size = os.path.getsize(path) / 1e6
+    os.remove(path)
+    return size
+
+
+def describe(samples):
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return f"median {statistics.median(ordered):7.2f} ms   min {ordered[0]:7.2f}   p99 {p99:7.2f}   (n={len(ordered)})"
+
+
+def main():
+    binaries_dir, events_dir = sys.argv[1], sys.argv[2]
+    runs = int(os.environ.get("RUNS", "20"))
+    warm_requests = int(os.environ.get("WARM_REQUESTS", "200"))
+    functions = sorted(d for d in os.listdir(binaries_dir) if os.path.isfile(os.path.join(binaries_dir, d, "bootstrap")))
+    print(f"Function init (process start -> first Runtime API `next`), {runs} runs each:")
+    for name in functions:
+        binary = os.path.join(binaries_dir, name, "bootstrap")
+        print(f"  {name:<10} {describe(measure_init(binary, runs))}   zip {zipped_mb(binary):.1f} MB")
+    if "auth" in functions:
+        print(f"Warm handler, GET /api/v1/auth/me (event in -> response out, incl. one store read), {warm_requests} requests:")
+        print(f"  auth       {describe(measure_warm_me(os.path.join(binaries_dir, 'auth', 'bootstrap'), events_dir, warm_requests))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+use serde::{Deserialize, Serialize};
+
+use crate::model::keyword::{Keyword, KeywordChange};
+use crate::model::scoped::Scoped;
+use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterStatus {
+    #[default]
+    Active,
+    Inactive,
+}
+
+/// A topic group of keywords in one sector. `keywords_count` and `volume` are derived:
+/// only keyword changes move them (see `Store::apply_keyword_changes`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cluster {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    pub sector_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub status: ClusterStatus,
+    pub keywords_count: i64,
+    pub volume: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Scoped for Cluster {
+    const KIND: &'static str = "cluster";
+    const PREFIX: &'static str = "CLUSTER";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn sector_id(&self) -> Option<&str> {
+        Some(&self.sector_id)
+    }
+}
+
+impl Store {
+    /// The keywords of a cluster (read from its sector).
+    pub async fn cluster_keywords(&self, cluster: &Cluster) -> StoreResult<Vec<Keyword>> {
+        let keywords: Vec<Keyword> = self.list_scope(&cluster.account_id, &cluster.site_id, Some(&cluster.sector_id)).await?;
+        Ok(keywords.into_iter().filter(|k| k.cluster_id.as_deref() == Some(cluster.id.as_str())).collect())
+    }
+
+    /// Deletes a cluster; its keywords stay, unassigned. Keywords are released first
+    /// (counters follow), then the cluster goes once it counts none — a keyword assigned
+    /// meanwhile is released on the next round.
+    pub async fn delete_cluster(&self, cluster: &Cluster) -> StoreResult<usize> {
+        let mut released = 0;
+        for _ in 0..5 {
+            let stamp = now();
+            let changes: Vec<KeywordChange> = self
+                .cluster_keywords(cluster)
+                .await?
+                .into_iter()
+                .map(|before| {
+                    let mut after = before.clone();
+                    after.cluster_id = None;
+                    after.updated_at = stamp.clone();
+                    KeywordChange { before: Some(before), after: Some(after) }
+                })
+                .collect();
+            released += self.apply_keyword_changes(&changes).await?.applied.len();
+            let mut tx = Tx::new();
+            let empty = Item::from([(":zero".to_owned(), AttributeValue::N("0".into()))]);
+            tx.delete_where(self.table(), cluster.key(), "keywords_count = :zero", empty, "not_empty");
+            match self.commit(tx).await {
+                Ok(()) => return Ok(released),
+                Err(StoreError::Condition(_)) => {
+                    if self.find::<Cluster>(&cluster.account_id, &cluster.id).await?.is_none() {
+                        return Ok(released);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Condition("busy"))
+    }
+}

@@ -1,0 +1,123 @@
+//! Articles and their version history. Every update keeps the previous state as a
+//! version item; the HTML body itself may live in S3 when it is too big for an item
+//! (the writer function decides and fills `html_s3_key`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::model::scoped::Scoped;
+use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentStatus {
+    #[default]
+    Draft,
+    Review,
+    Published,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Content {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    pub sector_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    pub title: String,
+    /// The sanitised article, when it is stored in the item.
+    #[serde(default)]
+    pub html: String,
+    /// Where the article is when it was too big for the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_s3_key: Option<String>,
+    #[serde(default)]
+    pub meta_title: String,
+    #[serde(default)]
+    pub meta_description: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub primary_keyword: String,
+    #[serde(default)]
+    pub secondary_keywords: Vec<String>,
+    pub word_count: u32,
+    pub status: ContentStatus,
+    #[serde(default)]
+    pub taxonomy_term_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+    /// 1 for the first save; each update adds one.
+    pub version: u32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Scoped for Content {
+    const KIND: &'static str = "content";
+    const PREFIX: &'static str = "CONTENT";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn sector_id(&self) -> Option<&str> {
+        Some(&self.sector_id)
+    }
+}
+
+/// A former state of a content item: the content as it was, under its version number.
+pub type ContentVersion = Content;
+
+fn version_key(account_id: &str, content_id: &str, version: u32) -> Key {
+    Key::new(keys::account_pk(account_id), format!("CONTENTVERSION#{content_id}#{version:010}"))
+}
+
+impl Store {
+    /// Replaces `current` by `next` and keeps `current` as a version — only if the stored
+    /// content is still at `current.version` (else `Condition("stale")`).
+    pub async fn save_content_version(&self, current: &Content, next: &Content) -> StoreResult<()> {
+        let table = self.table();
+        let mut tx = Tx::new();
+        let values = Item::from([(":v".to_owned(), AttributeValue::N(current.version.to_string()))]);
+        tx.replace_if(table, next.record()?, "version = :v", values, "stale");
+        let old = Record::new(version_key(&current.account_id, &current.id, current.version), "content_version", current)?;
+        tx.create(table, old, "stale");
+        self.commit(tx).await
+    }
+
+    /// Former versions of a content item, newest first.
+    pub async fn content_versions(&self, account_id: &str, content_id: &str) -> StoreResult<Vec<ContentVersion>> {
+        let mut versions: Vec<ContentVersion> =
+            self.query_prefix(&keys::account_pk(account_id), &format!("CONTENTVERSION#{content_id}#")).await?;
+        versions.reverse();
+        Ok(versions)
+    }
+
+    /// Deletes a content item, then its versions (which are unreachable once it is gone).
+    /// The versions, for the caller to clean up what they point to (S3 objects).
+    pub async fn delete_content(&self, content: &Content) -> StoreResult<Vec<ContentVersion>> {
+        let mut tx = Tx::new();
+        tx.delete(self.table(), content.key(), "missing");
+        self.commit(tx).await?;
+        let versions = self.content_versions(&content.account_id, &content.id).await?;
+        for chunk in versions.chunks(100) {
+            let mut tx = Tx::new();
+            for version in chunk {
+                tx.delete_if_present(self.table(), version_key(&version.account_id, &version.id, version.version));
+            }
+            match self.commit(tx).await {
+                Ok(()) | Err(StoreError::Condition(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(versions)
+    }
+}

@@ -1,0 +1,103 @@
+use serde::{Deserialize, Serialize};
+
+use crate::model::scoped::Scoped;
+use crate::model::task::Task;
+use crate::table::{Store, StoreResult, Tx, Update};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IdeaStatus {
+    #[default]
+    Draft,
+    Approved,
+    InProgress,
+    Completed,
+}
+
+/// What kind of page a piece of content becomes in WordPress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentType {
+    #[default]
+    Post,
+    Page,
+    Product,
+    Service,
+    Category,
+    Tag,
+}
+
+/// How an article is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentStructure {
+    #[default]
+    Article,
+    Guide,
+    HowTo,
+    Listicle,
+    Comparison,
+    Review,
+    News,
+    CaseStudy,
+    LandingPage,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Idea {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    pub sector_id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub content_type: ContentType,
+    pub content_structure: ContentStructure,
+    #[serde(default)]
+    pub target_keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    pub estimated_word_count: u32,
+    pub status: IdeaStatus,
+    /// The writer task made from this idea, once queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Scoped for Idea {
+    const KIND: &'static str = "idea";
+    const PREFIX: &'static str = "IDEA";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn sector_id(&self) -> Option<&str> {
+        Some(&self.sector_id)
+    }
+}
+
+impl Store {
+    /// Turns an idea into its writer task: creates the task and marks the idea
+    /// `in_progress` with the task's id, in one transaction that holds only while the
+    /// idea has no task — so queuing one idea twice (or concurrently) makes one task.
+    /// `Condition("already_queued")` when it had one; `Condition("missing")` when gone.
+    pub async fn queue_idea(&self, idea: &Idea, task: &Task) -> StoreResult<()> {
+        let mut tx = Tx::new();
+        let update = Update::new(idea.key())
+            .set("status", IdeaStatus::InProgress)?
+            .set("task_id", &task.id)?
+            .set("updated_at", &task.created_at)?
+            .when("attribute_not_exists(task_id)");
+        tx.update(self.table(), update, "already_queued");
+        tx.create(self.table(), task.record()?, "exists");
+        self.commit(tx).await
+    }
+}

@@ -1,0 +1,66 @@
+use serde::{Deserialize, Serialize};
+
+use crate::model::scoped::Scoped;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageType {
+    #[default]
+    Featured,
+    InArticle,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStatus {
+    #[default]
+    Pending,
+    Generated,
+    Failed,
+}
+
+/// An image of an article: its prompt and texts, and where its bytes are — in our
+/// bucket (`s3_key`) or elsewhere (`url`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Image {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    pub sector_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    pub image_type: ImageType,
+    #[serde(default)]
+    pub prompt: String,
+    #[serde(default)]
+    pub alt_text: String,
+    #[serde(default)]
+    pub caption: String,
+    pub position: u32,
+    pub status: ImageStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Scoped for Image {
+    const KIND: &'static str = "image";
+    const PREFIX: &'static str = "IMAGE";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn sector_id(&self) -> Option<&str> {
+        Some(&self.sector_id)
+    }
+}

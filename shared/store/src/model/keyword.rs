@@ -1,0 +1,262 @@
+//! Keywords and the invariants that tie them to clusters: a keyword is unique per sector
+//! (case and spacing ignored; a guard item), and a cluster's `keywords_count` and
+//! `volume` are always the count and sum of its keywords (changed in the same
+//! transaction as the keywords).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::model::scoped::{Scoped, scoped_key};
+use crate::model::Cluster;
+use crate::table::{AttributeValue, Item, Key, Record, Store, StoreResult, Tx, Update};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    #[default]
+    Informational,
+    Commercial,
+    Transactional,
+    Navigational,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KeywordStatus {
+    #[default]
+    Active,
+    Inactive,
+    Used,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Keyword {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    pub sector_id: String,
+    pub keyword: String,
+    pub volume: u64,
+    pub difficulty: u8,
+    pub intent: Intent,
+    pub status: KeywordStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Scoped for Keyword {
+    const KIND: &'static str = "keyword";
+    const PREFIX: &'static str = "KEYWORD";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn sector_id(&self) -> Option<&str> {
+        Some(&self.sector_id)
+    }
+}
+
+impl Keyword {
+    /// The keyword as compared for uniqueness.
+    pub fn normalised(&self) -> String {
+        keys::normalise(&self.keyword)
+    }
+
+    fn guard_key(&self) -> Key {
+        Key::new(keys::account_pk(&self.account_id), format!("GUARD#KEYWORD#{}#{}", self.sector_id, self.normalised()))
+    }
+
+    fn guard_record(&self) -> StoreResult<Record> {
+        Record::new(self.guard_key(), "guard", &serde_json::json!({"keyword_id": self.id}))
+    }
+}
+
+/// One change to a keyword: create (`before` is None), update, or delete (`after` is None).
+#[derive(Debug, Clone)]
+pub struct KeywordChange {
+    pub before: Option<Keyword>,
+    pub after: Option<Keyword>,
+}
+
+/// What became of a batch of changes, by position in the batch.
+#[derive(Debug, Default)]
+pub struct KeywordOutcome {
+    pub applied: Vec<usize>,
+    /// Another keyword of the sector already has this text.
+    pub duplicates: Vec<usize>,
+    /// The keyword changed or vanished since it was read.
+    pub stale: Vec<usize>,
+    /// The cluster it was to join does not exist.
+    pub missing_cluster: Vec<usize>,
+}
+
+enum ActionOwner {
+    Change(usize),
+    Cluster(String),
+}
+
+/// (keywords_count delta, volume delta) per cluster id.
+type ClusterDeltas = BTreeMap<String, (i64, i64)>;
+
+fn unchanged_since(keyword: &Keyword) -> (String, Item) {
+    ("updated_at = :seen".to_owned(), Item::from([(":seen".to_owned(), AttributeValue::S(keyword.updated_at.clone()))]))
+}
+
+impl Store {
+    /// Applies keyword changes in as few transactions as the 100-action limit allows.
+    /// A change that would duplicate a keyword, acts on a stale read or names a missing
+    /// cluster is left out and reported; the others are applied. Cluster counters move
+    /// in the same transactions, so they are never wrong, even for a moment.
+    pub async fn apply_keyword_changes(&self, changes: &[KeywordChange]) -> StoreResult<KeywordOutcome> {
+        let mut outcome = KeywordOutcome::default();
+        let mut pending: Vec<usize> = dedupe_creates(changes, &mut outcome);
+        while !pending.is_empty() {
+            let (chunk, rest) = take_chunk(changes, &pending);
+            let mut members = chunk;
+            loop {
+                if members.is_empty() {
+                    break;
+                }
+                let (tx, owners) = self.keyword_tx(changes, &members)?;
+                let failed = self.try_commit(tx).await?;
+                if failed.is_empty() {
+                    outcome.applied.extend(&members);
+                    break;
+                }
+                for (action, label) in failed {
+                    match &owners[action] {
+                        ActionOwner::Change(change) => {
+                            match label {
+                                "duplicate" => outcome.duplicates.push(*change),
+                                _ => outcome.stale.push(*change),
+                            }
+                            members.retain(|m| m != change);
+                        }
+                        ActionOwner::Cluster(cluster) => {
+                            // The cluster is gone: every member joining it is out.
+                            let joins = |m: &usize| {
+                                changes[*m].after.as_ref().and_then(|k| k.cluster_id.as_ref()) == Some(cluster)
+                            };
+                            outcome.missing_cluster.extend(members.iter().copied().filter(joins));
+                            members.retain(|m| !joins(m));
+                        }
+                    }
+                }
+            }
+            pending = rest;
+        }
+        outcome.applied.sort_unstable();
+        Ok(outcome)
+    }
+
+    /// The transaction for `members`, and for each action what it belongs to.
+    fn keyword_tx(&self, changes: &[KeywordChange], members: &[usize]) -> StoreResult<(Tx, Vec<ActionOwner>)> {
+        let table = self.table();
+        let mut tx = Tx::new();
+        let mut owners = Vec::new();
+        let mut deltas = ClusterDeltas::new();
+        for &index in members {
+            let change = &changes[index];
+            match (&change.before, &change.after) {
+                (None, Some(new)) => {
+                    tx.create(table, new.record()?, "exists");
+                    tx.create(table, new.guard_record()?, "duplicate");
+                    owners.extend([ActionOwner::Change(index), ActionOwner::Change(index)]);
+                }
+                (Some(old), Some(new)) => {
+                    let (condition, values) = unchanged_since(old);
+                    tx.replace_if(table, new.record()?, &condition, values, "stale");
+                    owners.push(ActionOwner::Change(index));
+                    if old.normalised() != new.normalised() {
+                        tx.delete_if_present(table, old.guard_key());
+                        tx.create(table, new.guard_record()?, "duplicate");
+                        owners.extend([ActionOwner::Change(index), ActionOwner::Change(index)]);
+                    }
+                }
+                (Some(old), None) => {
+                    let (condition, values) = unchanged_since(old);
+                    tx.delete_where(table, old.key(), &condition, values, "stale");
+                    tx.delete_if_present(table, old.guard_key());
+                    owners.extend([ActionOwner::Change(index), ActionOwner::Change(index)]);
+                }
+                (None, None) => {}
+            }
+            for (keyword, sign) in [(&change.before, -1i64), (&change.after, 1)] {
+                if let Some(cluster) = keyword.as_ref().and_then(|k| k.cluster_id.as_ref().map(|c| (c, k.volume))) {
+                    let entry = deltas.entry(cluster.0.clone()).or_default();
+                    entry.0 += sign;
+                    entry.1 += sign * cluster.1 as i64;
+                }
+            }
+        }
+        let account_id = members.first().and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref())).map(|k| k.account_id.clone());
+        if let Some(account_id) = account_id {
+            for (cluster_id, (count, volume)) in deltas {
+                if count == 0 && volume == 0 {
+                    continue;
+                }
+                let update = Update::new(scoped_key::<Cluster>(&account_id, &cluster_id))
+                    .add("keywords_count", count)
+                    .add("volume", volume);
+                tx.update(table, update, "cluster_missing");
+                owners.push(ActionOwner::Cluster(cluster_id));
+            }
+        }
+        Ok((tx, owners))
+    }
+}
+
+/// Creates of one text twice in a sector: the later ones are duplicates at once (a
+/// transaction may not touch one guard twice).
+fn dedupe_creates(changes: &[KeywordChange], outcome: &mut KeywordOutcome) -> Vec<usize> {
+    let mut seen = std::collections::HashSet::new();
+    let mut pending = Vec::new();
+    for (index, change) in changes.iter().enumerate() {
+        if let Some(after) = &change.after {
+            let renamed = change.before.as_ref().is_none_or(|b| b.normalised() != after.normalised());
+            if renamed && !seen.insert((after.sector_id.clone(), after.normalised())) {
+                outcome.duplicates.push(index);
+                continue;
+            }
+        }
+        pending.push(index);
+    }
+    pending
+}
+
+/// As many pending changes as fit one transaction (≤ 3 keyword actions each, plus room
+/// for counter updates of every cluster they touch), and the rest.
+fn take_chunk(changes: &[KeywordChange], pending: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    const MAX_ACTIONS: usize = 100;
+    let mut used = 0;
+    let mut clusters = std::collections::HashSet::new();
+    let mut taken = 0;
+    for &index in pending {
+        let change = &changes[index];
+        let own = match (&change.before, &change.after) {
+            (None, Some(_)) | (Some(_), None) => 2,
+            _ => 3,
+        };
+        let new_clusters: Vec<&String> = [&change.before, &change.after]
+            .into_iter()
+            .filter_map(|k| k.as_ref().and_then(|k| k.cluster_id.as_ref()))
+            .filter(|c| !clusters.contains(*c))
+            .collect();
+        if used + own + new_clusters.len() > MAX_ACTIONS {
+            break;
+        }
+        used += own + new_clusters.len();
+        clusters.extend(new_clusters.into_iter().cloned());
+        taken += 1;
+    }
+    (pending[..taken].to_vec(), pending[taken..].to_vec())
+}

@@ -1,0 +1,97 @@
+//! Objects that belong to a site (and usually one of its sectors): keywords, clusters,
+//! ideas, tasks, content, images, taxonomy terms. They share one storage shape:
+//!
+//! - `PK = ACCOUNT#<account>`, `SK = <PREFIX>#<id>`: read and changed by id within the
+//!   caller's account only;
+//! - `GSI1PK = ACCOUNT#<account>#SITE#<site>#<PREFIX>`, `GSI1SK = <sector or ->#<id>`: a
+//!   site's objects of one kind with one Query, a sector's with `begins_with` on GSI1SK,
+//!   in creation order (ids are time-sortable).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::keys;
+use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update};
+
+/// GSI1SK segment for objects that belong to the site, not to one sector.
+pub const NO_SECTOR: &str = "-";
+
+pub trait Scoped: Serialize + DeserializeOwned + Send + Sync {
+    /// `kind` attribute, e.g. `keyword`.
+    const KIND: &'static str;
+    /// Sort-key prefix, e.g. `KEYWORD`.
+    const PREFIX: &'static str;
+    fn id(&self) -> &str;
+    fn account_id(&self) -> &str;
+    fn site_id(&self) -> &str;
+    fn sector_id(&self) -> Option<&str>;
+
+    fn key(&self) -> Key {
+        scoped_key::<Self>(self.account_id(), self.id())
+    }
+
+    fn record(&self) -> StoreResult<Record> {
+        let sort = format!("{}#{}", self.sector_id().unwrap_or(NO_SECTOR), self.id());
+        Ok(Record::new(self.key(), Self::KIND, self)?.in_list(scope_list::<Self>(self.account_id(), self.site_id()), sort))
+    }
+}
+
+pub fn scoped_key<T: Scoped + ?Sized>(account_id: &str, id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("{}#{id}", T::PREFIX))
+}
+
+fn scope_list<T: Scoped + ?Sized>(account_id: &str, site_id: &str) -> String {
+    format!("ACCOUNT#{account_id}#SITE#{site_id}#{}", T::PREFIX)
+}
+
+impl Store {
+    pub async fn find<T: Scoped>(&self, account_id: &str, id: &str) -> StoreResult<Option<T>> {
+        self.get(scoped_key::<T>(account_id, id)).await
+    }
+
+    /// Several objects by id (missing ids are skipped), in no particular order.
+    pub async fn find_many<T: Scoped>(&self, account_id: &str, ids: &[String]) -> StoreResult<Vec<T>> {
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut found = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(100) {
+            let keys = chunk.iter().map(|id| scoped_key::<T>(account_id, id)).collect();
+            for item in self.get_batch(keys).await? {
+                found.push(crate::table::decode(item)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// A site's objects of one kind, or one sector's; oldest first.
+    pub async fn list_scope<T: Scoped>(&self, account_id: &str, site_id: &str, sector_id: Option<&str>) -> StoreResult<Vec<T>> {
+        let partition = scope_list::<T>(account_id, site_id);
+        match sector_id {
+            None => self.query_list(&partition, None).await,
+            Some(sector) => self.query_list(&partition, Some(&format!("{sector}#"))).await,
+        }
+    }
+
+    /// Stores a new object; fails with `Condition("exists")` if its id is taken.
+    pub async fn create<T: Scoped>(&self, object: &T) -> StoreResult<()> {
+        let mut tx = Tx::new();
+        tx.create(self.table(), object.record()?, "exists");
+        self.commit(tx).await
+    }
+
+    /// Applies `update` to the object's item; `Condition("missing")` if it is gone.
+    pub async fn modify<T: Scoped>(&self, update: Update) -> StoreResult<T> {
+        self.update(update, "missing").await
+    }
+
+    /// Deletes an object; `Condition("missing")` if it was not there.
+    pub async fn remove<T: Scoped>(&self, account_id: &str, id: &str) -> StoreResult<()> {
+        let mut tx = Tx::new();
+        tx.delete(self.table(), scoped_key::<T>(account_id, id), "missing");
+        match self.commit(tx).await {
+            Err(StoreError::Condition(_)) => Err(StoreError::Condition("missing")),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+use serde::{Deserialize, Serialize};
+
+use crate::model::idea::{ContentStructure, ContentType};
+use crate::model::scoped::Scoped;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    #[default]
+    Queued,
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// A writer task: what to write (title, brief, keywords, type and structure), usually made
+/// from an idea of a cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    pub sector_id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idea_id: Option<String>,
+    pub content_type: ContentType,
+    pub content_structure: ContentStructure,
+    /// Target length of the article.
+    pub word_count: u32,
+    pub status: TaskStatus,
+    /// The article written for this task, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Scoped for Task {
+    const KIND: &'static str = "task";
+    const PREFIX: &'static str = "TASK";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn sector_id(&self) -> Option<&str> {
+        Some(&self.sector_id)
+    }
+}

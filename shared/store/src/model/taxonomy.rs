@@ -1,0 +1,50 @@
+use serde::{Deserialize, Serialize};
+
+use crate::model::scoped::Scoped;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Taxonomy {
+    Category,
+    PostTag,
+    Cluster,
+}
+
+/// A content taxonomy term of a site (mirrored with WordPress categories and tags).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaxonomyTerm {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_id: Option<String>,
+    pub taxonomy: Taxonomy,
+    pub name: String,
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// The term's id in WordPress, once synced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<u64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Scoped for TaxonomyTerm {
+    const KIND: &'static str = "taxonomy_term";
+    const PREFIX: &'static str = "TERM";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn site_id(&self) -> &str {
+        &self.site_id
+    }
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+}
