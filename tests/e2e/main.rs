@@ -4,6 +4,7 @@ mod api_keys;
 mod isolation;
 mod lambda_adapter;
 mod limits;
+mod planner_keywords;
 mod roles;
 mod sessions;
 mod template;

@@ -85,7 +85,10 @@ impl TestApp {
         igny8_store::schema::create_table(&dynamodb, &table).await.expect("create test table");
         let store = Store::new(dynamodb.clone(), table.clone());
         let tokens = Arc::new(Tokens::new(JWT_SECRET, 900, DEFAULT_REFRESH_TTL_SECS));
-        let app = igny8_local::gateway(store.clone(), tokens.clone());
+        let s3 = igny8_writer::s3_client(&config);
+        s3.create_bucket().bucket(&table).send().await.expect("create test bucket");
+        let media = igny8_writer::Media::new(s3, table.clone());
+        let app = igny8_local::gateway(store.clone(), tokens.clone(), media);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(igny8_local::serve(listener, app, std::future::pending()));
@@ -204,5 +207,82 @@ fn session_from(data: &Value, email: &str) -> Session {
         user_id: data["user"]["id"].as_str().expect("user id").to_owned(),
         account_id: data["account"]["id"].as_str().expect("account id").to_owned(),
         email: email.to_owned(),
+    }
+}
+
+/// A response read as text (CSV exports): status, headers and the raw body.
+#[derive(Debug)]
+pub struct TextReply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl TextReply {
+    pub fn content_type(&self) -> &str {
+        self.headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        self
+    }
+}
+
+impl TestApp {
+    /// POSTs raw bytes with the given content type (CSV uploads, multipart forms).
+    pub async fn post_bytes(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request reaches the gateway");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {}", String::from_utf8_lossy(&bytes)));
+        Reply { status, headers, body }
+    }
+
+    /// POSTs a CSV file as the body (`content-type: text/csv`).
+    pub async fn post_csv(&self, path: &str, token: &str, body: &str) -> Reply {
+        self.post_bytes(path, token, "text/csv", body.as_bytes().to_vec()).await
+    }
+
+    /// GETs a response that is not JSON (a CSV export): status, headers and text.
+    pub async fn get_text(&self, path: &str, token: &str) -> TextReply {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request reaches the gateway");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("text body");
+        TextReply { status, headers, text }
+    }
+
+    /// Moves an account to another plan directly in the store (tests that need more
+    /// users or sites than the trial allows).
+    pub async fn move_to_plan(&self, account_id: &str, plan: &str) {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", igny8_store::AttributeValue::S(format!("ACCOUNT#{account_id}")))
+            .key("SK", igny8_store::AttributeValue::S("ACCOUNT".into()))
+            .update_expression("SET plan_id = :p")
+            .expression_attribute_values(":p", igny8_store::AttributeValue::S(plan.into()))
+            .send()
+            .await
+            .expect("change plan");
     }
 }

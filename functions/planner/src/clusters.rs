@@ -3,7 +3,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank};
+use igny8_http::{
+    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
+};
 use igny8_store::{Cluster, ClusterStatus, Keyword, Scoped, StoreError, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
@@ -60,8 +62,13 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Cluster>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let ordering = Ordering::parse(filter.ordering.as_deref(), &["name", "keywords_count", "volume", "created_at"], "-created_at")?;
-    let all: Vec<Cluster> = state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
+    let ordering = Ordering::parse(
+        filter.ordering.as_deref(),
+        &["name", "keywords_count", "volume", "created_at"],
+        "-created_at",
+    )?;
+    let all: Vec<Cluster> =
+        state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
     let mut clusters: Vec<Cluster> = all
         .into_iter()
         .filter(|c| matches_search(&c.name, filter.search.as_deref()) && filter.status.is_none_or(|s| c.status == s))
@@ -83,7 +90,11 @@ pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<S
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Cluster").await?))
 }
 
-pub async fn create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<CreateClusterInput>) -> ApiResult<Success<Cluster>> {
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateClusterInput>,
+) -> ApiResult<Success<Cluster>> {
     tenant.require(Access::Write)?;
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     let stamp = now();
@@ -151,10 +162,14 @@ pub async fn assign_keywords(
     tenant.require(Access::Write)?;
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
     let keywords: Vec<Keyword> = state.find_all_scoped(&tenant, &input.keyword_ids, "Keyword").await?;
-    let foreign: Vec<String> = keywords.iter().filter(|k| k.sector_id != cluster.sector_id).map(|k| k.id.clone()).collect();
+    let foreign: Vec<String> =
+        keywords.iter().filter(|k| k.sector_id != cluster.sector_id).map(|k| k.id.clone()).collect();
     if !foreign.is_empty() {
         let mut error = ApiError::field("keyword_ids", "Keywords can join only a cluster of their own sector.");
-        error.errors.get_mut("keyword_ids").map(|m| m.extend(foreign.iter().map(|id| format!("{id} is in another sector."))));
+        error
+            .errors
+            .get_mut("keyword_ids")
+            .map(|m| m.extend(foreign.iter().map(|id| format!("{id} is in another sector."))));
         return Err(error);
     }
     let stamp = now();

@@ -66,8 +66,28 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
     let (volume, difficulty, intent) = (column("volume"), column("difficulty"), column("intent"));
 
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let row = index + 2;
+    // Row numbers are physical lines (the header is 1), counted from each record's byte
+    // offset, so blank lines and quoted line breaks keep them true.
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    let mut line_at = |byte: usize| {
+        let byte = byte.min(text.len());
+        if byte > counted_to {
+            line += text.as_bytes()[counted_to..byte].iter().filter(|b| **b == b'\n').count();
+            counted_to = byte;
+        }
+        line
+    };
+    for record in reader.records() {
+        let start = match &record {
+            Ok(record) => record.position().map(|p| p.byte()),
+            Err(e) => e.position().map(|p| p.byte()),
+        };
+        // Parsing starts where the previous record ended: skip the blank lines before it.
+        let mut start = start.map_or(text.len(), |b| b as usize).min(text.len());
+        while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let row = line_at(start);
         let record = match record {
             Ok(record) => record,
             Err(e) => {
@@ -87,9 +107,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
             volume: number(cell(volume), "volume", &mut errors),
             difficulty: number(cell(difficulty), "difficulty", &mut errors),
             intent: intent_from(cell(intent)).unwrap_or_else(|| {
-                errors.entry("intent".into()).or_default().push(
-                    "Must be informational, commercial, transactional or navigational.".into(),
-                );
+                errors
+                    .entry("intent".into())
+                    .or_default()
+                    .push("Must be informational, commercial, transactional or navigational.".into());
                 Intent::Informational
             }),
         };
@@ -115,7 +136,11 @@ async fn file_bytes(request: Request) -> ApiResult<Bytes> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     let too_large = |status: StatusCode| {
-        if status == StatusCode::PAYLOAD_TOO_LARGE { ApiError::payload_too_large() } else { unprocessable("The upload cannot be read.") }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large()
+        } else {
+            unprocessable("The upload cannot be read.")
+        }
     };
     if !is_multipart {
         return Bytes::from_request(request, &()).await.map_err(|e| too_large(e.status()));
@@ -153,10 +178,14 @@ pub async fn import(
             Err(field_errors) => errors.push(json!({"row": row, "errors": field_errors})),
         }
     }
-    let changes: Vec<KeywordChange> = candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
+    let changes: Vec<KeywordChange> =
+        candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
     let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
-    let duplicates: Vec<Value> =
-        outcome.duplicates.iter().map(|&i| json!({"row": candidates[i].0, "keyword": candidates[i].1.keyword})).collect();
+    let duplicates: Vec<Value> = outcome
+        .duplicates
+        .iter()
+        .map(|&i| json!({"row": candidates[i].0, "keyword": candidates[i].1.keyword}))
+        .collect();
     let created = outcome.applied.len();
     let report = json!({
         "rows": rows.len(),
@@ -164,7 +193,8 @@ pub async fn import(
         "duplicates": duplicates,
         "errors": errors,
     });
-    let message = format!("{created} keywords imported, {} duplicates, {} rows with errors.", duplicates.len(), errors.len());
+    let message =
+        format!("{created} keywords imported, {} duplicates, {} rows with errors.", duplicates.len(), errors.len());
     if created == 0 && !errors.is_empty() && duplicates.is_empty() {
         let mut failure = unprocessable("No row of the file could be imported.");
         failure.errors.insert("rows".into(), errors.iter().map(|e| e.to_string()).collect());
@@ -178,18 +208,26 @@ pub fn write(keywords: &[Keyword]) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(keywords.len() * 40 + 64));
     writer.write_record(COLUMNS)?;
     for k in keywords {
-        let intent = serde_json::to_value(k.intent).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let intent =
+            serde_json::to_value(k.intent).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         writer.write_record([k.keyword.as_str(), &k.volume.to_string(), &k.difficulty.to_string(), &intent])?;
     }
     writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-pub async fn export(State(state): State<Tenancy>, tenant: Tenant, QueryParams(filter): QueryParams<KeywordFilter>) -> ApiResult<Response> {
+pub async fn export(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(filter): QueryParams<KeywordFilter>,
+) -> ApiResult<Response> {
     tenant.require(Access::Read)?;
     let keywords = filter.select(&state, &tenant).await?;
     let body = write(&keywords).map_err(ApiError::internal)?;
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"keywords.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"keywords.csv\""),
+        ],
         body,
     )
         .into_response())
@@ -206,7 +244,10 @@ mod tests {
         assert_eq!(rows.len(), 2);
         let (row, first) = &rows[0];
         let first = first.as_ref().unwrap();
-        assert_eq!((*row, first.keyword.as_str(), first.volume, first.difficulty, first.intent), (2, "running shoes, red", 1200, 40, Intent::Commercial));
+        assert_eq!(
+            (*row, first.keyword.as_str(), first.volume, first.difficulty, first.intent),
+            (2, "running shoes, red", 1200, 40, Intent::Commercial)
+        );
         assert_eq!(rows[1].0, 4, "row numbers count the blank line");
         assert_eq!(rows[1].1.as_ref().unwrap().intent, Intent::Informational);
     }
@@ -217,7 +258,10 @@ mod tests {
         let first = rows[0].1.as_ref().unwrap_err();
         assert!(first.contains_key("keyword"));
         let second = rows[1].1.as_ref().unwrap_err();
-        assert!(second.contains_key("volume") && second.contains_key("difficulty") && second.contains_key("intent"), "{second:?}");
+        assert!(
+            second.contains_key("volume") && second.contains_key("difficulty") && second.contains_key("intent"),
+            "{second:?}"
+        );
     }
 
     #[test]

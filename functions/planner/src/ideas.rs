@@ -2,8 +2,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank, nullable};
-use igny8_store::{Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, TaskStatus, Update, new_id, now};
+use igny8_http::{
+    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
+    nullable,
+};
+use igny8_store::{
+    Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, TaskStatus, Update, new_id, now,
+};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -88,7 +93,8 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Idea>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let ordering = Ordering::parse(filter.ordering.as_deref(), &["title", "estimated_word_count", "created_at"], "-created_at")?;
+    let ordering =
+        Ordering::parse(filter.ordering.as_deref(), &["title", "estimated_word_count", "created_at"], "-created_at")?;
     let all: Vec<Idea> = state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
     let mut ideas: Vec<Idea> = all
         .into_iter()
@@ -115,7 +121,11 @@ pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<S
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Idea").await?))
 }
 
-pub async fn create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<CreateIdeaInput>) -> ApiResult<Success<Idea>> {
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateIdeaInput>,
+) -> ApiResult<Success<Idea>> {
     tenant.require(Access::Write)?;
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     let cluster_id = match &input.cluster_id {
@@ -174,7 +184,9 @@ pub async fn update(
     }
     if let Some(cluster) = input.cluster_id {
         update = match cluster {
-            Some(cluster_id) => update.set("cluster_id", check_cluster(&state, &tenant, &cluster_id, &idea.sector_id).await?),
+            Some(cluster_id) => {
+                update.set("cluster_id", check_cluster(&state, &tenant, &cluster_id, &idea.sector_id).await?)
+            }
             None => Ok(update.remove("cluster_id")),
         }
         .map_err(internal)?;
@@ -189,7 +201,10 @@ pub async fn update(
             IdeaStatus::InProgress | IdeaStatus::Completed => queued,
         };
         if !valid {
-            return Err(ApiError::field("status", "in_progress and completed belong to queued ideas; draft and approved to the others."));
+            return Err(ApiError::field(
+                "status",
+                "in_progress and completed belong to queued ideas; draft and approved to the others.",
+            ));
         }
         update = update.set("status", status).map_err(internal)?;
     }
@@ -213,7 +228,11 @@ pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path
 /// One writer task per idea (title, description, keywords, type, structure, cluster),
 /// ideas marked `in_progress`. An idea that already has its task is reported, not
 /// queued again.
-pub async fn queue_to_writer(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<IdsInput>) -> ApiResult<Success<Value>> {
+pub async fn queue_to_writer(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<IdsInput>,
+) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
     let ideas: Vec<Idea> = state.find_all_scoped(&tenant, &input.ids, "Idea").await?;
     let mut tasks = Vec::new();

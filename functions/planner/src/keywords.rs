@@ -2,13 +2,15 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank, nullable};
+use igny8_http::{
+    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
+    nullable,
+};
 use igny8_store::{Cluster, Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Store, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
-
 
 #[derive(Debug, Deserialize)]
 pub struct KeywordFilter {
@@ -78,9 +80,18 @@ pub struct CreateKeywordInput {
     site_id: String,
     #[validate(length(min = 1))]
     sector_id: String,
-    #[serde(flatten)]
-    #[validate(nested)]
-    fields: KeywordFields,
+    // The fields of `KeywordFields`, repeated rather than flattened: serde's flatten
+    // loses the field names that type errors are reported under.
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    keyword: String,
+    #[serde(default)]
+    #[validate(range(max = 1_000_000_000))]
+    volume: u64,
+    #[serde(default)]
+    #[validate(range(max = 100))]
+    difficulty: u8,
+    #[serde(default)]
+    intent: Intent,
     #[serde(default)]
     status: KeywordStatus,
     cluster_id: Option<String>,
@@ -219,10 +230,20 @@ pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<S
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Keyword").await?))
 }
 
-pub async fn create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<CreateKeywordInput>) -> ApiResult<Success<Keyword>> {
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateKeywordInput>,
+) -> ApiResult<Success<Keyword>> {
     tenant.require(Access::Write)?;
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
-    let mut keyword = new_keyword(&tenant, &site.id, &sector.id, input.fields, &now());
+    let fields = KeywordFields {
+        keyword: input.keyword,
+        volume: input.volume,
+        difficulty: input.difficulty,
+        intent: input.intent,
+    };
+    let mut keyword = new_keyword(&tenant, &site.id, &sector.id, fields, &now());
     keyword.status = input.status;
     if let Some(cluster_id) = &input.cluster_id {
         keyword.cluster_id = Some(check_cluster(&state, &tenant, cluster_id, &sector.id).await?.id);
@@ -264,7 +285,11 @@ pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path
     Ok(Success::ok(json!({"id": id, "deleted": outcome.applied.len() == 1})))
 }
 
-pub async fn bulk_create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<BulkCreateInput>) -> ApiResult<Success<Value>> {
+pub async fn bulk_create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<BulkCreateInput>,
+) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     let stamp = now();
@@ -283,7 +308,8 @@ pub async fn bulk_create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(
             Err(error) => errors.push(json!({"index": index, "errors": error.errors})),
         }
     }
-    let changes: Vec<KeywordChange> = candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
+    let changes: Vec<KeywordChange> =
+        candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
     let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
     let created: Vec<&Keyword> = outcome.applied.iter().map(|&i| &candidates[i].1).collect();
     let duplicates: Vec<Value> = outcome
@@ -295,13 +321,21 @@ pub async fn bulk_create(State(state): State<Tenancy>, tenant: Tenant, JsonBody(
     Ok(status(json!({"created": created, "duplicates": duplicates, "errors": errors})))
 }
 
-pub async fn bulk_delete(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<IdsInput>) -> ApiResult<Success<Value>> {
+pub async fn bulk_delete(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<IdsInput>,
+) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
     let outcome = change_keywords(&state, &tenant, &input.ids, |_| None).await?;
     Ok(Success::ok(json!({"deleted": outcome.applied.len()})))
 }
 
-pub async fn bulk_update_status(State(state): State<Tenancy>, tenant: Tenant, JsonBody(input): JsonBody<StatusInput>) -> ApiResult<Success<Value>> {
+pub async fn bulk_update_status(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<StatusInput>,
+) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
     let stamp = now();
     let outcome = change_keywords(&state, &tenant, &input.ids, |k| {

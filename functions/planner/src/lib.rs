@@ -40,7 +40,10 @@ pub fn routes(state: Tenancy) -> Router {
         .route(&format!("{p}/clusters/{{id}}/keywords"), post(clusters::assign_keywords))
         .route(&format!("{p}/ideas"), get(ideas::list).post(ideas::create))
         .route(&format!("{p}/ideas/queue_to_writer"), post(ideas::queue_to_writer))
-        .route(&format!("{p}/ideas/{{id}}"), get(ideas::read).put(ideas::update).patch(ideas::update).delete(ideas::remove))
+        .route(
+            &format!("{p}/ideas/{{id}}"),
+            get(ideas::read).put(ideas::update).patch(ideas::update).delete(ideas::remove),
+        )
         .with_state(state)
 }
 

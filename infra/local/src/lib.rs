@@ -12,12 +12,14 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use igny8_http::HttpService;
 use igny8_store::Store;
 use igny8_tenancy::{Tenancy, Tokens};
+use igny8_writer::{Media, WriterState};
 
 /// Every HTTP function's routes in one service.
-pub fn gateway(store: Store, tokens: Arc<Tokens>) -> HttpService {
+pub fn gateway(store: Store, tokens: Arc<Tokens>, media: Media) -> HttpService {
     let tenancy = Tenancy { store: store.clone(), tokens };
     let routes = igny8_auth::routes(tenancy.clone())
-        .merge(igny8_planner::routes(tenancy))
+        .merge(igny8_planner::routes(tenancy.clone()))
+        .merge(igny8_writer::routes(WriterState { tenancy, media }))
         .merge(igny8_system::routes(store));
     igny8_http::into_service(routes)
 }

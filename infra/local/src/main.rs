@@ -43,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let store = Store::new(aws_sdk_dynamodb::Client::new(&config), names.table.clone());
-    let app = gateway(store, Arc::new(tokens));
+    let media = igny8_writer::Media::new(igny8_writer::s3_client(&config), names.bucket.clone());
+    let app = gateway(store, Arc::new(tokens), media);
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("serving http://127.0.0.1:{port}/api/v1/");

@@ -35,7 +35,7 @@ pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(),
         create_queue_with_dlq(&sqs, queue).await?;
     }
 
-    let s3 = aws_sdk_s3::Client::new(config);
+    let s3 = igny8_writer::s3_client(config);
     if s3.head_bucket().bucket(&names.bucket).send().await.is_err() {
         s3.create_bucket()
             .bucket(&names.bucket)

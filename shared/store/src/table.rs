@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 pub use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::{ ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update as UpdateAction,
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update as UpdateAction,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -341,9 +342,13 @@ impl Store {
     /// Client and table from the environment (`TABLE_NAME`; `AWS_ENDPOINT_URL` for the
     /// emulator). Built once per process, in `main`.
     pub async fn from_env() -> Self {
-        let config = aws_config::load_from_env().await;
+        Self::from_config(&aws_config::load_from_env().await)
+    }
+
+    /// Client from a loaded SDK configuration, table from `TABLE_NAME`.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "igny8".to_owned());
-        Self::new(Client::new(&config), table)
+        Self::new(Client::new(config), table)
     }
 
     pub fn table(&self) -> &str {
@@ -445,13 +450,8 @@ impl Store {
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
             None => request.key_condition_expression("GSI1PK = :pk"),
         };
-        let items = request
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(StoreError::aws)?;
+        let items =
+            request.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.map_err(StoreError::aws)?;
         items.into_iter().map(decode).collect()
     }
 

@@ -15,6 +15,6 @@ pub mod tokens;
 
 pub use access::{Access, SiteScope, Tenant};
 pub use extractor::Tenancy;
-pub use scope::Scope;
 pub use igny8_store::Role;
+pub use scope::Scope;
 pub use tokens::{Claims, IssuedTokens, TokenError, TokenKind, Tokens};

@@ -16,10 +16,19 @@ pub struct Scope {
 impl Tenancy {
     /// The site (404 if missing, of another account, or not granted to the caller) and
     /// the sector (404 likewise; 400 if it belongs to another site of the account).
-    pub async fn resolve_scope(&self, tenant: &Tenant, site_id: &str, sector_id: Option<&str>) -> Result<Scope, ApiError> {
+    pub async fn resolve_scope(
+        &self,
+        tenant: &Tenant,
+        site_id: &str,
+        sector_id: Option<&str>,
+    ) -> Result<Scope, ApiError> {
         tenant.require_site(site_id)?;
-        let site =
-            self.store.site(tenant.account_id(), site_id).await.map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found("Site"))?;
+        let site = self
+            .store
+            .site(tenant.account_id(), site_id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found("Site"))?;
         let sector = match sector_id {
             None => None,
             Some(id) => {
@@ -39,7 +48,12 @@ impl Tenancy {
     }
 
     /// Like `resolve_scope` with a sector that must be given (objects that live in one).
-    pub async fn resolve_sector(&self, tenant: &Tenant, site_id: &str, sector_id: &str) -> Result<(Site, Sector), ApiError> {
+    pub async fn resolve_sector(
+        &self,
+        tenant: &Tenant,
+        site_id: &str,
+        sector_id: &str,
+    ) -> Result<(Site, Sector), ApiError> {
         let scope = self.resolve_scope(tenant, site_id, Some(sector_id)).await?;
         let sector = scope.sector.ok_or_else(|| ApiError::not_found("Sector"))?;
         Ok((scope.site, sector))
@@ -58,7 +72,12 @@ impl Tenancy {
 
     /// Every object of `ids`, or 404 naming the ids that are missing, of another account
     /// or on a site the caller may not see — then nothing of the request is done.
-    pub async fn find_all_scoped<T: Scoped>(&self, tenant: &Tenant, ids: &[String], what: &str) -> Result<Vec<T>, ApiError> {
+    pub async fn find_all_scoped<T: Scoped>(
+        &self,
+        tenant: &Tenant,
+        ids: &[String],
+        what: &str,
+    ) -> Result<Vec<T>, ApiError> {
         let found: Vec<T> = self.store.find_many(tenant.account_id(), ids).await.map_err(ApiError::internal)?;
         let visible: Vec<T> = found.into_iter().filter(|o| tenant.sees_site(o.site_id())).collect();
         let missing: Vec<&String> = ids.iter().filter(|id| !visible.iter().any(|o| o.id() == id.as_str())).collect();
@@ -66,10 +85,7 @@ impl Tenancy {
             return Ok(visible);
         }
         let mut error = ApiError::not_found(what);
-        error.errors.insert(
-            "ids".into(),
-            missing.iter().map(|id| format!("{id} not found.")).collect(),
-        );
+        error.errors.insert("ids".into(), missing.iter().map(|id| format!("{id} not found.")).collect());
         Err(error)
     }
 }
@@ -77,7 +93,12 @@ impl Tenancy {
 impl Tenancy {
     /// Every object of one kind in the scope a list request names (`site_id` required,
     /// `sector_id` optional), for the handler to filter, order and paginate.
-    pub async fn list_in_scope<T: Scoped>(&self, tenant: &Tenant, site_id: Option<&str>, sector_id: Option<&str>) -> Result<Vec<T>, ApiError> {
+    pub async fn list_in_scope<T: Scoped>(
+        &self,
+        tenant: &Tenant,
+        site_id: Option<&str>,
+        sector_id: Option<&str>,
+    ) -> Result<Vec<T>, ApiError> {
         let site_id = site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
         let scope = self.resolve_scope(tenant, site_id, sector_id).await?;
         let sector = scope.sector.as_ref().map(|s| s.id.as_str());

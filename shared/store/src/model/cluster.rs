@@ -50,7 +50,8 @@ impl Scoped for Cluster {
 impl Store {
     /// The keywords of a cluster (read from its sector).
     pub async fn cluster_keywords(&self, cluster: &Cluster) -> StoreResult<Vec<Keyword>> {
-        let keywords: Vec<Keyword> = self.list_scope(&cluster.account_id, &cluster.site_id, Some(&cluster.sector_id)).await?;
+        let keywords: Vec<Keyword> =
+            self.list_scope(&cluster.account_id, &cluster.site_id, Some(&cluster.sector_id)).await?;
         Ok(keywords.into_iter().filter(|k| k.cluster_id.as_deref() == Some(cluster.id.as_str())).collect())
     }
 

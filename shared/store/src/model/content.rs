@@ -88,7 +88,8 @@ impl Store {
         let mut tx = Tx::new();
         let values = Item::from([(":v".to_owned(), AttributeValue::N(current.version.to_string()))]);
         tx.replace_if(table, next.record()?, "version = :v", values, "stale");
-        let old = Record::new(version_key(&current.account_id, &current.id, current.version), "content_version", current)?;
+        let old =
+            Record::new(version_key(&current.account_id, &current.id, current.version), "content_version", current)?;
         tx.create(table, old, "stale");
         self.commit(tx).await
     }

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
-use crate::model::scoped::{Scoped, scoped_key};
 use crate::model::Cluster;
+use crate::model::scoped::{Scoped, scoped_key};
 use crate::table::{AttributeValue, Item, Key, Record, Store, StoreResult, Tx, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -198,7 +198,10 @@ impl Store {
                 }
             }
         }
-        let account_id = members.first().and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref())).map(|k| k.account_id.clone());
+        let account_id = members
+            .first()
+            .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
+            .map(|k| k.account_id.clone());
         if let Some(account_id) = account_id {
             for (cluster_id, (count, volume)) in deltas {
                 if count == 0 && volume == 0 {

@@ -32,7 +32,8 @@ pub trait Scoped: Serialize + DeserializeOwned + Send + Sync {
 
     fn record(&self) -> StoreResult<Record> {
         let sort = format!("{}#{}", self.sector_id().unwrap_or(NO_SECTOR), self.id());
-        Ok(Record::new(self.key(), Self::KIND, self)?.in_list(scope_list::<Self>(self.account_id(), self.site_id()), sort))
+        Ok(Record::new(self.key(), Self::KIND, self)?
+            .in_list(scope_list::<Self>(self.account_id(), self.site_id()), sort))
     }
 }
 
@@ -65,7 +66,12 @@ impl Store {
     }
 
     /// A site's objects of one kind, or one sector's; oldest first.
-    pub async fn list_scope<T: Scoped>(&self, account_id: &str, site_id: &str, sector_id: Option<&str>) -> StoreResult<Vec<T>> {
+    pub async fn list_scope<T: Scoped>(
+        &self,
+        account_id: &str,
+        site_id: &str,
+        sector_id: Option<&str>,
+    ) -> StoreResult<Vec<T>> {
         let partition = scope_list::<T>(account_id, site_id);
         match sector_id {
             None => self.query_list(&partition, None).await,
@@ -93,5 +99,33 @@ impl Store {
             Err(StoreError::Condition(_)) => Err(StoreError::Condition("missing")),
             other => other,
         }
+    }
+}
+
+impl Store {
+    /// Applies updates to many objects, 100 per transaction; each object must still
+    /// exist (`Condition("missing")` otherwise, and that transaction writes nothing).
+    pub async fn modify_many(&self, updates: Vec<Update>) -> StoreResult<()> {
+        let mut updates = updates.into_iter().peekable();
+        while updates.peek().is_some() {
+            let mut tx = Tx::new();
+            for update in updates.by_ref().take(100) {
+                tx.update(self.table(), update, "missing");
+            }
+            self.commit(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes many objects, 100 per transaction.
+    pub async fn remove_many<T: Scoped>(&self, objects: &[T]) -> StoreResult<()> {
+        for chunk in objects.chunks(100) {
+            let mut tx = Tx::new();
+            for object in chunk {
+                tx.delete_if_present(self.table(), object.key());
+            }
+            self.commit(tx).await?;
+        }
+        Ok(())
     }
 }

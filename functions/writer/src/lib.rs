@@ -1,0 +1,72 @@
+//! `/api/v1/writer/`: writer tasks, content (sanitised HTML, version history, large
+//! articles in S3), images (bytes in S3, served by signed URL) and taxonomy terms
+//! (SPEC.md §4 writer). The AI actions arrive with the AI pipeline.
+
+mod content;
+mod html;
+mod images;
+mod media;
+mod tasks;
+mod taxonomies;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{get, post};
+use igny8_http::HttpService;
+use igny8_tenancy::Tenancy;
+pub use media::{Media, client as s3_client};
+
+/// Largest image upload.
+const IMAGE_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
+/// Articles can be long; the HTML of one may be a few hundred kilobytes.
+const CONTENT_BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct WriterState {
+    pub tenancy: Tenancy,
+    pub media: Media,
+}
+
+impl FromRef<WriterState> for Tenancy {
+    fn from_ref(state: &WriterState) -> Self {
+        state.tenancy.clone()
+    }
+}
+
+pub fn routes(state: WriterState) -> Router {
+    let w = "/api/v1/writer";
+    let content_limit = DefaultBodyLimit::max(CONTENT_BODY_LIMIT_BYTES);
+    Router::new()
+        .route(&format!("{w}/tasks"), get(tasks::list).post(tasks::create))
+        .route(&format!("{w}/tasks/bulk_delete"), post(tasks::bulk_delete))
+        .route(&format!("{w}/tasks/bulk_update"), post(tasks::bulk_update))
+        .route(
+            &format!("{w}/tasks/{{id}}"),
+            get(tasks::read).put(tasks::update).patch(tasks::update).delete(tasks::remove),
+        )
+        .route(&format!("{w}/content"), get(content::list).post(content::create).layer(content_limit))
+        .route(
+            &format!("{w}/content/{{id}}"),
+            get(content::read).put(content::update).patch(content::update).delete(content::remove).layer(content_limit),
+        )
+        .route(&format!("{w}/content/{{id}}/versions"), get(content::versions))
+        .route(&format!("{w}/images"), get(images::list).post(images::create))
+        .route(
+            &format!("{w}/images/{{id}}"),
+            get(images::read).put(images::update).patch(images::update).delete(images::remove),
+        )
+        .route(
+            &format!("{w}/images/{{id}}/upload"),
+            post(images::upload).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT_BYTES)),
+        )
+        .route(&format!("{w}/taxonomies"), get(taxonomies::list).post(taxonomies::create))
+        .route(
+            &format!("{w}/taxonomies/{{id}}"),
+            get(taxonomies::read).put(taxonomies::update).patch(taxonomies::update).delete(taxonomies::remove),
+        )
+        .with_state(state)
+}
+
+pub fn app(state: WriterState) -> HttpService {
+    igny8_http::into_service(routes(state))
+}

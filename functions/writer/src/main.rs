@@ -1,0 +1,12 @@
+use igny8_store::Store;
+use igny8_tenancy::Tenancy;
+use igny8_writer::{Media, WriterState};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    igny8_http::init_lambda_tracing();
+    let config = aws_config::load_from_env().await;
+    let tenancy = Tenancy::from_env(Store::from_config(&config))?;
+    let media = Media::from_env(&config)?;
+    lambda_http::run(igny8_writer::app(WriterState { tenancy, media })).await
+}

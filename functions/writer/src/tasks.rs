@@ -1,0 +1,273 @@
+//! Writer tasks. A site API key may read its site's tasks and change their status (the
+//! WordPress bridge reports progress); everything else needs an editor or more.
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::{
+    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
+    nullable,
+};
+use igny8_store::{Cluster, ContentStructure, ContentType, Scoped, StoreError, Task, TaskStatus, Update, new_id, now};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+#[derive(Debug, Deserialize)]
+pub struct TaskFilter {
+    site_id: Option<String>,
+    sector_id: Option<String>,
+    search: Option<String>,
+    status: Option<TaskStatus>,
+    cluster_id: Option<String>,
+    content_type: Option<ContentType>,
+    content_structure: Option<ContentStructure>,
+    ordering: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateTaskInput {
+    #[validate(length(min = 1))]
+    site_id: String,
+    #[validate(length(min = 1))]
+    sector_id: String,
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    title: String,
+    #[serde(default)]
+    #[validate(length(max = 10000))]
+    description: String,
+    #[serde(default)]
+    #[validate(length(max = 50))]
+    keywords: Vec<String>,
+    cluster_id: Option<String>,
+    #[serde(default)]
+    content_type: ContentType,
+    #[serde(default)]
+    content_structure: ContentStructure,
+    #[validate(range(min = 100, max = 20000))]
+    word_count: Option<u32>,
+    #[serde(default)]
+    status: TaskStatus,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateTaskInput {
+    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    title: Option<String>,
+    #[validate(length(max = 10000))]
+    description: Option<String>,
+    #[validate(length(max = 50))]
+    keywords: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    cluster_id: Option<Option<String>>,
+    content_type: Option<ContentType>,
+    content_structure: Option<ContentStructure>,
+    #[validate(range(min = 100, max = 20000))]
+    word_count: Option<u32>,
+    status: Option<TaskStatus>,
+}
+
+impl UpdateTaskInput {
+    fn only_status(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.keywords.is_none()
+            && self.cluster_id.is_none()
+            && self.content_type.is_none()
+            && self.content_structure.is_none()
+            && self.word_count.is_none()
+    }
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct IdsInput {
+    #[validate(length(min = 1, max = 1000))]
+    ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct BulkUpdateInput {
+    #[validate(length(min = 1, max = 1000))]
+    ids: Vec<String>,
+    status: TaskStatus,
+}
+
+const DEFAULT_WORD_COUNT: u32 = 1_500;
+
+fn clean_keywords(keywords: Vec<String>) -> Vec<String> {
+    keywords.into_iter().map(|k| k.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|k| !k.is_empty()).collect()
+}
+
+async fn check_cluster(state: &Tenancy, tenant: &Tenant, cluster_id: &str, sector_id: &str) -> ApiResult<String> {
+    let cluster: Cluster = state.find_scoped(tenant, cluster_id, "Cluster").await?;
+    if cluster.sector_id != sector_id {
+        return Err(ApiError::field("cluster_id", "The cluster belongs to another sector."));
+    }
+    Ok(cluster.id)
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    QueryParams(filter): QueryParams<TaskFilter>,
+    uri: Uri,
+) -> ApiResult<ListResponse<Task>> {
+    tenant.require(Access::Read)?;
+    page.check()?;
+    let ordering = Ordering::parse(
+        filter.ordering.as_deref(),
+        &["title", "word_count", "created_at", "updated_at"],
+        "-created_at",
+    )?;
+    let all: Vec<Task> = state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
+    let mut tasks: Vec<Task> = all
+        .into_iter()
+        .filter(|t| {
+            matches_search(&t.title, filter.search.as_deref())
+                && filter.status.is_none_or(|s| t.status == s)
+                && filter.content_type.is_none_or(|c| t.content_type == c)
+                && filter.content_structure.is_none_or(|c| t.content_structure == c)
+                && filter.cluster_id.as_deref().is_none_or(|c| t.cluster_id.as_deref() == Some(c))
+        })
+        .collect();
+    tasks.sort_by(|a, b| {
+        let ascending = match ordering.field {
+            "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+            "word_count" => a.word_count.cmp(&b.word_count),
+            "updated_at" => a.updated_at.cmp(&b.updated_at),
+            _ => a.created_at.cmp(&b.created_at),
+        };
+        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
+    });
+    Ok(ListResponse::paginate(tasks, &page, &uri))
+}
+
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Task>> {
+    tenant.require(Access::Read)?;
+    Ok(Success::ok(state.find_scoped(&tenant, &id, "Task").await?))
+}
+
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateTaskInput>,
+) -> ApiResult<Success<Task>> {
+    tenant.require(Access::Write)?;
+    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
+    let cluster_id = match &input.cluster_id {
+        Some(id) => Some(check_cluster(&state, &tenant, id, &sector.id).await?),
+        None => None,
+    };
+    let stamp = now();
+    let task = Task {
+        id: new_id("task"),
+        account_id: tenant.account_id().to_owned(),
+        site_id: site.id,
+        sector_id: sector.id,
+        title: input.title.trim().to_owned(),
+        description: input.description,
+        keywords: clean_keywords(input.keywords),
+        cluster_id,
+        idea_id: None,
+        content_type: input.content_type,
+        content_structure: input.content_structure,
+        word_count: input.word_count.unwrap_or(DEFAULT_WORD_COUNT),
+        status: input.status,
+        content_id: None,
+        created_at: stamp.clone(),
+        updated_at: stamp,
+    };
+    state.store.create(&task).await.map_err(ApiError::internal)?;
+    Ok(Success::created(task))
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateTaskInput>,
+) -> ApiResult<Success<Task>> {
+    let needed = if input.only_status() { Access::WorkflowStatus } else { Access::Write };
+    tenant.require(needed)?;
+    let task: Task = state.find_scoped(&tenant, &id, "Task").await?;
+    let internal = ApiError::internal;
+    let mut update = Update::new(task.key()).set("updated_at", now()).map_err(internal)?;
+    if let Some(v) = input.title {
+        update = update.set("title", v.trim()).map_err(internal)?;
+    }
+    if let Some(v) = input.description {
+        update = update.set("description", v).map_err(internal)?;
+    }
+    if let Some(v) = input.keywords {
+        update = update.set("keywords", clean_keywords(v)).map_err(internal)?;
+    }
+    if let Some(cluster) = input.cluster_id {
+        update = match cluster {
+            Some(cluster_id) => update
+                .set("cluster_id", check_cluster(&state, &tenant, &cluster_id, &task.sector_id).await?)
+                .map_err(internal)?,
+            None => update.remove("cluster_id"),
+        };
+    }
+    if let Some(v) = input.content_type {
+        update = update.set("content_type", v).map_err(internal)?;
+    }
+    if let Some(v) = input.content_structure {
+        update = update.set("content_structure", v).map_err(internal)?;
+    }
+    if let Some(v) = input.word_count {
+        update = update.set("word_count", v).map_err(internal)?;
+    }
+    if let Some(v) = input.status {
+        update = update.set("status", v).map_err(internal)?;
+    }
+    let updated = state.store.modify::<Task>(update).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Task"),
+        e => internal(e),
+    })?;
+    Ok(Success::ok(updated))
+}
+
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let task: Task = state.find_scoped(&tenant, &id, "Task").await?;
+    state.store.remove::<Task>(tenant.account_id(), &task.id).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Task"),
+        e => ApiError::internal(e),
+    })?;
+    Ok(Success::ok(json!({"id": task.id, "deleted": true})))
+}
+
+pub async fn bulk_delete(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<IdsInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let tasks: Vec<Task> = state.find_all_scoped(&tenant, &input.ids, "Task").await?;
+    state.store.remove_many(&tasks).await.map_err(ApiError::internal)?;
+    Ok(Success::ok(json!({"deleted": tasks.len()})))
+}
+
+pub async fn bulk_update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<BulkUpdateInput>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let tasks: Vec<Task> = state.find_all_scoped(&tenant, &input.ids, "Task").await?;
+    let stamp = now();
+    let updates = tasks
+        .iter()
+        .map(|t| Update::new(t.key()).set("status", input.status).and_then(|u| u.set("updated_at", &stamp)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::internal)?;
+    state.store.modify_many(updates).await.map_err(|e| match e {
+        StoreError::Condition(_) => {
+            ApiError::conflict("CONFLICT", "A task was deleted meanwhile; nothing in that batch was changed.")
+        }
+        e => ApiError::internal(e),
+    })?;
+    Ok(Success::ok(json!({"updated": tasks.len()})))
+}

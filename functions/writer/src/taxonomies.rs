@@ -1,0 +1,208 @@
+//! Taxonomy terms (categories, tags, cluster terms) of a site.
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use igny8_http::{
+    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
+    nullable,
+};
+use igny8_store::{Scoped, StoreError, Taxonomy, TaxonomyTerm, Update, new_id, now};
+use igny8_tenancy::{Access, Tenancy, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+#[derive(Debug, Deserialize)]
+pub struct TermFilter {
+    site_id: Option<String>,
+    sector_id: Option<String>,
+    taxonomy: Option<Taxonomy>,
+    search: Option<String>,
+    ordering: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateTermInput {
+    #[validate(length(min = 1))]
+    site_id: String,
+    sector_id: Option<String>,
+    taxonomy: Taxonomy,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    name: String,
+    #[validate(length(min = 1, max = 200))]
+    slug: Option<String>,
+    #[serde(default)]
+    #[validate(length(max = 2000))]
+    description: String,
+    parent_id: Option<String>,
+    external_id: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateTermInput {
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    name: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    slug: Option<String>,
+    #[validate(length(max = 2000))]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    parent_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    external_id: Option<Option<u64>>,
+}
+
+fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// A parent must be a term of the same site and taxonomy.
+async fn check_parent(
+    state: &Tenancy,
+    tenant: &Tenant,
+    parent_id: &str,
+    site_id: &str,
+    taxonomy: Taxonomy,
+) -> ApiResult<String> {
+    let parent: TaxonomyTerm = state.find_scoped(tenant, parent_id, "Parent term").await?;
+    if parent.site_id != site_id || parent.taxonomy != taxonomy {
+        return Err(ApiError::field("parent_id", "The parent must be a term of the same site and taxonomy."));
+    }
+    Ok(parent.id)
+}
+
+pub async fn list(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    QueryParams(filter): QueryParams<TermFilter>,
+    uri: Uri,
+) -> ApiResult<ListResponse<TaxonomyTerm>> {
+    tenant.require(Access::Read)?;
+    page.check()?;
+    let ordering = Ordering::parse(filter.ordering.as_deref(), &["name", "created_at"], "name")?;
+    let all: Vec<TaxonomyTerm> =
+        state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
+    let mut terms: Vec<TaxonomyTerm> = all
+        .into_iter()
+        .filter(|t| {
+            filter.taxonomy.is_none_or(|x| t.taxonomy == x) && matches_search(&t.name, filter.search.as_deref())
+        })
+        .collect();
+    terms.sort_by(|a, b| {
+        let ascending = match ordering.field {
+            "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            _ => a.created_at.cmp(&b.created_at),
+        };
+        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
+    });
+    Ok(ListResponse::paginate(terms, &page, &uri))
+}
+
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<TaxonomyTerm>> {
+    tenant.require(Access::Read)?;
+    Ok(Success::ok(state.find_scoped(&tenant, &id, "Term").await?))
+}
+
+pub async fn create(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<CreateTermInput>,
+) -> ApiResult<Success<TaxonomyTerm>> {
+    tenant.require(Access::Write)?;
+    let scope = state.resolve_scope(&tenant, &input.site_id, input.sector_id.as_deref()).await?;
+    let parent_id = match &input.parent_id {
+        Some(id) => Some(check_parent(&state, &tenant, id, &scope.site.id, input.taxonomy).await?),
+        None => None,
+    };
+    let slug = input.slug.map(|s| slugify(&s)).unwrap_or_else(|| slugify(&input.name));
+    if slug.is_empty() {
+        return Err(ApiError::field("slug", "The slug needs at least one letter or digit."));
+    }
+    let stamp = now();
+    let term = TaxonomyTerm {
+        id: new_id("term"),
+        account_id: tenant.account_id().to_owned(),
+        site_id: scope.site.id,
+        sector_id: scope.sector.map(|s| s.id),
+        taxonomy: input.taxonomy,
+        name: input.name.trim().to_owned(),
+        slug,
+        description: input.description,
+        parent_id,
+        external_id: input.external_id,
+        created_at: stamp.clone(),
+        updated_at: stamp,
+    };
+    state.store.create(&term).await.map_err(ApiError::internal)?;
+    Ok(Success::created(term))
+}
+
+pub async fn update(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UpdateTermInput>,
+) -> ApiResult<Success<TaxonomyTerm>> {
+    tenant.require(Access::Write)?;
+    let term: TaxonomyTerm = state.find_scoped(&tenant, &id, "Term").await?;
+    let internal = ApiError::internal;
+    let mut update = Update::new(term.key()).set("updated_at", now()).map_err(internal)?;
+    if let Some(v) = input.name {
+        update = update.set("name", v.trim()).map_err(internal)?;
+    }
+    if let Some(v) = input.slug {
+        let slug = slugify(&v);
+        if slug.is_empty() {
+            return Err(ApiError::field("slug", "The slug needs at least one letter or digit."));
+        }
+        update = update.set("slug", slug).map_err(internal)?;
+    }
+    if let Some(v) = input.description {
+        update = update.set("description", v).map_err(internal)?;
+    }
+    if let Some(parent) = input.parent_id {
+        update = match parent {
+            Some(parent_id) if parent_id == term.id => {
+                return Err(ApiError::field("parent_id", "A term cannot be its own parent."));
+            }
+            Some(parent_id) => update
+                .set("parent_id", check_parent(&state, &tenant, &parent_id, &term.site_id, term.taxonomy).await?)
+                .map_err(internal)?,
+            None => update.remove("parent_id"),
+        };
+    }
+    if let Some(external) = input.external_id {
+        update = match external {
+            Some(v) => update.set("external_id", v).map_err(internal)?,
+            None => update.remove("external_id"),
+        };
+    }
+    let updated = state.store.modify::<TaxonomyTerm>(update).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Term"),
+        e => internal(e),
+    })?;
+    Ok(Success::ok(updated))
+}
+
+pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Write)?;
+    let term: TaxonomyTerm = state.find_scoped(&tenant, &id, "Term").await?;
+    state.store.remove::<TaxonomyTerm>(tenant.account_id(), &term.id).await.map_err(|e| match e {
+        StoreError::Condition(_) => ApiError::not_found("Term"),
+        e => ApiError::internal(e),
+    })?;
+    Ok(Success::ok(json!({"id": term.id, "deleted": true})))
+}
