@@ -127,3 +127,46 @@ async fn lists_paginate() {
     let last = app.get(&format!("/api/v1/auth/sectors/?site_id={site}&page_size=2&page=3"), t).await.expect(200);
     assert!(last.body["next"].is_null());
 }
+
+#[tokio::test]
+async fn a_sector_or_site_holding_content_is_not_deleted() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("holding").await;
+    let t = &owner.access;
+    let site = app.create_site(t, "Holding").await;
+    let sector = app.create_sector(t, &site, "Full").await;
+    let keyword = app
+        .post("/api/v1/planner/keywords/", t, json!({"site_id": site, "sector_id": sector, "keyword": "kept"}))
+        .await
+        .expect(201);
+    let keyword_id = keyword.data()["id"].as_str().unwrap().to_owned();
+
+    let r = app.delete(&format!("/api/v1/auth/sectors/{sector}/"), t).await.expect(409);
+    assert_eq!(r.code(), "SECTOR_NOT_EMPTY");
+    // The refused delete left the sector fully usable.
+    app.post("/api/v1/planner/keywords/", t, json!({"site_id": site, "sector_id": sector, "keyword": "more"}))
+        .await
+        .expect(201);
+    let keywords = app.get(&format!("/api/v1/planner/keywords/?site_id={site}"), t).await.expect(200);
+    let ids: Vec<String> =
+        keywords.body["results"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect();
+    assert!(ids.contains(&keyword_id));
+    app.post("/api/v1/planner/keywords/bulk_delete/", t, json!({"ids": ids})).await.expect(200);
+
+    app.delete(&format!("/api/v1/auth/sectors/{sector}/"), t).await.expect(200);
+    let r = app
+        .post("/api/v1/planner/keywords/", t, json!({"site_id": site, "sector_id": sector, "keyword": "ghost"}))
+        .await
+        .expect(404);
+    assert_eq!(r.code(), "NOT_FOUND");
+
+    // A site-wide taxonomy term keeps the site, too.
+    let term = app
+        .post("/api/v1/writer/taxonomies/", t, json!({"site_id": site, "taxonomy": "category", "name": "News"}))
+        .await
+        .expect(201);
+    let r = app.delete(&format!("/api/v1/auth/sites/{site}/"), t).await.expect(409);
+    assert_eq!(r.code(), "SITE_NOT_EMPTY");
+    app.delete(&format!("/api/v1/writer/taxonomies/{}/", term.data()["id"].as_str().unwrap()), t).await.expect(200);
+    app.delete(&format!("/api/v1/auth/sites/{site}/"), t).await.expect(200);
+}

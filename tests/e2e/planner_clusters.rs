@@ -27,7 +27,8 @@ async fn reported(app: &TestApp, token: &str, cluster: &str) -> (i64, i64) {
 /// `(count, volume sum)` of the keywords whose `cluster_id` is the cluster, from the
 /// keyword list (the truth the numbers must match).
 async fn actual(app: &TestApp, token: &str, site: &str, cluster: &str) -> (i64, i64) {
-    let reply = app.get(&format!("{KEYWORDS}?site_id={site}&cluster_id={cluster}&page_size=200"), token).await.expect(200);
+    let reply =
+        app.get(&format!("{KEYWORDS}?site_id={site}&cluster_id={cluster}&page_size=200"), token).await.expect(200);
     let keywords = results(&reply);
     assert_eq!(reply.body["count"].as_u64(), Some(keywords.len() as u64), "more than one page");
     (keywords.len() as i64, keywords.iter().map(|k| k["volume"].as_i64().unwrap()).sum())
@@ -55,13 +56,23 @@ async fn clusters_are_created_read_updated_listed_and_deleted() {
     let second = app.create_sector(t, &ws.site, "Second").await;
 
     let reply = app
-        .post(CLUSTERS, t, json!({"site_id": ws.site, "sector_id": ws.sector, "name": "  Running  ", "description": "About running"}))
+        .post(
+            CLUSTERS,
+            t,
+            json!({"site_id": ws.site, "sector_id": ws.sector, "name": "  Running  ", "description": "About running"}),
+        )
         .await
         .expect(201);
     let c = reply.data().clone();
     let id = id_of(&c);
     assert_eq!(
-        (c["name"].clone(), c["description"].clone(), c["status"].clone(), c["keywords_count"].clone(), c["volume"].clone()),
+        (
+            c["name"].clone(),
+            c["description"].clone(),
+            c["status"].clone(),
+            c["keywords_count"].clone(),
+            c["volume"].clone()
+        ),
         (json!("Running"), json!("About running"), json!("active"), json!(0), json!(0))
     );
     assert_eq!((c["site_id"].as_str(), c["sector_id"].as_str()), (Some(ws.site.as_str()), Some(ws.sector.as_str())));
@@ -77,15 +88,22 @@ async fn clusters_are_created_read_updated_listed_and_deleted() {
     assert_field_error(&app.post(CLUSTERS, t, with(json!({}))).await, "name");
     assert_field_error(&app.post(CLUSTERS, t, with(json!({"name": "x".repeat(256)}))).await, "name");
     assert_field_error(&app.post(CLUSTERS, t, with(json!({"name": "X", "status": "archived"}))).await, "status");
-    assert_field_error(&app.post(CLUSTERS, t, with(json!({"name": "X", "description": "d".repeat(5001)}))).await, "description");
+    assert_field_error(
+        &app.post(CLUSTERS, t, with(json!({"name": "X", "description": "d".repeat(5001)}))).await,
+        "description",
+    );
     assert_field_error(&app.post(CLUSTERS, t, json!({"site_id": ws.site, "name": "X"})).await, "sector_id");
-    assert_field_error(&app.post(CLUSTERS, t, with(json!({"name": "X", "sector_id": other_sector}))).await, "sector_id");
+    assert_field_error(
+        &app.post(CLUSTERS, t, with(json!({"name": "X", "sector_id": other_sector}))).await,
+        "sector_id",
+    );
     assert_eq!(app.count_kind("cluster").await, 1);
 
     // Read and partial updates (PUT is partial too). Counters are not writable.
     let cpath = format!("{CLUSTERS}{id}/");
     assert_eq!(app.get(cpath.trim_end_matches('/'), t).await.expect(200).data()["name"], "Running");
-    let patched = app.patch(&cpath, t, json!({"name": " Jogging ", "keywords_count": 99, "volume": 12345})).await.expect(200);
+    let patched =
+        app.patch(&cpath, t, json!({"name": " Jogging ", "keywords_count": 99, "volume": 12345})).await.expect(200);
     assert_eq!(
         (patched.data()["name"].clone(), patched.data()["keywords_count"].clone(), patched.data()["volume"].clone()),
         (json!("Jogging"), json!(0), json!(0))
@@ -111,10 +129,17 @@ async fn clusters_are_created_read_updated_listed_and_deleted() {
     let list = |q: &str| format!("{CLUSTERS}?site_id={}&{q}", ws.site);
     assert_eq!(names(&app.get(&list("ordering=name"), t).await.expect(200)), ["apples", "Bananas", "Jogging"]);
     assert_eq!(names(&app.get(&list("ordering=-name"), t).await.expect(200)), ["Jogging", "Bananas", "apples"]);
-    assert_eq!(names(&app.get(&list("ordering=-keywords_count"), t).await.expect(200)), ["Bananas", "apples", "Jogging"]);
+    assert_eq!(
+        names(&app.get(&list("ordering=-keywords_count"), t).await.expect(200)),
+        ["Bananas", "apples", "Jogging"]
+    );
     assert_eq!(names(&app.get(&list("ordering=volume"), t).await.expect(200)), ["Jogging", "Bananas", "apples"]);
     assert_eq!(names(&app.get(&list("ordering=created_at"), t).await.expect(200)), ["Jogging", "apples", "Bananas"]);
-    assert_eq!(names(&app.get(&list(""), t).await.expect(200)), ["Bananas", "apples", "Jogging"], "newest first by default");
+    assert_eq!(
+        names(&app.get(&list(""), t).await.expect(200)),
+        ["Bananas", "apples", "Jogging"],
+        "newest first by default"
+    );
     assert_eq!(names(&app.get(&list(&format!("sector_id={second}")), t).await.expect(200)), ["Bananas"]);
     assert_eq!(names(&app.get(&list("search=AN&ordering=name"), t).await.expect(200)), ["Bananas"]);
     assert_eq!(names(&app.get(&list("status=inactive"), t).await.expect(200)), ["Jogging"]);
@@ -125,7 +150,10 @@ async fn clusters_are_created_read_updated_listed_and_deleted() {
     assert_field_error(&app.get(CLUSTERS, t).await, "site_id");
 
     let deleted = app.delete(&cpath, t).await.expect(200);
-    assert_eq!((deleted.data()["deleted"].clone(), deleted.data()["keywords_released"].clone()), (json!(true), json!(0)));
+    assert_eq!(
+        (deleted.data()["deleted"].clone(), deleted.data()["keywords_released"].clone()),
+        (json!(true), json!(0))
+    );
     app.get(&cpath, t).await.expect(404);
     app.patch(&cpath, t, json!({"name": "Back"})).await.expect(404);
     app.delete(&cpath, t).await.expect(404);
@@ -153,7 +181,11 @@ async fn cluster_numbers_follow_every_keyword_change() {
     let k5 = id_of(&add_keyword(&app, t, &site, &sector, "k5", json!({"volume": 7})).await);
     // Refused creates move nothing.
     let reply = app
-        .post(KEYWORDS, t, json!({"site_id": site, "sector_id": sector, "keyword": "wrong sector", "volume": 5, "cluster_id": x}))
+        .post(
+            KEYWORDS,
+            t,
+            json!({"site_id": site, "sector_id": sector, "keyword": "wrong sector", "volume": 5, "cluster_id": x}),
+        )
         .await;
     assert_field_error(&reply, "cluster_id");
     let reply = app
@@ -161,9 +193,13 @@ async fn cluster_numbers_follow_every_keyword_change() {
         .await
         .expect(409);
     assert_eq!(reply.code(), "DUPLICATE_KEYWORD");
-    app.post(KEYWORDS, t, json!({"site_id": site, "sector_id": sector, "keyword": "ghost", "cluster_id": "cl_missing"}))
-        .await
-        .expect(404);
+    app.post(
+        KEYWORDS,
+        t,
+        json!({"site_id": site, "sector_id": sector, "keyword": "ghost", "cluster_id": "cl_missing"}),
+    )
+    .await
+    .expect(404);
     check(&app, &ws, &a, (1, 100), "refused creates").await;
     check(&app, &ws, &x, (0, 0), "refused creates").await;
 
@@ -212,7 +248,10 @@ async fn cluster_numbers_follow_every_keyword_change() {
     check(&app, &ws, &b, (3, 1400), "move with new volume (to)").await;
     // A refused update (duplicate name, bad difficulty) moves nothing.
     app.patch(&path(&k1), t, json!({"keyword": "k2", "volume": 1, "cluster_id": a})).await.expect(409);
-    assert_field_error(&app.patch(&path(&k1), t, json!({"difficulty": 101, "volume": 1, "cluster_id": a})).await, "difficulty");
+    assert_field_error(
+        &app.patch(&path(&k1), t, json!({"difficulty": 101, "volume": 1, "cluster_id": a})).await,
+        "difficulty",
+    );
     check(&app, &ws, &a, (0, 0), "refused updates").await;
     check(&app, &ws, &b, (3, 1400), "refused updates").await;
 
@@ -262,7 +301,13 @@ async fn cluster_numbers_follow_every_keyword_change() {
     let list = app.get(&format!("{CLUSTERS}?site_id={site}&sector_id={sector}&ordering=-volume"), t).await.expect(200);
     let listed: Vec<(String, i64, i64)> = results(&list)
         .iter()
-        .map(|c| (c["name"].as_str().unwrap().to_owned(), c["keywords_count"].as_i64().unwrap(), c["volume"].as_i64().unwrap()))
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["keywords_count"].as_i64().unwrap(),
+                c["volume"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(listed, vec![("A".to_owned(), 2, 257), ("B".to_owned(), 0, 0)]);
 }
@@ -276,7 +321,9 @@ async fn deleting_a_cluster_releases_its_keywords() {
     let b = add_cluster(&app, &ws, &ws.sector, "B").await;
     let mut in_a = Vec::new();
     for (name, volume) in [("a1", 10), ("a2", 20), ("a3", 30)] {
-        in_a.push(id_of(&add_keyword(&app, t, &ws.site, &ws.sector, name, json!({"volume": volume, "cluster_id": a})).await));
+        in_a.push(id_of(
+            &add_keyword(&app, t, &ws.site, &ws.sector, name, json!({"volume": volume, "cluster_id": a})).await,
+        ));
     }
     let in_b = id_of(&add_keyword(&app, t, &ws.site, &ws.sector, "b1", json!({"volume": 5, "cluster_id": b})).await);
     add_keyword(&app, t, &ws.site, &ws.sector, "loose", json!({"volume": 1})).await;
@@ -334,25 +381,30 @@ async fn concurrent_moves_keep_cluster_numbers_exact() {
         ids.push(id_of(&add_keyword(&app, t, &ws.site, &ws.sector, &format!("race {i}"), extra).await));
     }
     check(&app, &ws, &source, (6, 360), "setup").await;
+    let paths: Vec<String> = ids.iter().map(|id| path(id)).collect();
 
     // Twelve PATCHes at once move twelve different keywords into one cluster.
-    let replies = futures::future::join_all(ids.iter().map(|id| app.patch(&path(id), t, json!({"cluster_id": target})))).await;
+    let replies = futures::future::join_all(paths.iter().map(|p| app.patch(p, t, json!({"cluster_id": target})))).await;
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     check(&app, &ws, &target, (12, 780), "concurrent PATCH moves (to)").await;
     check(&app, &ws, &source, (0, 0), "concurrent PATCH moves (from)").await;
 
     // Mixed at once: unassign some, change the volume of others, move the rest away.
-    let changes = ids.iter().enumerate().map(|(i, id)| {
+    let changes = paths.iter().enumerate().map(|(i, p)| {
         let body = match i % 3 {
             0 => json!({"cluster_id": null}),
             1 => json!({"volume": 1}),
             _ => json!({"cluster_id": other, "volume": 2}),
         };
-        app.patch(&path(id), t, body)
+        app.patch(p, t, body)
     });
     let replies = futures::future::join_all(changes).await;
-    assert!(replies.iter().all(|r| r.status == 200), "{:?}", replies.iter().map(|r| (r.status, r.code().to_owned())).collect::<Vec<_>>());
+    assert!(
+        replies.iter().all(|r| r.status == 200),
+        "{:?}",
+        replies.iter().map(|r| (r.status, r.code().to_owned())).collect::<Vec<_>>()
+    );
     check(&app, &ws, &target, (4, 4), "concurrent mixed changes (target)").await;
     check(&app, &ws, &other, (4, 8), "concurrent mixed changes (other)").await;
 
@@ -366,7 +418,12 @@ async fn concurrent_moves_keep_cluster_numbers_exact() {
     ])
     .await;
     for reply in &fight {
-        assert!(reply.status == 200 || (reply.status == 409 && reply.code() == "CONFLICT"), "{}: {}", reply.status, reply.body);
+        assert!(
+            reply.status == 200 || (reply.status == 409 && reply.code() == "CONFLICT"),
+            "{}: {}",
+            reply.status,
+            reply.body
+        );
     }
     let mut total = 0;
     for cluster in [&source, &other, &target] {
@@ -379,7 +436,7 @@ async fn concurrent_moves_keep_cluster_numbers_exact() {
     }
 
     // Concurrent deletes of clustered keywords.
-    let replies = futures::future::join_all(ids[..6].iter().map(|id| app.delete(&path(id), t))).await;
+    let replies = futures::future::join_all(paths[..6].iter().map(|p| app.delete(p, t))).await;
     assert!(replies.iter().all(|r| r.status == 200));
     for cluster in [&source, &other, &target] {
         let truth = actual(&app, t, &ws.site, cluster).await;
@@ -392,7 +449,17 @@ async fn another_account_gets_404_for_clusters() {
     let app = TestApp::spawn().await;
     let a = workspace(&app, "clalpha").await;
     let a_cluster = add_cluster(&app, &a, &a.sector, "Alpha cluster").await;
-    let a_kw = id_of(&add_keyword(&app, &a.owner.access, &a.site, &a.sector, "alpha kw", json!({"volume": 100, "cluster_id": a_cluster})).await);
+    let a_kw = id_of(
+        &add_keyword(
+            &app,
+            &a.owner.access,
+            &a.site,
+            &a.sector,
+            "alpha kw",
+            json!({"volume": 100, "cluster_id": a_cluster}),
+        )
+        .await,
+    );
 
     let b = workspace(&app, "clbeta").await;
     let t = &b.owner.access;
@@ -412,7 +479,12 @@ async fn another_account_gets_404_for_clusters() {
         app.post(&format!("{cpath}keywords/"), t, json!({"keyword_ids": [b_kw]})).await,
         app.post(&format!("{CLUSTERS}{b_cluster}/keywords/"), t, json!({"keyword_ids": [b_kw, a_kw]})).await,
         app.patch(&path(&b_kw), t, json!({"cluster_id": a_cluster})).await,
-        app.post(KEYWORDS, t, json!({"site_id": b.site, "sector_id": b.sector, "keyword": "x", "cluster_id": a_cluster})).await,
+        app.post(
+            KEYWORDS,
+            t,
+            json!({"site_id": b.site, "sector_id": b.sector, "keyword": "x", "cluster_id": a_cluster}),
+        )
+        .await,
         app.get(&format!("{KEYWORDS}?site_id={}&cluster_id={a_cluster}", a.site), t).await,
     ];
     for (index, reply) in attempts.iter().enumerate() {
@@ -426,7 +498,12 @@ async fn another_account_gets_404_for_clusters() {
     // Nothing changed.
     let still = app.get(&cpath, &a.owner.access).await.expect(200);
     assert_eq!(
-        (still.data()["name"].clone(), still.data()["description"].clone(), still.data()["keywords_count"].clone(), still.data()["volume"].clone()),
+        (
+            still.data()["name"].clone(),
+            still.data()["description"].clone(),
+            still.data()["keywords_count"].clone(),
+            still.data()["volume"].clone()
+        ),
         (json!("Alpha cluster"), json!(""), json!(1), json!(100))
     );
     assert_eq!(app.get(&path(&a_kw), &a.owner.access).await.expect(200).data()["cluster_id"], json!(a_cluster));
@@ -482,5 +559,8 @@ async fn viewers_read_clusters_and_editors_need_a_grant() {
     app.grant(owner, &ws.site, &outsider.user_id).await;
     let reply = app.post(&format!("{cpath}keywords/"), o, json!({"keyword_ids": [kw]})).await.expect(200);
     assert_eq!(reply.data()["cluster"]["keywords_count"], 1);
-    assert_eq!(texts(&app.get(&format!("{KEYWORDS}?site_id={}&cluster_id={cluster}", ws.site), o).await.expect(200)), ["kw"]);
+    assert_eq!(
+        texts(&app.get(&format!("{KEYWORDS}?site_id={}&cluster_id={cluster}", ws.site), o).await.expect(200)),
+        ["kw"]
+    );
 }

@@ -97,18 +97,18 @@ async fn bad_rows_are_reported_with_their_row_numbers_and_good_rows_kept() {
     let t = &ws.owner.access;
     add_keyword(&app, t, &ws.site, &ws.sector, "Existing", json!({"volume": 99})).await;
     let file = [
-        "keyword,volume,difficulty,intent",     // 1
-        "good one,100,10,commercial",           // 2
-        ",50,5,",                               // 3: no keyword
-        "bad volume,lots,5,",                   // 4
-        "too hard,10,101,",                     // 5
-        "odd intent,10,5,curious",              // 6
-        "Good One,1,1,",                        // 7: repeats row 2
-        "existing,5,5,",                        // 8: already in the sector
-        "good two,\"2,500\",55,transactional",  // 9
-        "negative,-5,5,",                       // 10
-        "  spaced   out  ,1,2,Commercial",      // 11
-        "all wrong,x,y,z",                      // 12
+        "keyword,volume,difficulty,intent",    // 1
+        "good one,100,10,commercial",          // 2
+        ",50,5,",                              // 3: no keyword
+        "bad volume,lots,5,",                  // 4
+        "too hard,10,101,",                    // 5
+        "odd intent,10,5,curious",             // 6
+        "Good One,1,1,",                       // 7: repeats row 2
+        "existing,5,5,",                       // 8: already in the sector
+        "good two,\"2,500\",55,transactional", // 9
+        "negative,-5,5,",                      // 10
+        "  spaced   out  ,1,2,Commercial",     // 11
+        "all wrong,x,y,z",                     // 12
     ]
     .join("\n");
     let reply = app.post_csv(&import_path(&ws.site, &ws.sector), t, &file).await.expect(201);
@@ -177,7 +177,8 @@ async fn files_that_are_not_keyword_csvs_are_refused() {
     assert_eq!(app.count_kind("keyword").await, 0);
 
     // Parameters.
-    let reply = app.post_csv(&format!("/api/v1/planner/keywords/import_csv/?site_id={}", ws.site), t, "keyword\nx\n").await;
+    let reply =
+        app.post_csv(&format!("/api/v1/planner/keywords/import_csv/?site_id={}", ws.site), t, "keyword\nx\n").await;
     assert_field_error(&reply, "sector_id");
     let reply =
         app.post_csv(&format!("/api/v1/planner/keywords/import_csv/?sector_id={}", ws.sector), t, "keyword\nx\n").await;
@@ -246,8 +247,15 @@ async fn export_csv_round_trips_through_import() {
         ("1,000 ideas", 1_000_000_000, 99, "commercial"),
     ];
     for (keyword, volume, difficulty, intent) in originals {
-        add_keyword(&app, t, &ws.site, &ws.sector, keyword, json!({"volume": volume, "difficulty": difficulty, "intent": intent}))
-            .await;
+        add_keyword(
+            &app,
+            t,
+            &ws.site,
+            &ws.sector,
+            keyword,
+            json!({"volume": volume, "difficulty": difficulty, "intent": intent}),
+        )
+        .await;
     }
     add_keyword(&app, t, &ws.site, &other, "elsewhere", json!({"volume": 5})).await;
 
@@ -271,7 +279,10 @@ async fn export_csv_round_trips_through_import() {
     assert_eq!(rows_of(&before).len(), originals.len());
     // Into the same sector, every row is a duplicate.
     let reply = app.post_csv(&import_path(&ws.site, &ws.sector), t, &exported.text).await.expect(200);
-    assert_eq!((reply.data()["created"].clone(), reply.data()["duplicates"].as_array().unwrap().len()), (json!(0), originals.len()));
+    assert_eq!(
+        (reply.data()["created"].clone(), reply.data()["duplicates"].as_array().unwrap().len()),
+        (json!(0), originals.len())
+    );
 
     // The export takes the list's filters and ordering.
     let export = |query: &str| {
@@ -280,7 +291,10 @@ async fn export_csv_round_trips_through_import() {
         async move { app.get_text(&path, t).await.expect(200).text }
     };
     let commercial = export("intent=commercial&ordering=volume").await;
-    assert_eq!(commercial, format!("{HEADER}\n\"shoes, red\",1200,40,commercial\n\"1,000 ideas\",1000000000,99,commercial\n"));
+    assert_eq!(
+        commercial,
+        format!("{HEADER}\n\"shoes, red\",1200,40,commercial\n\"1,000 ideas\",1000000000,99,commercial\n")
+    );
     let by_volume = export("ordering=-volume&volume_max=100").await;
     let keywords: Vec<&str> = by_volume.lines().skip(1).map(|l| l.rsplitn(4, ',').last().unwrap()).collect();
     assert_eq!(keywords, vec!["plain", "\"\"\"quoted\"\" boots\"", "semi;colon 'single'", "café crème"]);
@@ -314,12 +328,14 @@ async fn ten_thousand_rows_import_in_one_call() {
     assert_eq!(data["rows"], 10_000);
     assert_eq!((data["duplicates"].clone(), data["errors"].clone()), (json!([]), json!([])));
 
-    let list = app.get(&format!("{KEYWORDS}?site_id={}&sector_id={}&page_size=1", ws.site, ws.sector), t).await.expect(200);
+    let list =
+        app.get(&format!("{KEYWORDS}?site_id={}&sector_id={}&page_size=1", ws.site, ws.sector), t).await.expect(200);
     assert_eq!(list.body["count"], 10_000);
     let one = app.get(&format!("{KEYWORDS}?site_id={}&search=keyword%2009999", ws.site), t).await.expect(200);
     assert_eq!(rows_of(&one), vec![row("keyword 09999", 29_997, 9999 % 101, intents[9999 % 4])]);
     let top = app.get(&format!("{KEYWORDS}?site_id={}&ordering=-volume&page_size=2", ws.site), t).await.expect(200);
     assert_eq!(texts(&top), vec!["keyword 09999", "keyword 09998"]);
-    let navigational = app.get(&format!("{KEYWORDS}?site_id={}&intent=navigational&page_size=1", ws.site), t).await.expect(200);
+    let navigational =
+        app.get(&format!("{KEYWORDS}?site_id={}&intent=navigational&page_size=1", ws.site), t).await.expect(200);
     assert_eq!(navigational.body["count"], 2_500);
 }

@@ -159,6 +159,10 @@ pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path
     let current = find_sector(&state, &tenant, &id).await?;
     match state.store.delete_sector(&current).await {
         Ok(()) => Ok(Success::ok(json!({"id": current.id, "deleted": true}))),
+        Err(StoreError::Condition("sector_not_empty")) => Err(ApiError::conflict(
+            "SECTOR_NOT_EMPTY",
+            "This sector still holds keywords, clusters, ideas, tasks, content, images or terms; delete or move them first.",
+        )),
         Err(StoreError::Condition(_)) => Err(stale()),
         Err(e) => Err(ApiError::internal(e)),
     }

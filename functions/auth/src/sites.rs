@@ -150,6 +150,10 @@ pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path
             "SITE_HAS_SECTORS",
             "Delete this site's sectors first; a site is deleted only when it holds nothing.",
         )),
+        Err(StoreError::Condition("site_not_empty")) => Err(ApiError::conflict(
+            "SITE_NOT_EMPTY",
+            "Delete this site's taxonomy terms first; a site is deleted only when it holds nothing.",
+        )),
         Err(e) => Err(ApiError::internal(e)),
     }
 }

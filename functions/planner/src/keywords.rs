@@ -183,6 +183,9 @@ async fn apply_one(store: &Store, change: KeywordChange) -> ApiResult<()> {
     if !outcome.missing_cluster.is_empty() {
         return Err(ApiError::field("cluster_id", "The cluster no longer exists."));
     }
+    if !outcome.missing_sector.is_empty() {
+        return Err(ApiError::not_found("Sector"));
+    }
     Ok(())
 }
 

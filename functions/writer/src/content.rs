@@ -245,7 +245,7 @@ pub async fn create(
         updated_at: stamp,
     };
     place_html(&state.media, &mut content, sanitise(&input.html)).await?;
-    state.store().create(&content).await.map_err(ApiError::internal)?;
+    state.store().create(&content).await.map_err(igny8_tenancy::create_failed)?;
     Ok(Success::created(full_view(&state.media, &content).await?))
 }
 

@@ -176,7 +176,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.tenancy.store.create(&image).await.map_err(ApiError::internal)?;
+    state.tenancy.store.create(&image).await.map_err(igny8_tenancy::create_failed)?;
     Ok(Success::created(view(&state.media, &image).await?))
 }
 

@@ -178,7 +178,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.store.create(&task).await.map_err(ApiError::internal)?;
+    state.store.create(&task).await.map_err(igny8_tenancy::create_failed)?;
     Ok(Success::created(task))
 }
 

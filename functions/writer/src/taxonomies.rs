@@ -146,7 +146,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.store.create(&term).await.map_err(ApiError::internal)?;
+    state.store.create(&term).await.map_err(igny8_tenancy::create_failed)?;
     Ok(Success::created(term))
 }
 

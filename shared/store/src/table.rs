@@ -455,6 +455,26 @@ impl Store {
         items.into_iter().map(decode).collect()
     }
 
+    /// Whether a GSI1 partition (optionally: sort keys starting with `prefix`) lists
+    /// anything. Reads at most one item.
+    pub async fn list_exists(&self, partition: &str, prefix: Option<&str>) -> StoreResult<bool> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .index_name(GSI1)
+            .limit(1)
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()));
+        request = match prefix {
+            Some(prefix) => request
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)")
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
+            None => request.key_condition_expression("GSI1PK = :pk"),
+        };
+        let output = request.send().await.map_err(StoreError::aws)?;
+        Ok(output.count() > 0)
+    }
+
     /// Applies an update; `label` is reported if its condition fails. Returns the item
     /// as it is after the update.
     pub async fn update<T: DeserializeOwned>(&self, update: Update, label: &'static str) -> StoreResult<T> {

@@ -16,5 +16,5 @@ pub mod tokens;
 pub use access::{Access, SiteScope, Tenant};
 pub use extractor::Tenancy;
 pub use igny8_store::Role;
-pub use scope::Scope;
+pub use scope::{Scope, create_failed};
 pub use tokens::{Claims, IssuedTokens, TokenError, TokenKind, Tokens};

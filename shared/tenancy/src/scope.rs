@@ -1,7 +1,7 @@
 //! Resolving the site/sector scope a request names (`site_id`, `sector_id`).
 
 use igny8_http::ApiError;
-use igny8_store::{Scoped, Sector, Site};
+use igny8_store::{Scoped, Sector, Site, StoreError};
 
 use crate::access::Tenant;
 use crate::extractor::Tenancy;
@@ -103,5 +103,13 @@ impl Tenancy {
         let scope = self.resolve_scope(tenant, site_id, sector_id).await?;
         let sector = scope.sector.as_ref().map(|s| s.id.as_str());
         self.store.list_scope(tenant.account_id(), &scope.site.id, sector).await.map_err(ApiError::internal)
+    }
+}
+
+/// The API's answer to a failed create of a site-scoped object.
+pub fn create_failed(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Condition("sector_missing") => ApiError::not_found("Sector"),
+        error => ApiError::internal(error),
     }
 }

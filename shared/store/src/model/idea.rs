@@ -98,6 +98,7 @@ impl Store {
             .when("attribute_not_exists(task_id)");
         tx.update(self.table(), update, "already_queued");
         tx.create(self.table(), task.record()?, "exists");
+        tx.check_sector_open(self.table(), &task.account_id, &task.sector_id);
         self.commit(tx).await
     }
 }

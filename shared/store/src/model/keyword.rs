@@ -97,11 +97,14 @@ pub struct KeywordOutcome {
     pub stale: Vec<usize>,
     /// The cluster it was to join does not exist.
     pub missing_cluster: Vec<usize>,
+    /// Its sector is gone or being deleted.
+    pub missing_sector: Vec<usize>,
 }
 
 enum ActionOwner {
     Change(usize),
     Cluster(String),
+    Sector(String),
 }
 
 /// (keywords_count delta, volume delta) per cluster id.
@@ -140,6 +143,14 @@ impl Store {
                                 _ => outcome.stale.push(*change),
                             }
                             members.retain(|m| m != change);
+                        }
+                        ActionOwner::Sector(sector) => {
+                            let creates_in = |m: &usize| {
+                                changes[*m].before.is_none()
+                                    && changes[*m].after.as_ref().is_some_and(|k| &k.sector_id == sector)
+                            };
+                            outcome.missing_sector.extend(members.iter().copied().filter(creates_in));
+                            members.retain(|m| !creates_in(m));
                         }
                         ActionOwner::Cluster(cluster) => {
                             // The cluster is gone: every member joining it is out.
@@ -198,11 +209,22 @@ impl Store {
                 }
             }
         }
+        let mut sectors: Vec<&str> = members
+            .iter()
+            .filter(|&&m| changes[m].before.is_none())
+            .filter_map(|&m| changes[m].after.as_ref().map(|k| k.sector_id.as_str()))
+            .collect();
+        sectors.sort_unstable();
+        sectors.dedup();
         let account_id = members
             .first()
             .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
             .map(|k| k.account_id.clone());
         if let Some(account_id) = account_id {
+            for sector in sectors {
+                tx.check_sector_open(table, &account_id, sector);
+                owners.push(ActionOwner::Sector(sector.to_owned()));
+            }
             for (cluster_id, (count, volume)) in deltas {
                 if count == 0 && volume == 0 {
                     continue;
@@ -239,7 +261,8 @@ fn dedupe_creates(changes: &[KeywordChange], outcome: &mut KeywordOutcome) -> Ve
 /// As many pending changes as fit one transaction (≤ 3 keyword actions each, plus room
 /// for counter updates of every cluster they touch), and the rest.
 fn take_chunk(changes: &[KeywordChange], pending: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    const MAX_ACTIONS: usize = 100;
+    // One action is kept for the sector check (keywords of one request share a sector).
+    const MAX_ACTIONS: usize = 99;
     let mut used = 0;
     let mut clusters = std::collections::HashSet::new();
     let mut taken = 0;

@@ -37,6 +37,24 @@ pub trait Scoped: Serialize + DeserializeOwned + Send + Sync {
     }
 }
 
+/// Sort-key prefixes of every kind of object that lives in a sector: a sector is deleted
+/// only when it holds none of them.
+pub const SECTOR_CONTENTS: &[&str] = &["KEYWORD", "CLUSTER", "IDEA", "TASK", "CONTENT", "IMAGE", "TERM"];
+
+impl Tx {
+    /// Asserts the sector exists and is not being deleted (see `Store::delete_sector`),
+    /// so nothing is created in a sector that is going away.
+    pub fn check_sector_open(&mut self, table: &str, account_id: &str, sector_id: &str) {
+        self.check(
+            table,
+            keys::sector(account_id, sector_id),
+            "attribute_exists(PK) AND attribute_not_exists(deleting)",
+            Default::default(),
+            "sector_missing",
+        );
+    }
+}
+
 pub fn scoped_key<T: Scoped + ?Sized>(account_id: &str, id: &str) -> Key {
     Key::new(keys::account_pk(account_id), format!("{}#{id}", T::PREFIX))
 }
@@ -79,11 +97,29 @@ impl Store {
         }
     }
 
-    /// Stores a new object; fails with `Condition("exists")` if its id is taken.
+    /// Stores a new object; fails with `Condition("exists")` if its id is taken, and
+    /// with `Condition("sector_missing")` if its sector is gone or being deleted.
     pub async fn create<T: Scoped>(&self, object: &T) -> StoreResult<()> {
         let mut tx = Tx::new();
         tx.create(self.table(), object.record()?, "exists");
+        if let Some(sector_id) = object.sector_id() {
+            tx.check_sector_open(self.table(), object.account_id(), sector_id);
+        }
         self.commit(tx).await
+    }
+
+    /// Whether the site holds any object of kind `prefix` (in `sector`, or site-wide
+    /// objects when `sector` is `NO_SECTOR`; any at all when `None`). One small Query.
+    pub async fn scope_has_any(
+        &self,
+        account_id: &str,
+        site_id: &str,
+        prefix: &str,
+        sector: Option<&str>,
+    ) -> StoreResult<bool> {
+        let partition = format!("ACCOUNT#{account_id}#SITE#{site_id}#{prefix}");
+        let sort_prefix = sector.map(|s| format!("{s}#"));
+        self.list_exists(&partition, sort_prefix.as_deref()).await
     }
 
     /// Applies `update` to the object's item; `Condition("missing")` if it is gone.

@@ -116,18 +116,28 @@ impl Store {
         self.sector(&current.account_id, &current.id).await?.ok_or(StoreError::Condition("stale"))
     }
 
-    /// Deletes a sector, its name guard, and its place in the site's counts.
+    /// Deletes an empty sector, its name guard, and its place in the site's counts.
+    ///
+    /// The sector is first marked `deleting` (creates in it check that mark and fail from
+    /// then on), then checked for contents, then deleted; if it holds anything the mark
+    /// is lifted and this fails with `Condition("sector_not_empty")`.
     pub async fn delete_sector(&self, current: &Sector) -> StoreResult<()> {
         let table = self.table();
+        let key = keys::sector(&current.account_id, &current.id);
+        let mark = Update::new(key.clone())
+            .set("deleting", true)?
+            .when("is_active = :was_active")
+            .value(":was_active", current.is_active)?;
+        self.update::<Sector>(mark, "stale").await?;
+        for prefix in crate::model::scoped::SECTOR_CONTENTS {
+            if self.scope_has_any(&current.account_id, &current.site_id, prefix, Some(&current.id)).await? {
+                self.update::<Sector>(Update::new(key).remove("deleting"), "stale").await?;
+                return Err(StoreError::Condition("sector_not_empty"));
+            }
+        }
         let mut tx = Tx::new();
-        let unchanged = Item::from([(":was_active".to_owned(), AttributeValue::Bool(current.is_active))]);
-        tx.delete_where(
-            table,
-            keys::sector(&current.account_id, &current.id),
-            "is_active = :was_active",
-            unchanged,
-            "stale",
-        );
+        let marked = Item::from([(":yes".to_owned(), AttributeValue::Bool(true))]);
+        tx.delete_where(table, key, "deleting = :yes", marked, "stale");
         tx.delete_if_present(table, keys::sector_name_guard(&current.account_id, &current.site_id, &current.name));
         let mut site = Update::new(keys::site(&current.account_id, &current.site_id)).add("sectors_count", -1);
         if current.is_active {

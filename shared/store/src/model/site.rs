@@ -92,9 +92,14 @@ impl Store {
         self.update(update, "site_missing").await
     }
 
-    /// Deletes a site that has no sectors left (else `Condition("site_has_sectors")`),
+    /// Deletes a site that has no sectors left (else `Condition("site_has_sectors")`) and
+    /// no site-wide taxonomy terms (else `Condition("site_not_empty")`),
     /// with its API key, and frees its place on the plan.
     pub async fn delete_site(&self, site: &Site) -> StoreResult<()> {
+        // Site-wide objects (taxonomy terms without a sector) also keep a site alive.
+        if self.scope_has_any(&site.account_id, &site.id, "TERM", Some(crate::NO_SECTOR)).await? {
+            return Err(crate::StoreError::Condition("site_not_empty"));
+        }
         let table = self.table();
         let mut tx = Tx::new();
         let empty = Item::from([(":zero".to_owned(), AttributeValue::N("0".into()))]);
