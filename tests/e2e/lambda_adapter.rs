@@ -11,11 +11,16 @@ use serde_json::Value;
 use tower::{Service, ServiceExt};
 
 fn event(name: &str, access_token: Option<&str>) -> LambdaRequest {
+    event_with(name, access_token, "")
+}
+
+fn event_with(name: &str, access_token: Option<&str>, site_id: &str) -> LambdaRequest {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     if let Some(token) = access_token {
         text = text.replace("{{ACCESS_TOKEN}}", token);
     }
+    text = text.replace("{{SITE_ID}}", site_id);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not an API Gateway v2 event: {e}"))
 }
 
@@ -67,4 +72,34 @@ async fn auth_events_register_then_me() {
     assert_eq!(body["success"], false);
     assert_eq!(body["error_code"], "UNAUTHENTICATED");
     assert_eq!(response["headers"]["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn planner_and_writer_list_events() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("lambda").await;
+    let site = app.create_site(&owner.access, "Lambda site").await;
+    let sector = app.create_sector(&owner.access, &site, "Lambda sector").await;
+    for (keyword, volume) in [("low", 10), ("high", 900)] {
+        app.post(
+            "/api/v1/planner/keywords/",
+            &owner.access,
+            serde_json::json!({"site_id": site, "sector_id": sector, "keyword": keyword, "volume": volume}),
+        )
+        .await
+        .expect(201);
+    }
+    let request = event_with("planner-keywords-list.json", Some(&owner.access), &site);
+    let (response, body) = invoke(igny8_planner::app(tenancy(&app)), request).await;
+    assert_eq!(response["statusCode"], 200, "{body}");
+    assert_eq!(body["count"], 2);
+    assert_eq!(body["results"][0]["keyword"], "high");
+    assert_eq!(body["request_id"], "evt-keywords-1");
+
+    let media = igny8_writer::Media::new(igny8_writer::s3_client(&igny8_local::sdk_config().await), app.table.clone());
+    let writer = igny8_writer::app(igny8_writer::WriterState { tenancy: tenancy(&app), media });
+    let request = event_with("writer-tasks-list.json", Some(&owner.access), &site);
+    let (response, body) = invoke(writer, request).await;
+    assert_eq!(response["statusCode"], 200, "{body}");
+    assert_eq!(body["count"], 0);
 }

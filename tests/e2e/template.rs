@@ -18,7 +18,7 @@ fn template_declares_the_table_the_code_creates() {
         assert!(compact.contains(&format!("AttributeName: {index_range} KeyType: RANGE")), "{index} range");
     }
     assert!(compact.contains(&format!("AttributeName: {TTL_ATTRIBUTE}")), "ttl attribute");
-    for binary in ["auth", "system"] {
+    for binary in ["auth", "planner", "writer", "system"] {
         assert!(compact.contains(&format!("Binary: {binary}")), "function {binary}");
     }
 }
