@@ -6,10 +6,10 @@ Lambda does (AWS_LAMBDA_RUNTIME_API, handler env), then prints:
 
   * init: process start -> the binary's first `GET /runtime/invocation/next`,
     median and spread of RUNS starts per binary;
-  * warm: for `GET /auth/me` (API Gateway v2 event from events/), the time from handing
-    the event to the runtime to receiving its response, over WARM_REQUESTS requests on
-    one warm process. This includes the store round trip (one BatchGetItem to the
-    local emulator), as a request in AWS would.
+  * warm: the time from handing an API Gateway v2 event to the runtime to receiving its
+    response, on one warm process: `GET /auth/me` (WARM_REQUESTS times), a 10 000-row
+    CSV import, and a filtered, ordered page of a 10 000-keyword list. These include the
+    store round trips to the local emulator, as a request in AWS would.
 
 Usage (see infra/bench/run.sh, which builds and starts everything):
   lambda_bench.py <dir with <function>/bootstrap> <events dir>
@@ -161,32 +161,90 @@ def load_event(events_dir, name, token=None):
     return json.loads(text)
 
 
-def measure_warm_me(binary, events_dir, requests):
-    api = RuntimeApi()
-    process = start(binary, api)
+def api_event(events_dir, method, path, token=None, query="", body=None, content_type="application/json"):
+    """An API Gateway v2 event for any route, shaped like the samples in events/."""
+    event = load_event(events_dir, "auth-me.json", token or "")
+    if not token:
+        event["headers"].pop("authorization", None)
+    event["rawPath"] = path
+    event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["rawQueryString"] = query
+    event["queryStringParameters"] = dict(kv.split("=", 1) for kv in query.split("&") if kv)
+    event["headers"]["x-request-id"] = f"bench-{uuid.uuid4().hex[:8]}"
+    if body is not None:
+        event["headers"]["content-type"] = content_type
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+        event["isBase64Encoded"] = False
+    return event
+
+
+def call(api, event, expected):
+    latency, response = api.invoke(event)
+    if response.get("statusCode") != expected:
+        raise RuntimeError(f"{event['requestContext']['http']['method']} {event['rawPath']}: {response}")
+    return latency / 1e6, json.loads(response["body"])
+
+
+class Function:
+    """One warm function process behind its own Runtime API."""
+
+    def __init__(self, binary):
+        self.api = RuntimeApi()
+        self.process = start(binary, self.api)
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+        self.api.close()
+
+
+def measure_warm(binaries_dir, events_dir, requests):
+    """Warm figures: GET /auth/me, and a filtered, ordered keyword list over 10 000 keywords."""
+    auth = Function(os.path.join(binaries_dir, "auth", "bootstrap"))
+    figures = {}
     try:
         register = load_event(events_dir, "auth-register.json")
         body = json.loads(register["body"])
         body["email"] = f"bench-{uuid.uuid4().hex[:12]}@example.com"
         register["body"] = json.dumps(body)
-        _, response = api.invoke(register)
-        if response.get("statusCode") != 201:
-            raise RuntimeError(f"register failed: {response}")
-        token = json.loads(response["body"])["data"]["access"]
+        _, registered = call(auth.api, register, 201)
+        token = registered["data"]["access"]
+        _, site = call(auth.api, api_event(events_dir, "POST", "/api/v1/auth/sites/", token, body={"name": "Bench"}), 201)
+        site_id = site["data"]["id"]
+        sector_body = {"site_id": site_id, "name": "Shoes"}
+        _, sector = call(auth.api, api_event(events_dir, "POST", "/api/v1/auth/sectors/", token, body=sector_body), 201)
+        sector_id = sector["data"]["id"]
         me = load_event(events_dir, "auth-me.json", token)
-        for _ in range(10):  # warm-up
-            api.invoke(me)
-        samples = []
-        for _ in range(requests):
-            latency, response = api.invoke(me)
-            if response.get("statusCode") != 200:
-                raise RuntimeError(f"me failed: {response}")
-            samples.append(latency / 1e6)
-        return samples
+        for _ in range(10):
+            call(auth.api, me, 200)
+        figures["auth: GET /auth/me (one BatchGetItem)"] = [call(auth.api, me, 200)[0] for _ in range(requests)]
     finally:
-        process.kill()
-        process.wait()
-        api.close()
+        auth.close()
+
+    planner_binary = os.path.join(binaries_dir, "planner", "bootstrap")
+    if not os.path.exists(planner_binary):
+        return figures
+    planner = Function(planner_binary)
+    try:
+        intents = ["informational", "commercial", "transactional", "navigational"]
+        rows = ["keyword,volume,difficulty,intent"] + [
+            f"best running shoes {i} {['trail', 'road', 'track'][i % 3]},{(i * 7919) % 50000},{i % 101},{intents[i % 4]}"
+            for i in range(10_000)
+        ]
+        query = f"site_id={site_id}&sector_id={sector_id}"
+        import_event = api_event(events_dir, "POST", "/api/v1/planner/keywords/import_csv/", token, query, "\n".join(rows), "text/csv")
+        took, imported = call(planner.api, import_event, 201)
+        assert imported["data"]["created"] == 10_000, imported["data"]
+        figures["planner: import_csv of 10 000 rows (once)"] = [took]
+        list_query = f"site_id={site_id}&search=trail&intent=commercial&volume_min=100&ordering=-volume&page=2&page_size=25"
+        listing = api_event(events_dir, "GET", "/api/v1/planner/keywords/", token, list_query)
+        call(planner.api, listing, 200)
+        runs = max(5, requests // 20)
+        figures["planner: GET keywords, 10 000 filtered + ordered, page 2"] = [call(planner.api, listing, 200)[0] for _ in range(runs)]
+    finally:
+        planner.close()
+    return figures
 
 
 def zipped_mb(binary):
@@ -215,8 +273,10 @@ def main():
         binary = os.path.join(binaries_dir, name, "bootstrap")
         print(f"  {name:<10} {describe(measure_init(binary, runs))}   zip {zipped_mb(binary):.1f} MB")
     if "auth" in functions:
-        print(f"Warm handler, GET /api/v1/auth/me (event in -> response out, incl. one store read), {warm_requests} requests:")
-        print(f"  auth       {describe(measure_warm_me(os.path.join(binaries_dir, 'auth', 'bootstrap'), events_dir, warm_requests))}")
+        print("Warm requests (event in -> response out, including store calls to the emulator;")
+        print("moto answers far slower than DynamoDB, so these are upper bounds):")
+        for name, samples in measure_warm(binaries_dir, events_dir, warm_requests).items():
+            print(f"  {name:<58} {describe(samples)}")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ cd "$(dirname "$0")/../.."
 source infra/emulator/lib.sh
 
 ensure_python_package cargo_lambda cargo-lambda
-cargo lambda build --release --bin auth --bin system
+cargo lambda build --release --bin auth --bin system --bin planner --bin writer
 start_emulator 0
 export TABLE_NAME="bench-$(date +%s)"
 export JWT_SECRET="${JWT_SECRET:-benchmark-secret-0123456789-abcdefghij}"
 cargo run --quiet -p igny8-local -- bootstrap
 python3 infra/bench/lambda_bench.py target/lambda events
+echo
+echo "In-memory half of a keyword list (criterion):"
+cargo bench -p igny8-planner --bench keyword_list

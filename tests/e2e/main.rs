@@ -12,3 +12,7 @@ mod roles;
 mod sessions;
 mod template;
 mod validation;
+mod writer_content;
+mod writer_images;
+mod writer_taxonomies;
+mod writer_tasks;

@@ -444,6 +444,55 @@ async fn concurrent_moves_keep_cluster_numbers_exact() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cluster_deleted_while_keywords_join_it_leaves_no_orphans() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "clorphans").await;
+    let t = &ws.owner.access;
+    let doomed = add_cluster(&app, &ws, &ws.sector, "Doomed").await;
+    let keep = add_cluster(&app, &ws, &ws.sector, "Keep").await;
+    let mut ids = Vec::new();
+    for i in 0..8i64 {
+        let mut extra = json!({"volume": i + 1});
+        if i < 4 {
+            extra["cluster_id"] = json!(doomed);
+        }
+        ids.push(id_of(&add_keyword(&app, t, &ws.site, &ws.sector, &format!("orphan {i}"), extra).await));
+    }
+    let paths: Vec<String> = ids.iter().map(|id| path(id)).collect();
+    let doomed_path = format!("{CLUSTERS}{doomed}/");
+    let joins = futures::future::join_all(paths[4..].iter().map(|p| app.patch(p, t, json!({"cluster_id": doomed}))));
+    let (doomed_assign, keep_assign) = (format!("{doomed_path}keywords/"), format!("{CLUSTERS}{keep}/keywords/"));
+    let (deleted, joined, assigned, kept) = tokio::join!(
+        app.delete(&doomed_path, t),
+        joins,
+        app.post(&doomed_assign, t, json!({"keyword_ids": [ids[0], ids[5], ids[6]]})),
+        app.post(&keep_assign, t, json!({"keyword_ids": [ids[1]]})),
+    );
+    assert!(deleted.status == 200 || (deleted.status == 409 && deleted.code() == "CONFLICT"), "{}", deleted.body);
+    for reply in joined.iter().chain([&assigned]) {
+        assert!([200, 400, 404, 409].contains(&reply.status), "{}: {}", reply.status, reply.body);
+    }
+    kept.expect(200);
+
+    // Every keyword is still there; none points to a cluster that is gone; the numbers
+    // of what remains are exact.
+    let all = app.get(&format!("{KEYWORDS}?site_id={}&page_size=200", ws.site), t).await.expect(200);
+    assert_eq!(all.body["count"], 8);
+    if deleted.status == 200 {
+        app.get(&doomed_path, t).await.expect(404);
+        let orphans: Vec<&Value> = results(&all).iter().filter(|k| k["cluster_id"] == json!(doomed)).collect();
+        assert!(orphans.is_empty(), "keywords in a deleted cluster: {orphans:?}");
+        assert_eq!(app.count_kind("cluster").await, 1);
+    } else {
+        let truth = actual(&app, t, &ws.site, &doomed).await;
+        assert_eq!(reported(&app, t, &doomed).await, truth);
+    }
+    let truth = actual(&app, t, &ws.site, &keep).await;
+    assert_eq!(reported(&app, t, &keep).await, truth);
+    assert!(truth.0 >= 1, "the keyword assigned to Keep is there");
+}
+
 #[tokio::test]
 async fn another_account_gets_404_for_clusters() {
     let app = TestApp::spawn().await;

@@ -153,6 +153,15 @@ async fn row_numbers_count_blank_lines() {
     assert_eq!(reply.data()["created"], 2);
     let rows: Vec<u64> = error_rows(&reply).into_iter().map(|(row, _)| row).collect();
     assert_eq!(rows, vec![5, 6], "lines 5 (no keyword) and 6 (bad volume) of the file: {}", reply.body);
+
+    // With a BOM, CRLF, a blank line, a quoted line break and a line of spaces.
+    let file = "\u{feff}keyword,volume\r\n\r\n\"two\nlines\",1\r\n,2\r\n   \r\nx,y\r\nlast,3\r\n";
+    let reply = app.post_csv(&import_path(&ws.site, &ws.sector), t, file).await.expect(201);
+    assert_eq!(reply.data()["created"], 2, "{}", reply.body);
+    let rows: Vec<u64> = error_rows(&reply).into_iter().map(|(row, _)| row).collect();
+    assert_eq!(rows, vec![5, 7], "lines 5 (no keyword) and 7 (bad volume) of the file: {}", reply.body);
+    let list = app.get(&format!("{KEYWORDS}?site_id={}&search=lines", ws.site), t).await.expect(200);
+    assert_eq!(texts(&list), ["two lines"]);
 }
 
 #[tokio::test]

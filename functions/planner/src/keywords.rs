@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct KeywordFilter {
     pub site_id: Option<String>,
     pub sector_id: Option<String>,
@@ -43,8 +43,13 @@ impl KeywordFilter {
 
     /// The scope's keywords that pass the filters, in the requested order.
     pub async fn select(&self, state: &Tenancy, tenant: &Tenant) -> ApiResult<Vec<Keyword>> {
-        let ordering = Ordering::parse(self.ordering.as_deref(), ORDERINGS, "-created_at")?;
         let all: Vec<Keyword> = state.list_in_scope(tenant, self.site_id.as_deref(), self.sector_id.as_deref()).await?;
+        self.apply(all)
+    }
+
+    /// Filters and orders keywords already read (the in-memory half of a list request).
+    pub fn apply(&self, all: Vec<Keyword>) -> ApiResult<Vec<Keyword>> {
+        let ordering = Ordering::parse(self.ordering.as_deref(), ORDERINGS, "-created_at")?;
         let mut selected: Vec<Keyword> = all.into_iter().filter(|k| self.keeps(k)).collect();
         selected.sort_by(|a, b| {
             let ascending = match ordering.field {

@@ -5,7 +5,7 @@
 mod clusters;
 mod csv_io;
 mod ideas;
-mod keywords;
+pub mod keywords;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -286,3 +286,77 @@ fn take_chunk(changes: &[KeywordChange], pending: &[usize]) -> (Vec<usize>, Vec<
     }
     (pending[..taken].to_vec(), pending[taken..].to_vec())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyword(n: usize, cluster: Option<&str>) -> Keyword {
+        Keyword {
+            id: format!("kw_{n}"),
+            account_id: "acc".into(),
+            site_id: "site".into(),
+            sector_id: "sec".into(),
+            keyword: format!("keyword {n}"),
+            volume: n as u64,
+            difficulty: 10,
+            intent: Intent::Informational,
+            status: KeywordStatus::Active,
+            cluster_id: cluster.map(str::to_owned),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn transactions(changes: &[KeywordChange]) -> usize {
+        let mut pending: Vec<usize> = (0..changes.len()).collect();
+        let mut count = 0;
+        while !pending.is_empty() {
+            let (chunk, rest) = take_chunk(changes, &pending);
+            assert!(!chunk.is_empty());
+            count += 1;
+            pending = rest;
+        }
+        count
+    }
+
+    #[test]
+    fn importing_ten_thousand_keywords_takes_at_most_400_write_calls() {
+        let creates: Vec<KeywordChange> =
+            (0..10_000).map(|n| KeywordChange { before: None, after: Some(keyword(n, None)) }).collect();
+        let calls = transactions(&creates);
+        assert!(calls <= 400, "{calls} transactions");
+        assert_eq!(calls, 10_000usize.div_ceil(49));
+    }
+
+    #[test]
+    fn chunks_leave_room_for_every_cluster_counter() {
+        // Moving keywords between many clusters: each change touches two counters.
+        let moves: Vec<KeywordChange> = (0..500)
+            .map(|n| KeywordChange {
+                before: Some(keyword(n, Some(&format!("from{n}")))),
+                after: Some(keyword(n, Some(&format!("to{n}")))),
+            })
+            .collect();
+        let mut pending: Vec<usize> = (0..moves.len()).collect();
+        while !pending.is_empty() {
+            let (chunk, rest) = take_chunk(&moves, &pending);
+            // 3 keyword actions (update + possible guard swap) + 2 counters each, + sector check.
+            assert!(chunk.len() * 5 < 100, "{} moves in one transaction", chunk.len());
+            pending = rest;
+        }
+    }
+
+    #[test]
+    fn repeated_texts_in_one_batch_are_duplicates_before_any_write() {
+        let mut second = keyword(2, None);
+        second.keyword = "  KEYWORD   1 ".into();
+        let creates = vec![
+            KeywordChange { before: None, after: Some(keyword(1, None)) },
+            KeywordChange { before: None, after: Some(second) },
+        ];
+        let mut outcome = KeywordOutcome::default();
+        assert_eq!(dedupe_creates(&creates, &mut outcome), vec![0]);
+        assert_eq!(outcome.duplicates, vec![1]);
+    }
+}
