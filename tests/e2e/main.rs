@@ -14,5 +14,5 @@ mod template;
 mod validation;
 mod writer_content;
 mod writer_images;
-mod writer_taxonomies;
 mod writer_tasks;
+mod writer_taxonomies;

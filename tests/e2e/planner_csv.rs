@@ -340,11 +340,10 @@ async fn ten_thousand_rows_import_in_one_call() {
     let list =
         app.get(&format!("{KEYWORDS}?site_id={}&sector_id={}&page_size=1", ws.site, ws.sector), t).await.expect(200);
     assert_eq!(list.body["count"], 10_000);
-    let one = app.get(&format!("{KEYWORDS}?site_id={}&search=keyword%2009999", ws.site), t).await.expect(200);
-    assert_eq!(rows_of(&one), vec![row("keyword 09999", 29_997, 9999 % 101, intents[9999 % 4])]);
+    // (Each list of 10 000 keywords reads them all, so the checks stay few.)
     let top = app.get(&format!("{KEYWORDS}?site_id={}&ordering=-volume&page_size=2", ws.site), t).await.expect(200);
-    assert_eq!(texts(&top), vec!["keyword 09999", "keyword 09998"]);
-    let navigational =
-        app.get(&format!("{KEYWORDS}?site_id={}&intent=navigational&page_size=1", ws.site), t).await.expect(200);
-    assert_eq!(navigational.body["count"], 2_500);
+    assert_eq!(
+        rows_of(&top),
+        vec![row("keyword 09999", 29_997, 0, "navigational"), row("keyword 09998", 29_994, 100, "transactional")]
+    );
 }

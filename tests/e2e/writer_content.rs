@@ -102,12 +102,21 @@ async fn content_is_created_read_listed_updated_and_deleted() {
     app.get(&format!("{CONTENT}{id}"), t).await.expect(200);
 
     // Defaults: draft, slug from the title, no task.
-    let other = add_content(&app, t, &d.site, &d.sector, "  Hello,   World -- again ", json!({"html": "<h1>Two words</h1><p>and <b>three</b> more</p>", "slug": "custom-slug-2"})).await;
+    let other = add_content(
+        &app,
+        t,
+        &d.site,
+        &d.sector,
+        "  Hello,   World -- again ",
+        json!({"html": "<h1>Two words</h1><p>and <b>three</b> more</p>", "slug": "custom-slug-2"}),
+    )
+    .await;
     assert_eq!(other["status"], "draft");
     assert_eq!(other["slug"], "custom-slug-2");
     assert_eq!(other["word_count"], 5, "tags do not count as words");
     assert!(other.get("task_id").is_none_or(Value::is_null));
-    let third = add_content(&app, t, &d.site, &d.sector, "Zebra Tips", json!({"html": "", "status": "published"})).await;
+    let third =
+        add_content(&app, t, &d.site, &d.sector, "Zebra Tips", json!({"html": "", "status": "published"})).await;
     assert_eq!(third["slug"], "zebra-tips");
     assert_eq!(third["word_count"], 0);
 
@@ -119,7 +128,11 @@ async fn content_is_created_read_listed_updated_and_deleted() {
         assert!(item.get("html_s3_key").is_none(), "{item}");
         assert!(item["word_count"].is_u64() && item["version"].is_u64(), "{item}");
     }
-    assert_eq!(column(&list, "title"), vec!["Zebra Tips", "Hello,   World -- again", "10 Best Shoes (2026)!"], "newest first");
+    assert_eq!(
+        column(&list, "title"),
+        vec!["Zebra Tips", "Hello,   World -- again", "10 Best Shoes (2026)!"],
+        "newest first"
+    );
     let titles = |query: String| {
         let app = &app;
         async move { column(&app.get(&format!("{CONTENT}?{query}"), t).await.expect(200), "title") }
@@ -136,19 +149,14 @@ async fn content_is_created_read_listed_updated_and_deleted() {
         titles(format!("site_id={}&ordering=-title", d.site)).await,
         vec!["Zebra Tips", "Hello,   World -- again", "10 Best Shoes (2026)!"]
     );
-    assert_eq!(
-        titles(format!("site_id={}&ordering=created_at&page_size=2&page=2", d.site)).await,
-        vec!["Zebra Tips"]
-    );
+    assert_eq!(titles(format!("site_id={}&ordering=created_at&page_size=2&page=2", d.site)).await, vec!["Zebra Tips"]);
     assert_field_error(&app.get(CONTENT, t).await, "site_id");
     assert_field_error(&app.get(&format!("{CONTENT}?site_id={}&ordering=html", d.site), t).await, "ordering");
     assert_field_error(&app.get(&format!("{CONTENT}?site_id={}&status=live", d.site), t).await, "status");
 
     // Updates: partial, each one a new version.
-    let patched = app
-        .patch(&content_path(&id), t, json!({"meta_title": "New meta", "status": "published"}))
-        .await
-        .expect(200);
+    let patched =
+        app.patch(&content_path(&id), t, json!({"meta_title": "New meta", "status": "published"})).await.expect(200);
     assert_eq!(patched.data()["meta_title"], "New meta");
     assert_eq!(patched.data()["status"], "published");
     assert_eq!(patched.data()["title"], "10 Best Shoes (2026)!");
@@ -292,10 +300,8 @@ async fn every_update_keeps_the_previous_version() {
     let none = app.get(&versions_path(&id), t).await.expect(200);
     assert_eq!(none.body["count"], 0);
 
-    let v2 = app
-        .patch(&content_path(&id), t, json!({"title": "Second title", "html": "<p>two two</p>"}))
-        .await
-        .expect(200);
+    let v2 =
+        app.patch(&content_path(&id), t, json!({"title": "Second title", "html": "<p>two two</p>"})).await.expect(200);
     assert_eq!(v2.data()["version"], 2);
     let v3 = app.put(&content_path(&id), t, json!({"html": "<p>three three three</p>"})).await.expect(200);
     assert_eq!(v3.data()["version"], 3);
@@ -437,7 +443,8 @@ async fn concurrent_updates_of_a_large_article_keep_the_winners_body() {
     for round in 0..4 {
         let bodies: Vec<String> = (0..3).map(|i| article(&format!("round{round}writer{i}"), 320_000).0).collect();
         let path = content_path(&id);
-        let replies = futures::future::join_all(bodies.iter().map(|html| app.patch(&path, t, json!({"html": html})))).await;
+        let replies =
+            futures::future::join_all(bodies.iter().map(|html| app.patch(&path, t, json!({"html": html})))).await;
         let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
         assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "round {round}: {statuses:?}");
         let winners: Vec<usize> = (0..3).filter(|i| replies[*i].status == 200).collect();
@@ -635,10 +642,7 @@ async fn a_site_key_changes_only_status_and_external_ids_of_content() {
             "status and slug",
             as_key(Method::PATCH, content_path(&id), Some(json!({"status": "draft", "slug": "bot"}))).await,
         ),
-        (
-            "meta description",
-            as_key(Method::PUT, content_path(&id), Some(json!({"meta_description": "bot"}))).await,
-        ),
+        ("meta description", as_key(Method::PUT, content_path(&id), Some(json!({"meta_description": "bot"}))).await),
         ("delete", as_key(Method::DELETE, content_path(&id), None).await),
         (
             "create",

@@ -239,7 +239,8 @@ async fn an_uploaded_image_is_served_by_a_signed_url() {
     }
     let r = upload(&app, &id, Auth::Bearer(t), "image/png", Vec::new()).await;
     assert_field_error(&r, "body");
-    let (status, bytes) = fetch(app.get(&image_path(&id), t).await.expect(200).data()["image_url"].as_str().unwrap()).await;
+    let (status, bytes) =
+        fetch(app.get(&image_path(&id), t).await.expect(200).data()["image_url"].as_str().unwrap()).await;
     assert!(status == 200 && bytes == png, "the image still serves its bytes");
     assert_eq!(media_keys(&app).await.len(), 1);
 
@@ -263,7 +264,10 @@ async fn an_uploaded_image_is_served_by_a_signed_url() {
     assert_eq!(media_keys(&app).await, Vec::<String>::new());
     let (status, _) = fetch(&new_url).await;
     assert_ne!(status, 200, "a deleted image's URL serves nothing");
-    assert_eq!(app.get(&image_path(&id_of(&other)), t).await.expect(200).data()["image_url"], "https://cdn.example.com/x.png");
+    assert_eq!(
+        app.get(&image_path(&id_of(&other)), t).await.expect(200).data()["image_url"],
+        "https://cdn.example.com/x.png"
+    );
 }
 
 #[tokio::test]
@@ -271,7 +275,8 @@ async fn another_account_gets_404_for_images() {
     let app = TestApp::spawn().await;
     let a = desk(&app, "img-a").await;
     let a_content = id_of(&add_content(&app, &a.owner.access, &a.site, &a.sector, "A's", json!({})).await);
-    let a_image = add_image(&app, &a.owner.access, &a.site, &a.sector, json!({"alt_text": "A", "content_id": a_content})).await;
+    let a_image =
+        add_image(&app, &a.owner.access, &a.site, &a.sector, json!({"alt_text": "A", "content_id": a_content})).await;
     let a_id = id_of(&a_image);
     let b = desk(&app, "img-b").await;
     let t = &b.owner.access;

@@ -51,10 +51,7 @@ pub(crate) fn results(reply: &Reply) -> &Vec<Value> {
 
 /// One string field of every result of a list reply, in order.
 pub(crate) fn column(reply: &Reply, field: &str) -> Vec<String> {
-    results(reply)
-        .iter()
-        .map(|r| r[field].as_str().unwrap_or_else(|| panic!("no {field} in {r}")).to_owned())
-        .collect()
+    results(reply).iter().map(|r| r[field].as_str().unwrap_or_else(|| panic!("no {field} in {r}")).to_owned()).collect()
 }
 
 /// Asserts a 400 validation reply that names `field` (and says something about it).
@@ -221,10 +218,35 @@ async fn the_task_list_needs_a_site_and_filters() {
         .expect(201);
     let cluster = id_of(cluster.data());
 
-    add_task(&app, t, &d.site, &d.sector, "Running shoes review", json!({"status": "completed", "content_structure": "review", "cluster_id": cluster})).await;
-    add_task(&app, t, &d.site, &d.sector, "Best RUNNING socks", json!({"status": "queued", "content_type": "page"})).await;
-    add_task(&app, t, &d.site, &d.sector, "Hiking boots", json!({"status": "failed", "content_type": "product", "content_structure": "comparison"})).await;
-    add_task(&app, t, &d.site, &second, "Running tights", json!({"status": "in_progress", "content_structure": "news"})).await;
+    add_task(
+        &app,
+        t,
+        &d.site,
+        &d.sector,
+        "Running shoes review",
+        json!({"status": "completed", "content_structure": "review", "cluster_id": cluster}),
+    )
+    .await;
+    add_task(&app, t, &d.site, &d.sector, "Best RUNNING socks", json!({"status": "queued", "content_type": "page"}))
+        .await;
+    add_task(
+        &app,
+        t,
+        &d.site,
+        &d.sector,
+        "Hiking boots",
+        json!({"status": "failed", "content_type": "product", "content_structure": "comparison"}),
+    )
+    .await;
+    add_task(
+        &app,
+        t,
+        &d.site,
+        &second,
+        "Running tights",
+        json!({"status": "in_progress", "content_structure": "news"}),
+    )
+    .await;
     add_task(&app, t, &other_site, &other_site_sector, "Running elsewhere", json!({})).await;
 
     let list = |query: String| {
@@ -241,10 +263,7 @@ async fn the_task_list_needs_a_site_and_filters() {
     let all = list(format!("site_id={site}")).await.expect(200);
     assert_eq!(all.body["count"], 4, "{}", all.body);
     assert_eq!(all.body["success"], true);
-    assert_eq!(
-        titles(list(format!("site_id={site}&sector_id={second}")).await),
-        vec!["Running tights"]
-    );
+    assert_eq!(titles(list(format!("site_id={site}&sector_id={second}")).await), vec!["Running tights"]);
     assert_eq!(
         titles(list(format!("site_id={site}&search=running")).await),
         vec!["Best RUNNING socks", "Running shoes review", "Running tights"]
@@ -312,19 +331,13 @@ async fn the_task_list_orders_and_paginates() {
     assert_eq!(titles("ordering=updated_at").await[4], "delta");
 
     // Pages.
-    let page = app
-        .get(&format!("{TASKS}?site_id={}&ordering=title&page_size=2&page=2", d.site), t)
-        .await
-        .expect(200);
+    let page = app.get(&format!("{TASKS}?site_id={}&ordering=title&page_size=2&page=2", d.site), t).await.expect(200);
     assert_eq!(page.body["count"], 5);
     assert_eq!(column(&page, "title"), vec!["Charlie", "delta"]);
     let next = page.body["next"].as_str().expect("next link");
     assert!(next.contains("page=3") && next.contains("ordering=title") && next.contains("page_size=2"), "{next}");
     assert!(page.body["previous"].as_str().expect("previous link").contains("page=1"));
-    let last = app
-        .get(&format!("{TASKS}?site_id={}&ordering=title&page_size=2&page=3", d.site), t)
-        .await
-        .expect(200);
+    let last = app.get(&format!("{TASKS}?site_id={}&ordering=title&page_size=2&page=3", d.site), t).await.expect(200);
     assert_eq!(column(&last, "title"), vec!["echo"]);
     assert!(last.body["next"].is_null());
     let first = app.get(&format!("{TASKS}?site_id={}&ordering=title&page_size=2", d.site), t).await.expect(200);
@@ -392,7 +405,10 @@ async fn task_input_is_validated_field_by_field() {
     // Bulk inputs.
     assert_field_error(&app.post(&format!("{TASKS}bulk_delete/"), t, json!({"ids": []})).await, "ids");
     assert_field_error(&app.post(&format!("{TASKS}bulk_delete/"), t, json!({})).await, "ids");
-    assert_field_error(&app.post(&format!("{TASKS}bulk_update/"), t, json!({"ids": [id], "status": "x"})).await, "status");
+    assert_field_error(
+        &app.post(&format!("{TASKS}bulk_update/"), t, json!({"ids": [id], "status": "x"})).await,
+        "status",
+    );
     assert_field_error(&app.post(&format!("{TASKS}bulk_update/"), t, json!({"ids": [id]})).await, "status");
     assert_eq!(app.count_kind("task").await, 2);
 }
@@ -421,10 +437,7 @@ async fn tasks_are_deleted_and_updated_in_bulk() {
     assert_eq!(status(ids[2].clone()).await, "queued");
 
     // Without the trailing slash too.
-    let r = app
-        .post(&format!("{TASKS}bulk_update"), t, json!({"ids": [ids[2]], "status": "failed"}))
-        .await
-        .expect(200);
+    let r = app.post(&format!("{TASKS}bulk_update"), t, json!({"ids": [ids[2]], "status": "failed"})).await.expect(200);
     assert_eq!(r.data()["updated"], 1);
     assert_eq!(status(ids[2].clone()).await, "failed");
 
@@ -482,15 +495,16 @@ async fn another_account_gets_404_for_tasks_and_changes_nothing() {
         ),
         (
             "create with A's cluster",
-            app.post(TASKS, t, json!({"site_id": b.site, "sector_id": b.sector, "title": "x", "cluster_id": a_cluster}))
-                .await,
+            app.post(
+                TASKS,
+                t,
+                json!({"site_id": b.site, "sector_id": b.sector, "title": "x", "cluster_id": a_cluster}),
+            )
+            .await,
         ),
         ("link A's cluster", app.patch(&task_path(&b_id), t, json!({"cluster_id": a_cluster})).await),
         ("bulk delete", app.post(&format!("{TASKS}bulk_delete/"), t, json!({"ids": [a_id]})).await),
-        (
-            "bulk update",
-            app.post(&format!("{TASKS}bulk_update/"), t, json!({"ids": [a_id], "status": "failed"})).await,
-        ),
+        ("bulk update", app.post(&format!("{TASKS}bulk_update/"), t, json!({"ids": [a_id], "status": "failed"})).await),
         ("bulk delete, mixed", app.post(&format!("{TASKS}bulk_delete/"), t, json!({"ids": [b_id, a_id]})).await),
         (
             "bulk update, mixed",
@@ -539,10 +553,7 @@ async fn viewers_read_tasks_and_editors_see_only_granted_sites() {
         ("put", app.put(&task_path(&id), v, json!({"word_count": 200})).await),
         ("delete", app.delete(&task_path(&id), v).await),
         ("bulk delete", app.post(&format!("{TASKS}bulk_delete/"), v, json!({"ids": [id]})).await),
-        (
-            "bulk update",
-            app.post(&format!("{TASKS}bulk_update/"), v, json!({"ids": [id], "status": "failed"})).await,
-        ),
+        ("bulk update", app.post(&format!("{TASKS}bulk_update/"), v, json!({"ids": [id], "status": "failed"})).await),
     ];
     for (what, reply) in &denied {
         assert_forbidden(reply, what);
@@ -566,10 +577,7 @@ async fn viewers_read_tasks_and_editors_see_only_granted_sites() {
         ("patch", app.patch(&hidden_path, e, json!({"title": "Found"})).await),
         ("delete", app.delete(&hidden_path, e).await),
         ("list", app.get(&format!("{TASKS}?site_id={hidden_site}"), e).await),
-        (
-            "create",
-            app.post(TASKS, e, json!({"site_id": hidden_site, "sector_id": hidden_sector, "title": "x"})).await,
-        ),
+        ("create", app.post(TASKS, e, json!({"site_id": hidden_site, "sector_id": hidden_sector, "title": "x"})).await),
         ("bulk delete", app.post(&format!("{TASKS}bulk_delete/"), e, json!({"ids": [id, hidden]})).await),
     ];
     for (what, reply) in &unseen {

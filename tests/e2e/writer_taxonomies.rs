@@ -220,7 +220,10 @@ async fn another_account_gets_404_for_terms() {
         ("put", app.put(&path, t, json!({"description": "Mine"})).await),
         ("delete", app.delete(&path, t).await),
         ("list A's site", app.get(&format!("{TERMS}?site_id={}", a.site), t).await),
-        ("create in A's site", app.post(TERMS, t, json!({"site_id": a.site, "taxonomy": "category", "name": "x"})).await),
+        (
+            "create in A's site",
+            app.post(TERMS, t, json!({"site_id": a.site, "taxonomy": "category", "name": "x"})).await,
+        ),
         (
             "A's term as parent",
             app.post(TERMS, t, json!({"site_id": b.site, "taxonomy": "category", "name": "x", "parent_id": a_id}))

@@ -21,6 +21,7 @@ fn keywords(n: usize) -> Vec<Keyword> {
             intent: intents[i % 4],
             status: KeywordStatus::Active,
             cluster_id: (i % 3 == 0).then(|| format!("cl_{}", i % 40)),
+            revision: 0,
             created_at: format!("2026-11-23T05:{:02}:{:02}.000Z", (i / 60) % 60, i % 60),
             updated_at: String::new(),
         })

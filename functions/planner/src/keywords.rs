@@ -152,6 +152,7 @@ pub fn new_keyword(tenant: &Tenant, site_id: &str, sector_id: &str, fields: Keyw
         intent: fields.intent,
         status: KeywordStatus::Active,
         cluster_id: None,
+        revision: 0,
         created_at: stamp.to_owned(),
         updated_at: stamp.to_owned(),
     }
@@ -283,7 +284,8 @@ pub async fn update(
         };
     }
     after.updated_at = now();
-    apply_one(&state.store, KeywordChange { before: Some(before), after: Some(after.clone()) }).await?;
+    apply_one(&state.store, KeywordChange { before: Some(before.clone()), after: Some(after.clone()) }).await?;
+    after.revision = before.revision + 1;
     Ok(Success::ok(after))
 }
 

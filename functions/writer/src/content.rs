@@ -10,7 +10,7 @@ use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
-use igny8_store::{Content, ContentStatus, StoreError, Task, new_id, now};
+use igny8_store::{Content, ContentStatus, StoreError, Task, TaxonomyTerm, new_id, now};
 use igny8_tenancy::{Access, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -133,11 +133,34 @@ async fn place_html(media: &Media, content: &mut Content, html: String) -> ApiRe
         content.html_s3_key = None;
         return Ok(());
     }
-    let key = format!("content/{}/{}/v{}.html", content.account_id, content.id, content.version);
+    // A key of its own per write, not per version number: concurrent updates of one
+    // version each write an object, and only the one whose transaction wins is referenced.
+    let key = format!("content/{}/{}/v{}-{}.html", content.account_id, content.id, content.version, new_id("w"));
     media.put(&key, html.into_bytes(), "text/html; charset=utf-8").await.map_err(ApiError::internal)?;
     content.html = String::new();
     content.html_s3_key = Some(key);
     Ok(())
+}
+
+/// Taxonomy terms given for content: each must be the caller's (else 404) and of the
+/// content's site (else 400).
+async fn check_terms(state: &WriterState, tenant: &Tenant, ids: &[String], site_id: &str) -> ApiResult<Vec<String>> {
+    let mut unique: Vec<String> = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(unique);
+    }
+    let terms: Vec<TaxonomyTerm> = state.tenancy.find_all_scoped(tenant, &unique, "Taxonomy term").await?;
+    if terms.iter().any(|t| t.site_id != site_id) {
+        return Err(ApiError::field("taxonomy_term_ids", "Terms must belong to the content's site."));
+    }
+    Ok(ids.iter().fold(Vec::new(), |mut kept, id| {
+        if !kept.contains(id) {
+            kept.push(id.clone());
+        }
+        kept
+    }))
 }
 
 /// A content item as the API shows it: with its HTML, wherever it is stored.
@@ -220,6 +243,7 @@ pub async fn create(
             return Err(ApiError::field("task_id", "The task belongs to another sector."));
         }
     }
+    let taxonomy_term_ids = check_terms(&state, &tenant, &input.taxonomy_term_ids, &site.id).await?;
     let stamp = now();
     let mut content = Content {
         id: new_id("cnt"),
@@ -237,7 +261,7 @@ pub async fn create(
         secondary_keywords: input.secondary_keywords,
         word_count: 0,
         status: input.status,
-        taxonomy_term_ids: input.taxonomy_term_ids,
+        taxonomy_term_ids,
         external_id: None,
         external_url: None,
         version: 1,
@@ -282,7 +306,7 @@ pub async fn update(
         next.status = v;
     }
     if let Some(v) = input.taxonomy_term_ids {
-        next.taxonomy_term_ids = v;
+        next.taxonomy_term_ids = check_terms(&state, &tenant, &v, &current.site_id).await?;
     }
     if let Some(v) = input.external_id {
         next.external_id = v;

@@ -44,6 +44,10 @@ pub struct Keyword {
     pub status: KeywordStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_id: Option<String>,
+    /// Bumped by every write; writes are conditional on the revision they read, so
+    /// cluster counter deltas are never computed from a stale keyword.
+    #[serde(default)]
+    pub revision: u64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -111,7 +115,7 @@ enum ActionOwner {
 type ClusterDeltas = BTreeMap<String, (i64, i64)>;
 
 fn unchanged_since(keyword: &Keyword) -> (String, Item) {
-    ("updated_at = :seen".to_owned(), Item::from([(":seen".to_owned(), AttributeValue::S(keyword.updated_at.clone()))]))
+    ("revision = :seen".to_owned(), Item::from([(":seen".to_owned(), AttributeValue::N(keyword.revision.to_string()))]))
 }
 
 impl Store {
@@ -185,6 +189,7 @@ impl Store {
                 }
                 (Some(old), Some(new)) => {
                     let (condition, values) = unchanged_since(old);
+                    let new = Keyword { revision: old.revision + 1, ..new.clone() };
                     tx.replace_if(table, new.record()?, &condition, values, "stale");
                     owners.push(ActionOwner::Change(index));
                     if old.normalised() != new.normalised() {
@@ -303,6 +308,7 @@ mod tests {
             intent: Intent::Informational,
             status: KeywordStatus::Active,
             cluster_id: cluster.map(str::to_owned),
+            revision: 0,
             created_at: String::new(),
             updated_at: String::new(),
         }
