@@ -166,10 +166,9 @@ pub async fn assign_keywords(
         keywords.iter().filter(|k| k.sector_id != cluster.sector_id).map(|k| k.id.clone()).collect();
     if !foreign.is_empty() {
         let mut error = ApiError::field("keyword_ids", "Keywords can join only a cluster of their own sector.");
-        error
-            .errors
-            .get_mut("keyword_ids")
-            .map(|m| m.extend(foreign.iter().map(|id| format!("{id} is in another sector."))));
+        if let Some(messages) = error.errors.get_mut("keyword_ids") {
+            messages.extend(foreign.iter().map(|id| format!("{id} is in another sector.")));
+        }
         return Err(error);
     }
     let stamp = now();

@@ -2,12 +2,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::validate::clean_phrases;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
 use igny8_store::{
-    Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, TaskStatus, Update, new_id, now,
+    ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, TaskStatus, Update, new_id, now,
 };
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
@@ -71,19 +72,6 @@ pub struct UpdateIdeaInput {
     status: Option<IdeaStatus>,
 }
 
-/// The cluster an idea points to: visible and of the idea's sector.
-async fn check_cluster(state: &Tenancy, tenant: &Tenant, cluster_id: &str, sector_id: &str) -> ApiResult<String> {
-    let cluster: Cluster = state.find_scoped(tenant, cluster_id, "Cluster").await?;
-    if cluster.sector_id != sector_id {
-        return Err(ApiError::field("cluster_id", "The cluster belongs to another sector."));
-    }
-    Ok(cluster.id)
-}
-
-fn clean_keywords(keywords: Vec<String>) -> Vec<String> {
-    keywords.into_iter().map(|k| k.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|k| !k.is_empty()).collect()
-}
-
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -129,7 +117,7 @@ pub async fn create(
     tenant.require(Access::Write)?;
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     let cluster_id = match &input.cluster_id {
-        Some(id) => Some(check_cluster(&state, &tenant, id, &sector.id).await?),
+        Some(id) => Some(state.cluster_in_sector(&tenant, id, &sector.id).await?.id),
         None => None,
     };
     if matches!(input.status, IdeaStatus::InProgress | IdeaStatus::Completed) {
@@ -145,7 +133,7 @@ pub async fn create(
         description: input.description,
         content_type: input.content_type,
         content_structure: input.content_structure,
-        target_keywords: clean_keywords(input.target_keywords),
+        target_keywords: clean_phrases(input.target_keywords),
         cluster_id,
         estimated_word_count: input.estimated_word_count.unwrap_or(DEFAULT_WORD_COUNT),
         status: input.status,
@@ -180,12 +168,12 @@ pub async fn update(
         update = update.set("content_structure", v).map_err(internal)?;
     }
     if let Some(v) = input.target_keywords {
-        update = update.set("target_keywords", clean_keywords(v)).map_err(internal)?;
+        update = update.set("target_keywords", clean_phrases(v)).map_err(internal)?;
     }
     if let Some(cluster) = input.cluster_id {
         update = match cluster {
             Some(cluster_id) => {
-                update.set("cluster_id", check_cluster(&state, &tenant, &cluster_id, &idea.sector_id).await?)
+                update.set("cluster_id", state.cluster_in_sector(&tenant, &cluster_id, &idea.sector_id).await?.id)
             }
             None => Ok(update.remove("cluster_id")),
         }

@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::validate::collapse_spaces;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
-use igny8_store::{Cluster, Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Store, new_id, now};
+use igny8_store::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Store, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -146,7 +147,7 @@ pub fn new_keyword(tenant: &Tenant, site_id: &str, sector_id: &str, fields: Keyw
         account_id: tenant.account_id().to_owned(),
         site_id: site_id.to_owned(),
         sector_id: sector_id.to_owned(),
-        keyword: fields.keyword.split_whitespace().collect::<Vec<_>>().join(" "),
+        keyword: collapse_spaces(&fields.keyword),
         volume: fields.volume,
         difficulty: fields.difficulty,
         intent: fields.intent,
@@ -166,15 +167,6 @@ fn duplicate() -> ApiError {
 
 fn stale() -> ApiError {
     ApiError::conflict("CONFLICT", "The keyword was changed by another request at the same time; reload and try again.")
-}
-
-/// The cluster a keyword is to join: it must exist, be visible, and be of the keyword's sector.
-async fn check_cluster(state: &Tenancy, tenant: &Tenant, cluster_id: &str, sector_id: &str) -> ApiResult<Cluster> {
-    let cluster: Cluster = state.find_scoped(tenant, cluster_id, "Cluster").await?;
-    if cluster.sector_id != sector_id {
-        return Err(ApiError::field("cluster_id", "The cluster belongs to another sector."));
-    }
-    Ok(cluster)
 }
 
 /// Applies one change, turning what the store reports into the API's answer.
@@ -210,7 +202,7 @@ pub async fn change_keywords(
         let changes: Vec<KeywordChange> =
             current.iter().map(|k| KeywordChange { before: Some(k.clone()), after: mutate(k) }).collect();
         let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
-        total.applied.extend(outcome.applied.iter().map(|&i| i));
+        total.applied.extend(outcome.applied.iter().copied());
         total.duplicates.extend(outcome.duplicates);
         total.missing_cluster.extend(outcome.missing_cluster);
         if outcome.stale.is_empty() {
@@ -255,7 +247,7 @@ pub async fn create(
     let mut keyword = new_keyword(&tenant, &site.id, &sector.id, fields, &now());
     keyword.status = input.status;
     if let Some(cluster_id) = &input.cluster_id {
-        keyword.cluster_id = Some(check_cluster(&state, &tenant, cluster_id, &sector.id).await?.id);
+        keyword.cluster_id = Some(state.cluster_in_sector(&tenant, cluster_id, &sector.id).await?.id);
     }
     apply_one(&state.store, KeywordChange { before: None, after: Some(keyword.clone()) }).await?;
     Ok(Success::created(keyword))
@@ -271,7 +263,7 @@ pub async fn update(
     let before: Keyword = state.find_scoped(&tenant, &id, "Keyword").await?;
     let mut after = before.clone();
     if let Some(text) = input.keyword {
-        after.keyword = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        after.keyword = collapse_spaces(&text);
     }
     after.volume = input.volume.unwrap_or(after.volume);
     after.difficulty = input.difficulty.unwrap_or(after.difficulty);
@@ -279,7 +271,7 @@ pub async fn update(
     after.status = input.status.unwrap_or(after.status);
     if let Some(cluster) = input.cluster_id {
         after.cluster_id = match cluster {
-            Some(cluster_id) => Some(check_cluster(&state, &tenant, &cluster_id, &before.sector_id).await?.id),
+            Some(cluster_id) => Some(state.cluster_in_sector(&tenant, &cluster_id, &before.sector_id).await?.id),
             None => None,
         };
     }

@@ -16,6 +16,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
 
+use igny8_http::validate::slugify;
+
 use crate::html::{sanitise, word_count};
 use crate::{Media, WriterState};
 
@@ -110,19 +112,6 @@ fn valid_slug(value: &str) -> Result<(), validator::ValidationError> {
     let mut error = validator::ValidationError::new("slug");
     error.message = Some("Use lower-case letters, digits and hyphens.".into());
     Err(error)
-}
-
-/// `"10 Best Shoes (2026)!"` → `"10-best-shoes-2026"`.
-fn slugify(title: &str) -> String {
-    let mut slug = String::with_capacity(title.len());
-    for c in title.to_lowercase().chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.ends_with('-') && !slug.is_empty() {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').chars().take(200).collect()
 }
 
 /// Where a version's HTML goes: inline, or (too big) an S3 object of its own.
@@ -369,16 +358,5 @@ pub async fn versions(
 impl WriterState {
     fn store(&self) -> &igny8_store::Store {
         &self.tenancy.store
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slugify;
-
-    #[test]
-    fn slugs_from_titles() {
-        assert_eq!(slugify("10 Best Shoes (2026)!"), "10-best-shoes-2026");
-        assert_eq!(slugify("  --Hello,   World--  "), "hello-world");
     }
 }

@@ -3,11 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::validate::clean_phrases;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
-use igny8_store::{Cluster, ContentStructure, ContentType, Scoped, StoreError, Task, TaskStatus, Update, new_id, now};
+use igny8_store::{ContentStructure, ContentType, Scoped, StoreError, Task, TaskStatus, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -94,18 +95,6 @@ pub struct BulkUpdateInput {
 
 const DEFAULT_WORD_COUNT: u32 = 1_500;
 
-fn clean_keywords(keywords: Vec<String>) -> Vec<String> {
-    keywords.into_iter().map(|k| k.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|k| !k.is_empty()).collect()
-}
-
-async fn check_cluster(state: &Tenancy, tenant: &Tenant, cluster_id: &str, sector_id: &str) -> ApiResult<String> {
-    let cluster: Cluster = state.find_scoped(tenant, cluster_id, "Cluster").await?;
-    if cluster.sector_id != sector_id {
-        return Err(ApiError::field("cluster_id", "The cluster belongs to another sector."));
-    }
-    Ok(cluster.id)
-}
-
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -156,7 +145,7 @@ pub async fn create(
     tenant.require(Access::Write)?;
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     let cluster_id = match &input.cluster_id {
-        Some(id) => Some(check_cluster(&state, &tenant, id, &sector.id).await?),
+        Some(id) => Some(state.cluster_in_sector(&tenant, id, &sector.id).await?.id),
         None => None,
     };
     let stamp = now();
@@ -167,7 +156,7 @@ pub async fn create(
         sector_id: sector.id,
         title: input.title.trim().to_owned(),
         description: input.description,
-        keywords: clean_keywords(input.keywords),
+        keywords: clean_phrases(input.keywords),
         cluster_id,
         idea_id: None,
         content_type: input.content_type,
@@ -200,12 +189,12 @@ pub async fn update(
         update = update.set("description", v).map_err(internal)?;
     }
     if let Some(v) = input.keywords {
-        update = update.set("keywords", clean_keywords(v)).map_err(internal)?;
+        update = update.set("keywords", clean_phrases(v)).map_err(internal)?;
     }
     if let Some(cluster) = input.cluster_id {
         update = match cluster {
             Some(cluster_id) => update
-                .set("cluster_id", check_cluster(&state, &tenant, &cluster_id, &task.sector_id).await?)
+                .set("cluster_id", state.cluster_in_sector(&tenant, &cluster_id, &task.sector_id).await?.id)
                 .map_err(internal)?,
             None => update.remove("cluster_id"),
         };

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::validate::slugify;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
@@ -50,18 +51,6 @@ pub struct UpdateTermInput {
     parent_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     external_id: Option<Option<u64>>,
-}
-
-fn slugify(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.to_lowercase().chars() {
-        if c.is_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').to_owned()
 }
 
 /// A parent must be a term of the same site and taxonomy.

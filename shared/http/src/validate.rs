@@ -63,3 +63,40 @@ where
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
 }
+
+/// `"  best   running\tshoes "` → `"best running shoes"` (case kept).
+pub fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each phrase with its spaces collapsed; empty ones dropped.
+pub fn clean_phrases(phrases: Vec<String>) -> Vec<String> {
+    phrases.iter().map(|p| collapse_spaces(p)).filter(|p| !p.is_empty()).collect()
+}
+
+/// `"10 Best Shoes (2026)!"` → `"10-best-shoes-2026"`: lower-case ASCII letters, digits
+/// and single hyphens, as WordPress slugs are.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn text_helpers() {
+        assert_eq!(collapse_spaces("  Best   Running\tShoes "), "Best Running Shoes");
+        assert_eq!(clean_phrases(vec![" a  b ".into(), "  ".into()]), vec!["a b".to_owned()]);
+        assert_eq!(slugify("10 Best Shoes (2026)!"), "10-best-shoes-2026");
+        assert_eq!(slugify("  --Hello,   World--  "), "hello-world");
+    }
+}

@@ -54,16 +54,16 @@ impl Tenancy {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| ApiError::unauthenticated("Authorization must be 'Bearer <access token>'."))?;
-            return self.from_access_token(token).await;
+            return self.authenticate_token(token).await;
         }
         if let Some(value) = headers.get(API_KEY_HEADER) {
             let key = value.to_str().map_err(|_| ApiError::unauthenticated("Invalid API key."))?;
-            return self.from_api_key(key).await;
+            return self.authenticate_api_key(key).await;
         }
         Err(ApiError::unauthenticated("Authentication credentials were not provided."))
     }
 
-    async fn from_access_token(&self, token: &str) -> Result<Tenant, ApiError> {
+    async fn authenticate_token(&self, token: &str) -> Result<Tenant, ApiError> {
         let claims =
             self.tokens.verify(token, TokenKind::Access).map_err(|e| ApiError::unauthenticated(e.to_string()))?;
         let (user, account) =
@@ -83,7 +83,7 @@ impl Tenancy {
         Ok(Tenant::for_user(account, user))
     }
 
-    async fn from_api_key(&self, key: &str) -> Result<Tenant, ApiError> {
+    async fn authenticate_api_key(&self, key: &str) -> Result<Tenant, ApiError> {
         let invalid = || ApiError::unauthenticated("Invalid API key.");
         let owner =
             self.store.api_key_owner(&api_key::hash(key)).await.map_err(ApiError::internal)?.ok_or_else(invalid)?;

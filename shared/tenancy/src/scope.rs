@@ -1,7 +1,7 @@
 //! Resolving the site/sector scope a request names (`site_id`, `sector_id`).
 
 use igny8_http::ApiError;
-use igny8_store::{Scoped, Sector, Site, StoreError};
+use igny8_store::{Cluster, Scoped, Sector, Site, StoreError};
 
 use crate::access::Tenant;
 use crate::extractor::Tenancy;
@@ -111,5 +111,22 @@ pub fn create_failed(error: StoreError) -> ApiError {
     match error {
         StoreError::Condition("sector_missing") => ApiError::not_found("Sector"),
         error => ApiError::internal(error),
+    }
+}
+
+impl Tenancy {
+    /// A cluster that objects of `sector_id` may point to: the caller's, visible, and of
+    /// that sector (400 on `cluster_id` otherwise).
+    pub async fn cluster_in_sector(
+        &self,
+        tenant: &Tenant,
+        cluster_id: &str,
+        sector_id: &str,
+    ) -> Result<Cluster, ApiError> {
+        let cluster: Cluster = self.find_scoped(tenant, cluster_id, "Cluster").await?;
+        if cluster.sector_id != sector_id {
+            return Err(ApiError::field("cluster_id", "The cluster belongs to another sector."));
+        }
+        Ok(cluster)
     }
 }

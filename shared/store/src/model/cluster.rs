@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::keyword::{Keyword, KeywordChange};
-use crate::model::scoped::Scoped;
+use crate::model::scoped::{Scoped, scoped};
 use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -30,22 +30,7 @@ pub struct Cluster {
     pub updated_at: String,
 }
 
-impl Scoped for Cluster {
-    const KIND: &'static str = "cluster";
-    const PREFIX: &'static str = "CLUSTER";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn site_id(&self) -> &str {
-        &self.site_id
-    }
-    fn sector_id(&self) -> Option<&str> {
-        Some(&self.sector_id)
-    }
-}
+scoped!(Cluster, "cluster", "CLUSTER");
 
 impl Store {
     /// The keywords of a cluster (read from its sector).

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
-use crate::model::scoped::Scoped;
+use crate::model::scoped::{Scoped, scoped};
 use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -56,22 +56,7 @@ pub struct Content {
     pub updated_at: String,
 }
 
-impl Scoped for Content {
-    const KIND: &'static str = "content";
-    const PREFIX: &'static str = "CONTENT";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn site_id(&self) -> &str {
-        &self.site_id
-    }
-    fn sector_id(&self) -> Option<&str> {
-        Some(&self.sector_id)
-    }
-}
+scoped!(Content, "content", "CONTENT");
 
 /// A former state of a content item: the content as it was, under its version number.
 pub type ContentVersion = Content;

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::model::scoped::Scoped;
+use crate::model::scoped::{Scoped, scoped};
 use crate::model::task::Task;
 use crate::table::{Store, StoreResult, Tx, Update};
 
@@ -67,22 +67,7 @@ pub struct Idea {
     pub updated_at: String,
 }
 
-impl Scoped for Idea {
-    const KIND: &'static str = "idea";
-    const PREFIX: &'static str = "IDEA";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn site_id(&self) -> &str {
-        &self.site_id
-    }
-    fn sector_id(&self) -> Option<&str> {
-        Some(&self.sector_id)
-    }
-}
+scoped!(Idea, "idea", "IDEA");
 
 impl Store {
     /// Turns an idea into its writer task: creates the task and marks the idea

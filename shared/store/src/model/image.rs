@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::model::scoped::Scoped;
+use crate::model::scoped::scoped;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -48,19 +48,4 @@ pub struct Image {
     pub updated_at: String,
 }
 
-impl Scoped for Image {
-    const KIND: &'static str = "image";
-    const PREFIX: &'static str = "IMAGE";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn site_id(&self) -> &str {
-        &self.site_id
-    }
-    fn sector_id(&self) -> Option<&str> {
-        Some(&self.sector_id)
-    }
-}
+scoped!(Image, "image", "IMAGE");

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::model::Cluster;
-use crate::model::scoped::{Scoped, scoped_key};
+use crate::model::scoped::{Scoped, scoped, scoped_key};
 use crate::table::{AttributeValue, Item, Key, Record, Store, StoreResult, Tx, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -52,22 +52,7 @@ pub struct Keyword {
     pub updated_at: String,
 }
 
-impl Scoped for Keyword {
-    const KIND: &'static str = "keyword";
-    const PREFIX: &'static str = "KEYWORD";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn site_id(&self) -> &str {
-        &self.site_id
-    }
-    fn sector_id(&self) -> Option<&str> {
-        Some(&self.sector_id)
-    }
-}
+scoped!(Keyword, "keyword", "KEYWORD");
 
 impl Keyword {
     /// The keyword as compared for uniqueness.

@@ -13,6 +13,36 @@ use serde::de::DeserializeOwned;
 use crate::keys;
 use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update};
 
+/// Implements [`Scoped`] for a struct with `id`, `account_id`, `site_id` and
+/// `sector_id: String` fields (`sector_id: Option<String>` with `site_wide`).
+macro_rules! scoped {
+    ($type:ty, $kind:literal, $prefix:literal) => {
+        scoped!(@impl $type, $kind, $prefix, self => Some(self.sector_id.as_str()));
+    };
+    ($type:ty, $kind:literal, $prefix:literal, site_wide) => {
+        scoped!(@impl $type, $kind, $prefix, self => self.sector_id.as_deref());
+    };
+    (@impl $type:ty, $kind:literal, $prefix:literal, $this:ident => $sector:expr) => {
+        impl $crate::model::scoped::Scoped for $type {
+            const KIND: &'static str = $kind;
+            const PREFIX: &'static str = $prefix;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn account_id(&self) -> &str {
+                &self.account_id
+            }
+            fn site_id(&self) -> &str {
+                &self.site_id
+            }
+            fn sector_id(&$this) -> Option<&str> {
+                $sector
+            }
+        }
+    };
+}
+pub(crate) use scoped;
+
 /// GSI1SK segment for objects that belong to the site, not to one sector.
 pub const NO_SECTOR: &str = "-";
 
@@ -55,11 +85,11 @@ impl Tx {
     }
 }
 
-pub fn scoped_key<T: Scoped + ?Sized>(account_id: &str, id: &str) -> Key {
+pub fn scoped_key<T: Scoped>(account_id: &str, id: &str) -> Key {
     Key::new(keys::account_pk(account_id), format!("{}#{id}", T::PREFIX))
 }
 
-fn scope_list<T: Scoped + ?Sized>(account_id: &str, site_id: &str) -> String {
+fn scope_list<T: Scoped>(account_id: &str, site_id: &str) -> String {
     format!("ACCOUNT#{account_id}#SITE#{site_id}#{}", T::PREFIX)
 }
 

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::idea::{ContentStructure, ContentType};
-use crate::model::scoped::Scoped;
+use crate::model::scoped::scoped;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -42,19 +42,4 @@ pub struct Task {
     pub updated_at: String,
 }
 
-impl Scoped for Task {
-    const KIND: &'static str = "task";
-    const PREFIX: &'static str = "TASK";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn site_id(&self) -> &str {
-        &self.site_id
-    }
-    fn sector_id(&self) -> Option<&str> {
-        Some(&self.sector_id)
-    }
-}
+scoped!(Task, "task", "TASK");

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::model::scoped::Scoped;
+use crate::model::scoped::scoped;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,19 +32,4 @@ pub struct TaxonomyTerm {
     pub updated_at: String,
 }
 
-impl Scoped for TaxonomyTerm {
-    const KIND: &'static str = "taxonomy_term";
-    const PREFIX: &'static str = "TERM";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn site_id(&self) -> &str {
-        &self.site_id
-    }
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-}
+scoped!(TaxonomyTerm, "taxonomy_term", "TERM", site_wide);
