@@ -93,7 +93,7 @@ class RuntimeApi:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
 
-    def invoke(self, event, timeout=30):
+    def invoke(self, event, timeout=600):
         """Hands one event to the runtime; (latency in ns, response body)."""
         before = set(self.responses)
         self.events.put(event)

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::model::Cluster;
 use crate::model::scoped::{Scoped, scoped, scoped_key};
-use crate::table::{AttributeValue, Item, Key, Record, Store, StoreResult, Tx, Update};
+use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -124,6 +124,7 @@ impl Store {
                     outcome.applied.extend(&members);
                     break;
                 }
+                let before_retry = members.len();
                 for (action, label) in failed {
                     match &owners[action] {
                         ActionOwner::Change(change) => {
@@ -142,19 +143,26 @@ impl Store {
                             members.retain(|m| !creates_in(m));
                         }
                         ActionOwner::Cluster(cluster) => {
-                            // The cluster is gone: every member joining it is out.
-                            let joins = |m: &usize| {
-                                changes[*m].after.as_ref().and_then(|k| k.cluster_id.as_ref()) == Some(cluster)
+                            // The cluster is gone: every member touching it is out.
+                            let touches = |m: &usize| {
+                                [&changes[*m].before, &changes[*m].after]
+                                    .iter()
+                                    .any(|k| k.as_ref().and_then(|k| k.cluster_id.as_ref()) == Some(cluster))
                             };
-                            outcome.missing_cluster.extend(members.iter().copied().filter(joins));
-                            members.retain(|m| !joins(m));
+                            outcome.missing_cluster.extend(members.iter().copied().filter(touches));
+                            members.retain(|m| !touches(m));
                         }
                     }
+                }
+                if members.len() == before_retry {
+                    // Every failure drops at least one member; if none did, retrying would loop.
+                    return Err(StoreError::Aws("keyword transaction failed without a member to drop".into()));
                 }
             }
             pending = rest;
         }
         outcome.applied.sort_unstable();
+        outcome.duplicates.sort_unstable();
         Ok(outcome)
     }
 
