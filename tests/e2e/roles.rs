@@ -17,7 +17,7 @@ struct Team {
 /// team is built with the account moved to the starter plan directly in the store.
 async fn team(app: &TestApp) -> Team {
     let owner = app.register("team").await;
-    move_to_plan(app, &owner.account_id, "starter").await;
+    app.move_to_plan(&owner.account_id, "starter").await;
     let admin = app.add_member(&owner, "admin", "admin").await;
     let editor = app.add_member(&owner, "editor", "editor").await;
     let viewer = app.add_member(&owner, "viewer", "viewer").await;
@@ -26,19 +26,6 @@ async fn team(app: &TestApp) -> Team {
     app.grant(&owner, &site, &editor.user_id).await;
     app.grant(&owner, &site, &viewer.user_id).await;
     Team { owner, admin, editor, viewer, site, sector }
-}
-
-pub async fn move_to_plan(app: &TestApp, account_id: &str, plan: &str) {
-    app.dynamodb
-        .update_item()
-        .table_name(&app.table)
-        .key("PK", igny8_store::AttributeValue::S(format!("ACCOUNT#{account_id}")))
-        .key("SK", igny8_store::AttributeValue::S("ACCOUNT".into()))
-        .update_expression("SET plan_id = :p")
-        .expression_attribute_values(":p", igny8_store::AttributeValue::S(plan.into()))
-        .send()
-        .await
-        .expect("change plan");
 }
 
 #[tokio::test]
