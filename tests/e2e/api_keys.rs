@@ -56,3 +56,48 @@ async fn a_site_key_reads_its_site_only_until_rotated() {
     app.call(Method::GET, "/api/v1/auth/sites/", Auth::ApiKey(&new_key), None).await.expect(401);
     assert_eq!(app.count_kind("api_key").await, 0);
 }
+
+#[tokio::test]
+async fn a_site_key_cannot_read_the_planner_or_lift_a_suspension() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("keyscope").await;
+    let site = app.create_site(&owner.access, "Scoped").await;
+    let sector = app.create_sector(&owner.access, &site, "S").await;
+    app.post(
+        "/api/v1/planner/keywords/",
+        &owner.access,
+        json!({"site_id": site, "sector_id": sector, "keyword": "secret plan"}),
+    )
+    .await
+    .expect(201);
+    let key = app.rotate_key(&owner, &site).await;
+    for path in [
+        format!("/api/v1/planner/keywords/?site_id={site}"),
+        format!("/api/v1/planner/keywords/export_csv/?site_id={site}"),
+        format!("/api/v1/planner/clusters/?site_id={site}"),
+        format!("/api/v1/planner/ideas/?site_id={site}"),
+        "/api/v1/auth/plans/".to_owned(),
+    ] {
+        let reply = app.call(Method::GET, &path, Auth::ApiKey(&key), None).await;
+        assert_eq!(reply.status, 403, "{path}: {}", reply.body);
+    }
+    // What the bridge needs stays readable.
+    app.call(Method::GET, &format!("/api/v1/writer/tasks/?site_id={site}"), Auth::ApiKey(&key), None).await.expect(200);
+    app.call(Method::GET, &format!("/api/v1/auth/sectors/?site_id={site}"), Auth::ApiKey(&key), None).await.expect(200);
+
+    // A support suspension is not lifted through the API.
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", igny8_store::AttributeValue::S(format!("ACCOUNT#{}", owner.account_id)))
+        .key("SK", igny8_store::AttributeValue::S(format!("SITE#{site}")))
+        .update_expression("SET #s = :s")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":s", igny8_store::AttributeValue::S("suspended".into()))
+        .send()
+        .await
+        .unwrap();
+    app.patch(&format!("/api/v1/auth/sites/{site}/"), &owner.access, json!({"status": "active"})).await.expect(403);
+    app.call(Method::GET, &format!("/api/v1/auth/sites/{site}/"), Auth::ApiKey(&key), None).await.expect(403);
+    app.patch(&format!("/api/v1/auth/sites/{site}/"), &owner.access, json!({"name": "Renamed"})).await.expect(200);
+}

@@ -137,3 +137,33 @@ async fn cors_preflight_is_answered_for_the_web_app() {
     assert!(reply.headers().contains_key("access-control-allow-origin"));
     assert!(reply.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
 }
+
+#[tokio::test]
+async fn ids_and_texts_too_long_for_a_key_are_not_found_or_invalid_never_500() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("long").await;
+    let t = &owner.access;
+    let site = app.create_site(t, "Long").await;
+    let sector = app.create_sector(t, &site, "L").await;
+    let long = "x".repeat(1100);
+    app.get(&format!("/api/v1/planner/keywords/{long}/"), t).await.expect(404);
+    app.get(&format!("/api/v1/auth/users/{long}/"), t).await.expect(404);
+    app.get(&format!("/api/v1/planner/keywords/?site_id={long}"), t).await.expect(404);
+    app.post("/api/v1/planner/keywords/bulk_delete/", t, json!({"ids": [long]})).await.expect(404);
+    // 255 characters of four bytes each would not fit the uniqueness guard's key.
+    let emoji = "🏃".repeat(255);
+    let r = app
+        .post("/api/v1/planner/keywords/", t, json!({"site_id": site, "sector_id": sector, "keyword": emoji}))
+        .await
+        .expect(400);
+    assert!(r.body["errors"]["keyword"].is_array());
+    let r = app
+        .post(
+            "/api/v1/writer/tasks/",
+            t,
+            json!({"site_id": site, "sector_id": sector, "title": "T", "keywords": ["k".repeat(300)]}),
+        )
+        .await
+        .expect(400);
+    assert!(r.body["errors"]["keywords"].is_array());
+}

@@ -85,7 +85,7 @@ pub async fn list(
     QueryParams(filter): QueryParams<SectorFilter>,
     uri: Uri,
 ) -> ApiResult<ListResponse<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     page.check()?;
     let site_id = filter.site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
     let site = find_site(&state, &tenant, &site_id).await?;
@@ -94,7 +94,7 @@ pub async fn list(
 }
 
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     Ok(Success::ok(views::sector(&find_sector(&state, &tenant, &id).await?)))
 }
 

@@ -63,7 +63,7 @@ pub async fn list(
     QueryParams(page): QueryParams<PageParams>,
     uri: Uri,
 ) -> ApiResult<ListResponse<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     page.check()?;
     let sites = state.store.sites(tenant.account_id()).await.map_err(ApiError::internal)?;
     let visible = sites.iter().filter(|s| tenant.sees_site(&s.id)).map(views::site).collect();
@@ -71,7 +71,7 @@ pub async fn list(
 }
 
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     Ok(Success::ok(views::site(&find_site(&state, &tenant, &id).await?)))
 }
 
@@ -115,7 +115,10 @@ pub async fn update(
     JsonBody(input): JsonBody<UpdateSiteInput>,
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Admin)?;
-    find_site(&state, &tenant, &id).await?;
+    let current = find_site(&state, &tenant, &id).await?;
+    if current.status == SiteStatus::Suspended && input.status.is_some() {
+        return Err(ApiError::forbidden("This site was suspended by support; only support can change its status."));
+    }
     let domain = match input.domain {
         Some(Some(raw)) => Some(Some(
             normalise_domain(&raw).ok_or_else(|| ApiError::field("domain", "Enter a domain such as example.com."))?,

@@ -46,7 +46,7 @@ pub struct CreateIdeaInput {
     #[serde(default)]
     content_structure: ContentStructure,
     #[serde(default)]
-    #[validate(length(max = 50))]
+    #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     target_keywords: Vec<String>,
     cluster_id: Option<String>,
     #[validate(range(min = 100, max = 20000))]
@@ -63,7 +63,7 @@ pub struct UpdateIdeaInput {
     description: Option<String>,
     content_type: Option<ContentType>,
     content_structure: Option<ContentStructure>,
-    #[validate(length(max = 50))]
+    #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     target_keywords: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     cluster_id: Option<Option<String>>,

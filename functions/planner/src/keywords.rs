@@ -68,7 +68,7 @@ impl KeywordFilter {
 /// The fields of one keyword as given by a client (JSON or a CSV row).
 #[derive(Debug, Clone, Deserialize, Validate)]
 pub struct KeywordFields {
-    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[validate(length(min = 1, max = 255), custom(function = "keyword_text"))]
     pub keyword: String,
     #[serde(default)]
     #[validate(range(max = 1_000_000_000))]
@@ -88,7 +88,7 @@ pub struct CreateKeywordInput {
     sector_id: String,
     // The fields of `KeywordFields`, repeated rather than flattened: serde's flatten
     // loses the field names that type errors are reported under.
-    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[validate(length(min = 1, max = 255), custom(function = "keyword_text"))]
     keyword: String,
     #[serde(default)]
     #[validate(range(max = 1_000_000_000))]
@@ -105,7 +105,7 @@ pub struct CreateKeywordInput {
 
 #[derive(Debug, Deserialize, Validate)]
 pub struct UpdateKeywordInput {
-    #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[validate(length(min = 1, max = 255), custom(function = "keyword_text"))]
     keyword: Option<String>,
     #[validate(range(max = 1_000_000_000))]
     volume: Option<u64>,
@@ -138,6 +138,12 @@ pub struct StatusInput {
     #[validate(length(min = 1, max = 1000))]
     ids: Vec<String>,
     status: KeywordStatus,
+}
+
+/// Keyword text: not blank, and short enough in bytes to be part of its guard's key.
+fn keyword_text(value: &str) -> Result<(), validator::ValidationError> {
+    not_blank(value)?;
+    igny8_http::validate::short_in_bytes(value)
 }
 
 /// A new keyword of the sector from client fields.

@@ -57,7 +57,7 @@ pub struct CreateContentInput {
     #[validate(length(max = 255))]
     primary_keyword: String,
     #[serde(default)]
-    #[validate(length(max = 50))]
+    #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     secondary_keywords: Vec<String>,
     #[serde(default)]
     status: ContentStatus,
@@ -79,7 +79,7 @@ pub struct UpdateContentInput {
     slug: Option<String>,
     #[validate(length(max = 255))]
     primary_keyword: Option<String>,
-    #[validate(length(max = 50))]
+    #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     secondary_keywords: Option<Vec<String>>,
     status: Option<ContentStatus>,
     #[validate(length(max = 100))]
@@ -180,7 +180,7 @@ pub async fn list(
     QueryParams(filter): QueryParams<ContentFilter>,
     uri: Uri,
 ) -> ApiResult<ListResponse<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     page.check()?;
     let ordering = Ordering::parse(
         filter.ordering.as_deref(),
@@ -214,7 +214,7 @@ pub async fn read(
     tenant: Tenant,
     Path(id): Path<String>,
 ) -> ApiResult<Success<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     Ok(Success::ok(full_view(&state.media, &content).await?))
 }
@@ -258,7 +258,10 @@ pub async fn create(
         updated_at: stamp,
     };
     place_html(&state.media, &mut content, sanitise(&input.html)).await?;
-    state.store().create(&content).await.map_err(igny8_tenancy::create_failed)?;
+    if let Err(e) = state.store().create(&content).await {
+        state.media.delete_quietly(content.html_s3_key.clone()).await;
+        return Err(igny8_tenancy::create_failed(e));
+    }
     Ok(Success::created(full_view(&state.media, &content).await?))
 }
 
@@ -342,7 +345,7 @@ pub async fn versions(
     QueryParams(page): QueryParams<PageParams>,
     uri: Uri,
 ) -> ApiResult<ListResponse<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     page.check()?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     let versions =

@@ -108,7 +108,7 @@ pub async fn list(
     QueryParams(filter): QueryParams<ImageFilter>,
     uri: Uri,
 ) -> ApiResult<ListResponse<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     page.check()?;
     let ordering = Ordering::parse(filter.ordering.as_deref(), &["position", "created_at"], "position")?;
     let all: Vec<Image> =
@@ -141,7 +141,7 @@ pub async fn read(
     tenant: Tenant,
     Path(id): Path<String>,
 ) -> ApiResult<Success<Value>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     let image: Image = state.tenancy.find_scoped(&tenant, &id, "Image").await?;
     Ok(Success::ok(view(&state.media, &image).await?))
 }

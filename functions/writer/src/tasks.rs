@@ -38,7 +38,7 @@ pub struct CreateTaskInput {
     #[validate(length(max = 10000))]
     description: String,
     #[serde(default)]
-    #[validate(length(max = 50))]
+    #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     keywords: Vec<String>,
     cluster_id: Option<String>,
     #[serde(default)]
@@ -57,7 +57,7 @@ pub struct UpdateTaskInput {
     title: Option<String>,
     #[validate(length(max = 10000))]
     description: Option<String>,
-    #[validate(length(max = 50))]
+    #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     keywords: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     cluster_id: Option<Option<String>>,
@@ -102,7 +102,7 @@ pub async fn list(
     QueryParams(filter): QueryParams<TaskFilter>,
     uri: Uri,
 ) -> ApiResult<ListResponse<Task>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     page.check()?;
     let ordering = Ordering::parse(
         filter.ordering.as_deref(),
@@ -133,7 +133,7 @@ pub async fn list(
 }
 
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Task>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Task").await?))
 }
 

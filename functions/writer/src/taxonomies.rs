@@ -75,7 +75,7 @@ pub async fn list(
     QueryParams(filter): QueryParams<TermFilter>,
     uri: Uri,
 ) -> ApiResult<ListResponse<TaxonomyTerm>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     page.check()?;
     let ordering = Ordering::parse(filter.ordering.as_deref(), &["name", "created_at"], "name")?;
     let all: Vec<TaxonomyTerm> =
@@ -101,7 +101,7 @@ pub async fn read(
     tenant: Tenant,
     Path(id): Path<String>,
 ) -> ApiResult<Success<TaxonomyTerm>> {
-    tenant.require(Access::Read)?;
+    tenant.require(Access::SiteRead)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Term").await?))
 }
 

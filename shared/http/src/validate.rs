@@ -100,3 +100,26 @@ mod text_tests {
         assert_eq!(slugify("  --Hello,   World--  "), "hello-world");
     }
 }
+
+/// Most characters of one phrase in a list (keywords of a task, secondary keywords …).
+pub const MAX_PHRASE_CHARS: usize = 255;
+
+/// Every phrase of a list is at most `MAX_PHRASE_CHARS` long.
+pub fn phrases(values: &[String]) -> Result<(), ValidationError> {
+    if values.iter().all(|v| v.chars().count() <= MAX_PHRASE_CHARS) {
+        return Ok(());
+    }
+    let mut error = ValidationError::new("phrase_length");
+    error.message = Some(format!("Each entry must be at most {MAX_PHRASE_CHARS} characters long.").into());
+    Err(error)
+}
+
+/// At most 255 bytes once encoded: keyword texts become part of a key.
+pub fn short_in_bytes(value: &str) -> Result<(), ValidationError> {
+    if value.len() <= 255 {
+        return Ok(());
+    }
+    let mut error = ValidationError::new("length");
+    error.message = Some("Too long (at most 255 bytes; some characters take several).".into());
+    Err(error)
+}

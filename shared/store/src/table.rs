@@ -57,6 +57,12 @@ impl Key {
         Self { pk: pk.into(), sk: sk.into() }
     }
 
+    /// Whether DynamoDB accepts the key (partition ≤ 2048 bytes, sort ≤ 1024). Ids come
+    /// from URLs and bodies: one too long for a key names nothing, it is not an error.
+    pub fn fits(&self) -> bool {
+        !self.pk.is_empty() && self.pk.len() <= 2048 && !self.sk.is_empty() && self.sk.len() <= 1024
+    }
+
     fn to_item(&self) -> Item {
         HashMap::from([
             ("PK".to_owned(), AttributeValue::S(self.pk.clone())),
@@ -360,6 +366,9 @@ impl Store {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, key: Key) -> StoreResult<Option<T>> {
+        if !key.fits() {
+            return Ok(None);
+        }
         let output = self
             .client
             .get_item()
@@ -374,6 +383,10 @@ impl Store {
 
     /// Reads up to 100 items in one call; missing ones are absent from the result.
     pub async fn get_batch(&self, keys: Vec<Key>) -> StoreResult<Vec<Item>> {
+        let keys: Vec<Key> = keys.into_iter().filter(Key::fits).collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut request = KeysAndAttributes::builder().consistent_read(true);
         for key in &keys {
             request = request.keys(key.to_item());

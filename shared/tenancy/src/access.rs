@@ -9,8 +9,11 @@ use igny8_store::{Account, Role, User};
 /// What an endpoint needs of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Read the account's data (viewer and up; a site key for its site).
+    /// Read the account's data (viewer and up).
     Read,
+    /// Read what the WordPress bridge needs of its site: the site, its sectors, writer
+    /// tasks, content, images and taxonomy terms (viewer and up; a site key too).
+    SiteRead,
     /// Create and change content, run AI (editor and up).
     Write,
     /// Users, sites, settings, integrations (admin and up).
@@ -26,9 +29,9 @@ impl Access {
         match role {
             Role::Owner | Role::Developer => true,
             Role::Admin => self != Access::Owner,
-            Role::Editor => matches!(self, Access::Read | Access::Write | Access::WorkflowStatus),
-            Role::Viewer => self == Access::Read,
-            Role::SystemBot => matches!(self, Access::Read | Access::WorkflowStatus),
+            Role::Editor => matches!(self, Access::Read | Access::SiteRead | Access::Write | Access::WorkflowStatus),
+            Role::Viewer => matches!(self, Access::Read | Access::SiteRead),
+            Role::SystemBot => matches!(self, Access::SiteRead | Access::WorkflowStatus),
         }
     }
 }
@@ -108,14 +111,14 @@ mod tests {
     fn role_matrix() {
         use Access::*;
         let table = [
-            (Role::Viewer, [true, false, false, false, false]),
-            (Role::Editor, [true, true, false, false, true]),
-            (Role::Admin, [true, true, true, false, true]),
-            (Role::Owner, [true, true, true, true, true]),
-            (Role::SystemBot, [true, false, false, false, true]),
+            (Role::Viewer, [true, true, false, false, false, false]),
+            (Role::Editor, [true, true, true, false, false, true]),
+            (Role::Admin, [true, true, true, true, false, true]),
+            (Role::Owner, [true, true, true, true, true, true]),
+            (Role::SystemBot, [false, true, false, false, false, true]),
         ];
         for (role, expected) in table {
-            let got = [Read, Write, Admin, Owner, WorkflowStatus].map(|a| a.allowed_for(role));
+            let got = [Read, SiteRead, Write, Admin, Owner, WorkflowStatus].map(|a| a.allowed_for(role));
             assert_eq!(got, expected, "{role:?}");
         }
     }

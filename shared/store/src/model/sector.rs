@@ -87,7 +87,7 @@ impl Store {
         let mut tx = Tx::new();
         let mut update = Update::new(keys::sector(&current.account_id, &current.id))
             .set("updated_at", now())?
-            .when("is_active = :was_active AND #name = :was_name")
+            .when("is_active = :was_active AND #name = :was_name AND attribute_not_exists(deleting)")
             .name("#name", "name")
             .value(":was_active", current.is_active)?
             .value(":was_name", &current.name)?;
@@ -126,18 +126,33 @@ impl Store {
         let key = keys::sector(&current.account_id, &current.id);
         let mark = Update::new(key.clone())
             .set("deleting", true)?
-            .when("is_active = :was_active")
-            .value(":was_active", current.is_active)?;
+            .when("is_active = :was_active AND #name = :was_name")
+            .name("#name", "name")
+            .value(":was_active", current.is_active)?
+            .value(":was_name", &current.name)?;
         self.update::<Sector>(mark, "stale").await?;
+        let unmark = || Update::new(key.clone()).remove("deleting");
         for prefix in crate::model::scoped::SECTOR_CONTENTS {
-            if self.scope_has_any(&current.account_id, &current.site_id, prefix, Some(&current.id)).await? {
-                self.update::<Sector>(Update::new(key).remove("deleting"), "stale").await?;
-                return Err(StoreError::Condition("sector_not_empty"));
+            match self.scope_has_any(&current.account_id, &current.site_id, prefix, Some(&current.id)).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    self.update::<Sector>(unmark(), "stale").await?;
+                    return Err(StoreError::Condition("sector_not_empty"));
+                }
+                Err(e) => {
+                    // Never leave the sector closed to creates because a read failed.
+                    let _ = self.update::<Sector>(unmark(), "stale").await;
+                    return Err(e);
+                }
             }
         }
         let mut tx = Tx::new();
-        let marked = Item::from([(":yes".to_owned(), AttributeValue::Bool(true))]);
-        tx.delete_where(table, key, "deleting = :yes", marked, "stale");
+        // The mark stops creates and updates; the sector is still the one read.
+        let marked = Item::from([
+            (":yes".to_owned(), AttributeValue::Bool(true)),
+            (":was_active".to_owned(), AttributeValue::Bool(current.is_active)),
+        ]);
+        tx.delete_where(table, key, "deleting = :yes AND is_active = :was_active", marked, "stale");
         tx.delete_if_present(table, keys::sector_name_guard(&current.account_id, &current.site_id, &current.name));
         let mut site = Update::new(keys::site(&current.account_id, &current.site_id)).add("sectors_count", -1);
         if current.is_active {

@@ -87,7 +87,12 @@ impl Store {
             update = update.set("industry_id", v)?;
         }
         if let Some(v) = changes.status {
-            update = update.set("status", v)?;
+            // A suspension is lifted by support, never by a status change from the API.
+            update = update
+                .set("status", v)?
+                .when("#current_status <> :suspended")
+                .name("#current_status", "status")
+                .value(":suspended", SiteStatus::Suspended)?;
         }
         self.update(update, "site_missing").await
     }
