@@ -574,3 +574,29 @@ async fn viewers_read_ideas_and_editors_need_a_grant() {
     assert_eq!(reply.data()["tasks"].as_array().unwrap().len(), 1);
     assert_eq!(app.count_kind("task").await, 1);
 }
+
+#[tokio::test]
+async fn deleting_its_task_lets_an_idea_be_queued_again() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "requeue").await;
+    let t = &ws.owner.access;
+    let idea = app
+        .post("/api/v1/planner/ideas/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "title": "Requeue me"}))
+        .await
+        .expect(201);
+    let idea_id = idea.data()["id"].as_str().unwrap().to_owned();
+    let queued = app.post("/api/v1/planner/ideas/queue_to_writer/", t, json!({"ids": [idea_id]})).await.expect(201);
+    let task_id = queued.data()["tasks"][0]["id"].as_str().unwrap().to_owned();
+
+    // While queued, the idea cannot be set back to draft.
+    app.patch(&format!("/api/v1/planner/ideas/{idea_id}/"), t, json!({"status": "draft"})).await.expect(400);
+
+    app.delete(&format!("/api/v1/writer/tasks/{task_id}/"), t).await.expect(200);
+    let idea = app.get(&format!("/api/v1/planner/ideas/{idea_id}/"), t).await.expect(200);
+    assert_eq!(idea.data()["status"], "approved");
+    assert!(idea.data().get("task_id").is_none_or(Value::is_null), "{}", idea.body);
+
+    let again = app.post("/api/v1/planner/ideas/queue_to_writer/", t, json!({"ids": [idea_id]})).await.expect(201);
+    assert_ne!(again.data()["tasks"][0]["id"].as_str().unwrap(), task_id);
+    assert_eq!(app.count_kind("task").await, 1);
+}

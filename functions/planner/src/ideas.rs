@@ -194,10 +194,15 @@ pub async fn update(
                 "in_progress and completed belong to queued ideas; draft and approved to the others.",
             ));
         }
-        update = update.set("status", status).map_err(internal)?;
+        // Checked against the stored idea too: a concurrent queue_to_writer may have linked it.
+        let linked = if queued { "attribute_exists(task_id)" } else { "attribute_not_exists(task_id)" };
+        update = update.set("status", status).map_err(internal)?.when(linked);
     }
     let updated = state.store.modify::<Idea>(update).await.map_err(|e| match e {
-        StoreError::Condition(_) => ApiError::not_found("Idea"),
+        StoreError::Condition(_) => ApiError::conflict(
+            "CONFLICT",
+            "The idea was queued or deleted by another request at the same time; reload it.",
+        ),
         e => internal(e),
     })?;
     Ok(Success::ok(updated))

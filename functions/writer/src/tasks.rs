@@ -221,10 +221,7 @@ pub async fn update(
 pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
     let task: Task = state.find_scoped(&tenant, &id, "Task").await?;
-    state.store.remove::<Task>(tenant.account_id(), &task.id).await.map_err(|e| match e {
-        StoreError::Condition(_) => ApiError::not_found("Task"),
-        e => ApiError::internal(e),
-    })?;
+    state.store.delete_tasks(std::slice::from_ref(&task)).await.map_err(ApiError::internal)?;
     Ok(Success::ok(json!({"id": task.id, "deleted": true})))
 }
 
@@ -235,7 +232,7 @@ pub async fn bulk_delete(
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
     let tasks: Vec<Task> = state.find_all_scoped(&tenant, &input.ids, "Task").await?;
-    state.store.remove_many(&tasks).await.map_err(ApiError::internal)?;
+    state.store.delete_tasks(&tasks).await.map_err(ApiError::internal)?;
     Ok(Success::ok(json!({"deleted": tasks.len()})))
 }
 

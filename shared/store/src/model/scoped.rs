@@ -182,16 +182,4 @@ impl Store {
         }
         Ok(())
     }
-
-    /// Deletes many objects, 100 per transaction.
-    pub async fn remove_many<T: Scoped>(&self, objects: &[T]) -> StoreResult<()> {
-        for chunk in objects.chunks(100) {
-            let mut tx = Tx::new();
-            for object in chunk {
-                tx.delete_if_present(self.table(), object.key());
-            }
-            self.commit(tx).await?;
-        }
-        Ok(())
-    }
 }

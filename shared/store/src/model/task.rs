@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
 
-use crate::model::idea::{ContentStructure, ContentType};
-use crate::model::scoped::scoped;
+use crate::model::idea::{ContentStructure, ContentType, Idea, IdeaStatus};
+use crate::model::scoped::{Scoped, scoped, scoped_key};
+use crate::table::{Store, StoreError, StoreResult, Tx, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -43,3 +44,44 @@ pub struct Task {
 }
 
 scoped!(Task, "task", "TASK");
+
+impl Store {
+    /// Deletes tasks; an idea a task was made from loses its link (and goes back to
+    /// `approved`), so it can be queued again.
+    pub async fn delete_tasks(&self, tasks: &[Task]) -> StoreResult<()> {
+        for chunk in tasks.chunks(50) {
+            match self.commit(delete_tx(self.table(), chunk, true)?).await {
+                Ok(()) => {}
+                // Some idea is gone or points elsewhere: unlink one task at a time.
+                Err(StoreError::Condition("idea_moved")) => {
+                    for task in chunk {
+                        match self.commit(delete_tx(self.table(), std::slice::from_ref(task), true)?).await {
+                            Err(StoreError::Condition("idea_moved")) => {
+                                self.commit(delete_tx(self.table(), std::slice::from_ref(task), false)?).await?
+                            }
+                            other => other?,
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn delete_tx(table: &str, tasks: &[Task], unlink_ideas: bool) -> StoreResult<Tx> {
+    let mut tx = Tx::new();
+    for task in tasks {
+        tx.delete_if_present(table, task.key());
+        if let (true, Some(idea_id)) = (unlink_ideas, &task.idea_id) {
+            let unlink = Update::new(scoped_key::<Idea>(&task.account_id, idea_id))
+                .remove("task_id")
+                .set("status", IdeaStatus::Approved)?
+                .when("task_id = :task")
+                .value(":task", &task.id)?;
+            tx.update(table, unlink, "idea_moved");
+        }
+    }
+    Ok(tx)
+}
