@@ -13,7 +13,8 @@ Lambda does (AWS_LAMBDA_RUNTIME_API, handler env), then prints:
 
 Usage (see infra/bench/run.sh, which builds and starts everything):
   lambda_bench.py <dir with <function>/bootstrap> <events dir>
-Environment: AWS_ENDPOINT_URL, TABLE_NAME, JWT_SECRET, RUNS (20), WARM_REQUESTS (200).
+Environment: AWS_ENDPOINT_URL, TABLE_NAME, JWT_SECRET, MEDIA_BUCKET, RUNS (20),
+WARM_REQUESTS (200), INIT_ONLY (set: skip the warm requests).
 """
 
 import json
@@ -272,7 +273,7 @@ def main():
     for name in functions:
         binary = os.path.join(binaries_dir, name, "bootstrap")
         print(f"  {name:<10} {describe(measure_init(binary, runs))}   zip {zipped_mb(binary):.1f} MB")
-    if "auth" in functions:
+    if "auth" in functions and not os.environ.get("INIT_ONLY"):
         print("Warm requests (event in -> response out, including store calls to the emulator;")
         print("moto answers far slower than DynamoDB, so these are upper bounds):")
         for name, samples in measure_warm(binaries_dir, events_dir, warm_requests).items():
