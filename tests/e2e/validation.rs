@@ -167,3 +167,26 @@ async fn ids_and_texts_too_long_for_a_key_are_not_found_or_invalid_never_500() {
         .expect(400);
     assert!(r.body["errors"]["keywords"].is_array());
 }
+
+#[tokio::test]
+async fn content_links_to_published_posts_are_web_urls() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("exturl").await;
+    let t = &owner.access;
+    let site = app.create_site(t, "Ext").await;
+    let sector = app.create_sector(t, &site, "E").await;
+    let content = app
+        .post(
+            "/api/v1/writer/content/",
+            t,
+            json!({"site_id": site, "sector_id": sector, "title": "Post", "html": "<p>x</p>"}),
+        )
+        .await
+        .expect(201);
+    let path = format!("/api/v1/writer/content/{}/", content.data()["id"].as_str().unwrap());
+    let r = app.patch(&path, t, json!({"external_url": "javascript:alert(1)"})).await.expect(400);
+    assert!(r.body["errors"]["external_url"].is_array());
+    let ok = app.patch(&path, t, json!({"external_url": "https://blog.example.com/post/"})).await.expect(200);
+    assert_eq!(ok.data()["external_url"], "https://blog.example.com/post/");
+    app.patch(&path, t, json!({"external_url": null})).await.expect(200);
+}

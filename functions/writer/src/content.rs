@@ -87,6 +87,7 @@ pub struct UpdateContentInput {
     #[serde(default, deserialize_with = "nullable")]
     external_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 2000), custom(function = "igny8_http::validate::web_url"))]
     external_url: Option<Option<String>>,
 }
 

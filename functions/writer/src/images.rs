@@ -46,7 +46,7 @@ pub struct CreateImageInput {
     position: u32,
     #[serde(default)]
     status: ImageStatus,
-    #[validate(url, length(max = 2000), custom(function = "web_url"))]
+    #[validate(url, length(max = 2000), custom(function = "igny8_http::validate::web_url"))]
     url: Option<String>,
 }
 
@@ -64,18 +64,8 @@ pub struct UpdateImageInput {
     #[validate(range(max = 1000))]
     position: Option<u32>,
     status: Option<ImageStatus>,
-    #[validate(url, length(max = 2000), custom(function = "web_url"))]
+    #[validate(url, length(max = 2000), custom(function = "igny8_http::validate::web_url"))]
     url: Option<String>,
-}
-
-/// Only http(s): an image URL ends up in `<img src>` on the customer's site.
-fn web_url(value: &str) -> Result<(), validator::ValidationError> {
-    if value.starts_with("https://") || value.starts_with("http://") {
-        return Ok(());
-    }
-    let mut error = validator::ValidationError::new("url");
-    error.message = Some("Use an http or https URL.".into());
-    Err(error)
 }
 
 /// The image as the API shows it: `image_url` is a signed URL for bytes in our bucket,

@@ -123,3 +123,13 @@ pub fn short_in_bytes(value: &str) -> Result<(), ValidationError> {
     error.message = Some("Too long (at most 255 bytes; some characters take several).".into());
     Err(error)
 }
+
+/// Only http(s): such URLs end up in `<img src>` and links on the customer's site.
+pub fn web_url(value: &str) -> Result<(), ValidationError> {
+    if value.starts_with("https://") || value.starts_with("http://") {
+        return Ok(());
+    }
+    let mut error = ValidationError::new("url");
+    error.message = Some("Use an http or https URL.".into());
+    Err(error)
+}
