@@ -190,3 +190,23 @@ async fn content_links_to_published_posts_are_web_urls() {
     assert_eq!(ok.data()["external_url"], "https://blog.example.com/post/");
     app.patch(&path, t, json!({"external_url": null})).await.expect(200);
 }
+
+#[tokio::test]
+async fn taxonomy_parents_cannot_form_a_cycle() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("cycle").await;
+    let t = &owner.access;
+    let site = app.create_site(t, "Cycle").await;
+    let term = |name: &str, parent: Option<String>| json!({"site_id": site, "taxonomy": "category", "name": name, "parent_id": parent});
+    let a = app.post("/api/v1/writer/taxonomies/", t, term("A", None)).await.expect(201);
+    let a = a.data()["id"].as_str().unwrap().to_owned();
+    let b = app.post("/api/v1/writer/taxonomies/", t, term("B", Some(a.clone()))).await.expect(201);
+    let b = b.data()["id"].as_str().unwrap().to_owned();
+    let c = app.post("/api/v1/writer/taxonomies/", t, term("C", Some(b.clone()))).await.expect(201);
+    let c = c.data()["id"].as_str().unwrap().to_owned();
+    // A under C would make A → C → B → A.
+    let r = app.patch(&format!("/api/v1/writer/taxonomies/{a}/"), t, json!({"parent_id": c})).await.expect(400);
+    assert!(r.body["errors"]["parent_id"].is_array());
+    // A sideways move is fine.
+    app.patch(&format!("/api/v1/writer/taxonomies/{c}/"), t, json!({"parent_id": a})).await.expect(200);
+}

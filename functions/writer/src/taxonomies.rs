@@ -68,6 +68,25 @@ async fn check_parent(
     Ok(parent.id)
 }
 
+/// Deepest parent chain followed when looking for a cycle (WordPress hierarchies are shallow).
+const MAX_TERM_DEPTH: usize = 50;
+
+/// Refuses a parent whose own ancestors include the term (A → B → A).
+async fn check_no_cycle(state: &Tenancy, tenant: &Tenant, term_id: &str, parent_id: &str) -> ApiResult<()> {
+    let mut ancestor = Some(parent_id.to_owned());
+    for _ in 0..MAX_TERM_DEPTH {
+        let Some(id) = ancestor else { return Ok(()) };
+        if id == term_id {
+            return Err(ApiError::field("parent_id", "A term cannot be its own ancestor."));
+        }
+        ancestor = match state.store.find::<TaxonomyTerm>(tenant.account_id(), &id).await.map_err(ApiError::internal)? {
+            Some(term) => term.parent_id,
+            None => None,
+        };
+    }
+    Err(ApiError::field("parent_id", "The parent chain is too deep."))
+}
+
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -167,9 +186,11 @@ pub async fn update(
             Some(parent_id) if parent_id == term.id => {
                 return Err(ApiError::field("parent_id", "A term cannot be its own parent."));
             }
-            Some(parent_id) => update
-                .set("parent_id", check_parent(&state, &tenant, &parent_id, &term.site_id, term.taxonomy).await?)
-                .map_err(internal)?,
+            Some(parent_id) => {
+                let parent = check_parent(&state, &tenant, &parent_id, &term.site_id, term.taxonomy).await?;
+                check_no_cycle(&state, &tenant, &term.id, &parent).await?;
+                update.set("parent_id", parent).map_err(internal)?
+            }
             None => update.remove("parent_id"),
         };
     }
