@@ -177,6 +177,7 @@ async fn a_refresh_token_presented_twice_at_once_rotates_only_once() {
     let attempts = (0..4).map(|_| app.post_anonymous("/api/v1/auth/refresh/", json!({"refresh": owner.refresh})));
     let replies = futures::future::join_all(attempts).await;
     let rotated = replies.iter().filter(|r| r.status == 200).count();
-    assert!(rotated <= 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    // The first conditional rotation always wins; every other request then sees reuse.
+    assert_eq!(rotated, 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert!(replies.iter().all(|r| r.status == 200 || r.status == 401));
 }

@@ -73,15 +73,16 @@ pub async fn list(
         .into_iter()
         .filter(|c| matches_search(&c.name, filter.search.as_deref()) && filter.status.is_none_or(|s| c.status == s))
         .collect();
-    clusters.sort_by(|a, b| {
-        let ascending = match ordering.field {
+    ordering.sort(
+        &mut clusters,
+        |a, b, field| match field {
             "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
             "keywords_count" => a.keywords_count.cmp(&b.keywords_count),
             "volume" => a.volume.cmp(&b.volume),
             _ => a.created_at.cmp(&b.created_at),
-        };
-        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
-    });
+        },
+        |x| x.id.as_str(),
+    );
     Ok(ListResponse::paginate(clusters, &page, &uri))
 }
 

@@ -93,14 +93,15 @@ pub async fn list(
                 && filter.cluster_id.as_deref().is_none_or(|c| i.cluster_id.as_deref() == Some(c))
         })
         .collect();
-    ideas.sort_by(|a, b| {
-        let ascending = match ordering.field {
+    ordering.sort(
+        &mut ideas,
+        |a, b, field| match field {
             "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
             "estimated_word_count" => a.estimated_word_count.cmp(&b.estimated_word_count),
             _ => a.created_at.cmp(&b.created_at),
-        };
-        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
-    });
+        },
+        |x| x.id.as_str(),
+    );
     Ok(ListResponse::paginate(ideas, &page, &uri))
 }
 

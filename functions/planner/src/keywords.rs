@@ -52,15 +52,16 @@ impl KeywordFilter {
     pub fn apply(&self, all: Vec<Keyword>) -> ApiResult<Vec<Keyword>> {
         let ordering = Ordering::parse(self.ordering.as_deref(), ORDERINGS, "-created_at")?;
         let mut selected: Vec<Keyword> = all.into_iter().filter(|k| self.keeps(k)).collect();
-        selected.sort_by(|a, b| {
-            let ascending = match ordering.field {
+        ordering.sort(
+            &mut selected,
+            |a, b, field| match field {
                 "keyword" => a.keyword.to_lowercase().cmp(&b.keyword.to_lowercase()),
                 "volume" => a.volume.cmp(&b.volume),
                 "difficulty" => a.difficulty.cmp(&b.difficulty),
                 _ => a.created_at.cmp(&b.created_at),
-            };
-            ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
-        });
+            },
+            |x| x.id.as_str(),
+        );
         Ok(selected)
     }
 }

@@ -198,15 +198,16 @@ pub async fn list(
                 && filter.task_id.as_deref().is_none_or(|t| c.task_id.as_deref() == Some(t))
         })
         .collect();
-    items.sort_by(|a, b| {
-        let ascending = match ordering.field {
+    ordering.sort(
+        &mut items,
+        |a, b, field| match field {
             "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
             "word_count" => a.word_count.cmp(&b.word_count),
             "updated_at" => a.updated_at.cmp(&b.updated_at),
             _ => a.created_at.cmp(&b.created_at),
-        };
-        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
-    });
+        },
+        |x| x.id.as_str(),
+    );
     Ok(ListResponse::paginate(items.iter().map(summary_view).collect(), &page, &uri))
 }
 

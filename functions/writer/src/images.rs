@@ -111,13 +111,14 @@ pub async fn list(
                 && filter.status.is_none_or(|s| i.status == s)
         })
         .collect();
-    images.sort_by(|a, b| {
-        let ascending = match ordering.field {
+    ordering.sort(
+        &mut images,
+        |a, b, field| match field {
             "position" => a.position.cmp(&b.position),
             _ => a.created_at.cmp(&b.created_at),
-        };
-        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
-    });
+        },
+        |x| x.id.as_str(),
+    );
     let count = images.len();
     let mut results = Vec::new();
     for image in images.iter().skip(page.offset()).take(page.page_size() as usize) {

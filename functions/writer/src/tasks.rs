@@ -120,15 +120,16 @@ pub async fn list(
                 && filter.cluster_id.as_deref().is_none_or(|c| t.cluster_id.as_deref() == Some(c))
         })
         .collect();
-    tasks.sort_by(|a, b| {
-        let ascending = match ordering.field {
+    ordering.sort(
+        &mut tasks,
+        |a, b, field| match field {
             "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
             "word_count" => a.word_count.cmp(&b.word_count),
             "updated_at" => a.updated_at.cmp(&b.updated_at),
             _ => a.created_at.cmp(&b.created_at),
-        };
-        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
-    });
+        },
+        |x| x.id.as_str(),
+    );
     Ok(ListResponse::paginate(tasks, &page, &uri))
 }
 

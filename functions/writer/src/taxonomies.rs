@@ -105,13 +105,14 @@ pub async fn list(
             filter.taxonomy.is_none_or(|x| t.taxonomy == x) && matches_search(&t.name, filter.search.as_deref())
         })
         .collect();
-    terms.sort_by(|a, b| {
-        let ascending = match ordering.field {
+    ordering.sort(
+        &mut terms,
+        |a, b, field| match field {
             "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
             _ => a.created_at.cmp(&b.created_at),
-        };
-        ordering.apply(ascending.then_with(|| a.id.cmp(&b.id)))
-    });
+        },
+        |x| x.id.as_str(),
+    );
     Ok(ListResponse::paginate(terms, &page, &uri))
 }
 

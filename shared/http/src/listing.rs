@@ -29,6 +29,18 @@ impl Ordering {
         }
     }
 
+    /// Sorts `items` by this ordering: `compare` gives the ascending order of two items
+    /// for a field name, `tiebreak` a unique key (the id) that makes the order total, so
+    /// pages never overlap or skip.
+    pub fn sort<T>(
+        &self,
+        items: &mut [T],
+        compare: impl Fn(&T, &T, &str) -> CmpOrdering,
+        tiebreak: impl Fn(&T) -> &str,
+    ) {
+        items.sort_by(|a, b| self.apply(compare(a, b, self.field).then_with(|| tiebreak(a).cmp(tiebreak(b)))));
+    }
+
     /// Applies the direction to an ascending comparison.
     pub fn apply(&self, ascending: CmpOrdering) -> CmpOrdering {
         if self.descending { ascending.reverse() } else { ascending }
