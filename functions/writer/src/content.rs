@@ -18,7 +18,7 @@ use validator::Validate;
 
 use igny8_http::validate::slugify;
 
-use crate::html::{sanitise, word_count};
+use igny8_media::html::{sanitise, word_count};
 use crate::{Media, WriterState};
 
 /// DynamoDB items hold at most 400 KB; past this the body goes to S3.

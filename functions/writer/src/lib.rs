@@ -3,9 +3,7 @@
 //! (SPEC.md §4 writer). The AI actions arrive with the AI pipeline.
 
 mod content;
-mod html;
 mod images;
-mod media;
 mod tasks;
 mod taxonomies;
 
@@ -14,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use igny8_http::HttpService;
 use igny8_tenancy::Tenancy;
-pub use media::{Media, client as s3_client};
+pub use igny8_media::{Media, s3_client};
 
 /// Largest image upload.
 const IMAGE_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;

@@ -1,0 +1,355 @@
+//! Built-in keyword clustering: lexical similarity, no network. It is what the offline
+//! provider answers for `auto_cluster`, and what `method: "builtin"` uses with any
+//! provider.
+//!
+//! Each keyword becomes a TF-IDF vector of its (lightly stemmed) words; words that only
+//! qualify a search ("best", "how", "cheap", years …) weigh little. Keywords are taken
+//! by volume, highest first, and each joins the most similar existing cluster (cosine
+//! to the cluster's centroid) or starts one: the most searched keyword of a topic seeds
+//! it. Candidate clusters are found through an index of the keyword's strongest words,
+//! so the work grows with the number of keywords, not its square. A second pass folds
+//! single-keyword clusters into their nearest cluster when it is close enough. Every
+//! step is ordered, so the same keywords always give the same clusters.
+
+use std::collections::HashMap;
+
+/// A keyword to cluster.
+#[derive(Debug, Clone)]
+pub struct KeywordInput {
+    pub text: String,
+    pub volume: u64,
+}
+
+/// A cluster: its name, a one-line description and its members (indexes into the input).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterDraft {
+    pub name: String,
+    pub description: String,
+    pub members: Vec<usize>,
+}
+
+/// How similar a keyword must be to a cluster to join it.
+const JOIN_SIMILARITY: f32 = 0.5;
+/// How similar a lone keyword must be to another cluster to be folded into it.
+const FOLD_SIMILARITY: f32 = 0.3;
+/// Words of a keyword used to find candidate clusters.
+const CANDIDATE_WORDS: usize = 3;
+
+/// Words too common to say anything about a topic.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "i", "in", "into", "is",
+    "it", "my", "of", "on", "or", "the", "to", "with", "you", "your",
+];
+
+/// Words that qualify an intent rather than name a topic.
+const MODIFIERS: &[&str] = &[
+    "best", "top", "cheap", "cheapest", "buy", "how", "what", "why", "when", "where", "which", "who", "vs", "near",
+    "me", "online", "review", "free", "guide", "tip", "idea", "good", "new", "price", "cost", "sale", "deal",
+    "2023", "2024", "2025", "2026", "2027",
+];
+const MODIFIER_WEIGHT: f32 = 0.25;
+
+fn stem(word: &str) -> String {
+    if word.len() > 4 && word.ends_with("ies") {
+        return format!("{}y", &word[..word.len() - 3]);
+    }
+    if word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") {
+        return word[..word.len() - 1].to_owned();
+    }
+    word.to_owned()
+}
+
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
+        .map(stem)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A sparse vector: (word id, weight), sorted by word id, unit length.
+type Vector = Vec<(u32, f32)>;
+
+struct Cluster {
+    sum: HashMap<u32, f32>,
+    norm_sq: f32,
+    members: Vec<usize>,
+}
+
+impl Cluster {
+    fn similarity(&self, v: &Vector) -> f32 {
+        if self.norm_sq <= 0.0 {
+            return 0.0;
+        }
+        let dot: f32 = v.iter().map(|(w, x)| x * self.sum.get(w).copied().unwrap_or(0.0)).sum();
+        dot / self.norm_sq.sqrt()
+    }
+
+    fn add(&mut self, index: usize, v: &Vector) {
+        let dot: f32 = v.iter().map(|(w, x)| x * self.sum.get(w).copied().unwrap_or(0.0)).sum();
+        self.norm_sq += 2.0 * dot + 1.0;
+        for (w, x) in v {
+            *self.sum.entry(*w).or_insert(0.0) += x;
+        }
+        self.members.push(index);
+    }
+}
+
+pub fn cluster_keywords(keywords: &[KeywordInput]) -> Vec<ClusterDraft> {
+    if keywords.is_empty() {
+        return Vec::new();
+    }
+    // Vocabulary and document frequencies.
+    let mut vocabulary: HashMap<String, u32> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut frequency: Vec<u32> = Vec::new();
+    let tokenised: Vec<Vec<u32>> = keywords
+        .iter()
+        .map(|k| {
+            words(&k.text)
+                .into_iter()
+                .map(|w| {
+                    let id = *vocabulary.entry(w.clone()).or_insert_with(|| {
+                        names.push(w);
+                        frequency.push(0);
+                        (names.len() - 1) as u32
+                    });
+                    frequency[id as usize] += 1;
+                    id
+                })
+                .collect()
+        })
+        .collect();
+    let n = keywords.len() as f32;
+    // Inverse document frequency, except for words of one keyword only: they cannot
+    // connect keywords, and at full weight they would push every keyword away from all
+    // others.
+    let weight = |id: u32| {
+        let df = frequency[id as usize];
+        let idf = if df == 1 { 1.0 } else { (n / df as f32).ln() + 1.0 };
+        if MODIFIERS.contains(&names[id as usize].as_str()) { idf * MODIFIER_WEIGHT } else { idf }
+    };
+    let vectors: Vec<Vector> = tokenised
+        .iter()
+        .map(|ids| {
+            let mut v: Vector = ids.iter().map(|&id| (id, weight(id))).collect();
+            let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                v.iter_mut().for_each(|(_, x)| *x /= norm);
+            }
+            v.sort_by_key(|(id, _)| *id);
+            v
+        })
+        .collect();
+
+    // Highest volume first; ties by text, so the order never depends on the input's.
+    let mut order: Vec<usize> = (0..keywords.len()).collect();
+    order.sort_by(|&a, &b| keywords[b].volume.cmp(&keywords[a].volume).then(keywords[a].text.cmp(&keywords[b].text)));
+
+    let mut clusters: Vec<Cluster> = Vec::new();
+    let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
+    for &k in &order {
+        let v = &vectors[k];
+        let best = best_cluster(&clusters, &index, v, None).filter(|(_, s)| *s >= JOIN_SIMILARITY);
+        let target = match best {
+            Some((c, _)) => c,
+            None => {
+                clusters.push(Cluster { sum: HashMap::new(), norm_sq: 0.0, members: Vec::new() });
+                clusters.len() - 1
+            }
+        };
+        clusters[target].add(k, v);
+        for (w, _) in strongest(v) {
+            let listed = index.entry(w).or_default();
+            if listed.last() != Some(&target) && !listed.contains(&target) {
+                listed.push(target);
+            }
+        }
+    }
+
+    // Fold lone keywords into their nearest cluster.
+    let mut folded_into: Vec<Option<usize>> = vec![None; clusters.len()];
+    for c in 0..clusters.len() {
+        if clusters[c].members.len() != 1 {
+            continue;
+        }
+        let v = &vectors[clusters[c].members[0]];
+        let best = best_cluster(&clusters, &index, v, Some(c))
+            .filter(|(other, s)| *s >= FOLD_SIMILARITY && clusters[*other].members.len() > 1);
+        if let Some((other, _)) = best {
+            folded_into[c] = Some(other);
+        }
+    }
+    for c in 0..clusters.len() {
+        if let Some(other) = folded_into[c] {
+            let member = clusters[c].members[0];
+            clusters[other].add(member, &vectors[member]);
+            clusters[c].members.clear();
+        }
+    }
+
+    clusters
+        .into_iter()
+        .filter(|c| !c.members.is_empty())
+        .map(|c| draft(c, keywords, &vectors, &names))
+        .collect()
+}
+
+/// The words of `v` that find candidate clusters: its strongest few.
+fn strongest(v: &Vector) -> Vec<(u32, f32)> {
+    let mut by_weight = v.clone();
+    by_weight.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    by_weight.truncate(CANDIDATE_WORDS);
+    by_weight
+}
+
+fn best_cluster(
+    clusters: &[Cluster],
+    index: &HashMap<u32, Vec<usize>>,
+    v: &Vector,
+    except: Option<usize>,
+) -> Option<(usize, f32)> {
+    let mut best: Option<(usize, f32)> = None;
+    for (w, _) in strongest(v) {
+        for &c in index.get(&w).map(Vec::as_slice).unwrap_or_default() {
+            if Some(c) == except || clusters[c].members.is_empty() {
+                continue;
+            }
+            let s = clusters[c].similarity(v);
+            if best.is_none_or(|(b, bs)| s > bs || (s == bs && c < b)) {
+                best = Some((c, s));
+            }
+        }
+    }
+    best
+}
+
+/// Names a cluster after its most central keyword (the one closest to the centroid;
+/// ties to the more searched), and describes it by its strongest words.
+fn draft(cluster: Cluster, keywords: &[KeywordInput], vectors: &[Vector], names: &[String]) -> ClusterDraft {
+    let central = cluster
+        .members
+        .iter()
+        .copied()
+        .max_by(|&a, &b| {
+            cluster
+                .similarity(&vectors[a])
+                .total_cmp(&cluster.similarity(&vectors[b]))
+                .then(keywords[a].volume.cmp(&keywords[b].volume))
+                .then(keywords[b].text.cmp(&keywords[a].text))
+        })
+        .unwrap_or(cluster.members[0]);
+    let mut top: Vec<(u32, f32)> = cluster.sum.iter().map(|(w, x)| (*w, *x)).collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let topics: Vec<&str> = top.iter().take(3).map(|(w, _)| names[*w as usize].as_str()).collect();
+    let volume: u64 = cluster.members.iter().map(|&m| keywords[m].volume).sum();
+    let mut members = cluster.members;
+    members.sort_unstable();
+    ClusterDraft {
+        name: title_case(&keywords[central].text),
+        description: format!(
+            "{} keyword{} about {} (total volume {volume})",
+            members.len(),
+            if members.len() == 1 { "" } else { "s" },
+            topics.join(", ")
+        ),
+        members,
+    }
+}
+
+fn title_case(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(texts: &[(&str, u64)]) -> Vec<KeywordInput> {
+        texts.iter().map(|(t, v)| KeywordInput { text: (*t).into(), volume: *v }).collect()
+    }
+
+    fn groups(keywords: &[KeywordInput]) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = cluster_keywords(keywords)
+            .into_iter()
+            .map(|c| {
+                let mut g: Vec<String> = c.members.iter().map(|&m| keywords[m].text.clone()).collect();
+                g.sort();
+                g
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn keywords_of_one_topic_cluster_together() {
+        let keywords = input(&[
+            ("running shoes", 9000),
+            ("best running shoes", 5000),
+            ("running shoes for women", 3000),
+            ("trail running shoes", 2000),
+            ("sourdough bread recipe", 8000),
+            ("easy sourdough bread", 1500),
+            ("sourdough starter recipe", 1200),
+            ("how to make sourdough bread", 900),
+        ]);
+        let groups = groups(&keywords);
+        assert_eq!(groups.len(), 2, "{groups:?}");
+        assert!(groups.iter().any(|g| g.len() == 4 && g.iter().all(|k| k.contains("running"))), "{groups:?}");
+        assert!(groups.iter().any(|g| g.len() == 4 && g.iter().all(|k| k.contains("sourdough"))), "{groups:?}");
+    }
+
+    #[test]
+    fn clusters_are_named_after_a_central_keyword_and_described() {
+        let keywords = input(&[("running shoes", 9000), ("best running shoes", 5000), ("running shoe", 10)]);
+        let clusters = cluster_keywords(&keywords);
+        assert_eq!(clusters.len(), 1);
+        assert_eq!(clusters[0].name, "Running Shoes");
+        assert!(clusters[0].description.starts_with("3 keywords about "), "{}", clusters[0].description);
+    }
+
+    #[test]
+    fn same_keywords_in_another_order_give_the_same_clusters() {
+        let mut keywords = input(&[
+            ("coffee grinder", 100),
+            ("burr coffee grinder", 50),
+            ("espresso machine", 100),
+            ("espresso machine for home", 70),
+            ("dog food", 500),
+        ]);
+        let first = groups(&keywords);
+        keywords.reverse();
+        assert_eq!(groups(&keywords), first);
+    }
+
+    #[test]
+    fn every_keyword_lands_in_exactly_one_cluster() {
+        let keywords: Vec<KeywordInput> = (0..2000)
+            .map(|i| KeywordInput { text: format!("topic{} word{} extra{}", i % 40, i % 7, i), volume: i as u64 })
+            .collect();
+        let clusters = cluster_keywords(&keywords);
+        let mut seen = vec![0; keywords.len()];
+        for c in &clusters {
+            assert!(!c.name.is_empty());
+            for &m in &c.members {
+                seen[m] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1));
+        assert!(clusters.len() < 200, "{} clusters", clusters.len());
+    }
+}

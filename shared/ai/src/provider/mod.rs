@@ -1,0 +1,160 @@
+//! AI providers behind two traits: one for text (chat completions) and one for images.
+//!
+//! - [`offline`]: deterministic, no network; the local default. Its answers are drafts
+//!   the AI function prepared itself (templates, the built-in clustering), passed in the
+//!   request, so they go through exactly the parsing and validation a real model's
+//!   answer does. It is labelled `offline` wherever a provider or model is shown.
+//! - [`openai`]: OpenAI chat completions and image generations, at any OpenAI-compatible
+//!   base URL.
+//! - [`runware`]: Runware image inference.
+//!
+//! Every HTTP provider call has a timeout and is retried with backoff on 429 and 5xx
+//! ([`retry`]), honouring `Retry-After`.
+
+pub mod offline;
+pub mod openai;
+pub mod retry;
+pub mod runware;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: String,
+    pub content: String,
+}
+
+impl Message {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self { role: "system".into(), content: content.into() }
+    }
+
+    pub fn user(content: impl Into<String>) -> Self {
+        Self { role: "user".into(), content: content.into() }
+    }
+}
+
+/// A request for text.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    pub temperature: f32,
+    pub max_tokens: u32,
+    /// Ask for a JSON object answer (`response_format: json_object`).
+    pub json: bool,
+    /// What the offline provider answers: the function's own deterministic draft, in
+    /// the same format a model is asked for. Ignored by network providers.
+    pub offline_draft: Option<String>,
+}
+
+/// A text answer and what it cost in tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatAnswer {
+    pub text: String,
+    pub model: String,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+}
+
+/// A request for one image.
+#[derive(Debug, Clone)]
+pub struct ImageRequest {
+    pub prompt: String,
+    pub model: String,
+    pub width: u32,
+    pub height: u32,
+    /// `standard` or `hd`.
+    pub quality: String,
+    /// e.g. `natural`, `vivid`, `photographic`; providers that know none ignore it.
+    pub style: Option<String>,
+}
+
+/// Image bytes as the provider made them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedImage {
+    pub bytes: Vec<u8>,
+    /// MIME type, e.g. `image/png`.
+    pub content_type: String,
+    pub model: String,
+    /// What the provider reports or its price list says, in US dollars.
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProviderError {
+    /// 429 after the retries were used up.
+    #[error("rate limited by the provider")]
+    RateLimited { retry_after: Option<Duration> },
+    /// 5xx after the retries were used up.
+    #[error("provider error {status}: {message}")]
+    Server { status: u16, message: String },
+    /// 4xx other than 429: bad key, bad model, bad request. Not retried.
+    #[error("provider refused the request ({status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("provider did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("could not reach the provider: {0}")]
+    Transport(String),
+    /// The provider answered 2xx with something that is not its documented format.
+    #[error("malformed provider answer: {0}")]
+    Malformed(String),
+    /// The provider is not configured (e.g. no API key).
+    #[error("{0}")]
+    NotConfigured(String),
+}
+
+impl ProviderError {
+    /// Whether trying the same request again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::RateLimited { .. }
+                | ProviderError::Server { .. }
+                | ProviderError::Timeout(_)
+                | ProviderError::Transport(_)
+        )
+    }
+}
+
+#[async_trait]
+pub trait TextProvider: Send + Sync {
+    /// `offline` or `openai`: shown on jobs and usage records.
+    fn name(&self) -> &'static str;
+    async fn complete(&self, request: &ChatRequest) -> Result<ChatAnswer, ProviderError>;
+}
+
+#[async_trait]
+pub trait ImageProvider: Send + Sync {
+    /// `offline`, `openai` or `runware`.
+    fn name(&self) -> &'static str;
+    async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, ProviderError>;
+}
+
+/// Timeouts and retries of the HTTP providers.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPolicy {
+    /// Per attempt.
+    pub timeout: Duration,
+    /// Attempts after the first.
+    pub retries: u32,
+    /// First backoff; doubled each retry (with jitter), unless `Retry-After` says otherwise.
+    pub backoff: Duration,
+    /// No single wait is longer, whatever `Retry-After` says.
+    pub max_backoff: Duration,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(120),
+            retries: 3,
+            backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+}

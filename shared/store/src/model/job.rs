@@ -1,0 +1,363 @@
+//! AI jobs. A job is written `queued` when a request is accepted; the worker that takes
+//! it bumps `attempt` (a fencing token: every later write of that worker is conditional
+//! on it) and holds a lease. A redelivered message finds the job running under a live
+//! lease, or finished, and does nothing; a worker that died leaves an expired lease,
+//! and the next delivery resumes the job.
+//!
+//! Results are saved in units (one task's article, one image …). Each unit's
+//! transaction creates a unit marker (`JOBUNIT#<job>#<unit>`), so a unit saved before a
+//! crash is never saved — or charged — again.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobPhase {
+    Init,
+    Prep,
+    AiCall,
+    Parse,
+    Save,
+    Done,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    Pending,
+    Done,
+    Failed,
+}
+
+/// How one input item (a cluster, a task …) fared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemProgress {
+    pub state: ItemState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Ids of what was created or updated for it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<String>,
+    #[serde(default)]
+    pub credits: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    pub user_id: String,
+    /// The AI function, e.g. `generate_content`.
+    pub function: String,
+    pub state: JobState,
+    pub phase: JobPhase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The input ids; for inputs too big for the item (clustering thousands of
+    /// keywords) they are in job parts named `input` and this is empty.
+    #[serde(default)]
+    pub item_ids: Vec<String>,
+    /// Per-item progress, for jobs whose inputs are listed in `item_ids`.
+    #[serde(default)]
+    pub items: BTreeMap<String, ItemProgress>,
+    pub total: u64,
+    #[serde(default)]
+    pub done: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub tokens_in: u64,
+    #[serde(default)]
+    pub tokens_out: u64,
+    #[serde(default)]
+    pub cost_micros: i64,
+    #[serde(default)]
+    pub credits: i64,
+    pub estimated_credits: i64,
+    /// Options of the request (e.g. ideas per cluster), as given.
+    #[serde(default)]
+    pub options: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub attempt: u32,
+    #[serde(default)]
+    pub lease_until: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+/// Labels of the conditions of job writes.
+pub const JOB_TAKEN: &str = "job_taken";
+pub const UNIT_SAVED: &str = "unit_saved";
+pub const LEASE_LOST: &str = "lease_lost";
+
+/// Bytes of one job part item (well under the 400 KB item limit).
+const PART_BYTES: usize = 256 * 1024;
+
+fn job_key(account_id: &str, job_id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("JOB#{job_id}"))
+}
+
+fn unit_key(account_id: &str, job_id: &str, unit: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("JOBUNIT#{job_id}#{unit}"))
+}
+
+fn part_key(account_id: &str, job_id: &str, name: &str, index: usize) -> Key {
+    Key::new(keys::account_pk(account_id), format!("JOBPART#{job_id}#{name}#{index:04}"))
+}
+
+#[derive(Serialize, Deserialize)]
+struct JobPart {
+    text: String,
+}
+
+/// Splits `text` at char boundaries into pieces of at most `PART_BYTES`.
+fn split_parts(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(PART_BYTES);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        parts.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    parts
+}
+
+impl Job {
+    pub fn key(&self) -> Key {
+        job_key(&self.account_id, &self.id)
+    }
+
+    fn record(&self) -> StoreResult<Record> {
+        Ok(Record::new(self.key(), "job", self)?
+            .in_list(format!("ACCOUNT#{}#JOB", self.account_id), self.id.clone()))
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, JobState::Done | JobState::Failed)
+    }
+}
+
+impl Store {
+    /// Writes a new job, with `parts` (name → text) too big for the job item.
+    pub async fn create_job(&self, job: &Job, parts: &[(&str, String)]) -> StoreResult<()> {
+        let mut tx = Tx::new();
+        tx.create(self.table(), job.record()?, "exists");
+        for (name, text) in parts {
+            for (index, piece) in split_parts(text).into_iter().enumerate() {
+                let record = Record::new(part_key(&job.account_id, &job.id, name, index), "job_part", &JobPart {
+                    text: piece.to_owned(),
+                })?;
+                tx.create(self.table(), record, "exists");
+            }
+        }
+        self.commit(tx).await
+    }
+
+    pub async fn job(&self, account_id: &str, job_id: &str) -> StoreResult<Option<Job>> {
+        let key = job_key(account_id, job_id);
+        if !key.fits() {
+            return Ok(None);
+        }
+        self.get(key).await
+    }
+
+    /// The account's jobs, newest first.
+    pub async fn jobs(&self, account_id: &str) -> StoreResult<Vec<Job>> {
+        let mut jobs: Vec<Job> = self.query_list(&format!("ACCOUNT#{account_id}#JOB"), None).await?;
+        jobs.reverse();
+        Ok(jobs)
+    }
+
+    /// The text of a job part, if written.
+    pub async fn job_part(&self, account_id: &str, job_id: &str, name: &str) -> StoreResult<Option<String>> {
+        let prefix = format!("JOBPART#{job_id}#{name}#");
+        let parts: Vec<JobPart> = self.query_prefix(&keys::account_pk(account_id), &prefix).await?;
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(parts.into_iter().map(|p| p.text).collect()))
+    }
+
+    /// Writes a job part once; a part written before (by an earlier attempt) is kept and
+    /// returned instead, so every attempt works from the same text.
+    pub async fn put_job_part_once(&self, job: &Job, name: &str, text: String) -> StoreResult<String> {
+        let mut tx = Tx::new();
+        for (index, piece) in split_parts(&text).into_iter().enumerate() {
+            let record = Record::new(part_key(&job.account_id, &job.id, name, index), "job_part", &JobPart {
+                text: piece.to_owned(),
+            })?;
+            tx.create(self.table(), record, UNIT_SAVED);
+        }
+        match self.commit(tx).await {
+            Ok(()) => Ok(text),
+            Err(StoreError::Condition(UNIT_SAVED)) => {
+                self.job_part(&job.account_id, &job.id, name).await?.ok_or(StoreError::Condition(UNIT_SAVED))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes a job for running: it must be queued, or running under an expired lease
+    /// (its worker died). `Condition(JOB_TAKEN)` otherwise — finished, or running
+    /// elsewhere. Returns the job with its new `attempt`.
+    pub async fn claim_job(&self, account_id: &str, job_id: &str, lease_secs: i64) -> StoreResult<Job> {
+        let now_secs = chrono::Utc::now().timestamp();
+        let update = Update::new(job_key(account_id, job_id))
+            .set("state", JobState::Running)?
+            .set("phase", JobPhase::Prep)?
+            .set("lease_until", now_secs + lease_secs)?
+            .set("updated_at", now())?
+            .add("attempt", 1)
+            .when("(#state = :queued OR (#state = :running AND lease_until < :now))")
+            .name("#state", "state")
+            .value(":queued", JobState::Queued)?
+            .value(":running", JobState::Running)?
+            .value(":now", now_secs)?;
+        self.update(update, JOB_TAKEN).await
+    }
+
+    /// An update of the job valid only while `job.attempt` holds it.
+    pub fn job_update(&self, job: &Job) -> StoreResult<Update> {
+        Ok(Update::new(job.key())
+            .set("updated_at", now())?
+            .when("attempt = :attempt AND #state = :running")
+            .name("#state", "state")
+            .value(":attempt", job.attempt)?
+            .value(":running", JobState::Running)?)
+    }
+
+    /// Moves the job to `phase` (`Condition(LEASE_LOST)` if another attempt took it).
+    pub async fn set_job_phase(&self, job: &Job, phase: JobPhase) -> StoreResult<Job> {
+        self.update(self.job_update(job)?.set("phase", phase)?, LEASE_LOST).await
+    }
+
+    /// Records an item that failed without saving anything.
+    pub async fn fail_job_item(&self, job: &Job, item_id: &str, reason: &str) -> StoreResult<Job> {
+        let progress = ItemProgress { state: ItemState::Failed, reason: Some(reason.to_owned()), results: vec![], credits: 0 };
+        let mut update = self.job_update(job)?.add("failed", 1);
+        if !job.item_ids.is_empty() {
+            update = update.set_entry("items", item_id, progress)?;
+        }
+        self.update(update, LEASE_LOST).await
+    }
+
+    /// Ends the job: `Done`, or `Failed` with `reason`.
+    pub async fn finish_job(&self, job: &Job, failure: Option<&str>) -> StoreResult<Job> {
+        let (state, phase) = match failure {
+            None => (JobState::Done, JobPhase::Done),
+            Some(_) => (JobState::Failed, JobPhase::Failed),
+        };
+        let mut update =
+            self.job_update(job)?.set("state", state)?.set("phase", phase)?.set("finished_at", now())?.set("lease_until", 0)?;
+        if let Some(reason) = failure {
+            update = update.set("reason", reason)?;
+        }
+        self.update(update, LEASE_LOST).await
+    }
+
+    /// Ends a job that cannot run at all (its input is gone), whoever holds it.
+    pub async fn abandon_job(&self, account_id: &str, job_id: &str, reason: &str) -> StoreResult<()> {
+        let update = Update::new(job_key(account_id, job_id))
+            .set("state", JobState::Failed)?
+            .set("phase", JobPhase::Failed)?
+            .set("reason", reason)?
+            .set("finished_at", now())?
+            .set("updated_at", now())?;
+        self.update::<Job>(update, LEASE_LOST).await.map(|_| ())
+    }
+
+    /// Whether a unit of the job was saved already.
+    pub async fn job_unit_saved(&self, job: &Job, unit: &str) -> StoreResult<bool> {
+        #[derive(Deserialize)]
+        struct Marker {}
+        Ok(self.get::<Marker>(unit_key(&job.account_id, &job.id, unit)).await?.is_some())
+    }
+}
+
+/// What saving one unit adds to the job.
+#[derive(Debug, Clone, Default)]
+pub struct UnitOutcome {
+    /// The input item it belongs to, for per-item progress (None: no item entry).
+    pub item_id: Option<String>,
+    /// Input items it completes (for `done`).
+    pub items_done: u64,
+    pub results: Vec<String>,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cost_micros: i64,
+    pub credits: i64,
+}
+
+impl Tx {
+    /// Adds the unit's bookkeeping to the transaction that saves it: the unit marker
+    /// (`Condition(UNIT_SAVED)` if it was saved before) and the job's counters, under
+    /// the worker's attempt (`Condition(LEASE_LOST)`).
+    pub fn save_job_unit(&mut self, store: &Store, job: &Job, unit: &str, outcome: &UnitOutcome) -> StoreResult<()> {
+        #[derive(Serialize)]
+        struct Marker<'a> {
+            job_id: &'a str,
+            unit: &'a str,
+            saved_at: String,
+        }
+        let marker = Marker { job_id: &job.id, unit, saved_at: now() };
+        self.create(store.table(), Record::new(unit_key(&job.account_id, &job.id, unit), "job_unit", &marker)?, UNIT_SAVED);
+        let mut update = store
+            .job_update(job)?
+            .add("done", outcome.items_done as i64)
+            .add("tokens_in", outcome.tokens_in as i64)
+            .add("tokens_out", outcome.tokens_out as i64)
+            .add("cost_micros", outcome.cost_micros)
+            .add("credits", outcome.credits);
+        if let Some(item_id) = &outcome.item_id {
+            let progress = ItemProgress {
+                state: ItemState::Done,
+                reason: None,
+                results: outcome.results.clone(),
+                credits: outcome.credits,
+            };
+            update = update.set_entry("items", item_id, progress)?;
+        }
+        self.update(store.table(), update, LEASE_LOST);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_split_at_character_boundaries() {
+        let text = "é".repeat(PART_BYTES);
+        let parts = split_parts(&text);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts.concat(), text);
+        assert!(parts.iter().all(|p| p.len() <= PART_BYTES));
+        assert!(split_parts("").is_empty());
+    }
+}

@@ -1,0 +1,198 @@
+//! Credits: the balance on the account item, every change of it as a credit
+//! transaction, and every AI operation as a usage record.
+//!
+//! A charge is a few actions added to the transaction that saves what was paid for
+//! ([`Tx::charge`]), so results and their price are written together or not at all. The
+//! balance update is conditional on the balance read just before (`credits = :read`):
+//! it can never go below zero, and `balance_after` on the transaction is exact even
+//! when many jobs finish at once (a loser of that race re-reads and tries again).
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::table::{Key, Record, Store, StoreResult, Tx, Update, new_id, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditTransactionType {
+    Purchase,
+    Usage,
+    Refund,
+    Adjustment,
+}
+
+/// One change of the balance. `amount` is negative for usage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreditTransaction {
+    pub id: String,
+    pub account_id: String,
+    pub transaction_type: CreditTransactionType,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    pub created_at: String,
+}
+
+/// One AI operation: what it cost us (tokens, dollars) and the customer (credits).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UsageRecord {
+    pub id: String,
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    pub operation: String,
+    pub credits: i64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    /// Millionths of a US dollar, so that sums are exact.
+    pub cost_micros: i64,
+    pub provider: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    pub created_at: String,
+}
+
+/// What one saved result costs.
+#[derive(Debug, Clone)]
+pub struct Charge {
+    pub account_id: String,
+    pub site_id: Option<String>,
+    pub operation: String,
+    pub credits: i64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cost_micros: i64,
+    pub provider: String,
+    pub model: String,
+    pub job_id: Option<String>,
+    pub description: String,
+}
+
+pub const BALANCE_CHANGED: &str = "balance_changed";
+pub const INSUFFICIENT_CREDITS: &str = "insufficient_credits";
+
+fn transaction_key(account_id: &str, id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("CREDITTX#{id}"))
+}
+
+fn usage_key(account_id: &str, id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("USAGE#{id}"))
+}
+
+impl Tx {
+    /// Adds `charge` to the transaction: the balance moves from `balance` (as just read)
+    /// to `balance - credits`, a usage record is written, and a credit transaction when
+    /// credits change hands. Fails with `Condition(BALANCE_CHANGED)` at commit if the
+    /// balance moved since it was read; the caller checks `balance >= credits` first.
+    pub fn charge(&mut self, table: &str, balance: i64, charge: &Charge) -> StoreResult<()> {
+        let created_at = now();
+        if charge.credits > 0 {
+            let update = Update::new(keys::account(&charge.account_id))
+                .set("credits", balance - charge.credits)?
+                .set("updated_at", &created_at)?
+                .when("credits = :read AND :read >= :cost")
+                .value(":read", balance)?
+                .value(":cost", charge.credits)?;
+            self.update(table, update, BALANCE_CHANGED);
+            let transaction = CreditTransaction {
+                id: new_id("ctx"),
+                account_id: charge.account_id.clone(),
+                transaction_type: CreditTransactionType::Usage,
+                amount: -charge.credits,
+                balance_after: balance - charge.credits,
+                description: charge.description.clone(),
+                operation: Some(charge.operation.clone()),
+                job_id: charge.job_id.clone(),
+                created_at: created_at.clone(),
+            };
+            let key = transaction_key(&charge.account_id, &transaction.id);
+            self.create(table, Record::new(key, "credit_transaction", &transaction)?, "exists");
+        }
+        let usage = UsageRecord {
+            id: new_id("use"),
+            account_id: charge.account_id.clone(),
+            site_id: charge.site_id.clone(),
+            operation: charge.operation.clone(),
+            credits: charge.credits,
+            tokens_in: charge.tokens_in,
+            tokens_out: charge.tokens_out,
+            cost_micros: charge.cost_micros,
+            provider: charge.provider.clone(),
+            model: charge.model.clone(),
+            job_id: charge.job_id.clone(),
+            created_at,
+        };
+        self.create(table, Record::new(usage_key(&charge.account_id, &usage.id), "usage", &usage)?, "exists");
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The account's balance, read strongly consistent.
+    pub async fn balance(&self, account_id: &str) -> StoreResult<Option<i64>> {
+        Ok(self.account(account_id).await?.map(|a| a.credits))
+    }
+
+    /// Credit transactions, newest first.
+    pub async fn credit_transactions(&self, account_id: &str) -> StoreResult<Vec<CreditTransaction>> {
+        let mut all: Vec<CreditTransaction> = self.query_prefix(&keys::account_pk(account_id), "CREDITTX#").await?;
+        all.reverse();
+        Ok(all)
+    }
+
+    /// Usage records, newest first.
+    pub async fn usage_records(&self, account_id: &str) -> StoreResult<Vec<UsageRecord>> {
+        let mut all: Vec<UsageRecord> = self.query_prefix(&keys::account_pk(account_id), "USAGE#").await?;
+        all.reverse();
+        Ok(all)
+    }
+
+    /// Adds (or, negative, removes) credits outside AI usage — a purchase, refund or
+    /// adjustment — with its transaction; never below zero (`INSUFFICIENT_CREDITS`).
+    pub async fn grant_credits(
+        &self,
+        account_id: &str,
+        amount: i64,
+        transaction_type: CreditTransactionType,
+        description: &str,
+    ) -> StoreResult<CreditTransaction> {
+        loop {
+            let Some(balance) = self.balance(account_id).await? else {
+                return Err(crate::StoreError::Condition("account_missing"));
+            };
+            if balance + amount < 0 {
+                return Err(crate::StoreError::Condition(INSUFFICIENT_CREDITS));
+            }
+            let transaction = CreditTransaction {
+                id: new_id("ctx"),
+                account_id: account_id.to_owned(),
+                transaction_type,
+                amount,
+                balance_after: balance + amount,
+                description: description.to_owned(),
+                operation: None,
+                job_id: None,
+                created_at: now(),
+            };
+            let mut tx = Tx::new();
+            let update = Update::new(keys::account(account_id))
+                .set("credits", balance + amount)?
+                .set("updated_at", &transaction.created_at)?
+                .when("credits = :read")
+                .value(":read", balance)?;
+            tx.update(self.table(), update, BALANCE_CHANGED);
+            let key = transaction_key(account_id, &transaction.id);
+            tx.create(self.table(), Record::new(key, "credit_transaction", &transaction)?, "exists");
+            match self.commit(tx).await {
+                Err(crate::StoreError::Condition(BALANCE_CHANGED)) => continue,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(transaction),
+            }
+        }
+    }
+}
