@@ -45,7 +45,7 @@ fn tenancy(app: &TestApp) -> Tenancy {
 #[tokio::test]
 async fn system_status_event() {
     let app = TestApp::spawn().await;
-    let (response, body) = invoke(igny8_system::app(app.store.clone()), event("system-status.json", None)).await;
+    let (response, body) = invoke(igny8_system::app(app.system_state()), event("system-status.json", None)).await;
     assert_eq!(response["statusCode"], 200);
     assert_eq!(response["headers"]["x-request-id"], "evt-status-1");
     assert_eq!(body["request_id"], "evt-status-1");
@@ -90,14 +90,15 @@ async fn planner_and_writer_list_events() {
         .expect(201);
     }
     let request = event_with("planner-keywords-list.json", Some(&owner.access), &site);
-    let (response, body) = invoke(igny8_planner::app(tenancy(&app)), request).await;
+    let planner = igny8_planner::PlannerState { tenancy: tenancy(&app), jobs: app.job_queue() };
+    let (response, body) = invoke(igny8_planner::app(planner), request).await;
     assert_eq!(response["statusCode"], 200, "{body}");
     assert_eq!(body["count"], 2);
     assert_eq!(body["results"][0]["keyword"], "high");
     assert_eq!(body["request_id"], "evt-keywords-1");
 
-    let media = igny8_writer::Media::new(igny8_writer::s3_client(&igny8_local::sdk_config().await), app.table.clone());
-    let writer = igny8_writer::app(igny8_writer::WriterState { tenancy: tenancy(&app), media });
+    let state = igny8_writer::WriterState { tenancy: tenancy(&app), media: app.media.clone(), jobs: app.job_queue() };
+    let writer = igny8_writer::app(state);
     let request = event_with("writer-tasks-list.json", Some(&owner.access), &site);
     let (response, body) = invoke(writer, request).await;
     assert_eq!(response["statusCode"], 200, "{body}");

@@ -1,24 +1,42 @@
 //! `/api/v1/planner/`: keywords (CRUD, bulk operations, CSV import and export),
 //! clusters (whose keyword count and volume are derived), and content ideas that become
-//! writer tasks (SPEC.md §4 planner). The AI actions arrive with the AI pipeline.
+//! writer tasks (SPEC.md §4 planner), and the AI jobs that cluster keywords and turn
+//! clusters into ideas.
 
+mod ai_jobs;
 mod clusters;
 mod csv_io;
 mod ideas;
 pub mod keywords;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
+use igny8_ai::JobQueue;
 use igny8_http::HttpService;
 use igny8_tenancy::Tenancy;
 
 /// CSV files may be larger than JSON bodies: 10 000 rows are about 400 KB.
 const CSV_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 
-pub fn routes(state: Tenancy) -> Router {
+#[derive(Clone)]
+pub struct PlannerState {
+    pub tenancy: Tenancy,
+    pub jobs: JobQueue,
+}
+
+impl FromRef<PlannerState> for Tenancy {
+    fn from_ref(state: &PlannerState) -> Self {
+        state.tenancy.clone()
+    }
+}
+
+pub fn routes(state: PlannerState) -> Router {
     let p = "/api/v1/planner";
     Router::new()
+        .route(&format!("{p}/keywords/auto_cluster"), post(ai_jobs::auto_cluster))
+        .route(&format!("{p}/clusters/generate_ideas"), post(ai_jobs::generate_ideas))
+        .route(&format!("{p}/clusters/auto_generate_ideas"), post(ai_jobs::generate_ideas))
         .route(&format!("{p}/keywords"), get(keywords::list).post(keywords::create))
         .route(&format!("{p}/keywords/bulk_create"), post(keywords::bulk_create))
         .route(&format!("{p}/keywords/bulk_delete"), post(keywords::bulk_delete))
@@ -47,6 +65,6 @@ pub fn routes(state: Tenancy) -> Router {
         .with_state(state)
 }
 
-pub fn app(state: Tenancy) -> HttpService {
+pub fn app(state: PlannerState) -> HttpService {
     igny8_http::into_service(routes(state))
 }

@@ -1,9 +1,13 @@
+use igny8_ai::JobQueue;
+use igny8_planner::PlannerState;
 use igny8_store::Store;
 use igny8_tenancy::Tenancy;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
-    let tenancy = Tenancy::from_env(Store::from_env().await)?;
-    lambda_http::run(igny8_planner::app(tenancy)).await
+    let config = aws_config::load_from_env().await;
+    let tenancy = Tenancy::from_env(Store::from_config(&config))?;
+    let jobs = JobQueue::from_env(&config)?;
+    lambda_http::run(igny8_planner::app(PlannerState { tenancy, jobs })).await
 }

@@ -18,11 +18,9 @@ use validator::Validate;
 
 use igny8_http::validate::slugify;
 
-use igny8_media::html::{sanitise, word_count};
+use igny8_media::html::sanitise;
+use igny8_media::place_html;
 use crate::{Media, WriterState};
-
-/// DynamoDB items hold at most 400 KB; past this the body goes to S3.
-pub const INLINE_HTML_LIMIT: usize = 300 * 1024;
 
 #[derive(Debug, Deserialize)]
 pub struct ContentFilter {
@@ -113,23 +111,6 @@ fn valid_slug(value: &str) -> Result<(), validator::ValidationError> {
     let mut error = validator::ValidationError::new("slug");
     error.message = Some("Use lower-case letters, digits and hyphens.".into());
     Err(error)
-}
-
-/// Where a version's HTML goes: inline, or (too big) an S3 object of its own.
-async fn place_html(media: &Media, content: &mut Content, html: String) -> ApiResult<()> {
-    content.word_count = word_count(&html);
-    if html.len() <= INLINE_HTML_LIMIT {
-        content.html = html;
-        content.html_s3_key = None;
-        return Ok(());
-    }
-    // A key of its own per write, not per version number: concurrent updates of one
-    // version each write an object, and only the one whose transaction wins is referenced.
-    let key = format!("content/{}/{}/v{}-{}.html", content.account_id, content.id, content.version, new_id("w"));
-    media.put(&key, html.into_bytes(), "text/html; charset=utf-8").await.map_err(ApiError::internal)?;
-    content.html = String::new();
-    content.html_s3_key = Some(key);
-    Ok(())
 }
 
 /// Taxonomy terms given for content: each must be the caller's (else 404) and of the
@@ -259,7 +240,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    place_html(&state.media, &mut content, sanitise(&input.html)).await?;
+    place_html(&state.media, &mut content, sanitise(&input.html)).await.map_err(ApiError::internal)?;
     if let Err(e) = state.store().create(&content).await {
         state.media.delete_quietly(content.html_s3_key.clone()).await;
         return Err(igny8_tenancy::create_failed(e));
@@ -309,7 +290,7 @@ pub async fn update(
         next.external_url = v;
     }
     if let Some(html) = input.html {
-        place_html(&state.media, &mut next, sanitise(&html)).await?;
+        place_html(&state.media, &mut next, sanitise(&html)).await.map_err(ApiError::internal)?;
     }
     match state.store().save_content_version(&current, &next).await {
         Ok(()) => Ok(Success::ok(full_view(&state.media, &next).await?)),

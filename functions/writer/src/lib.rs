@@ -1,7 +1,8 @@
 //! `/api/v1/writer/`: writer tasks, content (sanitised HTML, version history, large
 //! articles in S3), images (bytes in S3, served by signed URL) and taxonomy terms
-//! (SPEC.md §4 writer). The AI actions arrive with the AI pipeline.
+//! (SPEC.md §4 writer), and the AI jobs that write articles, image prompts and images.
 
+mod ai_jobs;
 mod content;
 mod images;
 mod tasks;
@@ -10,6 +11,7 @@ mod taxonomies;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
+use igny8_ai::JobQueue;
 use igny8_http::HttpService;
 use igny8_tenancy::Tenancy;
 pub use igny8_media::{Media, s3_client};
@@ -23,6 +25,7 @@ const CONTENT_BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 pub struct WriterState {
     pub tenancy: Tenancy,
     pub media: Media,
+    pub jobs: JobQueue,
 }
 
 impl FromRef<WriterState> for Tenancy {
@@ -35,6 +38,10 @@ pub fn routes(state: WriterState) -> Router {
     let w = "/api/v1/writer";
     let content_limit = DefaultBodyLimit::max(CONTENT_BODY_LIMIT_BYTES);
     Router::new()
+        .route(&format!("{w}/tasks/generate_content"), post(ai_jobs::generate_content))
+        .route(&format!("{w}/tasks/auto_generate_content"), post(ai_jobs::generate_content))
+        .route(&format!("{w}/content/generate_image_prompts"), post(ai_jobs::generate_image_prompts))
+        .route(&format!("{w}/images/generate_images"), post(ai_jobs::generate_images))
         .route(&format!("{w}/tasks"), get(tasks::list).post(tasks::create))
         .route(&format!("{w}/tasks/bulk_delete"), post(tasks::bulk_delete))
         .route(&format!("{w}/tasks/bulk_update"), post(tasks::bulk_update))

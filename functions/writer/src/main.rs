@@ -1,3 +1,4 @@
+use igny8_ai::JobQueue;
 use igny8_store::Store;
 use igny8_tenancy::Tenancy;
 use igny8_writer::{Media, WriterState};
@@ -8,5 +9,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = aws_config::load_from_env().await;
     let tenancy = Tenancy::from_env(Store::from_config(&config))?;
     let media = Media::from_env(&config)?;
-    lambda_http::run(igny8_writer::app(WriterState { tenancy, media })).await
+    let jobs = JobQueue::from_env(&config)?;
+    lambda_http::run(igny8_writer::app(WriterState { tenancy, media, jobs })).await
 }

@@ -47,7 +47,8 @@ pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(),
 }
 
 /// A queue whose messages move to `<name>-dlq` after 3 failed receives, as in AWS.
-async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(), String> {
+/// Returns the queue's URL.
+pub async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, String> {
     let dlq_url = sqs
         .create_queue()
         .queue_name(format!("{name}-dlq"))
@@ -67,12 +68,13 @@ async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
         .unwrap_or_default();
     let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"3"}}"#);
-    sqs.create_queue()
+    let created = sqs
+        .create_queue()
         .queue_name(name)
         .attributes(QueueAttributeName::RedrivePolicy, redrive)
         .attributes(QueueAttributeName::VisibilityTimeout, "900")
         .send()
         .await
         .map_err(|e| format!("create queue {name}: {e:?}"))?;
-    Ok(())
+    Ok(created.queue_url.unwrap_or_default())
 }

@@ -225,7 +225,7 @@ impl Update {
 
 /// A transaction whose actions carry labels, so that a failed condition can be told
 /// apart ("email taken" vs "site limit reached").
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Tx {
     actions: Vec<(TransactWriteItem, &'static str)>,
 }

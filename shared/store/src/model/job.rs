@@ -280,6 +280,18 @@ impl Store {
         self.update(update, LEASE_LOST).await
     }
 
+    /// Sets the job's done and failed counts (for jobs that count items themselves).
+    pub async fn set_job_counts(&self, job: &Job, done: u64, failed: u64) -> StoreResult<Job> {
+        self.update(self.job_update(job)?.set("done", done)?.set("failed", failed)?, LEASE_LOST).await
+    }
+
+    /// Hands a job back (state `queued`) after a transient failure, so the redelivered
+    /// message can take it at once instead of waiting for the lease to expire.
+    pub async fn release_job(&self, job: &Job) -> StoreResult<Job> {
+        let update = self.job_update(job)?.set("state", JobState::Queued)?.set("lease_until", 0)?;
+        self.update(update, LEASE_LOST).await
+    }
+
     /// Ends a job that cannot run at all (its input is gone), whoever holds it.
     pub async fn abandon_job(&self, account_id: &str, job_id: &str, reason: &str) -> StoreResult<()> {
         let update = Update::new(job_key(account_id, job_id))

@@ -1,0 +1,25 @@
+use std::sync::Arc;
+
+use igny8_ai::provider::CallPolicy;
+use igny8_ai::{Engine, Providers};
+use igny8_ai_worker::Worker;
+use igny8_media::Media;
+use igny8_store::Store;
+use igny8_tenancy::SecretBox;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    igny8_http::init_lambda_tracing();
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = Store::from_config(&config);
+    let media = Media::from_env(&config)?;
+    let secrets = Arc::new(SecretBox::from_env()?);
+    let providers = Providers::new(reqwest::Client::new(), secrets, CallPolicy::default());
+    let worker = Worker::new(Engine::new(store, media, providers));
+    lambda_runtime::run(service_fn(|event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
+        let worker = worker.clone();
+        async move { Ok::<_, lambda_runtime::Error>(worker.handle(event.payload).await) }
+    }))
+    .await
+}

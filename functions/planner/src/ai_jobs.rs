@@ -1,0 +1,90 @@
+//! The planner's AI actions: `keywords/auto_cluster` and `clusters/generate_ideas`.
+//! Each validates its ids (another account's → 404), then hands over to
+//! `igny8_ai::jobs::accept` (credits checked, job written and queued, 202).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use igny8_ai::functions::{BUILTIN_METHOD, DEFAULT_IDEAS_PER_CLUSTER};
+use igny8_ai::jobs::{self, JobRequest, estimate};
+use igny8_http::{ApiError, ApiResult, JsonBody, Success};
+use igny8_store::{Cluster, Keyword};
+use igny8_tenancy::{Access, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::PlannerState;
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct AutoClusterInput {
+    /// Up to 10 000: the built-in clustering handles that many in seconds.
+    #[validate(length(min = 1, max = 10000))]
+    ids: Vec<String>,
+    /// `ai` (the account's text provider) or `builtin` (the built-in algorithm).
+    #[serde(default)]
+    method: Option<String>,
+}
+
+pub async fn auto_cluster(
+    State(state): State<PlannerState>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<AutoClusterInput>,
+) -> ApiResult<(StatusCode, Success<Value>)> {
+    tenant.require(Access::Write)?;
+    let method = input.method.as_deref().unwrap_or("ai");
+    if method != "ai" && method != BUILTIN_METHOD {
+        return Err(ApiError::field("method", "Use ai or builtin."));
+    }
+    let keywords: Vec<Keyword> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Keyword").await?;
+    let site_id = jobs::one_site(keywords.iter().map(|k| k.site_id.as_str()))?;
+    // Keywords in a cluster already stay there; the job clusters the others.
+    let mut ids: Vec<String> = keywords.into_iter().filter(|k| k.cluster_id.is_none()).map(|k| k.id).collect();
+    ids.sort();
+    if ids.is_empty() {
+        return Err(ApiError::field("ids", "Every keyword given is in a cluster already."));
+    }
+    let request = JobRequest {
+        function: "auto_cluster",
+        site_id,
+        ids,
+        options: json!({ "method": method }),
+        estimated_credits: estimate::auto_cluster(),
+    };
+    jobs::accept(&state.tenancy.store, &state.jobs, &tenant, request).await
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateIdeasInput {
+    #[validate(length(min = 1, max = 50))]
+    ids: Vec<String>,
+    #[validate(range(min = 1, max = 10))]
+    ideas_per_cluster: Option<u64>,
+    author_profile_id: Option<String>,
+    strategy_id: Option<String>,
+}
+
+pub async fn generate_ideas(
+    State(state): State<PlannerState>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<GenerateIdeasInput>,
+) -> ApiResult<(StatusCode, Success<Value>)> {
+    tenant.require(Access::Write)?;
+    let clusters: Vec<Cluster> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Cluster").await?;
+    let site_id = jobs::one_site(clusters.iter().map(|c| c.site_id.as_str()))?;
+    let store = &state.tenancy.store;
+    let mut options =
+        jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref()).await?;
+    options.insert("ideas_per_cluster".into(), json!(input.ideas_per_cluster.unwrap_or(DEFAULT_IDEAS_PER_CLUSTER)));
+    let mut ids: Vec<String> = clusters.into_iter().map(|c| c.id).collect();
+    ids.sort();
+    let request = JobRequest {
+        function: "generate_ideas",
+        site_id,
+        estimated_credits: estimate::ideas(ids.len()),
+        ids,
+        options: Value::Object(options),
+    };
+    jobs::accept(store, &state.jobs, &tenant, request).await
+}

@@ -1,0 +1,121 @@
+//! The writer's AI actions: `tasks/generate_content`, `content/generate_image_prompts`
+//! and `images/generate_images`. Each validates its ids (another account's → 404),
+//! then hands over to `igny8_ai::jobs::accept` (credits checked, job queued, 202).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use igny8_ai::functions::DEFAULT_IN_ARTICLE_IMAGES;
+use igny8_ai::jobs::{self, JobRequest, estimate};
+use igny8_http::{ApiError, ApiResult, JsonBody, Success};
+use igny8_store::{Content, Image, Task};
+use igny8_tenancy::{Access, Tenant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::WriterState;
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateContentInput {
+    #[validate(length(min = 1, max = 50))]
+    ids: Vec<String>,
+    author_profile_id: Option<String>,
+    strategy_id: Option<String>,
+}
+
+pub async fn generate_content(
+    State(state): State<WriterState>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<GenerateContentInput>,
+) -> ApiResult<(StatusCode, Success<Value>)> {
+    tenant.require(Access::Write)?;
+    let tasks: Vec<Task> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Task").await?;
+    let site_id = jobs::one_site(tasks.iter().map(|t| t.site_id.as_str()))?;
+    let written: Vec<String> = tasks.iter().filter(|t| t.content_id.is_some()).map(|t| t.id.clone()).collect();
+    if !written.is_empty() {
+        let mut error = ApiError::field("ids", "These tasks have an article already; delete it to write a new one.");
+        error.errors.insert("ids".into(), written.iter().map(|id| format!("{id} has an article already.")).collect());
+        return Err(error);
+    }
+    let store = &state.tenancy.store;
+    let options =
+        jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref()).await?;
+    let request = JobRequest {
+        function: "generate_content",
+        site_id,
+        estimated_credits: estimate::content(tasks.iter().map(|t| t.word_count)),
+        ids: sorted_ids(tasks.iter().map(|t| &t.id)),
+        options: Value::Object(options),
+    };
+    jobs::accept(store, &state.jobs, &tenant, request).await
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateImagePromptsInput {
+    #[validate(length(min = 1, max = 50))]
+    ids: Vec<String>,
+    /// Images inside the article besides the featured one.
+    #[validate(range(max = 5))]
+    in_article_images: Option<u64>,
+}
+
+pub async fn generate_image_prompts(
+    State(state): State<WriterState>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<GenerateImagePromptsInput>,
+) -> ApiResult<(StatusCode, Success<Value>)> {
+    tenant.require(Access::Write)?;
+    let articles: Vec<Content> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Content").await?;
+    let site_id = jobs::one_site(articles.iter().map(|c| c.site_id.as_str()))?;
+    let in_article = input.in_article_images.unwrap_or(DEFAULT_IN_ARTICLE_IMAGES);
+    let request = JobRequest {
+        function: "generate_image_prompts",
+        site_id,
+        estimated_credits: estimate::image_prompts(articles.len(), in_article),
+        ids: sorted_ids(articles.iter().map(|c| &c.id)),
+        options: json!({ "in_article_images": in_article }),
+    };
+    jobs::accept(&state.tenancy.store, &state.jobs, &tenant, request).await
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateImagesInput {
+    #[validate(length(min = 1, max = 100))]
+    ids: Vec<String>,
+}
+
+pub async fn generate_images(
+    State(state): State<WriterState>,
+    tenant: Tenant,
+    JsonBody(input): JsonBody<GenerateImagesInput>,
+) -> ApiResult<(StatusCode, Success<Value>)> {
+    tenant.require(Access::Write)?;
+    let images: Vec<Image> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Image").await?;
+    let site_id = jobs::one_site(images.iter().map(|i| i.site_id.as_str()))?;
+    let unprompted: Vec<String> =
+        images.iter().filter(|i| i.prompt.trim().is_empty()).map(|i| format!("{} has no prompt.", i.id)).collect();
+    if !unprompted.is_empty() {
+        let mut error = ApiError::field("ids", "Every image needs a prompt.");
+        error.errors.insert("ids".into(), unprompted);
+        return Err(error);
+    }
+    let store = &state.tenancy.store;
+    let settings = store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let request = JobRequest {
+        function: "generate_images",
+        site_id,
+        estimated_credits: estimate::images(images.len(), &settings.image_provider, &settings.image_quality),
+        ids: sorted_ids(images.iter().map(|i| &i.id)),
+        options: json!({}),
+    };
+    jobs::accept(store, &state.jobs, &tenant, request).await
+}
+
+fn sorted_ids<'a>(ids: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut ids: Vec<String> = ids.cloned().collect();
+    ids.sort();
+    ids
+}

@@ -1,0 +1,223 @@
+//! Accepting AI jobs from the API: the handler validates ids and options, then
+//! [`accept`] checks credits (402 if short, nothing queued), writes the job (`queued`,
+//! phase `INIT`) and sends a message holding only ids. The worker does the rest.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use igny8_http::{ApiError, ApiResult, Success};
+use igny8_store::{Job, JobPhase, JobState, Store, new_id, now};
+use igny8_tenancy::Tenant;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::pricing;
+
+/// Inputs of one job: more than this many go to job parts instead of the job item.
+const INLINE_ITEMS: usize = 100;
+
+/// What goes on the queue: only ids. Everything else is read from the job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobMessage {
+    pub account_id: String,
+    pub job_id: String,
+}
+
+/// The AI job queue.
+#[derive(Clone)]
+pub struct JobQueue {
+    sqs: aws_sdk_sqs::Client,
+    url: Arc<str>,
+}
+
+impl JobQueue {
+    pub fn new(sqs: aws_sdk_sqs::Client, url: impl Into<Arc<str>>) -> Self {
+        Self { sqs, url: url.into() }
+    }
+
+    /// Client from the SDK configuration, queue from `AI_QUEUE_URL`.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, String> {
+        let url = std::env::var("AI_QUEUE_URL").map_err(|_| "AI_QUEUE_URL is not set".to_owned())?;
+        Ok(Self::new(aws_sdk_sqs::Client::new(config), url))
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub async fn send(&self, message: &JobMessage) -> Result<(), String> {
+        let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
+        self.sqs
+            .send_message()
+            .queue_url(&*self.url)
+            .message_body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SQS send: {e:?}"))
+    }
+}
+
+/// A job the handler has validated.
+pub struct JobRequest {
+    pub function: &'static str,
+    pub site_id: String,
+    pub ids: Vec<String>,
+    pub options: Value,
+    pub estimated_credits: i64,
+}
+
+/// Checks credits, writes the job and queues it: 202 with the job, 402
+/// `INSUFFICIENT_CREDITS` when the balance cannot pay the estimate.
+pub async fn accept(
+    store: &Store,
+    queue: &JobQueue,
+    tenant: &Tenant,
+    request: JobRequest,
+) -> ApiResult<(StatusCode, Success<Value>)> {
+    let balance = store.balance(tenant.account_id()).await.map_err(ApiError::internal)?.unwrap_or(0);
+    if balance < request.estimated_credits {
+        return Err(ApiError::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "INSUFFICIENT_CREDITS",
+            format!("This needs about {} credits; the balance is {balance}.", request.estimated_credits),
+        ));
+    }
+    let stamp = now();
+    let inline = request.ids.len() <= INLINE_ITEMS;
+    let job = Job {
+        id: new_id("job"),
+        account_id: tenant.account_id().to_owned(),
+        site_id: request.site_id,
+        user_id: tenant.user.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
+        function: request.function.to_owned(),
+        state: JobState::Queued,
+        phase: JobPhase::Init,
+        reason: None,
+        item_ids: if inline { request.ids.clone() } else { Vec::new() },
+        items: Default::default(),
+        total: request.ids.len() as u64,
+        done: 0,
+        failed: 0,
+        tokens_in: 0,
+        tokens_out: 0,
+        cost_micros: 0,
+        credits: 0,
+        estimated_credits: request.estimated_credits,
+        options: request.options,
+        provider: None,
+        model: None,
+        attempt: 0,
+        lease_until: 0,
+        created_at: stamp.clone(),
+        updated_at: stamp,
+        finished_at: None,
+    };
+    let parts = if inline { vec![] } else { vec![("input", request.ids.join("\n"))] };
+    store.create_job(&job, &parts).await.map_err(ApiError::internal)?;
+    let message = JobMessage { account_id: job.account_id.clone(), job_id: job.id.clone() };
+    if let Err(e) = queue.send(&message).await {
+        tracing::error!(job_id = %job.id, error = %e, "job could not be queued");
+        let _ = store.abandon_job(&job.account_id, &job.id, "the job could not be queued").await;
+        return Err(ApiError::unavailable("The job could not be queued; try again."));
+    }
+    tracing::info!(job_id = %job.id, function = job.function, items = job.total, "job queued");
+    Ok((StatusCode::ACCEPTED, Success::accepted(view(&job)).with_message("Job queued.")))
+}
+
+/// The API's view of a job.
+pub fn view(job: &Job) -> Value {
+    let items: Vec<Value> = job
+        .item_ids
+        .iter()
+        .map(|id| match job.items.get(id) {
+            Some(p) => json!({"id": id, "state": p.state, "reason": p.reason, "results": p.results, "credits": p.credits}),
+            None => json!({"id": id, "state": "pending", "reason": null, "results": [], "credits": 0}),
+        })
+        .collect();
+    json!({
+        "id": job.id,
+        "job_id": job.id,
+        "function": job.function,
+        "site_id": job.site_id,
+        "state": job.state,
+        "phase": job.phase,
+        "reason": job.reason,
+        "progress": {
+            "total": job.total,
+            "done": job.done,
+            "failed": job.failed,
+            "percent": if job.total == 0 { 100 } else { (job.done + job.failed) * 100 / job.total },
+            "items": items,
+        },
+        "tokens": {"input": job.tokens_in, "output": job.tokens_out},
+        "cost_usd": job.cost_micros as f64 / 1_000_000.0,
+        "credits": job.credits,
+        "estimated_credits": job.estimated_credits,
+        "options": job.options,
+        "attempts": job.attempt,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "finished_at": job.finished_at,
+    })
+}
+
+/// Credits a job is estimated to cost, for the 402 check (the charge is made from what
+/// is actually saved).
+pub mod estimate {
+    use super::pricing;
+
+    pub fn auto_cluster() -> i64 {
+        pricing::CLUSTERING_PER_RUN
+    }
+
+    pub fn ideas(clusters: usize) -> i64 {
+        pricing::ideas_credits(clusters as u64)
+    }
+
+    pub fn content(target_words: impl IntoIterator<Item = u32>) -> i64 {
+        target_words.into_iter().map(|w| pricing::content_credits(u64::from(w))).sum()
+    }
+
+    pub fn image_prompts(articles: usize, in_article: u64) -> i64 {
+        articles as i64 * pricing::image_prompt_credits(1 + in_article)
+    }
+
+    pub fn images(count: usize, provider: &str, quality: &str) -> i64 {
+        count as i64 * pricing::image_credits(provider, quality)
+    }
+}
+
+/// The site all of a job's objects are on; 400 when they span sites (a job belongs to
+/// one site, like everything it creates).
+pub fn one_site<'a>(mut site_ids: impl Iterator<Item = &'a str>) -> ApiResult<String> {
+    let first = site_ids.next().ok_or_else(|| ApiError::field("ids", "Give at least one id."))?;
+    if site_ids.any(|s| s != first) {
+        return Err(ApiError::field("ids", "All ids must be of one site."));
+    }
+    Ok(first.to_owned())
+}
+
+/// Checks the author profile and strategy a job names (each must be the caller's
+/// account's: a 400 field error otherwise) and returns them as job options.
+pub async fn guidance_options(
+    store: &Store,
+    tenant: &Tenant,
+    author_profile_id: Option<&str>,
+    strategy_id: Option<&str>,
+) -> ApiResult<serde_json::Map<String, Value>> {
+    let mut options = serde_json::Map::new();
+    if let Some(id) = author_profile_id {
+        if store.author_profile(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
+            return Err(ApiError::field("author_profile_id", "No such author profile."));
+        }
+        options.insert("author_profile_id".into(), json!(id));
+    }
+    if let Some(id) = strategy_id {
+        if store.strategy(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
+            return Err(ApiError::field("strategy_id", "No such strategy."));
+        }
+        options.insert("strategy_id".into(), json!(id));
+    }
+    Ok(options)
+}

@@ -1,0 +1,69 @@
+//! Which provider serves an account: chosen in its AI settings, with its own API keys
+//! (stored sealed) for OpenAI and Runware. The offline provider needs neither.
+
+use std::sync::Arc;
+
+use igny8_store::{AiSettings, Store};
+use igny8_tenancy::SecretBox;
+
+use crate::engine::SetupError;
+use crate::provider::offline::OfflineProvider;
+use crate::provider::openai::{self, OpenAiClient};
+use crate::provider::runware::{self, RunwareClient};
+use crate::provider::{CallPolicy, ImageProvider, TextProvider};
+
+#[derive(Clone)]
+pub struct Providers {
+    http: reqwest::Client,
+    secrets: Arc<SecretBox>,
+    policy: CallPolicy,
+}
+
+impl Providers {
+    pub fn new(http: reqwest::Client, secrets: Arc<SecretBox>, policy: CallPolicy) -> Self {
+        Self { http, secrets, policy }
+    }
+
+    pub fn offline_text(&self) -> Arc<dyn TextProvider> {
+        Arc::new(OfflineProvider)
+    }
+
+    pub async fn text(&self, store: &Store, settings: &AiSettings) -> Result<Arc<dyn TextProvider>, SetupError> {
+        match settings.text_provider.as_str() {
+            "openai" => {
+                let (key, base_url) = self.key(store, &settings.account_id, "openai").await?;
+                let base_url = base_url.unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
+                Ok(Arc::new(OpenAiClient::new(self.http.clone(), base_url, key, self.policy)))
+            }
+            _ => Ok(Arc::new(OfflineProvider)),
+        }
+    }
+
+    pub async fn image(&self, store: &Store, settings: &AiSettings) -> Result<Arc<dyn ImageProvider>, SetupError> {
+        match settings.image_provider.as_str() {
+            "openai" => {
+                let (key, base_url) = self.key(store, &settings.account_id, "openai").await?;
+                let base_url = base_url.unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
+                Ok(Arc::new(OpenAiClient::new(self.http.clone(), base_url, key, self.policy)))
+            }
+            "runware" => {
+                let (key, base_url) = self.key(store, &settings.account_id, "runware").await?;
+                let base_url = base_url.unwrap_or_else(|| runware::DEFAULT_BASE_URL.to_owned());
+                Ok(Arc::new(RunwareClient::new(self.http.clone(), base_url, key, self.policy)))
+            }
+            _ => Ok(Arc::new(OfflineProvider)),
+        }
+    }
+
+    /// The account's key (opened) and base URL for `provider`.
+    async fn key(&self, store: &Store, account_id: &str, provider: &str) -> Result<(String, Option<String>), SetupError> {
+        let integration = store.integration(account_id, provider).await.map_err(SetupError::Store)?.ok_or_else(|| {
+            SetupError::Config(format!("{provider} is selected in the AI settings but no {provider} API key is configured"))
+        })?;
+        let key = self.secrets.open(&integration.api_key_sealed).map_err(|e| {
+            tracing::error!(provider, error = %e, "stored API key cannot be opened");
+            SetupError::Config(format!("the stored {provider} API key cannot be read; save it again"))
+        })?;
+        Ok((key, integration.base_url))
+    }
+}

@@ -1,0 +1,128 @@
+//! The whole pipeline with the offline provider: keywords CSV → clusters → ideas →
+//! tasks → articles → image prompts → images in the bucket, each step a job that ends
+//! DONE, with credits charged for what was saved.
+
+use igny8_e2e::TestApp;
+use serde_json::{Value, json};
+
+use crate::planner_keywords::workspace;
+
+const KEYWORDS_CSV: &str = "keyword,volume,difficulty,intent
+running shoes,9000,40,commercial
+best running shoes,5000,45,commercial
+running shoes for women,3000,30,commercial
+trail running shoes,2000,35,commercial
+sourdough bread recipe,8000,20,informational
+easy sourdough bread,1500,15,informational
+sourdough starter recipe,1200,18,informational
+how to make sourdough bread,900,22,informational
+";
+
+/// Submits a job (202 expected), delivers the queue to the worker and returns the
+/// finished job as `GET /system/jobs/{id}/` shows it.
+pub(crate) async fn run_job(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let accepted = app.post(path, token, body).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().expect("job id").to_owned();
+    assert_eq!(accepted.data()["state"], "queued", "{}", accepted.body);
+    assert_eq!(accepted.data()["phase"], "INIT");
+    assert!(app.run_jobs().await >= 1, "the job was queued");
+    app.get(&format!("/api/v1/system/jobs/{job_id}/"), token).await.expect(200).data().clone()
+}
+
+pub(crate) fn ids(list: &Value) -> Vec<String> {
+    list["results"].as_array().expect("results").iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn balance(app: &TestApp, token: &str) -> i64 {
+    app.get("/api/v1/billing/balance/", token).await.expect(200).data()["credits"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn keywords_become_illustrated_articles_paid_in_credits() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "pipeline").await;
+    let t = &ws.owner.access;
+    let scope = format!("site_id={}&sector_id={}", ws.site, ws.sector);
+    let start = balance(&app, t).await;
+
+    app.post_csv(&format!("/api/v1/planner/keywords/import_csv/?{scope}"), t, KEYWORDS_CSV).await.expect(201);
+    let keywords = app.get(&format!("/api/v1/planner/keywords/?{scope}&page_size=200"), t).await.expect(200);
+    let keyword_ids = ids(&keywords.body);
+    assert_eq!(keyword_ids.len(), 8);
+
+    // Clusters: two topics, every keyword assigned, derived numbers true.
+    let job = run_job(&app, t, "/api/v1/planner/keywords/auto_cluster/", json!({"ids": keyword_ids})).await;
+    assert_eq!((job["state"].as_str(), job["phase"].as_str()), (Some("done"), Some("DONE")), "{job}");
+    assert_eq!((job["credits"].as_i64(), job["progress"]["done"].as_i64()), (Some(10), Some(8)), "{job}");
+    let clusters = app.get(&format!("/api/v1/planner/clusters/?{scope}"), t).await.expect(200);
+    let cluster_list = clusters.body["results"].as_array().unwrap().clone();
+    assert_eq!(cluster_list.len(), 2, "{}", clusters.body);
+    for cluster in &cluster_list {
+        assert_eq!(cluster["keywords_count"], 4, "{cluster}");
+        let expected_volume = if cluster["name"].as_str().unwrap().contains("Running") { 19000 } else { 11600 };
+        assert_eq!(cluster["volume"], expected_volume, "{cluster}");
+    }
+    let keywords = app.get(&format!("/api/v1/planner/keywords/?{scope}&page_size=200"), t).await.expect(200);
+    assert!(keywords.body["results"].as_array().unwrap().iter().all(|k| k["cluster_id"].is_string()));
+
+    // Ideas: three per cluster by default.
+    let cluster_ids = ids(&clusters.body);
+    let job = run_job(&app, t, "/api/v1/planner/clusters/generate_ideas/", json!({"ids": cluster_ids})).await;
+    assert_eq!((job["state"].as_str(), job["credits"].as_i64()), (Some("done"), Some(4)), "{job}");
+    let ideas = app.get(&format!("/api/v1/planner/ideas/?{scope}"), t).await.expect(200);
+    assert_eq!(ideas.body["count"], 6, "{}", ideas.body);
+    let idea_ids: Vec<String> = ids(&ideas.body).into_iter().take(2).collect();
+
+    // Tasks, then articles.
+    let queued = app.post("/api/v1/planner/ideas/queue_to_writer/", t, json!({"ids": idea_ids})).await.expect(201);
+    let task_ids: Vec<String> =
+        queued.data()["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect();
+    let job = run_job(&app, t, "/api/v1/writer/tasks/generate_content/", json!({"ids": task_ids})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["progress"]["done"], 2);
+    let content = app.get(&format!("/api/v1/writer/content/?{scope}"), t).await.expect(200);
+    let articles = content.body["results"].as_array().unwrap().clone();
+    assert_eq!(articles.len(), 2);
+    let mut content_credits = 0;
+    for article in &articles {
+        let words = article["word_count"].as_u64().unwrap();
+        assert!(words >= 800, "{article}");
+        content_credits += words.div_ceil(500) as i64;
+        assert!(!article["meta_title"].as_str().unwrap().is_empty() && !article["slug"].as_str().unwrap().is_empty());
+        let full = app.get(&format!("/api/v1/writer/content/{}/", article["id"].as_str().unwrap()), t).await.expect(200);
+        let html = full.data()["html"].as_str().unwrap().to_owned();
+        assert!(html.contains("<h2>") && !html.contains("<script"), "{html}");
+    }
+    assert_eq!(job["credits"].as_i64(), Some(content_credits), "{job}");
+    for task in &task_ids {
+        let task = app.get(&format!("/api/v1/writer/tasks/{task}/"), t).await.expect(200);
+        assert_eq!(task.data()["status"], "completed", "{}", task.body);
+        assert!(task.data()["content_id"].is_string());
+    }
+
+    // Image prompts: a featured and two in-article images per article.
+    let content_ids = ids(&content.body);
+    let job = run_job(&app, t, "/api/v1/writer/content/generate_image_prompts/", json!({"ids": content_ids})).await;
+    assert_eq!((job["state"].as_str(), job["credits"].as_i64()), (Some("done"), Some(4)), "{job}");
+    let images = app.get(&format!("/api/v1/writer/images/?{scope}"), t).await.expect(200);
+    assert_eq!(images.body["count"], 6, "{}", images.body);
+    assert!(images.body["results"].as_array().unwrap().iter().all(|i| i["status"] == "pending" && i["prompt"] != ""));
+
+    // Images: PNG bytes in the bucket, served by signed URL.
+    let image_ids = ids(&images.body);
+    let job = run_job(&app, t, "/api/v1/writer/images/generate_images/", json!({"ids": image_ids})).await;
+    assert_eq!((job["state"].as_str(), job["credits"].as_i64()), (Some("done"), Some(6)), "{job}");
+    let image = app.get(&format!("/api/v1/writer/images/{}/", image_ids[0]), t).await.expect(200);
+    assert_eq!(image.data()["status"], "generated", "{}", image.body);
+    let url = image.data()["image_url"].as_str().expect("signed url");
+    let bytes = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    // Every charge is in the ledger and the balance.
+    let spent = 10 + 4 + content_credits + 4 + 6;
+    assert_eq!(balance(&app, t).await, start - spent);
+    let usage = app.get("/api/v1/billing/usage/?page_size=200", t).await.expect(200);
+    let charged: i64 = usage.body["results"].as_array().unwrap().iter().map(|u| u["credits"].as_i64().unwrap()).sum();
+    assert_eq!(charged, spent, "{}", usage.body);
+    assert!(usage.body["results"].as_array().unwrap().iter().all(|u| u["provider"] == "offline"));
+}
