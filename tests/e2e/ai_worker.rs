@@ -1,0 +1,241 @@
+//! The AI worker's promises: a message delivered twice runs its job once and charges
+//! once; a worker that dies mid-job leaves the job resumable, and resuming redoes
+//! nothing already saved; a bad model answer fails its item, not the worker; many jobs
+//! finishing at once never take the balance below zero.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use igny8_e2e::TestApp;
+use igny8_e2e::fake_openai::{FakeOpenAi, Reply};
+use serde_json::{Value, json};
+
+use crate::planner_keywords::{Ws, workspace};
+
+const IDEAS: &str = "/api/v1/planner/clusters/generate_ideas/";
+
+async fn add_clusters(app: &TestApp, ws: &Ws, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let body = json!({"site_id": ws.site, "sector_id": ws.sector, "name": format!("Topic {n}")});
+        let reply = app.post("/api/v1/planner/clusters/", &ws.owner.access, body).await.expect(201);
+        ids.push(reply.data()["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+fn ideas_answer(n: usize) -> String {
+    json!({"ideas": [{"title": format!("Idea {n}"), "description": "An angle.", "content_type": "post",
+                      "content_structure": "guide", "target_keywords": ["topic"], "estimated_word_count": 1000}]})
+    .to_string()
+}
+
+async fn job(app: &TestApp, token: &str, id: &str) -> Value {
+    app.get(&format!("/api/v1/system/jobs/{id}/"), token).await.expect(200).data().clone()
+}
+
+async fn count_ideas(app: &TestApp, ws: &Ws) -> u64 {
+    let path = format!("/api/v1/planner/ideas/?site_id={}&page_size=200", ws.site);
+    app.get(&path, &ws.owner.access).await.expect(200).body["count"].as_u64().unwrap()
+}
+
+/// Takes the one message off the queue without deleting it: what SQS would redeliver.
+async fn take_message(app: &TestApp) -> aws_lambda_events::event::sqs::SqsEvent {
+    let received = app.sqs.receive_message().queue_url(&app.queue_url).send().await.unwrap();
+    let message = received.messages.unwrap_or_default().pop().expect("a queued message");
+    igny8_local::queue::sqs_event(message.message_id.as_deref(), "receipt", message.body.as_deref())
+}
+
+#[tokio::test]
+async fn a_message_delivered_twice_runs_and_charges_once() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "twice").await;
+    let t = &ws.owner.access;
+    let clusters = add_clusters(&app, &ws, 2).await;
+    let accepted = app.post(IDEAS, t, json!({"ids": clusters, "ideas_per_cluster": 2})).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+    let event = take_message(&app).await;
+
+    // Two deliveries at the same time, then a third after the job finished.
+    let (first, second) = tokio::join!(app.worker.handle(event.clone()), app.worker.handle(event.clone()));
+    assert!(first.batch_item_failures.is_empty() && second.batch_item_failures.is_empty());
+    let third = app.worker.handle(event).await;
+    assert!(third.batch_item_failures.is_empty());
+
+    let job = job(&app, t, &job_id).await;
+    assert_eq!((job["state"].as_str(), job["credits"].as_i64()), (Some("done"), Some(4)), "{job}");
+    assert_eq!(job["attempts"], 1, "only one delivery took the job: {job}");
+    assert_eq!(count_ideas(&app, &ws).await, 4);
+    let usage = app.get("/api/v1/billing/usage/", t).await.expect(200);
+    assert_eq!(usage.body["count"], 2, "one usage record per cluster: {}", usage.body);
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!(balance.data()["credits"], 200 - 4);
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_resumes_without_redoing_saved_items() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "resume").await;
+    let t = &ws.owner.access;
+    // Answers the first four calls (one batch), then hangs until released.
+    let released = Arc::new(AtomicBool::new(false));
+    let gate = released.clone();
+    let fake = FakeOpenAi::start(move |_, n| {
+        if n > 4 && !gate.load(Ordering::SeqCst) { Reply::Hang } else { Reply::Content(ideas_answer(n)) }
+    })
+    .await;
+    app.use_openai(&ws.owner.account_id, &fake.base_url).await;
+    let clusters = add_clusters(&app, &ws, 5).await;
+    let accepted = app.post(IDEAS, t, json!({"ids": clusters, "ideas_per_cluster": 1})).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+    let event = take_message(&app).await;
+
+    // The worker saves the first batch, then hangs on the fifth call and dies.
+    let worker = app.worker.clone();
+    let dying = tokio::spawn({
+        let event = event.clone();
+        async move { worker.handle(event).await }
+    });
+    for _ in 0..200 {
+        if fake.calls() >= 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(fake.calls(), 5);
+    dying.abort();
+    let _ = dying.await;
+    let stuck = job(&app, t, &job_id).await;
+    assert_eq!((stuck["state"].as_str(), stuck["progress"]["done"].as_u64()), (Some("running"), Some(4)), "{stuck}");
+
+    // While its lease lasts, a redelivery leaves the job alone.
+    app.worker.handle(event.clone()).await;
+    assert_eq!(fake.calls(), 5);
+
+    // Once the lease has expired, the redelivered message resumes it.
+    let expire = igny8_store::Update::new(igny8_store::Key::new(
+        format!("ACCOUNT#{}", ws.owner.account_id),
+        format!("JOB#{job_id}"),
+    ))
+    .set("lease_until", 0)
+    .unwrap();
+    app.store.update::<Value>(expire, "missing").await.unwrap();
+    released.store(true, Ordering::SeqCst);
+    let response = app.worker.handle(event).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    assert_eq!(fake.calls(), 6, "only the unsaved cluster was asked again");
+    let done = job(&app, t, &job_id).await;
+    assert_eq!((done["state"].as_str(), done["progress"]["done"].as_u64()), (Some("done"), Some(5)), "{done}");
+    assert_eq!((done["credits"].as_i64(), done["attempts"].as_u64()), (Some(10), Some(2)), "{done}");
+    assert_eq!(count_ideas(&app, &ws).await, 5);
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!(balance.data()["credits"], 190);
+    // Tokens of every saved call, as the provider reported them.
+    assert_eq!((done["tokens"]["input"].as_u64(), done["tokens"]["output"].as_u64()), (Some(5000), Some(2500)));
+}
+
+#[tokio::test]
+async fn bad_model_answers_fail_their_items_and_cost_nothing() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "badanswer").await;
+    let t = &ws.owner.access;
+    let fake = FakeOpenAi::start(|body, _| {
+        let prompt = body["messages"][1]["content"].as_str().unwrap_or_default().to_owned();
+        if prompt.contains("Topic 0") {
+            Reply::Content("this is not JSON".into())
+        } else if prompt.contains("Topic 1") {
+            Reply::Content(json!({"ideas": [{"title": "   "}]}).to_string())
+        } else {
+            Reply::Content(ideas_answer(1))
+        }
+    })
+    .await;
+    app.use_openai(&ws.owner.account_id, &fake.base_url).await;
+    let clusters = add_clusters(&app, &ws, 3).await;
+    let accepted = app.post(IDEAS, t, json!({"ids": clusters, "ideas_per_cluster": 1})).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+    app.run_jobs().await;
+
+    let job = job(&app, t, &job_id).await;
+    assert_eq!(job["state"], "done", "one item succeeded: {job}");
+    assert_eq!((job["progress"]["done"].as_u64(), job["progress"]["failed"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(job["credits"], 2);
+    let reasons: Vec<String> = job["progress"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["reason"].as_str().map(str::to_owned))
+        .collect();
+    assert!(reasons.iter().any(|r| r.contains("not the JSON asked for")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("empty idea title")), "{reasons:?}");
+    assert_eq!(count_ideas(&app, &ws).await, 1);
+}
+
+#[tokio::test]
+async fn a_failing_provider_fails_the_job_with_its_reason_and_charges_nothing() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "provider500").await;
+    let t = &ws.owner.access;
+    let fake = FakeOpenAi::start(|_, _| Reply::Status(500, json!({"error": {"message": "upstream exploded"}}))).await;
+    app.use_openai(&ws.owner.account_id, &fake.base_url).await;
+    let clusters = add_clusters(&app, &ws, 1).await;
+    let accepted = app.post(IDEAS, t, json!({"ids": clusters})).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.run_jobs().await, 1);
+
+    let job = job(&app, t, &job_id).await;
+    assert_eq!((job["state"].as_str(), job["phase"].as_str()), (Some("failed"), Some("FAILED")), "{job}");
+    assert!(job["reason"].as_str().unwrap().contains("upstream exploded"), "{job}");
+    assert_eq!(fake.calls(), 3, "the first call and two retries");
+    assert_eq!(job["credits"], 0);
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!(balance.data()["credits"], 200);
+}
+
+#[tokio::test]
+async fn jobs_finishing_together_never_take_the_balance_below_zero() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "race").await;
+    let t = &ws.owner.access;
+    let clusters = add_clusters(&app, &ws, 6).await;
+    app.set_balance(&ws.owner.account_id, 7).await;
+    // Each job alone is affordable (2 credits), so all six are accepted …
+    for cluster in &clusters {
+        app.post(IDEAS, t, json!({"ids": [cluster], "ideas_per_cluster": 1})).await.expect(202);
+    }
+    // … and run at the same time: only three can be paid for.
+    app.run_jobs().await;
+
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!(balance.data()["credits"], 1);
+    let jobs = app.get("/api/v1/system/jobs/?page_size=50", t).await.expect(200);
+    let jobs = jobs.body["results"].as_array().unwrap().clone();
+    let done = jobs.iter().filter(|j| j["state"] == "done").count();
+    let short = jobs
+        .iter()
+        .filter(|j| j["state"] == "failed" && j["reason"].as_str().unwrap_or_default().starts_with("INSUFFICIENT_CREDITS"))
+        .count();
+    assert_eq!((done, short), (3, 3), "{jobs:?}");
+    assert_eq!(count_ideas(&app, &ws).await, 3, "failed jobs saved nothing");
+    let transactions = app.get("/api/v1/billing/transactions/?page_size=50", t).await.expect(200);
+    let usage: Vec<&Value> =
+        transactions.body["results"].as_array().unwrap().iter().filter(|x| x["transaction_type"] == "usage").collect();
+    assert_eq!(usage.len(), 3);
+    let mut after: Vec<i64> = usage.iter().map(|x| x["balance_after"].as_i64().unwrap()).collect();
+    after.sort();
+    assert_eq!(after, vec![1, 3, 5], "each charge saw the balance the one before left");
+}
+
+#[tokio::test]
+async fn unreadable_messages_are_reported_for_the_dead_letter_queue() {
+    let app = TestApp::spawn().await;
+    let event = igny8_local::queue::sqs_event(Some("m-1"), "r-1", Some("not a job"));
+    let response = app.worker.handle(event).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(response.batch_item_failures[0].item_identifier, "m-1");
+    // A message naming a job that does not exist is settled: there is nothing to retry.
+    let body = json!({"account_id": "acc_missing", "job_id": "job_missing"}).to_string();
+    let response = app.worker.handle(igny8_local::queue::sqs_event(Some("m-2"), "r-2", Some(&body))).await;
+    assert!(response.batch_item_failures.is_empty());
+}
