@@ -104,3 +104,27 @@ async fn planner_and_writer_list_events() {
     assert_eq!(response["statusCode"], 200, "{body}");
     assert_eq!(body["count"], 0);
 }
+
+/// The worker's Lambda payload: `events/ai-worker-job.json` as the SQS event source
+/// mapping delivers it, answered with the batch response Lambda reads.
+#[tokio::test]
+async fn ai_worker_sqs_event() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("sqsevent").await;
+    let site = app.create_site(&owner.access, "SQS site").await;
+    let sector = app.create_sector(&owner.access, &site, "SQS sector").await;
+    let body = serde_json::json!({"site_id": site, "sector_id": sector, "name": "Coffee"});
+    let cluster = app.post("/api/v1/planner/clusters/", &owner.access, body).await.expect(201);
+    let body = serde_json::json!({"ids": [cluster.data()["id"]]});
+    let accepted = app.post("/api/v1/planner/clusters/generate_ideas/", &owner.access, body).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+
+    let path = format!("{}/../events/ai-worker-job.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replace("{{ACCOUNT_ID}}", &owner.account_id).replace("{{JOB_ID}}", &job_id);
+    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&text).expect("an SQS event");
+    let response = serde_json::to_value(app.worker.handle(event).await).unwrap();
+    assert_eq!(response, serde_json::json!({"batchItemFailures": []}));
+    let job = app.get(&format!("/api/v1/system/settings/task_progress/{job_id}/"), &owner.access).await.expect(200);
+    assert_eq!(job.data()["state"], "done", "{}", job.body);
+}

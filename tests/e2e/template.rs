@@ -18,7 +18,24 @@ fn template_declares_the_table_the_code_creates() {
         assert!(compact.contains(&format!("AttributeName: {index_range} KeyType: RANGE")), "{index} range");
     }
     assert!(compact.contains(&format!("AttributeName: {TTL_ATTRIBUTE}")), "ttl attribute");
-    for binary in ["auth", "planner", "writer", "system"] {
+    for binary in ["auth", "planner", "writer", "system", "billing", "ai-worker"] {
         assert!(compact.contains(&format!("Binary: {binary}")), "function {binary}");
     }
+}
+
+/// SQS partial failures work only when the event source says so (DESIGN §8), and a
+/// message must stay invisible longer than a worker may run it, locally as in AWS.
+#[test]
+fn the_ai_worker_reports_failures_per_message_and_outlives_no_visibility_timeout() {
+    let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read_to_string(&path).expect("template.yaml");
+    let compact: String = template.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(compact.contains("Queue: !GetAtt AiJobsQueue.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures"));
+    let visibility = igny8_local::resources::AI_QUEUE_VISIBILITY_SECS;
+    assert!(compact.contains(&format!("AiJobsQueue: Type: AWS::SQS::Queue Properties: VisibilityTimeout: {visibility}")));
+    let worker = &compact[compact.find("AiWorkerFunction:").expect("worker")..];
+    let timeout: u32 = worker.split("Timeout: ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    assert!(visibility >= 6 * timeout, "visibility {visibility} < 6 x timeout {timeout}");
+    assert!(i64::from(timeout) < igny8_ai::engine::LEASE_SECS, "a live worker must not lose its lease");
+    assert!(igny8_ai::engine::LEASE_SECS < i64::from(visibility), "a redelivery must find the lease expired");
 }

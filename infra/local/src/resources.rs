@@ -31,9 +31,8 @@ pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(),
     igny8_store::schema::create_table(&dynamodb, &names.table).await.map_err(|e| e.to_string())?;
 
     let sqs = aws_sdk_sqs::Client::new(config);
-    for queue in [&names.ai_queue, &names.publish_queue] {
-        create_queue_with_dlq(&sqs, queue).await?;
-    }
+    create_queue_with_dlq(&sqs, &names.ai_queue, AI_QUEUE_VISIBILITY_SECS).await?;
+    create_queue_with_dlq(&sqs, &names.publish_queue, PUBLISH_QUEUE_VISIBILITY_SECS).await?;
 
     let s3 = igny8_writer::s3_client(config);
     if s3.head_bucket().bucket(&names.bucket).send().await.is_err() {
@@ -46,9 +45,13 @@ pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(),
     Ok(())
 }
 
+/// As `template.yaml`: six times the AI worker's 900 s timeout.
+pub const AI_QUEUE_VISIBILITY_SECS: u32 = 5400;
+const PUBLISH_QUEUE_VISIBILITY_SECS: u32 = 900;
+
 /// A queue whose messages move to `<name>-dlq` after 3 failed receives, as in AWS.
 /// Returns the queue's URL.
-pub async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<String, String> {
+pub async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str, visibility_secs: u32) -> Result<String, String> {
     let dlq_url = sqs
         .create_queue()
         .queue_name(format!("{name}-dlq"))
@@ -72,7 +75,7 @@ pub async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str) -> Res
         .create_queue()
         .queue_name(name)
         .attributes(QueueAttributeName::RedrivePolicy, redrive)
-        .attributes(QueueAttributeName::VisibilityTimeout, "900")
+        .attributes(QueueAttributeName::VisibilityTimeout, visibility_secs.to_string())
         .send()
         .await
         .map_err(|e| format!("create queue {name}: {e:?}"))?;
