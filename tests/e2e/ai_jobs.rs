@@ -43,7 +43,11 @@ async fn every_ai_endpoint_and_alias_accepts_a_job() {
     let cluster = cluster(&app, &ws, "Coffee").await;
     let task = task(&app, &ws, "Espresso at home", 900).await;
     let content = app
-        .post("/api/v1/writer/content/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "title": "A", "html": "<p>x</p>"}))
+        .post(
+            "/api/v1/writer/content/",
+            t,
+            json!({"site_id": ws.site, "sector_id": ws.sector, "title": "A", "html": "<p>x</p>"}),
+        )
         .await
         .expect(201);
     let image = app
@@ -84,7 +88,8 @@ async fn short_balances_get_402_and_nothing_is_queued() {
     let long = task(&app, &ws, "A long read", 5000).await;
     app.set_balance(&ws.owner.account_id, 9).await;
 
-    let reply = app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [keyword["id"]]})).await.expect(402);
+    let reply =
+        app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [keyword["id"]]})).await.expect(402);
     assert_eq!(reply.code(), "INSUFFICIENT_CREDITS");
     assert!(reply.body["error"].as_str().unwrap().contains("10"), "{}", reply.body);
     app.post("/api/v1/writer/tasks/generate_content/", t, json!({"ids": [long]})).await.expect(402);
@@ -106,7 +111,11 @@ async fn another_accounts_ids_and_jobs_are_not_found() {
     let my_cluster = cluster(&app, &mine, "Mine").await;
 
     let reply = app
-        .post("/api/v1/planner/clusters/generate_ideas/", &mine.owner.access, json!({"ids": [my_cluster, their_cluster]}))
+        .post(
+            "/api/v1/planner/clusters/generate_ideas/",
+            &mine.owner.access,
+            json!({"ids": [my_cluster, their_cluster]}),
+        )
         .await
         .expect(404);
     assert_eq!(reply.body["errors"]["ids"], json!([format!("{their_cluster} not found.")]));
@@ -163,7 +172,11 @@ async fn bad_job_requests_get_field_errors() {
         (ideas, json!({"ids": [cluster], "author_profile_id": "aut_nope"}), "author_profile_id"),
         (ideas, json!({"ids": [cluster, other]}), "ids"),
         ("/api/v1/planner/keywords/auto_cluster/", json!({"ids": ["x"], "method": "magic"}), "method"),
-        ("/api/v1/writer/content/generate_image_prompts/", json!({"ids": ["x"], "in_article_images": 9}), "in_article_images"),
+        (
+            "/api/v1/writer/content/generate_image_prompts/",
+            json!({"ids": ["x"], "in_article_images": 9}),
+            "in_article_images",
+        ),
     ];
     for (path, body, field) in cases {
         let reply = app.post(path, t, body.clone()).await;
@@ -172,11 +185,16 @@ async fn bad_job_requests_get_field_errors() {
     }
     // Keywords already clustered are not clustered again.
     let keyword = add_keyword(&app, t, &ws.site, &ws.sector, "kettle", json!({"cluster_id": cluster})).await;
-    let reply = app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [keyword["id"]]})).await.expect(400);
+    let reply =
+        app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [keyword["id"]]})).await.expect(400);
     assert!(reply.body["errors"]["ids"].is_array());
     // Images without a prompt cannot be drawn.
     let image = app
-        .post("/api/v1/writer/images/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "image_type": "featured"}))
+        .post(
+            "/api/v1/writer/images/",
+            t,
+            json!({"site_id": ws.site, "sector_id": ws.sector, "image_type": "featured"}),
+        )
         .await
         .expect(201);
     app.post("/api/v1/writer/images/generate_images/", t, json!({"ids": [image.data()["id"]]})).await.expect(400);

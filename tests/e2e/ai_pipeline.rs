@@ -89,7 +89,8 @@ async fn keywords_become_illustrated_articles_paid_in_credits() {
         assert!(words >= 800, "{article}");
         content_credits += words.div_ceil(500) as i64;
         assert!(!article["meta_title"].as_str().unwrap().is_empty() && !article["slug"].as_str().unwrap().is_empty());
-        let full = app.get(&format!("/api/v1/writer/content/{}/", article["id"].as_str().unwrap()), t).await.expect(200);
+        let full =
+            app.get(&format!("/api/v1/writer/content/{}/", article["id"].as_str().unwrap()), t).await.expect(200);
         let html = full.data()["html"].as_str().unwrap().to_owned();
         assert!(html.contains("<h2>") && !html.contains("<script"), "{html}");
     }
@@ -125,4 +126,55 @@ async fn keywords_become_illustrated_articles_paid_in_credits() {
     let charged: i64 = usage.body["results"].as_array().unwrap().iter().map(|u| u["credits"].as_i64().unwrap()).sum();
     assert_eq!(charged, spent, "{}", usage.body);
     assert!(usage.body["results"].as_array().unwrap().iter().all(|u| u["provider"] == "offline"));
+}
+
+/// Over a hundred keywords (their ids are kept beside the job, not in it), spread over
+/// two sectors: clusters never mix sectors, every keyword lands in one, counts are true.
+#[tokio::test]
+async fn clustering_many_keywords_keeps_sectors_apart() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "manykw").await;
+    let t = &ws.owner.access;
+    let second = app.create_sector(t, &ws.site, "Second sector").await;
+    let topics = ["garden hose", "pizza oven", "yoga mat", "desk lamp", "rain jacket"];
+    let modifiers = ["best", "cheap", "buy", "review of", "how to clean a", "small", "large", "portable"];
+    let mut all_ids = Vec::new();
+    for (sector, topics) in [(&ws.sector, &topics[..3]), (&second, &topics[3..])] {
+        let keywords: Vec<Value> = topics
+            .iter()
+            .flat_map(|topic| modifiers.iter().flat_map(move |m| (0..4).map(move |n| (topic, m, n))))
+            .map(|(topic, m, n)| json!({"keyword": format!("{m} {topic} {}", ["", "2026", "online", "uk"][n]), "volume": 100 + n}))
+            .collect();
+        let body = json!({"site_id": ws.site, "sector_id": sector, "keywords": keywords});
+        app.post("/api/v1/planner/keywords/bulk_create/", t, body).await.expect(201);
+        let list = app
+            .get(&format!("/api/v1/planner/keywords/?site_id={}&sector_id={sector}&page_size=200", ws.site), t)
+            .await;
+        all_ids.extend(ids(&list.body));
+    }
+    assert_eq!(all_ids.len(), 160);
+
+    let job =
+        run_job(&app, t, "/api/v1/planner/keywords/auto_cluster/", json!({"ids": all_ids, "method": "builtin"})).await;
+    assert_eq!((job["state"].as_str(), job["credits"].as_i64()), (Some("done"), Some(10)), "{job}");
+    assert_eq!((job["progress"]["total"].as_u64(), job["progress"]["done"].as_u64()), (Some(160), Some(160)));
+
+    let clusters =
+        app.get(&format!("/api/v1/planner/clusters/?site_id={}&page_size=200", ws.site), t).await.expect(200);
+    let clusters = clusters.body["results"].as_array().unwrap().clone();
+    let keywords =
+        app.get(&format!("/api/v1/planner/keywords/?site_id={}&page_size=200", ws.site), t).await.expect(200);
+    let keywords = keywords.body["results"].as_array().unwrap().clone();
+    assert_eq!(clusters.iter().map(|c| c["keywords_count"].as_i64().unwrap()).sum::<i64>(), 160);
+    for cluster in &clusters {
+        let members: Vec<&Value> = keywords.iter().filter(|k| k["cluster_id"] == cluster["id"]).collect();
+        assert_eq!(members.len() as i64, cluster["keywords_count"].as_i64().unwrap(), "{cluster}");
+        assert!(members.iter().all(|k| k["sector_id"] == cluster["sector_id"]), "{cluster}");
+        let volume: i64 = members.iter().map(|k| k["volume"].as_i64().unwrap()).sum();
+        assert_eq!(volume, cluster["volume"].as_i64().unwrap());
+        // One topic per cluster: every member names the same product.
+        let topic = topics.iter().find(|t| members[0]["keyword"].as_str().unwrap().contains(*t)).unwrap();
+        assert!(members.iter().all(|k| k["keyword"].as_str().unwrap().contains(topic)), "{cluster}: {members:?}");
+    }
+    assert!((5..=10).contains(&clusters.len()), "{} clusters", clusters.len());
 }

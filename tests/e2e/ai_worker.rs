@@ -214,7 +214,9 @@ async fn jobs_finishing_together_never_take_the_balance_below_zero() {
     let done = jobs.iter().filter(|j| j["state"] == "done").count();
     let short = jobs
         .iter()
-        .filter(|j| j["state"] == "failed" && j["reason"].as_str().unwrap_or_default().starts_with("INSUFFICIENT_CREDITS"))
+        .filter(|j| {
+            j["state"] == "failed" && j["reason"].as_str().unwrap_or_default().starts_with("INSUFFICIENT_CREDITS")
+        })
         .count();
     assert_eq!((done, short), (3, 3), "{jobs:?}");
     assert_eq!(count_ideas(&app, &ws).await, 3, "failed jobs saved nothing");

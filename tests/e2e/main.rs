@@ -1,6 +1,10 @@
 //! End-to-end tests over HTTP. Run with `infra/test.sh` (it starts the emulator).
 
+mod ai_jobs;
+mod ai_pipeline;
+mod ai_worker;
 mod api_keys;
+mod billing;
 mod isolation;
 mod lambda_adapter;
 mod limits;
@@ -10,6 +14,7 @@ mod planner_ideas;
 mod planner_keywords;
 mod roles;
 mod sessions;
+mod system_settings;
 mod template;
 mod validation;
 mod writer_content;

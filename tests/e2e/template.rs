@@ -30,9 +30,14 @@ fn the_ai_worker_reports_failures_per_message_and_outlives_no_visibility_timeout
     let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
     let template = std::fs::read_to_string(&path).expect("template.yaml");
     let compact: String = template.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(compact.contains("Queue: !GetAtt AiJobsQueue.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures"));
+    assert!(
+        compact
+            .contains("Queue: !GetAtt AiJobsQueue.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures")
+    );
     let visibility = igny8_local::resources::AI_QUEUE_VISIBILITY_SECS;
-    assert!(compact.contains(&format!("AiJobsQueue: Type: AWS::SQS::Queue Properties: VisibilityTimeout: {visibility}")));
+    assert!(
+        compact.contains(&format!("AiJobsQueue: Type: AWS::SQS::Queue Properties: VisibilityTimeout: {visibility}"))
+    );
     let worker = &compact[compact.find("AiWorkerFunction:").expect("worker")..];
     let timeout: u32 = worker.split("Timeout: ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
     assert!(visibility >= 6 * timeout, "visibility {visibility} < 6 x timeout {timeout}");

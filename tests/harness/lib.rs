@@ -4,10 +4,13 @@
 //! `infra/test.sh` starts) and its own gateway on a random port, so tests run in
 //! parallel without sharing state. Requests go over real HTTP.
 
+pub mod fake_openai;
+
 use std::sync::Arc;
 
 use igny8_store::Store;
-use igny8_tenancy::Tokens;
+use igny8_system::SystemState;
+use igny8_tenancy::{SecretBox, Tenancy, Tokens};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -16,11 +19,27 @@ pub use igny8_tenancy::tokens::DEFAULT_REFRESH_TTL_SECS;
 /// The signing secret of every test app, so tests can forge expired or foreign tokens.
 pub const JWT_SECRET: &[u8] = b"test-only-secret-0123456789-abcdefghij";
 pub const PASSWORD: &str = "correct horse battery";
+/// Provider calls in tests: fast retries, short timeouts (fake servers answer at once).
+pub const TEST_CALL_POLICY: igny8_ai::provider::CallPolicy = igny8_ai::provider::CallPolicy {
+    timeout: std::time::Duration::from_secs(5),
+    retries: 2,
+    backoff: std::time::Duration::from_millis(10),
+    max_backoff: std::time::Duration::from_millis(100),
+};
+
+/// The key sealing customers' secrets in every test app.
+pub const SECRETS_KEY: [u8; 32] = *b"test-only-secrets-key-0123456789";
 
 pub struct TestApp {
     pub base: String,
     pub store: Store,
+    pub media: igny8_writer::Media,
+    pub sqs: aws_sdk_sqs::Client,
+    /// This app's own AI job queue (nothing polls it: tests deliver with `run_jobs`).
+    pub queue_url: String,
+    pub worker: igny8_ai_worker::Worker,
     pub tokens: Arc<Tokens>,
+    pub secrets: Arc<SecretBox>,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub table: String,
     http: reqwest::Client,
@@ -88,11 +107,84 @@ impl TestApp {
         let s3 = igny8_writer::s3_client(&config);
         s3.create_bucket().bucket(&table).send().await.expect("create test bucket");
         let media = igny8_writer::Media::new(s3, table.clone());
-        let app = igny8_local::gateway(store.clone(), tokens.clone(), media);
+        let secrets = Arc::new(SecretBox::new(SECRETS_KEY));
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let queue_url = igny8_local::resources::create_queue_with_dlq(
+            &sqs,
+            &table,
+            igny8_local::resources::AI_QUEUE_VISIBILITY_SECS,
+        )
+        .await
+        .expect("create test queue");
+        let jobs = igny8_ai::JobQueue::new(sqs.clone(), queue_url.clone());
+        let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), TEST_CALL_POLICY);
+        let app = igny8_local::gateway(store.clone(), tokens.clone(), media.clone(), secrets.clone(), jobs);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(igny8_local::serve(listener, app, std::future::pending()));
-        Self { base, store, tokens, dynamodb, table, http: reqwest::Client::new() }
+        Self {
+            base,
+            store,
+            media,
+            sqs,
+            queue_url,
+            worker,
+            tokens,
+            secrets,
+            dynamodb,
+            table,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Switches the account's text provider to OpenAI at `base_url` (a fake server),
+    /// with a sealed key, as the settings endpoints would.
+    pub async fn use_openai(&self, account_id: &str, base_url: &str) {
+        let mut settings = self.store.ai_settings(account_id).await.expect("settings");
+        settings.text_provider = "openai".into();
+        self.store.save_ai_settings(&settings).await.expect("save settings");
+        let integration = igny8_store::Integration {
+            account_id: account_id.to_owned(),
+            provider: "openai".into(),
+            api_key_sealed: self.secrets.seal("sk-test-key"),
+            api_key_masked: "sk-…-key".into(),
+            base_url: Some(base_url.to_owned()),
+            updated_at: igny8_store::now(),
+        };
+        self.store.put_integration(&integration).await.expect("save integration");
+    }
+
+    /// Sets the account's balance (through an adjustment, as support would).
+    pub async fn set_balance(&self, account_id: &str, credits: i64) {
+        let balance = self.store.balance(account_id).await.expect("balance").expect("account");
+        let kind = igny8_store::CreditTransactionType::Adjustment;
+        self.store.grant_credits(account_id, credits - balance, kind, "test balance").await.expect("adjust");
+    }
+
+    /// A sender to this app's job queue.
+    pub fn job_queue(&self) -> igny8_ai::JobQueue {
+        igny8_ai::JobQueue::new(self.sqs.clone(), self.queue_url.clone())
+    }
+
+    /// Delivers every message on this app's job queue to the AI worker, as Lambda
+    /// would, until the queue is empty. Returns how many messages were delivered.
+    pub async fn run_jobs(&self) -> usize {
+        let mut delivered = 0;
+        loop {
+            let batch = igny8_local::queue::deliver_batch(&self.sqs, &self.queue_url, &self.worker)
+                .await
+                .expect("deliver job messages");
+            if batch == 0 {
+                return delivered;
+            }
+            delivered += batch;
+        }
+    }
+
+    /// The system function's state over this app's table and keys (for calling the
+    /// function directly, as Lambda does).
+    pub fn system_state(&self) -> SystemState {
+        SystemState::new(Tenancy { store: self.store.clone(), tokens: self.tokens.clone() }, self.secrets.clone())
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {

@@ -75,7 +75,8 @@ pub async fn generate_ideas(
     let site_id = jobs::one_site(clusters.iter().map(|c| c.site_id.as_str()))?;
     let store = &state.tenancy.store;
     let mut options =
-        jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref()).await?;
+        jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref())
+            .await?;
     options.insert("ideas_per_cluster".into(), json!(input.ideas_per_cluster.unwrap_or(DEFAULT_IDEAS_PER_CLUSTER)));
     let mut ids: Vec<String> = clusters.into_iter().map(|c| c.id).collect();
     ids.sort();

@@ -1,28 +1,94 @@
-//! `/api/v1/system/`: health. (Settings, prompts and job progress join with the AI
-//! pipeline.)
+//! `/api/v1/system/`: health, the account's AI prompts (with built-in defaults), author
+//! profiles, strategies, AI settings and the API keys of AI providers (SPEC.md §4 system).
 
+mod integrations;
+mod jobs;
+mod profiles;
+mod prompts;
+mod settings;
+mod strategies;
+
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{FromRef, State};
+use axum::routing::{get, post};
 use igny8_http::{HttpService, Success};
 use igny8_store::Store;
+use igny8_tenancy::{SecretBox, Tenancy};
 use serde_json::{Value, json};
 
-pub fn routes(store: Store) -> Router {
-    Router::new().route("/api/v1/system/status", get(status)).with_state(store)
+/// What the system function's handlers share.
+#[derive(Clone)]
+pub struct SystemState {
+    pub tenancy: Tenancy,
+    /// Seals and opens the providers' API keys.
+    pub secrets: Arc<SecretBox>,
+    /// For testing provider keys.
+    pub http: reqwest::Client,
 }
 
-pub fn app(store: Store) -> HttpService {
-    igny8_http::into_service(routes(store))
+impl SystemState {
+    pub fn new(tenancy: Tenancy, secrets: Arc<SecretBox>) -> Self {
+        Self { tenancy, secrets, http: reqwest::Client::new() }
+    }
+
+    /// For the function's `main`: token keys (`JWT_SECRET`) and the secrets key
+    /// (`SECRETS_KEY`) from the environment.
+    pub fn from_env(store: Store) -> Result<Self, String> {
+        Ok(Self::new(Tenancy::from_env(store)?, Arc::new(SecretBox::from_env()?)))
+    }
+}
+
+impl FromRef<SystemState> for Tenancy {
+    fn from_ref(state: &SystemState) -> Self {
+        state.tenancy.clone()
+    }
+}
+
+pub fn routes(state: SystemState) -> Router {
+    let s = "/api/v1/system";
+    let integration = format!("{s}/settings/integrations");
+    Router::new()
+        .route(&format!("{s}/status"), get(status))
+        .route(&format!("{s}/jobs"), get(jobs::list))
+        .route(&format!("{s}/jobs/{{id}}"), get(jobs::read))
+        .route(&format!("{s}/settings/task_progress/{{id}}"), get(jobs::read))
+        .route(&format!("{s}/prompts"), get(prompts::list))
+        .route(&format!("{s}/prompts/{{function}}"), get(prompts::read).put(prompts::update).patch(prompts::update))
+        .route(&format!("{s}/prompts/{{function}}/reset_to_default"), post(prompts::reset))
+        .route(&format!("{s}/author-profiles"), get(profiles::list).post(profiles::create))
+        .route(
+            &format!("{s}/author-profiles/{{id}}"),
+            get(profiles::read).put(profiles::update).patch(profiles::update).delete(profiles::remove),
+        )
+        .route(&format!("{s}/strategies"), get(strategies::list).post(strategies::create))
+        .route(
+            &format!("{s}/strategies/{{id}}"),
+            get(strategies::read).put(strategies::update).patch(strategies::update).delete(strategies::remove),
+        )
+        .route(&format!("{s}/settings"), get(settings::read).put(settings::update).patch(settings::update))
+        .route(
+            &format!("{integration}/{{provider}}"),
+            get(integrations::read).put(integrations::update).patch(integrations::update).delete(integrations::remove),
+        )
+        .route(&format!("{integration}/openai/test_openai"), post(integrations::test_openai))
+        .route(&format!("{integration}/runware/test_runware"), post(integrations::test_runware))
+        .route(&format!("{s}/settings/test_openai"), post(integrations::test_openai))
+        .route(&format!("{s}/settings/test_runware"), post(integrations::test_runware))
+        .with_state(state)
+}
+
+pub fn app(state: SystemState) -> HttpService {
+    igny8_http::into_service(routes(state))
 }
 
 /// No authentication. Always 200: the body says whether the store answered, so a
 /// monitor can tell "function up, store down" from "function down".
-async fn status(State(store): State<Store>) -> Success<Value> {
+async fn status(State(state): State<SystemState>) -> Success<Value> {
     let started = Instant::now();
-    let store_check = store.ping().await;
+    let store_check = state.tenancy.store.ping().await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Err(e) = &store_check {
         tracing::warn!(error = %e, "store unreachable");

@@ -40,7 +40,8 @@ pub async fn generate_content(
     }
     let store = &state.tenancy.store;
     let options =
-        jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref()).await?;
+        jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref())
+            .await?;
     let request = JobRequest {
         function: "generate_content",
         site_id,

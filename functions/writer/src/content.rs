@@ -18,9 +18,9 @@ use validator::Validate;
 
 use igny8_http::validate::slugify;
 
+use crate::{Media, WriterState};
 use igny8_media::html::sanitise;
 use igny8_media::place_html;
-use crate::{Media, WriterState};
 
 #[derive(Debug, Deserialize)]
 pub struct ContentFilter {

@@ -13,8 +13,8 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use igny8_ai::JobQueue;
 use igny8_http::HttpService;
-use igny8_tenancy::Tenancy;
 pub use igny8_media::{Media, s3_client};
+use igny8_tenancy::Tenancy;
 
 /// Largest image upload.
 const IMAGE_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;

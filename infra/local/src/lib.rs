@@ -3,25 +3,46 @@
 //! - [`resources`]: creates the table, queues and bucket on the emulator.
 //! - [`gateway`]: every HTTP function's routes under one port, as API Gateway would
 //!   route `/api/v1/<area>/...` to each function.
+//! - [`queue`]: the AI job queue delivered to the AI worker, as Lambda's SQS event
+//!   source mapping would.
 
+pub mod queue;
 pub mod resources;
 
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use igny8_ai::JobQueue;
+use igny8_ai::provider::CallPolicy;
+use igny8_ai::{Engine, Providers};
+use igny8_ai_worker::Worker;
 use igny8_http::HttpService;
+use igny8_planner::PlannerState;
 use igny8_store::Store;
-use igny8_tenancy::{Tenancy, Tokens};
+use igny8_system::SystemState;
+use igny8_tenancy::{SecretBox, Tenancy, Tokens};
 use igny8_writer::{Media, WriterState};
 
 /// Every HTTP function's routes in one service.
-pub fn gateway(store: Store, tokens: Arc<Tokens>, media: Media) -> HttpService {
-    let tenancy = Tenancy { store: store.clone(), tokens };
+pub fn gateway(
+    store: Store,
+    tokens: Arc<Tokens>,
+    media: Media,
+    secrets: Arc<SecretBox>,
+    jobs: JobQueue,
+) -> HttpService {
+    let tenancy = Tenancy { store, tokens };
     let routes = igny8_auth::routes(tenancy.clone())
-        .merge(igny8_planner::routes(tenancy.clone()))
-        .merge(igny8_writer::routes(WriterState { tenancy, media }))
-        .merge(igny8_system::routes(store));
+        .merge(igny8_planner::routes(PlannerState { tenancy: tenancy.clone(), jobs: jobs.clone() }))
+        .merge(igny8_billing::routes(tenancy.clone()))
+        .merge(igny8_writer::routes(WriterState { tenancy: tenancy.clone(), media, jobs }))
+        .merge(igny8_system::routes(SystemState::new(tenancy, secrets)));
     igny8_http::into_service(routes)
+}
+
+/// The AI worker over the same store, bucket and keys as the gateway.
+pub fn worker(store: Store, media: Media, secrets: Arc<SecretBox>, policy: CallPolicy) -> Worker {
+    Worker::new(Engine::new(store, media, Providers::new(reqwest::Client::new(), secrets, policy)))
 }
 
 /// SDK configuration from the environment. Against an emulator (`AWS_ENDPOINT_URL`

@@ -2,17 +2,23 @@
 //!
 //! `bootstrap` creates the table, queues and bucket on the emulator and exits.
 //! `serve` (the default) does the same, then serves every HTTP function on
-//! `http://127.0.0.1:$PORT/api/v1/...` (PORT defaults to 8000).
+//! `http://127.0.0.1:$PORT/api/v1/...` (PORT defaults to 8000) and runs the AI worker
+//! on the job queue.
 
 use std::sync::Arc;
 
+use igny8_ai::JobQueue;
+use igny8_ai::provider::CallPolicy;
 use igny8_local::resources::{ResourceNames, create_all};
 use igny8_local::{gateway, sdk_config, serve};
 use igny8_store::Store;
-use igny8_tenancy::Tokens;
+use igny8_tenancy::{SecretBox, Tokens};
 
 /// Used only when JWT_SECRET is unset, and only by this local binary.
 const LOCAL_DEV_SECRET: &str = "local-development-secret-not-for-production-use";
+/// Used only when SECRETS_KEY is unset, and only by this local binary: what it seals is
+/// readable by anyone with this source.
+const LOCAL_DEV_SECRETS_KEY: [u8; 32] = *b"local-dev-secrets-key-NOT-SECRET";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,9 +48,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
     };
+    let secrets = if std::env::var_os("SECRETS_KEY").is_some() {
+        SecretBox::from_env()?
+    } else {
+        tracing::warn!("SECRETS_KEY not set: using the local development key (stored API keys are not protected)");
+        SecretBox::new(LOCAL_DEV_SECRETS_KEY)
+    };
     let store = Store::new(aws_sdk_dynamodb::Client::new(&config), names.table.clone());
     let media = igny8_writer::Media::new(igny8_writer::s3_client(&config), names.bucket.clone());
-    let app = gateway(store, Arc::new(tokens), media);
+    let secrets = Arc::new(secrets);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queue_url = sqs.get_queue_url().queue_name(&names.ai_queue).send().await?.queue_url.unwrap_or_default();
+    let jobs = JobQueue::new(sqs.clone(), queue_url.clone());
+    let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), CallPolicy::default());
+    tokio::spawn(igny8_local::queue::poll_forever(sqs, queue_url, worker));
+    let app = gateway(store, Arc::new(tokens), media, secrets, jobs);
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("serving http://127.0.0.1:{port}/api/v1/");

@@ -51,7 +51,11 @@ const PUBLISH_QUEUE_VISIBILITY_SECS: u32 = 900;
 
 /// A queue whose messages move to `<name>-dlq` after 3 failed receives, as in AWS.
 /// Returns the queue's URL.
-pub async fn create_queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str, visibility_secs: u32) -> Result<String, String> {
+pub async fn create_queue_with_dlq(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    visibility_secs: u32,
+) -> Result<String, String> {
     let dlq_url = sqs
         .create_queue()
         .queue_name(format!("{name}-dlq"))

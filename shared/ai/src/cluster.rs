@@ -2,8 +2,10 @@
 //! provider answers for `auto_cluster`, and what `method: "builtin"` uses with any
 //! provider.
 //!
-//! Each keyword becomes a TF-IDF vector of its (lightly stemmed) words; words that only
-//! qualify a search ("best", "how", "cheap", years …) weigh little. Keywords are taken
+//! Each keyword becomes a TF-IDF vector of its (lightly stemmed) words, each weight
+//! scaled by how much the word names a topic rather than qualifies one (see
+//! [`hubness`]); known qualifiers ("best", "how", "cheap", "uk", years …) weigh
+//! little. Keywords are taken
 //! by volume, highest first, and each joins the most similar existing cluster (cosine
 //! to the cluster's centroid) or starts one: the most searched keyword of a topic seeds
 //! it. Candidate clusters are found through an index of the keyword's strongest words,
@@ -29,7 +31,7 @@ pub struct ClusterDraft {
 }
 
 /// How similar a keyword must be to a cluster to join it.
-const JOIN_SIMILARITY: f32 = 0.5;
+const JOIN_SIMILARITY: f32 = 0.6;
 /// How similar a lone keyword must be to another cluster to be folded into it.
 const FOLD_SIMILARITY: f32 = 0.3;
 /// Words of a keyword used to find candidate clusters.
@@ -37,17 +39,99 @@ const CANDIDATE_WORDS: usize = 3;
 
 /// Words too common to say anything about a topic.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "i", "in", "into", "is",
-    "it", "my", "of", "on", "or", "the", "to", "with", "you", "your",
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "i", "in", "into", "is", "it",
+    "my", "of", "on", "or", "the", "to", "with", "you", "your",
 ];
 
-/// Words that qualify an intent rather than name a topic.
+/// Words that qualify a search (intent, price, size, audience, place) rather than name
+/// a topic. Numbers (years, sizes) count as modifiers too.
 const MODIFIERS: &[&str] = &[
-    "best", "top", "cheap", "cheapest", "buy", "how", "what", "why", "when", "where", "which", "who", "vs", "near",
-    "me", "online", "review", "free", "guide", "tip", "idea", "good", "new", "price", "cost", "sale", "deal",
-    "2023", "2024", "2025", "2026", "2027",
+    "best",
+    "top",
+    "cheap",
+    "cheapest",
+    "affordable",
+    "luxury",
+    "buy",
+    "how",
+    "what",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "vs",
+    "versu",
+    "near",
+    "nearby",
+    "me",
+    "online",
+    "local",
+    "review",
+    "free",
+    "guide",
+    "tip",
+    "idea",
+    "good",
+    "new",
+    "price",
+    "cost",
+    "sale",
+    "deal",
+    "small",
+    "large",
+    "big",
+    "mini",
+    "men",
+    "women",
+    "kid",
+    "mens",
+    "womens",
+    "uk",
+    "us",
+    "usa",
+    "canada",
+    "australia",
+    "india",
+    "ireland",
+    "europe",
+    "london",
+    "today",
 ];
 const MODIFIER_WEIGHT: f32 = 0.25;
+/// The least a word weighs for being a topic, however much it qualifies others.
+const HUB_FLOOR: f32 = 0.2;
+
+fn is_modifier(word: &str) -> bool {
+    MODIFIERS.contains(&word) || word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// How much each word is the topic of the keywords it is in (0–1), from which words
+/// travel with it. Other words attach to a topic word: most keywords with "lamp" have
+/// "desk", so "desk" is a topic there. A qualifier attaches to many topics and few
+/// keywords of each: few keywords with "hose" have "clean", so "clean" is not. A word's
+/// score is the mean, over the (non-modifier, repeated) words it appears with, of the
+/// share of that word's keywords it is in. A word seen with no such partner is a topic
+/// on its own ("kettle" in "best kettle").
+fn hubness(keywords: &[Vec<u32>], frequency: &[u32], is_modifier: impl Fn(u32) -> bool) -> Vec<f32> {
+    let mut together: HashMap<(u32, u32), u32> = HashMap::new();
+    for words in keywords {
+        for &a in words {
+            for &b in words {
+                if a != b && frequency[b as usize] > 1 && !is_modifier(b) {
+                    *together.entry((a, b)).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let mut sums = vec![(0.0f32, 0u32); frequency.len()];
+    for ((a, b), count) in together {
+        let entry = &mut sums[a as usize];
+        entry.0 += count as f32 / frequency[b as usize] as f32;
+        entry.1 += 1;
+    }
+    sums.into_iter().map(|(sum, partners)| if partners == 0 { 1.0 } else { sum / partners as f32 }).collect()
+}
 
 fn stem(word: &str) -> String {
     if word.len() > 4 && word.ends_with("ies") {
@@ -125,13 +209,16 @@ pub fn cluster_keywords(keywords: &[KeywordInput]) -> Vec<ClusterDraft> {
         })
         .collect();
     let n = keywords.len() as f32;
-    // Inverse document frequency, except for words of one keyword only: they cannot
-    // connect keywords, and at full weight they would push every keyword away from all
-    // others.
+    let is_modifier = |id: u32| is_modifier(&names[id as usize]);
+    let hub = hubness(&tokenised, &frequency, is_modifier);
+    // Inverse document frequency (words of one keyword only count 1: they cannot
+    // connect keywords, and at full weight they would push a keyword away from all
+    // others), times how much the word is a topic rather than a qualifier.
     let weight = |id: u32| {
         let df = frequency[id as usize];
         let idf = if df == 1 { 1.0 } else { (n / df as f32).ln() + 1.0 };
-        if MODIFIERS.contains(&names[id as usize].as_str()) { idf * MODIFIER_WEIGHT } else { idf }
+        let topical = idf * (HUB_FLOOR + hub[id as usize]);
+        if is_modifier(id) { topical * MODIFIER_WEIGHT } else { topical }
     };
     let vectors: Vec<Vector> = tokenised
         .iter()
@@ -192,11 +279,7 @@ pub fn cluster_keywords(keywords: &[KeywordInput]) -> Vec<ClusterDraft> {
         }
     }
 
-    clusters
-        .into_iter()
-        .filter(|c| !c.members.is_empty())
-        .map(|c| draft(c, keywords, &vectors, &names))
-        .collect()
+    clusters.into_iter().filter(|c| !c.members.is_empty()).map(|c| draft(c, keywords, &vectors, &names)).collect()
 }
 
 /// The words of `v` that find candidate clusters: its strongest few.
@@ -272,6 +355,34 @@ fn title_case(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A synthetic list of 10 000 keywords for tests and benchmarks, with the topic of
+/// each: 250 two-word topics, each searched with qualifiers
+/// (intent, size, place, year) and actions ("how to clean a …") shared by all.
+pub fn synthetic_keywords() -> (Vec<KeywordInput>, Vec<usize>) {
+    let heads = ["garden", "pizza", "yoga", "desk", "rain", "coffee", "road", "trail", "baby", "dog"];
+    let tails = [
+        "hose", "oven", "mat", "lamp", "jacket", "grinder", "bike", "shoe", "stroller", "bed", "tent", "kettle",
+        "chair", "blender", "drill", "helmet", "mixer", "speaker", "rack", "heater", "fan", "pan", "knife", "camera",
+        "watch",
+    ];
+    let qualifiers = ["", "best", "cheap", "buy", "small", "large", "how to clean a", "review of"];
+    let suffixes = ["", "uk", "2026", "online", "near me"];
+    let mut keywords = Vec::new();
+    let mut topic_of = Vec::new();
+    for (t, (head, tail)) in heads.iter().flat_map(|h| tails.iter().map(move |t| (h, t))).enumerate() {
+        for q in qualifiers {
+            for s in suffixes {
+                keywords.push(KeywordInput {
+                    text: format!("{q} {head} {tail} {s}").trim().to_owned(),
+                    volume: ((t * 37 + keywords.len() * 11) % 5000) as u64,
+                });
+                topic_of.push(t);
+            }
+        }
+    }
+    (keywords, topic_of)
 }
 
 #[cfg(test)]
@@ -350,6 +461,33 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&n| n == 1));
-        assert!(clusters.len() < 200, "{} clusters", clusters.len());
+        // Keywords sharing both their topic and their word are alike: at most one
+        // cluster per (topic, word) pair.
+        assert!(clusters.len() <= 280, "{} clusters", clusters.len());
+    }
+}
+
+#[cfg(test)]
+mod scale_tests {
+    use super::*;
+
+    #[test]
+    fn ten_thousand_keywords_cluster_by_topic() {
+        let (keywords, topic_of) = synthetic_keywords();
+        assert_eq!(keywords.len(), 10_000);
+        let clusters = cluster_keywords(&keywords);
+        // Purity: the share of keywords whose cluster's majority topic is their own.
+        let mut pure = 0;
+        for c in &clusters {
+            let mut counts: HashMap<usize, usize> = HashMap::new();
+            for &m in &c.members {
+                *counts.entry(topic_of[m]).or_default() += 1;
+            }
+            pure += counts.values().max().copied().unwrap_or(0);
+        }
+        let members: usize = clusters.iter().map(|c| c.members.len()).sum();
+        assert_eq!(members, 10_000);
+        assert!(pure * 100 >= 95 * members, "purity {pure}/{members}");
+        assert!((240..=400).contains(&clusters.len()), "{} clusters for 250 topics", clusters.len());
     }
 }

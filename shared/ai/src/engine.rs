@@ -104,7 +104,10 @@ pub enum Saved {
     /// An earlier attempt saved it.
     Before,
     /// The balance is short: nothing was written.
-    InsufficientCredits { needed: i64, balance: i64 },
+    InsufficientCredits {
+        needed: i64,
+        balance: i64,
+    },
     /// A condition of the domain writes failed (e.g. the task was deleted meanwhile).
     Rejected(&'static str),
 }
@@ -127,19 +130,23 @@ pub async fn save_unit(
         }
         let mut tx = domain.clone();
         tx.save_job_unit(&ctx.store, &ctx.job, unit, &outcome)?;
-        tx.charge(ctx.store.table(), balance, &Charge {
-            account_id: ctx.job.account_id.clone(),
-            site_id: Some(ctx.job.site_id.clone()),
-            operation: operation.to_owned(),
-            credits: outcome.credits,
-            tokens_in: outcome.tokens_in,
-            tokens_out: outcome.tokens_out,
-            cost_micros: outcome.cost_micros,
-            provider: provider.to_owned(),
-            model: model.to_owned(),
-            job_id: Some(ctx.job.id.clone()),
-            description: format!("{operation} ({unit})"),
-        })?;
+        tx.charge(
+            ctx.store.table(),
+            balance,
+            &Charge {
+                account_id: ctx.job.account_id.clone(),
+                site_id: Some(ctx.job.site_id.clone()),
+                operation: operation.to_owned(),
+                credits: outcome.credits,
+                tokens_in: outcome.tokens_in,
+                tokens_out: outcome.tokens_out,
+                cost_micros: outcome.cost_micros,
+                provider: provider.to_owned(),
+                model: model.to_owned(),
+                job_id: Some(ctx.job.id.clone()),
+                description: format!("{operation} ({unit})"),
+            },
+        )?;
         let failed = ctx.store.try_commit(tx).await?;
         let labels: Vec<&str> = failed.iter().map(|(_, label)| *label).collect();
         match labels.as_slice() {
@@ -383,10 +390,7 @@ impl Engine {
 }
 
 fn first_failure(job: &Job) -> String {
-    job.items
-        .values()
-        .find_map(|p| p.reason.clone())
-        .unwrap_or_else(|| "no item could be completed".to_owned())
+    job.items.values().find_map(|p| p.reason.clone()).unwrap_or_else(|| "no item could be completed".to_owned())
 }
 
 pub enum SetupError {

@@ -131,7 +131,9 @@ pub fn view(job: &Job) -> Value {
         .item_ids
         .iter()
         .map(|id| match job.items.get(id) {
-            Some(p) => json!({"id": id, "state": p.state, "reason": p.reason, "results": p.results, "credits": p.credits}),
+            Some(p) => {
+                json!({"id": id, "state": p.state, "reason": p.reason, "results": p.results, "credits": p.credits})
+            }
             None => json!({"id": id, "state": "pending", "reason": null, "results": [], "credits": 0}),
         })
         .collect();
@@ -147,7 +149,7 @@ pub fn view(job: &Job) -> Value {
             "total": job.total,
             "done": job.done,
             "failed": job.failed,
-            "percent": if job.total == 0 { 100 } else { (job.done + job.failed) * 100 / job.total },
+            "percent": ((job.done + job.failed) * 100).checked_div(job.total).unwrap_or(100),
             "items": items,
         },
         "tokens": {"input": job.tokens_in, "output": job.tokens_out},

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn prices_follow_the_spec() {
-        assert_eq!((content_credits(0), content_credits(500), content_credits(501), content_credits(1500)), (1, 1, 2, 3));
+        assert_eq!(
+            (content_credits(0), content_credits(500), content_credits(501), content_credits(1500)),
+            (1, 1, 2, 3)
+        );
         assert_eq!((image_prompt_credits(1), image_prompt_credits(4), image_prompt_credits(5)), (1, 2, 3));
         assert_eq!(ideas_credits(3), 6);
         assert_eq!(image_credits("offline", "hd"), 1);

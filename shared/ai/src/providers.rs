@@ -56,10 +56,18 @@ impl Providers {
     }
 
     /// The account's key (opened) and base URL for `provider`.
-    async fn key(&self, store: &Store, account_id: &str, provider: &str) -> Result<(String, Option<String>), SetupError> {
-        let integration = store.integration(account_id, provider).await.map_err(SetupError::Store)?.ok_or_else(|| {
-            SetupError::Config(format!("{provider} is selected in the AI settings but no {provider} API key is configured"))
-        })?;
+    async fn key(
+        &self,
+        store: &Store,
+        account_id: &str,
+        provider: &str,
+    ) -> Result<(String, Option<String>), SetupError> {
+        let integration =
+            store.integration(account_id, provider).await.map_err(SetupError::Store)?.ok_or_else(|| {
+                SetupError::Config(format!(
+                    "{provider} is selected in the AI settings but no {provider} API key is configured"
+                ))
+            })?;
         let key = self.secrets.open(&integration.api_key_sealed).map_err(|e| {
             tracing::error!(provider, error = %e, "stored API key cannot be opened");
             SetupError::Config(format!("the stored {provider} API key cannot be read; save it again"))

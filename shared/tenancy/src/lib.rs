@@ -5,16 +5,19 @@
 //! - [`api_key`]: site API keys (random, shown once, stored as SHA-256).
 //! - [`access`]: roles, what each may do, and the [`Tenant`] every handler receives.
 //! - [`extractor`]: turns a request's bearer token or API key into a [`Tenant`].
+//! - [`secrets`]: customers' secrets (AI API keys), sealed with AES-256-GCM and masked.
 
 pub mod access;
 pub mod api_key;
 pub mod extractor;
 pub mod password;
 pub mod scope;
+pub mod secrets;
 pub mod tokens;
 
 pub use access::{Access, SiteScope, Tenant};
 pub use extractor::Tenancy;
 pub use igny8_store::Role;
 pub use scope::{Scope, create_failed};
+pub use secrets::{SecretBox, SecretError};
 pub use tokens::{Claims, IssuedTokens, TokenError, TokenKind, Tokens};

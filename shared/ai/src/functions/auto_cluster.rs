@@ -69,7 +69,8 @@ impl Runner for AutoCluster {
             Some(text) => serde_json::from_str(&text).map_err(|e| igny8_store::StoreError::Corrupt(e.to_string()))?,
             None => match make_plan(ctx).await? {
                 Ok(plan) => {
-                    let text = serde_json::to_string(&plan).map_err(|e| igny8_store::StoreError::Corrupt(e.to_string()))?;
+                    let text =
+                        serde_json::to_string(&plan).map_err(|e| igny8_store::StoreError::Corrupt(e.to_string()))?;
                     let kept = ctx.store.put_job_part_once(&ctx.job, "plan", text).await?;
                     serde_json::from_str(&kept).map_err(|e| igny8_store::StoreError::Corrupt(e.to_string()))?
                 }
@@ -114,7 +115,10 @@ async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
     for (sector_id, mut keywords) in sectors {
         keywords.sort_by(|a, b| b.volume.cmp(&a.volume).then(a.keyword.cmp(&b.keyword)));
         for batch in keywords.chunks(per_call) {
-            let prompt = fill(&ctx.prompt, &[("keywords", &batch.iter().map(|k| k.keyword.as_str()).collect::<Vec<_>>().join("\n"))]);
+            let prompt = fill(
+                &ctx.prompt,
+                &[("keywords", &batch.iter().map(|k| k.keyword.as_str()).collect::<Vec<_>>().join("\n"))],
+            );
             match ask(ctx, prompt, || builtin_answer(batch)).await {
                 Ok(answer) => answers.push((sector_id.clone(), batch.to_vec(), answer)),
                 Err(reason) => return Ok(Err(reason)),
@@ -252,11 +256,8 @@ async fn save_plan(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
 }
 
 async fn assign_keywords(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
-    let target: HashMap<&str, &str> = plan
-        .clusters
-        .iter()
-        .flat_map(|c| c.keyword_ids.iter().map(move |k| (k.as_str(), c.id.as_str())))
-        .collect();
+    let target: HashMap<&str, &str> =
+        plan.clusters.iter().flat_map(|c| c.keyword_ids.iter().map(move |k| (k.as_str(), c.id.as_str()))).collect();
     let ids: Vec<String> = target.keys().map(|k| (*k).to_owned()).collect();
     let current: Vec<Keyword> = ctx.store.find_many(&ctx.job.account_id, &ids).await?;
     let stamp = now();

@@ -73,13 +73,16 @@ impl ItemFunction for GenerateContent {
     async fn call(&self, ctx: &Ctx, task: &Task) -> Result<Answer, String> {
         let keywords = keywords_of(task);
         let structure = serde_json::to_value(task.content_structure).ok();
-        let prompt = fill(&ctx.prompt, &[
-            ("title", &task.title),
-            ("description", &task.description),
-            ("keywords", &keywords.join(", ")),
-            ("word_count", &task.word_count.to_string()),
-            ("structure", structure.as_ref().and_then(|s| s.as_str()).unwrap_or("article")),
-        ]);
+        let prompt = fill(
+            &ctx.prompt,
+            &[
+                ("title", &task.title),
+                ("description", &task.description),
+                ("keywords", &keywords.join(", ")),
+                ("word_count", &task.word_count.to_string()),
+                ("structure", structure.as_ref().and_then(|s| s.as_str()).unwrap_or("article")),
+            ],
+        );
         ask(ctx, prompt, || offline_text::article(&task.title, &keywords, task.word_count)).await
     }
 

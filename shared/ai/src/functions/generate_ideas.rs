@@ -1,8 +1,7 @@
 //! Clusters → content ideas. Two credits per cluster.
 
 use igny8_store::{
-    Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Keyword, Scoped, StoreError, Tx, UnitOutcome, new_id,
-    now,
+    Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Keyword, Scoped, StoreError, Tx, UnitOutcome, new_id, now,
 };
 use serde::Deserialize;
 
@@ -77,11 +76,14 @@ impl ItemFunction for GenerateIdeas {
 
     async fn call(&self, ctx: &Ctx, input: &ClusterInput) -> Result<Answer, String> {
         let count = ideas_per_cluster(ctx);
-        let prompt = fill(&ctx.prompt, &[
-            ("cluster", &input.cluster.name),
-            ("keywords", &input.keywords.join("\n")),
-            ("count", &count.to_string()),
-        ]);
+        let prompt = fill(
+            &ctx.prompt,
+            &[
+                ("cluster", &input.cluster.name),
+                ("keywords", &input.keywords.join("\n")),
+                ("count", &count.to_string()),
+            ],
+        );
         ask(ctx, prompt, || offline_text::ideas(&input.cluster.name, &input.keywords, count as usize)).await
     }
 
@@ -108,7 +110,13 @@ impl ItemFunction for GenerateIdeas {
                     description: clipped(&idea.description, 5000),
                     content_type: idea.content_type.unwrap_or_default(),
                     content_structure: idea.content_structure.unwrap_or_default(),
-                    target_keywords: idea.target_keywords.iter().map(|k| clipped(k, 255)).filter(|k| !k.is_empty()).take(20).collect(),
+                    target_keywords: idea
+                        .target_keywords
+                        .iter()
+                        .map(|k| clipped(k, 255))
+                        .filter(|k| !k.is_empty())
+                        .take(20)
+                        .collect(),
                     cluster_id: Some(cluster.id.clone()),
                     estimated_word_count: idea.estimated_word_count.unwrap_or(1200).clamp(300, 10_000),
                     status: IdeaStatus::Draft,

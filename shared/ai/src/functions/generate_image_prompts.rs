@@ -94,18 +94,18 @@ impl ItemFunction for GenerateImagePrompts {
                 .into_iter()
                 .filter(|i| i.content_id.as_deref() == Some(&content.id) && i.status == ImageStatus::Pending)
                 .collect();
-            loaded.push((id.clone(), Ok(ArticleInput { content: content.clone(), headings: headings(&html), pending })));
+            loaded
+                .push((id.clone(), Ok(ArticleInput { content: content.clone(), headings: headings(&html), pending })));
         }
         Ok(loaded)
     }
 
     async fn call(&self, ctx: &Ctx, input: &ArticleInput) -> Result<Answer, String> {
         let count = in_article_count(ctx);
-        let prompt = fill(&ctx.prompt, &[
-            ("title", &input.content.title),
-            ("outline", &input.headings.join("\n")),
-            ("count", &count.to_string()),
-        ]);
+        let prompt = fill(
+            &ctx.prompt,
+            &[("title", &input.content.title), ("outline", &input.headings.join("\n")), ("count", &count.to_string())],
+        );
         ask(ctx, prompt, || offline_text::image_prompts(&input.content.title, &input.headings, count as usize)).await
     }
 

@@ -84,13 +84,8 @@ impl ItemFunction for GenerateImages {
     async fn save(&self, ctx: &Ctx, image: &Image, generated: &GeneratedImage) -> Result<(Tx, UnitOutcome), String> {
         // One object per job: a later job for the same image never overwrites what an
         // earlier one stored and referenced.
-        let key = format!(
-            "images/{}/{}/{}.{}",
-            image.account_id,
-            image.id,
-            ctx.job.id,
-            extension(&generated.content_type)
-        );
+        let key =
+            format!("images/{}/{}/{}.{}", image.account_id, image.id, ctx.job.id, extension(&generated.content_type));
         ctx.media.put(&key, generated.bytes.clone(), &generated.content_type).await?;
         let update = Update::new(image.key())
             .set("status", ImageStatus::Generated)

@@ -15,10 +15,10 @@ use crate::pricing::chat_cost_micros;
 use crate::provider::{ChatAnswer, ChatRequest, Message};
 
 pub use auto_cluster::{AutoCluster, BUILTIN_METHOD};
-pub use generate_ideas::DEFAULT_IDEAS_PER_CLUSTER;
-pub use generate_image_prompts::DEFAULT_IN_ARTICLE_IMAGES;
 pub use generate_content::GenerateContent;
+pub use generate_ideas::DEFAULT_IDEAS_PER_CLUSTER;
 pub use generate_ideas::GenerateIdeas;
+pub use generate_image_prompts::DEFAULT_IN_ARTICLE_IMAGES;
 pub use generate_image_prompts::GenerateImagePrompts;
 pub use generate_images::GenerateImages;
 
@@ -70,7 +70,9 @@ pub(crate) fn json_answer<T: DeserializeOwned>(answer: &Answer) -> Result<T, Str
     let mut deserializer = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." { format!("the model's answer is not the JSON asked for: {}", e.inner()) } else {
+        if path == "." {
+            format!("the model's answer is not the JSON asked for: {}", e.inner())
+        } else {
             format!("the model's answer is not the JSON asked for: {path}: {}", e.inner())
         }
     })
@@ -125,9 +127,8 @@ mod tests {
         struct Shape {
             items: Vec<u32>,
         }
-        let answer = |text: &str| {
-            Answer::Text(ChatAnswer { text: text.into(), model: "m".into(), tokens_in: 0, tokens_out: 0 })
-        };
+        let answer =
+            |text: &str| Answer::Text(ChatAnswer { text: text.into(), model: "m".into(), tokens_in: 0, tokens_out: 0 });
         let err = json_answer::<Shape>(&answer("{\"items\":[1,\"x\"]}")).unwrap_err();
         assert!(err.contains("items[1]"), "{err}");
         assert!(json_answer::<Shape>(&answer("not json")).is_err());

@@ -6,17 +6,42 @@ use serde_json::{Value, json};
 
 /// Picks one of `options` by a stable hash of `seed`.
 fn pick<'a>(options: &[&'a str], seed: &str, salt: usize) -> &'a str {
-    let hash = seed.bytes().fold(salt as u64 + 1469598103934665603, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211));
+    let hash =
+        seed.bytes().fold(salt as u64 + 1469598103934665603, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211));
     options[(hash % options.len() as u64) as usize]
 }
 
 const IDEA_PATTERNS: &[(&str, &str, &str)] = &[
-    ("The Complete Guide to {topic}", "guide", "Everything a reader needs to understand {topic}, from the basics to advanced choices."),
-    ("{topic}: 10 Things to Know Before You Start", "listicle", "A practical list of what matters most about {topic} and the mistakes to avoid."),
-    ("How to Choose the Right {topic}", "how_to", "A step-by-step method for choosing well, with the criteria that matter."),
-    ("{topic} Compared: Which Option Is Best?", "comparison", "A side-by-side comparison of the main options, with a recommendation per need."),
-    ("{topic} Explained for Beginners", "article", "A plain-language introduction to {topic} for readers who are new to it."),
-    ("Is {topic} Worth It? An Honest Review", "review", "A balanced review of {topic}: strengths, weaknesses and who it suits."),
+    (
+        "The Complete Guide to {topic}",
+        "guide",
+        "Everything a reader needs to understand {topic}, from the basics to advanced choices.",
+    ),
+    (
+        "{topic}: 10 Things to Know Before You Start",
+        "listicle",
+        "A practical list of what matters most about {topic} and the mistakes to avoid.",
+    ),
+    (
+        "How to Choose the Right {topic}",
+        "how_to",
+        "A step-by-step method for choosing well, with the criteria that matter.",
+    ),
+    (
+        "{topic} Compared: Which Option Is Best?",
+        "comparison",
+        "A side-by-side comparison of the main options, with a recommendation per need.",
+    ),
+    (
+        "{topic} Explained for Beginners",
+        "article",
+        "A plain-language introduction to {topic} for readers who are new to it.",
+    ),
+    (
+        "Is {topic} Worth It? An Honest Review",
+        "review",
+        "A balanced review of {topic}: strengths, weaknesses and who it suits.",
+    ),
 ];
 
 /// `count` ideas for a cluster named `topic` with `keywords` (most searched first).
@@ -24,8 +49,12 @@ pub fn ideas(topic: &str, keywords: &[String], count: usize) -> String {
     let ideas: Vec<Value> = (0..count)
         .map(|i| {
             let (title, structure, description) = IDEA_PATTERNS[i % IDEA_PATTERNS.len()];
-            let targets: Vec<&String> =
-                keywords.iter().skip(i % keywords.len().max(1)).chain(keywords.iter()).take(3.min(keywords.len())).collect();
+            let targets: Vec<&String> = keywords
+                .iter()
+                .skip(i % keywords.len().max(1))
+                .chain(keywords.iter())
+                .take(3.min(keywords.len()))
+                .collect();
             json!({
                 "title": title.replace("{topic}", topic),
                 "description": description.replace("{topic}", &topic.to_lowercase()),
@@ -85,7 +114,9 @@ pub fn article(title: &str, keywords: &[String], words: u32) -> String {
         }
         section += 1;
     }
-    html.push_str(&format!("<h2>Conclusion</h2><p>With these points in mind, {primary} becomes much easier to get right.</p>"));
+    html.push_str(&format!(
+        "<h2>Conclusion</h2><p>With these points in mind, {primary} becomes much easier to get right.</p>"
+    ));
     let slug = crate::functions::generate_content::slug_of(title);
     json!({
         "title": title,
@@ -137,6 +168,9 @@ mod tests {
         let words = igny8_media::html::word_count(value["html"].as_str().unwrap());
         assert!((1200..1500).contains(&words), "{words} words");
         assert!(value["html"].as_str().unwrap().contains("offline provider"));
-        assert_eq!(draft, article("Trail Running Shoes", &["trail running shoes".into(), "best trail shoes".into()], 1200));
+        assert_eq!(
+            draft,
+            article("Trail Running Shoes", &["trail running shoes".into(), "best trail shoes".into()], 1200)
+        );
     }
 }

@@ -153,8 +153,7 @@ impl Job {
     }
 
     fn record(&self) -> StoreResult<Record> {
-        Ok(Record::new(self.key(), "job", self)?
-            .in_list(format!("ACCOUNT#{}#JOB", self.account_id), self.id.clone()))
+        Ok(Record::new(self.key(), "job", self)?.in_list(format!("ACCOUNT#{}#JOB", self.account_id), self.id.clone()))
     }
 
     pub fn is_finished(&self) -> bool {
@@ -169,9 +168,11 @@ impl Store {
         tx.create(self.table(), job.record()?, "exists");
         for (name, text) in parts {
             for (index, piece) in split_parts(text).into_iter().enumerate() {
-                let record = Record::new(part_key(&job.account_id, &job.id, name, index), "job_part", &JobPart {
-                    text: piece.to_owned(),
-                })?;
+                let record = Record::new(
+                    part_key(&job.account_id, &job.id, name, index),
+                    "job_part",
+                    &JobPart { text: piece.to_owned() },
+                )?;
                 tx.create(self.table(), record, "exists");
             }
         }
@@ -208,9 +209,11 @@ impl Store {
     pub async fn put_job_part_once(&self, job: &Job, name: &str, text: String) -> StoreResult<String> {
         let mut tx = Tx::new();
         for (index, piece) in split_parts(&text).into_iter().enumerate() {
-            let record = Record::new(part_key(&job.account_id, &job.id, name, index), "job_part", &JobPart {
-                text: piece.to_owned(),
-            })?;
+            let record = Record::new(
+                part_key(&job.account_id, &job.id, name, index),
+                "job_part",
+                &JobPart { text: piece.to_owned() },
+            )?;
             tx.create(self.table(), record, UNIT_SAVED);
         }
         match self.commit(tx).await {
@@ -243,12 +246,12 @@ impl Store {
 
     /// An update of the job valid only while `job.attempt` holds it.
     pub fn job_update(&self, job: &Job) -> StoreResult<Update> {
-        Ok(Update::new(job.key())
+        Update::new(job.key())
             .set("updated_at", now())?
             .when("attempt = :attempt AND #state = :running")
             .name("#state", "state")
             .value(":attempt", job.attempt)?
-            .value(":running", JobState::Running)?)
+            .value(":running", JobState::Running)
     }
 
     /// Moves the job to `phase` (`Condition(LEASE_LOST)` if another attempt took it).
@@ -258,7 +261,8 @@ impl Store {
 
     /// Records an item that failed without saving anything.
     pub async fn fail_job_item(&self, job: &Job, item_id: &str, reason: &str) -> StoreResult<Job> {
-        let progress = ItemProgress { state: ItemState::Failed, reason: Some(reason.to_owned()), results: vec![], credits: 0 };
+        let progress =
+            ItemProgress { state: ItemState::Failed, reason: Some(reason.to_owned()), results: vec![], credits: 0 };
         let mut update = self.job_update(job)?.add("failed", 1);
         if !job.item_ids.is_empty() {
             update = update.set_entry("items", item_id, progress)?;
@@ -272,8 +276,12 @@ impl Store {
             None => (JobState::Done, JobPhase::Done),
             Some(_) => (JobState::Failed, JobPhase::Failed),
         };
-        let mut update =
-            self.job_update(job)?.set("state", state)?.set("phase", phase)?.set("finished_at", now())?.set("lease_until", 0)?;
+        let mut update = self
+            .job_update(job)?
+            .set("state", state)?
+            .set("phase", phase)?
+            .set("finished_at", now())?
+            .set("lease_until", 0)?;
         if let Some(reason) = failure {
             update = update.set("reason", reason)?;
         }
@@ -337,7 +345,11 @@ impl Tx {
             saved_at: String,
         }
         let marker = Marker { job_id: &job.id, unit, saved_at: now() };
-        self.create(store.table(), Record::new(unit_key(&job.account_id, &job.id, unit), "job_unit", &marker)?, UNIT_SAVED);
+        self.create(
+            store.table(),
+            Record::new(unit_key(&job.account_id, &job.id, unit), "job_unit", &marker)?,
+            UNIT_SAVED,
+        );
         let mut update = store
             .job_update(job)?
             .add("done", outcome.items_done as i64)

@@ -6,12 +6,15 @@ mod cluster;
 mod content;
 mod idea;
 mod image;
+mod job;
 mod keyword;
+mod ledger;
 mod reference;
 mod role;
 mod scoped;
 mod sector;
 mod session;
+mod settings;
 mod site;
 mod task;
 mod taxonomy;
@@ -22,12 +25,20 @@ pub use cluster::{Cluster, ClusterStatus};
 pub use content::{Content, ContentStatus, ContentVersion};
 pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 pub use image::{Image, ImageStatus, ImageType};
+pub use job::{ItemProgress, ItemState, JOB_TAKEN, Job, JobPhase, JobState, LEASE_LOST, UNIT_SAVED, UnitOutcome};
 pub use keyword::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus};
+pub use ledger::{
+    BALANCE_CHANGED, Charge, CreditTransaction, CreditTransactionType, INSUFFICIENT_CREDITS, UsageRecord,
+};
 pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan};
 pub use role::Role;
 pub use scoped::{NO_SECTOR, Scoped, scoped_key};
 pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
 pub use session::{RefreshOutcome, Session};
+pub use settings::{
+    AUTHOR_PROFILE_MISSING, AiSettings, AuthorProfile, AuthorProfileChanges, Integration, PromptOverride,
+    STRATEGY_MISSING, Strategy, StrategyChanges,
+};
 pub use site::{ApiKeyOwner, Site, SiteChanges, SiteStatus};
 pub use task::{Task, TaskStatus};
 pub use taxonomy::{Taxonomy, TaxonomyTerm};

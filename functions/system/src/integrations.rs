@@ -1,0 +1,257 @@
+//! API keys of the AI providers (OpenAI, Runware): stored sealed, shown masked, never
+//! returned in clear; and a check that a stored key works.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use igny8_ai::provider::openai::{self, OpenAiClient};
+use igny8_ai::provider::runware::{self, RunwareClient};
+use igny8_ai::provider::{CallPolicy, ProviderError};
+use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank, nullable};
+use igny8_store::{Integration, now};
+use igny8_tenancy::secrets::mask;
+use igny8_tenancy::{Access, Tenant};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use validator::{Validate, ValidationError};
+
+use crate::SystemState;
+
+/// A key check answers within the API Gateway timeout (30 s), retries included.
+const CHECK_POLICY: CallPolicy = CallPolicy {
+    timeout: Duration::from_secs(10),
+    retries: 1,
+    backoff: Duration::from_millis(250),
+    max_backoff: Duration::from_secs(1),
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    OpenAi,
+    Runware,
+}
+
+impl Provider {
+    fn parse(name: &str) -> ApiResult<Self> {
+        match name {
+            openai::NAME => Ok(Provider::OpenAi),
+            runware::NAME => Ok(Provider::Runware),
+            _ => Err(ApiError::not_found("Integration")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Provider::OpenAi => openai::NAME,
+            Provider::Runware => runware::NAME,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "OpenAI",
+            Provider::Runware => "Runware",
+        }
+    }
+
+    fn default_base_url(self) -> &'static str {
+        match self {
+            Provider::OpenAi => openai::DEFAULT_BASE_URL,
+            Provider::Runware => runware::DEFAULT_BASE_URL,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct IntegrationInput {
+    /// Required unless a key is stored already (then absent keeps it).
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    api_key: Option<String>,
+    /// OpenAI only: an OpenAI-compatible server; `null` goes back to OpenAI's own.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 500), custom(function = "valid_base_url"))]
+    base_url: Option<Option<String>>,
+}
+
+/// An absolute http(s) URL with a host and no credentials, query or fragment.
+fn valid_base_url(value: &str) -> Result<(), ValidationError> {
+    let ok = reqwest::Url::parse(value).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|h| !h.is_empty())
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none()
+    });
+    if ok {
+        return Ok(());
+    }
+    let mut error = ValidationError::new("url");
+    error.message = Some("Use an http or https URL such as https://api.openai.com/v1.".into());
+    Err(error)
+}
+
+/// What is shown of an integration: never the key, sealed or not.
+#[derive(Debug, Serialize)]
+pub struct IntegrationView {
+    provider: &'static str,
+    configured: bool,
+    api_key_masked: Option<String>,
+    base_url: Option<String>,
+    default_base_url: &'static str,
+    updated_at: Option<String>,
+}
+
+fn view(provider: Provider, integration: Option<Integration>) -> IntegrationView {
+    let (api_key_masked, base_url, updated_at) = match integration {
+        Some(i) => (Some(i.api_key_masked), i.base_url, Some(i.updated_at)),
+        None => (None, None, None),
+    };
+    IntegrationView {
+        provider: provider.name(),
+        configured: api_key_masked.is_some(),
+        api_key_masked,
+        base_url,
+        default_base_url: provider.default_base_url(),
+        updated_at,
+    }
+}
+
+pub async fn read(
+    State(state): State<SystemState>,
+    tenant: Tenant,
+    Path(provider): Path<String>,
+) -> ApiResult<Success<IntegrationView>> {
+    tenant.require(Access::Admin)?;
+    let provider = Provider::parse(&provider)?;
+    let stored =
+        state.tenancy.store.integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
+    Ok(Success::ok(view(provider, stored)))
+}
+
+/// Stores the key (sealed) and base URL; fields left out keep their stored values.
+pub async fn update(
+    State(state): State<SystemState>,
+    tenant: Tenant,
+    Path(provider): Path<String>,
+    JsonBody(input): JsonBody<IntegrationInput>,
+) -> ApiResult<Success<IntegrationView>> {
+    tenant.require(Access::Admin)?;
+    let provider = Provider::parse(&provider)?;
+    if provider != Provider::OpenAi && matches!(input.base_url, Some(Some(_))) {
+        return Err(ApiError::field("base_url", "Only the OpenAI integration takes a base URL."));
+    }
+    let store = &state.tenancy.store;
+    let stored = store.integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
+    let (api_key_sealed, api_key_masked) = match (input.api_key, &stored) {
+        (Some(key), _) => {
+            let key = key.trim();
+            (state.secrets.seal(key), mask(key))
+        }
+        (None, Some(stored)) => (stored.api_key_sealed.clone(), stored.api_key_masked.clone()),
+        (None, None) => return Err(ApiError::field("api_key", "This field is required.")),
+    };
+    let base_url = match input.base_url {
+        Some(url) => url.map(|u| u.trim().trim_end_matches('/').to_owned()),
+        None => stored.and_then(|s| s.base_url),
+    };
+    let integration = Integration {
+        account_id: tenant.account_id().to_owned(),
+        provider: provider.name().to_owned(),
+        api_key_sealed,
+        api_key_masked,
+        base_url,
+        updated_at: now(),
+    };
+    store.put_integration(&integration).await.map_err(ApiError::internal)?;
+    Ok(Success::ok(view(provider, Some(integration))))
+}
+
+/// Forgets the key. Answers the same whether one was stored or not.
+pub async fn remove(
+    State(state): State<SystemState>,
+    tenant: Tenant,
+    Path(provider): Path<String>,
+) -> ApiResult<Success<IntegrationView>> {
+    tenant.require(Access::Admin)?;
+    let provider = Provider::parse(&provider)?;
+    state.tenancy.store.delete_integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
+    Ok(Success::ok(view(provider, None)))
+}
+
+pub async fn test_openai(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<Value>> {
+    check(&state, &tenant, Provider::OpenAi).await
+}
+
+pub async fn test_runware(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<Value>> {
+    check(&state, &tenant, Provider::Runware).await
+}
+
+/// Calls the provider with the stored key: `{ok: true}`, or `{ok: false, error}` saying
+/// why it failed (a bad key is an answer, not an error of this request).
+async fn check(state: &SystemState, tenant: &Tenant, provider: Provider) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let stored = state
+        .tenancy
+        .store
+        .integration(tenant.account_id(), provider.name())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::bad_request("NOT_CONFIGURED", format!("No {} API key is configured.", provider.label()))
+        })?;
+    let key = match state.secrets.open(&stored.api_key_sealed) {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::error!(provider = provider.name(), error = %e, "stored API key cannot be opened");
+            let error = "The stored key cannot be read (the encryption key changed?); save the key again.";
+            return Ok(Success::ok(json!({"ok": false, "provider": provider.name(), "error": error})));
+        }
+    };
+    let base_url = stored.base_url.clone().unwrap_or_else(|| provider.default_base_url().to_owned());
+    let http = state.http.clone();
+    let result = match provider {
+        Provider::OpenAi => OpenAiClient::new(http, base_url.clone(), key.clone(), CHECK_POLICY).check().await,
+        Provider::Runware => RunwareClient::new(http, base_url.clone(), key.clone(), CHECK_POLICY).check().await,
+    };
+    let body = match result {
+        Ok(()) => json!({"ok": true, "provider": provider.name(), "base_url": base_url}),
+        Err(e) => json!({
+            "ok": false,
+            "provider": provider.name(),
+            "base_url": base_url,
+            "error": describe(&e, &key),
+        }),
+    };
+    Ok(Success::ok(body))
+}
+
+/// The provider's complaint, with the key masked should the provider have echoed it.
+fn describe(error: &ProviderError, key: &str) -> String {
+    let text = error.to_string();
+    if key.len() >= 4 { text.replace(key, &mask(key)) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        for good in ["https://api.openai.com/v1", "http://127.0.0.1:8080/v1", "https://llm.example.com"] {
+            assert!(valid_base_url(good).is_ok(), "{good}");
+        }
+        for bad in
+            ["ftp://x.com", "api.openai.com", "https://", "https://u:p@x.com", "https://x.com/?a=1", "javascript:x"]
+        {
+            assert!(valid_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn echoed_keys_are_masked() {
+        let error = ProviderError::Refused { status: 401, message: "bad key sk-0123456789abcdefwxyz".into() };
+        let text = describe(&error, "sk-0123456789abcdefwxyz");
+        assert!(!text.contains("0123456789abcdef") && text.contains("sk-…wxyz"), "{text}");
+    }
+}

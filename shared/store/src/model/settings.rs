@@ -1,0 +1,328 @@
+//! Account-level settings of the AI pipeline: AI settings (one item), prompt overrides
+//! (one per AI function), author profiles, strategies, and the API keys of AI providers
+//! (sealed by the caller; this module never sees a key in clear).
+//!
+//! All live in the account's partition:
+//! `SETTINGS#AI`, `PROMPT#<function>`, `AUTHOR#<aut_…>`, `STRATEGY#<str_…>`,
+//! `AIINTEGRATION#<provider>`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, now};
+
+/// The account's AI settings; [`AiSettings::defaults`] until the account saves its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AiSettings {
+    pub account_id: String,
+    /// `offline` or `openai`.
+    pub text_provider: String,
+    pub model: String,
+    pub temperature: f32,
+    pub max_tokens: u32,
+    /// `offline`, `openai` or `runware`.
+    pub image_provider: String,
+    pub image_model: String,
+    /// `WxH`, e.g. `1024x1024`.
+    pub image_size: String,
+    /// `standard` or `hd`.
+    pub image_quality: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_style: Option<String>,
+    /// Empty while the defaults are in use.
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+impl AiSettings {
+    pub fn defaults(account_id: &str) -> Self {
+        Self {
+            account_id: account_id.to_owned(),
+            text_provider: "offline".into(),
+            model: "gpt-4o-mini".into(),
+            temperature: 0.7,
+            max_tokens: 4000,
+            image_provider: "offline".into(),
+            image_model: "dall-e-3".into(),
+            image_size: "1024x1024".into(),
+            image_quality: "standard".into(),
+            image_style: None,
+            updated_at: String::new(),
+        }
+    }
+}
+
+/// An account's own text for one AI function's prompt (the default is built in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptOverride {
+    pub account_id: String,
+    pub function: String,
+    pub text: String,
+    pub updated_at: String,
+}
+
+/// A voice the AI writes in; the engine appends it to prompts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorProfile {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tone: String,
+    #[serde(default)]
+    pub language: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuthorProfileChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tone: Option<String>,
+    pub language: Option<String>,
+}
+
+/// A content strategy: free-text guidelines the engine adds to prompts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Strategy {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub guidelines: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StrategyChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub guidelines: Option<String>,
+}
+
+/// An AI provider's API key for the account, sealed (`igny8_tenancy::SecretBox`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Integration {
+    pub account_id: String,
+    /// `openai` or `runware`.
+    pub provider: String,
+    pub api_key_sealed: String,
+    /// What may be shown of the key, e.g. `sk-…abcd`.
+    pub api_key_masked: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    pub updated_at: String,
+}
+
+/// Condition labels of settings writes.
+pub const AUTHOR_PROFILE_MISSING: &str = "author_profile_missing";
+pub const STRATEGY_MISSING: &str = "strategy_missing";
+
+fn ai_settings_key(account_id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), "SETTINGS#AI")
+}
+
+fn prompt_key(account_id: &str, function: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("PROMPT#{function}"))
+}
+
+fn author_profile_key(account_id: &str, id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("AUTHOR#{id}"))
+}
+
+fn strategy_key(account_id: &str, id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("STRATEGY#{id}"))
+}
+
+fn integration_key(account_id: &str, provider: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("AIINTEGRATION#{provider}"))
+}
+
+impl Store {
+    /// The account's AI settings, or the defaults when it has saved none.
+    pub async fn ai_settings(&self, account_id: &str) -> StoreResult<AiSettings> {
+        Ok(self.get(ai_settings_key(account_id)).await?.unwrap_or_else(|| AiSettings::defaults(account_id)))
+    }
+
+    /// Replaces the account's AI settings (a whole-item put: the item has no counters).
+    pub async fn save_ai_settings(&self, settings: &AiSettings) -> StoreResult<()> {
+        put(self, Record::new(ai_settings_key(&settings.account_id), "ai_settings", settings)?).await
+    }
+
+    pub async fn prompt_override(&self, account_id: &str, function: &str) -> StoreResult<Option<PromptOverride>> {
+        self.get(prompt_key(account_id, function)).await
+    }
+
+    /// Every prompt the account has overridden.
+    pub async fn prompt_overrides(&self, account_id: &str) -> StoreResult<Vec<PromptOverride>> {
+        self.query_prefix(&keys::account_pk(account_id), "PROMPT#").await
+    }
+
+    pub async fn put_prompt_override(&self, prompt: &PromptOverride) -> StoreResult<()> {
+        put(self, Record::new(prompt_key(&prompt.account_id, &prompt.function), "prompt_override", prompt)?).await
+    }
+
+    /// Removes an override (nothing to do if there is none).
+    pub async fn delete_prompt_override(&self, account_id: &str, function: &str) -> StoreResult<()> {
+        delete_quietly(self, prompt_key(account_id, function)).await
+    }
+
+    pub async fn create_author_profile(&self, profile: &AuthorProfile) -> StoreResult<()> {
+        let key = author_profile_key(&profile.account_id, &profile.id);
+        let mut tx = Tx::new();
+        tx.create(self.table(), Record::new(key, "author_profile", profile)?, "exists");
+        self.commit(tx).await
+    }
+
+    pub async fn author_profile(&self, account_id: &str, id: &str) -> StoreResult<Option<AuthorProfile>> {
+        self.get(author_profile_key(account_id, id)).await
+    }
+
+    /// The account's author profiles, oldest first.
+    pub async fn author_profiles(&self, account_id: &str) -> StoreResult<Vec<AuthorProfile>> {
+        self.query_prefix(&keys::account_pk(account_id), "AUTHOR#").await
+    }
+
+    /// Sets the given fields; `Condition(AUTHOR_PROFILE_MISSING)` if there is no such profile.
+    pub async fn update_author_profile(
+        &self,
+        account_id: &str,
+        id: &str,
+        changes: AuthorProfileChanges,
+    ) -> StoreResult<AuthorProfile> {
+        let key = author_profile_key(account_id, id);
+        if !key.fits() {
+            return Err(StoreError::Condition(AUTHOR_PROFILE_MISSING));
+        }
+        let mut update = Update::new(key).set("updated_at", now())?;
+        for (field, value) in [
+            ("name", changes.name),
+            ("description", changes.description),
+            ("tone", changes.tone),
+            ("language", changes.language),
+        ] {
+            if let Some(value) = value {
+                update = update.set(field, value)?;
+            }
+        }
+        self.update(update, AUTHOR_PROFILE_MISSING).await
+    }
+
+    /// `Condition(AUTHOR_PROFILE_MISSING)` if there is no such profile.
+    pub async fn delete_author_profile(&self, account_id: &str, id: &str) -> StoreResult<()> {
+        delete_existing(self, author_profile_key(account_id, id), AUTHOR_PROFILE_MISSING).await
+    }
+
+    pub async fn create_strategy(&self, strategy: &Strategy) -> StoreResult<()> {
+        let key = strategy_key(&strategy.account_id, &strategy.id);
+        let mut tx = Tx::new();
+        tx.create(self.table(), Record::new(key, "strategy", strategy)?, "exists");
+        self.commit(tx).await
+    }
+
+    pub async fn strategy(&self, account_id: &str, id: &str) -> StoreResult<Option<Strategy>> {
+        self.get(strategy_key(account_id, id)).await
+    }
+
+    /// The account's strategies, oldest first.
+    pub async fn strategies(&self, account_id: &str) -> StoreResult<Vec<Strategy>> {
+        self.query_prefix(&keys::account_pk(account_id), "STRATEGY#").await
+    }
+
+    /// Sets the given fields; `Condition(STRATEGY_MISSING)` if there is no such strategy.
+    pub async fn update_strategy(&self, account_id: &str, id: &str, changes: StrategyChanges) -> StoreResult<Strategy> {
+        let key = strategy_key(account_id, id);
+        if !key.fits() {
+            return Err(StoreError::Condition(STRATEGY_MISSING));
+        }
+        let mut update = Update::new(key).set("updated_at", now())?;
+        for (field, value) in
+            [("name", changes.name), ("description", changes.description), ("guidelines", changes.guidelines)]
+        {
+            if let Some(value) = value {
+                update = update.set(field, value)?;
+            }
+        }
+        self.update(update, STRATEGY_MISSING).await
+    }
+
+    /// `Condition(STRATEGY_MISSING)` if there is no such strategy.
+    pub async fn delete_strategy(&self, account_id: &str, id: &str) -> StoreResult<()> {
+        delete_existing(self, strategy_key(account_id, id), STRATEGY_MISSING).await
+    }
+
+    pub async fn integration(&self, account_id: &str, provider: &str) -> StoreResult<Option<Integration>> {
+        self.get(integration_key(account_id, provider)).await
+    }
+
+    /// Stores (or replaces) the provider's sealed key.
+    pub async fn put_integration(&self, integration: &Integration) -> StoreResult<()> {
+        let key = integration_key(&integration.account_id, &integration.provider);
+        put(self, Record::new(key, "ai_integration", integration)?).await
+    }
+
+    /// Removes the provider's key (nothing to do if there is none).
+    pub async fn delete_integration(&self, account_id: &str, provider: &str) -> StoreResult<()> {
+        delete_quietly(self, integration_key(account_id, provider)).await
+    }
+}
+
+/// Writes `record` whatever was there.
+async fn put(store: &Store, record: Record) -> StoreResult<()> {
+    let mut tx = Tx::new();
+    tx.replace(store.table(), record);
+    store.commit(tx).await
+}
+
+/// Deletes the item if it is there.
+async fn delete_quietly(store: &Store, key: Key) -> StoreResult<()> {
+    if !key.fits() {
+        return Ok(());
+    }
+    let mut tx = Tx::new();
+    tx.delete_if_present(store.table(), key);
+    store.commit(tx).await
+}
+
+/// Deletes the item; `Condition(missing)` if it is not there.
+async fn delete_existing(store: &Store, key: Key, missing: &'static str) -> StoreResult<()> {
+    if !key.fits() {
+        return Err(StoreError::Condition(missing));
+    }
+    let mut tx = Tx::new();
+    tx.delete(store.table(), key, missing);
+    store.commit(tx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_items_share_the_account_partition() {
+        let account = keys::account("a1");
+        for key in [
+            ai_settings_key("a1"),
+            prompt_key("a1", "auto_cluster"),
+            author_profile_key("a1", "aut_1"),
+            strategy_key("a1", "str_1"),
+            integration_key("a1", "openai"),
+        ] {
+            assert_eq!(key.pk, account.pk);
+        }
+        assert_ne!(integration_key("a1", "openai").pk, integration_key("a2", "openai").pk);
+    }
+
+    #[test]
+    fn defaults_are_offline() {
+        let defaults = AiSettings::defaults("a1");
+        assert_eq!((defaults.text_provider.as_str(), defaults.image_provider.as_str()), ("offline", "offline"));
+        assert_eq!((defaults.model.as_str(), defaults.max_tokens), ("gpt-4o-mini", 4000));
+    }
+}
