@@ -54,6 +54,7 @@ async fn keywords_become_illustrated_articles_paid_in_credits() {
     let job = run_job(&app, t, "/api/v1/planner/keywords/auto_cluster/", json!({"ids": keyword_ids})).await;
     assert_eq!((job["state"].as_str(), job["phase"].as_str()), (Some("done"), Some("DONE")), "{job}");
     assert_eq!((job["credits"].as_i64(), job["progress"]["done"].as_i64()), (Some(10), Some(8)), "{job}");
+    assert_eq!((job["provider"].as_str(), job["model"].as_str()), (Some("offline"), Some("offline-deterministic")));
     let clusters = app.get(&format!("/api/v1/planner/clusters/?{scope}"), t).await.expect(200);
     let cluster_list = clusters.body["results"].as_array().unwrap().clone();
     assert_eq!(cluster_list.len(), 2, "{}", clusters.body);

@@ -241,3 +241,58 @@ async fn unreadable_messages_are_reported_for_the_dead_letter_queue() {
     let response = app.worker.handle(igny8_local::queue::sqs_event(Some("m-2"), "r-2", Some(&body))).await;
     assert!(response.batch_item_failures.is_empty());
 }
+
+/// With OpenAI selected, the article is written from the account's own prompt, shaped
+/// by the author profile and strategy the request names, through the real client; what
+/// the model returns is sanitised before it is stored, and priced by its tokens.
+#[tokio::test]
+async fn articles_come_from_the_accounts_prompt_profile_and_strategy() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "openaiwrite").await;
+    let t = &ws.owner.access;
+    let body = "<h2>Grinders</h2><script>steal()</script>".to_owned()
+        + &"<p>Burr grinders crush beans evenly. </p>".repeat(40);
+    let article = json!({"title": "Choosing a Coffee Grinder", "meta_title": "Coffee grinders", "meta_description": "How to pick one.",
+                         "slug": "Coffee Grinder Guide!", "primary_keyword": "coffee grinder", "secondary_keywords": ["burr grinder"],
+                         "html": body});
+    let fake = FakeOpenAi::start(move |_, _| Reply::Content(article.to_string())).await;
+    app.use_openai(&ws.owner.account_id, &fake.base_url).await;
+    let prompt = json!({"text": "HOUSE STYLE. Write about {title} in {word_count} words using {keywords}."});
+    app.put("/api/v1/system/prompts/generate_content/", t, prompt).await.expect(200);
+    let profile = json!({"name": "Ana", "description": "barista", "tone": "warm", "language": "English"});
+    let profile = app.post("/api/v1/system/author-profiles/", t, profile).await.expect(201);
+    let strategy = json!({"name": "Pillar", "description": "d", "guidelines": "Link to the pillar page."});
+    let strategy = app.post("/api/v1/system/strategies/", t, strategy).await.expect(201);
+    let task = json!({"site_id": ws.site, "sector_id": ws.sector, "title": "Coffee grinders", "word_count": 700,
+                      "keywords": ["coffee grinder", "burr grinder"]});
+    let task = app.post("/api/v1/writer/tasks/", t, task).await.expect(201).data()["id"].as_str().unwrap().to_owned();
+
+    let request =
+        json!({"ids": [task], "author_profile_id": profile.data()["id"], "strategy_id": strategy.data()["id"]});
+    let job = crate::ai_pipeline::run_job(&app, t, "/api/v1/writer/tasks/generate_content/", request).await;
+    assert_eq!(job["state"], "done", "{job}");
+
+    let sent = &fake.bodies()[0];
+    assert_eq!(sent["model"], "gpt-4o-mini");
+    assert_eq!(sent["response_format"]["type"], "json_object");
+    let user = sent["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.starts_with("HOUSE STYLE. Write about Coffee grinders in 700 words using coffee grinder, burr grinder."),
+        "{user}"
+    );
+    assert!(user.contains("Ana") && user.contains("warm") && user.contains("Link to the pillar page."), "{user}");
+
+    let list = app.get(&format!("/api/v1/writer/content/?site_id={}", ws.site), t).await.expect(200);
+    let content = &list.body["results"][0];
+    let full = app.get(&format!("/api/v1/writer/content/{}/", content["id"].as_str().unwrap()), t).await.expect(200);
+    let html = full.data()["html"].as_str().unwrap();
+    assert!(html.starts_with("<h2>Grinders</h2>") && !html.contains("script"), "{html}");
+    assert_eq!(full.data()["slug"], "coffee-grinder-guide");
+    assert_eq!(full.data()["word_count"], 201);
+    // 201 words: 1 credit. 1000 input + 500 output tokens of gpt-4o-mini: $0.00045.
+    assert_eq!(job["credits"], 1);
+    let usage = app.get("/api/v1/billing/usage/", t).await.expect(200);
+    let record = &usage.body["results"][0];
+    assert_eq!((record["provider"].as_str(), record["model"].as_str()), (Some("openai"), Some("gpt-4o-mini")));
+    assert_eq!((record["tokens_in"].as_u64(), record["cost_micros"].as_i64()), (Some(1000), Some(450)));
+}

@@ -62,7 +62,13 @@ async fn a_new_account_has_the_trial_credits_and_sees_prices() {
     for operation in ["generate_ideas", "generate_content", "generate_image_prompts", "generate_images"] {
         assert!(prices.iter().any(|p| p["operation"] == operation), "{operation} priced");
     }
-    assert_eq!(app.get(TRANSACTIONS, &owner.access).await.expect(200).body["count"], 0);
+    let opening = app.get(TRANSACTIONS, &owner.access).await.expect(200);
+    assert_eq!(opening.body["count"], 1, "{}", opening.body);
+    let first = &results(&opening)[0];
+    assert_eq!(
+        (first["amount"].as_i64(), first["balance_after"].as_i64()),
+        (Some(trial_credits()), Some(trial_credits()))
+    );
     assert_eq!(app.get(USAGE, &owner.access).await.expect(200).body["count"], 0);
     let summary = app.get(SUMMARY, &owner.access).await.expect(200);
     assert_eq!(summary.data()["totals"]["count"], 0);
@@ -86,11 +92,14 @@ async fn grants_and_charges_show_in_transactions_usage_and_summary() {
     assert_eq!(app.get(BALANCE, t).await.expect(200).data()["credits"], expected);
 
     let transactions = app.get(TRANSACTIONS, t).await.expect(200);
-    assert_eq!(transactions.body["count"], 5, "no transaction for a charge of 0 credits: {}", transactions.body);
+    // The starting credits are the first transaction; none for a charge of 0 credits.
+    assert_eq!(transactions.body["count"], 6, "{}", transactions.body);
     let amounts: Vec<i64> = column(&transactions, "amount").iter().map(|v| v.as_i64().unwrap()).collect();
-    assert_eq!(amounts, [-2, -3, -10, -50, 500], "newest first");
+    assert_eq!(amounts, [-2, -3, -10, -50, 500, start], "newest first");
     let after: Vec<i64> = column(&transactions, "balance_after").iter().map(|v| v.as_i64().unwrap()).collect();
-    assert_eq!(after, [expected, expected + 2, expected + 5, start + 450, start + 500]);
+    assert_eq!(after, [expected, expected + 2, expected + 5, start + 450, start + 500, start]);
+    // The ledger adds up to the balance.
+    assert_eq!(amounts.iter().sum::<i64>(), expected);
     let purchases = app.get(&format!("{TRANSACTIONS}?transaction_type=purchase"), t).await.expect(200);
     assert_eq!(
         (purchases.body["count"].as_u64(), results(&purchases)[0]["description"].as_str()),
@@ -184,9 +193,11 @@ async fn accounts_see_only_their_own_ledger() {
 
     assert_eq!(app.get(BALANCE, &a.access).await.expect(200).data()["credits"], trial_credits() + 996);
     assert_eq!(app.get(BALANCE, &b.access).await.expect(200).data()["credits"], trial_credits());
-    assert_eq!(app.get(TRANSACTIONS, &b.access).await.expect(200).body["count"], 0);
+    let theirs = app.get(TRANSACTIONS, &b.access).await.expect(200);
+    assert_eq!(theirs.body["count"], 1, "only b's own starting credits: {}", theirs.body);
+    assert_eq!(results(&theirs)[0]["account_id"].as_str(), Some(b.account_id.as_str()));
     assert_eq!(app.get(USAGE, &b.access).await.expect(200).body["count"], 0);
     assert_eq!(app.get(SUMMARY, &b.access).await.expect(200).data()["totals"]["count"], 0);
-    assert_eq!(app.get(TRANSACTIONS, &a.access).await.expect(200).body["count"], 2);
+    assert_eq!(app.get(TRANSACTIONS, &a.access).await.expect(200).body["count"], 3);
     assert_eq!(app.get(USAGE, &a.access).await.expect(200).body["count"], 1);
 }

@@ -87,6 +87,19 @@ impl Ctx {
     pub fn is_offline(&self) -> bool {
         self.text.name() == crate::provider::offline::NAME
     }
+
+    /// The provider and model this job's function calls, as shown on the job.
+    pub fn provider_and_model(&self) -> (String, String) {
+        let offline = crate::provider::offline::MODEL.to_owned();
+        if self.job.function == "generate_images" {
+            let name = self.image.name();
+            let model =
+                if name == crate::provider::offline::NAME { offline } else { self.settings.image_model.clone() };
+            return (name.to_owned(), model);
+        }
+        let model = if self.is_offline() { offline } else { self.settings.model.clone() };
+        (self.text.name().to_owned(), model)
+    }
 }
 
 /// Maps a write that lost the job to `LeaseLost`.
@@ -324,6 +337,8 @@ impl Engine {
                 return Ok(RunOutcome::Finished);
             }
         };
+        let (provider, model) = ctx.provider_and_model();
+        ctx.job = lease(self.store.set_job_provider(&ctx.job, &provider, &model).await)?;
         match runner.run(&mut ctx).await {
             Ok(()) => {}
             Err(EngineError::LeaseLost) => return Err(EngineError::LeaseLost),

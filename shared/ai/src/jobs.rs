@@ -152,6 +152,8 @@ pub fn view(job: &Job) -> Value {
             "percent": ((job.done + job.failed) * 100).checked_div(job.total).unwrap_or(100),
             "items": items,
         },
+        "provider": job.provider,
+        "model": job.model,
         "tokens": {"input": job.tokens_in, "output": job.tokens_out},
         "cost_usd": job.cost_micros as f64 / 1_000_000.0,
         "credits": job.credits,

@@ -1,5 +1,7 @@
 //! Clusters → content ideas. Two credits per cluster.
 
+use std::collections::HashMap;
+
 use igny8_store::{
     Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Keyword, Scoped, StoreError, Tx, UnitOutcome, new_id, now,
 };
@@ -60,15 +62,27 @@ impl ItemFunction for GenerateIdeas {
 
     async fn load(&self, ctx: &Ctx, ids: &[String]) -> Result<Vec<(String, Result<ClusterInput, String>)>, StoreError> {
         let found: Vec<Cluster> = ctx.store.find_many(&ctx.job.account_id, ids).await?;
+        // Keywords are listed per sector: read each sector once, not once per cluster.
+        let mut sectors: HashMap<&str, Vec<Keyword>> = HashMap::new();
+        for cluster in &found {
+            if !sectors.contains_key(cluster.sector_id.as_str()) {
+                let keywords =
+                    ctx.store.list_scope(&cluster.account_id, &cluster.site_id, Some(&cluster.sector_id)).await?;
+                sectors.insert(&cluster.sector_id, keywords);
+            }
+        }
         let mut loaded = Vec::new();
         for id in ids {
             let Some(cluster) = found.iter().find(|c| &c.id == id) else {
                 loaded.push((id.clone(), Err("the cluster was deleted".to_owned())));
                 continue;
             };
-            let mut keywords: Vec<Keyword> = ctx.store.cluster_keywords(cluster).await?;
+            let mut keywords: Vec<&Keyword> = sectors[cluster.sector_id.as_str()]
+                .iter()
+                .filter(|k| k.cluster_id.as_deref() == Some(cluster.id.as_str()))
+                .collect();
             keywords.sort_by(|a, b| b.volume.cmp(&a.volume).then(a.keyword.cmp(&b.keyword)));
-            let keywords = keywords.into_iter().map(|k| k.keyword).collect();
+            let keywords = keywords.into_iter().map(|k| k.keyword.clone()).collect();
             loaded.push((id.clone(), Ok(ClusterInput { cluster: cluster.clone(), keywords })));
         }
         Ok(loaded)

@@ -3,6 +3,8 @@
 //! the same article and not yet turned into images are replaced, not added to.
 //! Half a credit per prompt, rounded up per article.
 
+use std::collections::HashMap;
+
 use igny8_store::{Content, Image, ImageStatus, ImageType, Scoped, StoreError, Tx, UnitOutcome, new_id, now};
 use serde::Deserialize;
 
@@ -71,6 +73,15 @@ impl ItemFunction for GenerateImagePrompts {
 
     async fn load(&self, ctx: &Ctx, ids: &[String]) -> Result<Vec<(String, Result<ArticleInput, String>)>, StoreError> {
         let found: Vec<Content> = ctx.store.find_many(&ctx.job.account_id, ids).await?;
+        // Images are listed per sector: read each sector once, not once per article.
+        let mut sectors: HashMap<&str, Vec<Image>> = HashMap::new();
+        for content in &found {
+            if !sectors.contains_key(content.sector_id.as_str()) {
+                let images =
+                    ctx.store.list_scope(&content.account_id, &content.site_id, Some(&content.sector_id)).await?;
+                sectors.insert(&content.sector_id, images);
+            }
+        }
         let mut loaded = Vec::new();
         for id in ids {
             let Some(content) = found.iter().find(|c| &c.id == id) else {
@@ -88,11 +99,10 @@ impl ItemFunction for GenerateImagePrompts {
                 },
                 None => content.html.clone(),
             };
-            let images: Vec<Image> =
-                ctx.store.list_scope(&content.account_id, &content.site_id, Some(&content.sector_id)).await?;
-            let pending = images
-                .into_iter()
+            let pending = sectors[content.sector_id.as_str()]
+                .iter()
                 .filter(|i| i.content_id.as_deref() == Some(&content.id) && i.status == ImageStatus::Pending)
+                .cloned()
                 .collect();
             loaded
                 .push((id.clone(), Ok(ArticleInput { content: content.clone(), headings: headings(&html), pending })));

@@ -45,7 +45,8 @@ pub struct Registration {
 }
 
 impl Store {
-    /// Creates account, owner, email lookup and first session in one transaction. Fails
+    /// Creates account, owner, email lookup, first session and the transaction of the
+    /// starting credits in one transaction. Fails
     /// with `Condition("email_taken")` when the email is in use — also when two
     /// registrations of one email race: exactly one wins.
     pub async fn register(&self, registration: &Registration) -> StoreResult<()> {
@@ -56,6 +57,10 @@ impl Store {
         tx.create(table, registration.owner.record()?, "user_exists");
         tx.create(table, registration.owner.email_record()?, "email_taken");
         tx.create(table, registration.session.record()?, "session_exists");
+        if account.credits > 0 {
+            let opening = crate::model::ledger::opening_balance(&account.id, account.credits, "Starting credits")?;
+            tx.create(table, opening, "exists");
+        }
         self.commit(tx).await
     }
 

@@ -259,6 +259,11 @@ impl Store {
         self.update(self.job_update(job)?.set("phase", phase)?, LEASE_LOST).await
     }
 
+    /// Records which provider and model the job's calls go to.
+    pub async fn set_job_provider(&self, job: &Job, provider: &str, model: &str) -> StoreResult<Job> {
+        self.update(self.job_update(job)?.set("provider", provider)?.set("model", model)?, LEASE_LOST).await
+    }
+
     /// Records an item that failed without saving anything.
     pub async fn fail_job_item(&self, job: &Job, item_id: &str, reason: &str) -> StoreResult<Job> {
         let progress =

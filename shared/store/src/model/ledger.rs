@@ -132,6 +132,23 @@ impl Tx {
     }
 }
 
+/// The transaction recording a new account's starting credits (written with the
+/// account, so the ledger always adds up to the balance).
+pub(crate) fn opening_balance(account_id: &str, credits: i64, description: &str) -> StoreResult<Record> {
+    let transaction = CreditTransaction {
+        id: new_id("ctx"),
+        account_id: account_id.to_owned(),
+        transaction_type: CreditTransactionType::Adjustment,
+        amount: credits,
+        balance_after: credits,
+        description: description.to_owned(),
+        operation: None,
+        job_id: None,
+        created_at: now(),
+    };
+    Record::new(transaction_key(account_id, &transaction.id), "credit_transaction", &transaction)
+}
+
 impl Store {
     /// The account's balance, read strongly consistent.
     pub async fn balance(&self, account_id: &str) -> StoreResult<Option<i64>> {
