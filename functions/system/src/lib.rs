@@ -1,6 +1,7 @@
 //! `/api/v1/system/`: health, the account's AI prompts (with built-in defaults), author
 //! profiles, strategies, AI settings and the API keys of AI providers (SPEC.md §4 system).
 
+mod guidance;
 mod integrations;
 mod jobs;
 mod profiles;
@@ -15,7 +16,7 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
 use igny8_http::{HttpService, Success};
-use igny8_store::Store;
+use igny8_store::{AuthorProfile, Store, Strategy};
 use igny8_tenancy::{SecretBox, Tenancy};
 use serde_json::{Value, json};
 
@@ -58,16 +59,8 @@ pub fn routes(state: SystemState) -> Router {
         .route(&format!("{s}/prompts"), get(prompts::list))
         .route(&format!("{s}/prompts/{{function}}"), get(prompts::read).put(prompts::update).patch(prompts::update))
         .route(&format!("{s}/prompts/{{function}}/reset_to_default"), post(prompts::reset))
-        .route(&format!("{s}/author-profiles"), get(profiles::list).post(profiles::create))
-        .route(
-            &format!("{s}/author-profiles/{{id}}"),
-            get(profiles::read).put(profiles::update).patch(profiles::update).delete(profiles::remove),
-        )
-        .route(&format!("{s}/strategies"), get(strategies::list).post(strategies::create))
-        .route(
-            &format!("{s}/strategies/{{id}}"),
-            get(strategies::read).put(strategies::update).patch(strategies::update).delete(strategies::remove),
-        )
+        .merge(guidance::routes::<AuthorProfile>(&format!("{s}/author-profiles")))
+        .merge(guidance::routes::<Strategy>(&format!("{s}/strategies")))
         .route(&format!("{s}/settings"), get(settings::read).put(settings::update).patch(settings::update))
         .route(
             &format!("{integration}/{{provider}}"),

@@ -34,6 +34,9 @@ pub struct ClusterDraft {
 const JOIN_SIMILARITY: f32 = 0.6;
 /// How similar a lone keyword must be to another cluster to be folded into it.
 const FOLD_SIMILARITY: f32 = 0.3;
+/// How much less central than the most central keyword a name may be, in exchange for
+/// being more searched.
+const NAME_SIMILARITY_SLACK: f32 = 0.1;
 /// Words of a keyword used to find candidate clusters.
 const CANDIDATE_WORDS: usize = 3;
 
@@ -311,18 +314,21 @@ fn best_cluster(
     best
 }
 
-/// Names a cluster after its most central keyword (the one closest to the centroid;
-/// ties to the more searched), and describes it by its strongest words.
+/// Names a cluster after its most searched keyword among the most central ones (within
+/// `NAME_SIMILARITY_SLACK` of the closest to the centroid), and describes it by its
+/// strongest words.
 fn draft(cluster: Cluster, keywords: &[KeywordInput], vectors: &[Vector], names: &[String]) -> ClusterDraft {
+    let best = cluster.members.iter().map(|&m| cluster.similarity(&vectors[m])).fold(0.0f32, f32::max);
     let central = cluster
         .members
         .iter()
         .copied()
+        .filter(|&m| cluster.similarity(&vectors[m]) >= best - NAME_SIMILARITY_SLACK)
         .max_by(|&a, &b| {
-            cluster
-                .similarity(&vectors[a])
-                .total_cmp(&cluster.similarity(&vectors[b]))
-                .then(keywords[a].volume.cmp(&keywords[b].volume))
+            keywords[a]
+                .volume
+                .cmp(&keywords[b].volume)
+                .then(keywords[b].text.len().cmp(&keywords[a].text.len()))
                 .then(keywords[b].text.cmp(&keywords[a].text))
         })
         .unwrap_or(cluster.members[0]);
@@ -422,6 +428,10 @@ mod tests {
         assert_eq!(groups.len(), 2, "{groups:?}");
         assert!(groups.iter().any(|g| g.len() == 4 && g.iter().all(|k| k.contains("running"))), "{groups:?}");
         assert!(groups.iter().any(|g| g.len() == 4 && g.iter().all(|k| k.contains("sourdough"))), "{groups:?}");
+        // Named after their most searched central keyword.
+        let mut names: Vec<String> = cluster_keywords(&keywords).into_iter().map(|c| c.name).collect();
+        names.sort();
+        assert_eq!(names, ["Running Shoes", "Sourdough Bread Recipe"]);
     }
 
     #[test]

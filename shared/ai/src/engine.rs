@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use igny8_media::Media;
 use igny8_store::{
-    AiSettings, BALANCE_CHANGED, Charge, ItemState, Job, JobPhase, LEASE_LOST, Store, StoreError, Tx, UNIT_SAVED,
-    UnitOutcome,
+    AiSettings, AuthorProfile, BALANCE_CHANGED, Charge, ItemState, Job, JobPhase, LEASE_LOST, Store, StoreError,
+    Strategy, Tx, UNIT_SAVED, UnitOutcome,
 };
 
 use crate::functions;
@@ -388,7 +388,7 @@ impl Engine {
         let mut guidance = String::new();
         let option = |name: &str| job.options.get(name).and_then(|v| v.as_str()).map(str::to_owned);
         if let Some(id) = option("author_profile_id") {
-            let profile = self.store.author_profile(&job.account_id, &id).await?;
+            let profile: Option<AuthorProfile> = self.store.guidance(&job.account_id, &id).await?;
             let profile = profile.ok_or_else(|| SetupError::Config(format!("author profile {id} no longer exists")))?;
             guidance.push_str(&format!(
                 "\n\nWrite as this author: {} — {}. Tone: {}. Language: {}.",
@@ -396,7 +396,7 @@ impl Engine {
             ));
         }
         if let Some(id) = option("strategy_id") {
-            let strategy = self.store.strategy(&job.account_id, &id).await?;
+            let strategy: Option<Strategy> = self.store.guidance(&job.account_id, &id).await?;
             let strategy = strategy.ok_or_else(|| SetupError::Config(format!("strategy {id} no longer exists")))?;
             guidance.push_str(&format!("\n\nContent strategy \"{}\": {}", strategy.name, strategy.guidelines));
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use igny8_http::{ApiError, ApiResult, Success};
-use igny8_store::{Job, JobPhase, JobState, Store, new_id, now};
+use igny8_store::{AuthorProfile, Job, JobPhase, JobState, Store, Strategy, new_id, now};
 use igny8_tenancy::Tenant;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -212,13 +212,13 @@ pub async fn guidance_options(
 ) -> ApiResult<serde_json::Map<String, Value>> {
     let mut options = serde_json::Map::new();
     if let Some(id) = author_profile_id {
-        if store.author_profile(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
+        if store.guidance::<AuthorProfile>(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
             return Err(ApiError::field("author_profile_id", "No such author profile."));
         }
         options.insert("author_profile_id".into(), json!(id));
     }
     if let Some(id) = strategy_id {
-        if store.strategy(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
+        if store.guidance::<Strategy>(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
             return Err(ApiError::field("strategy_id", "No such strategy."));
         }
         options.insert("strategy_id".into(), json!(id));

@@ -35,10 +35,7 @@ pub use role::Role;
 pub use scoped::{NO_SECTOR, Scoped, scoped_key};
 pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
 pub use session::{RefreshOutcome, Session};
-pub use settings::{
-    AUTHOR_PROFILE_MISSING, AiSettings, AuthorProfile, AuthorProfileChanges, Integration, PromptOverride,
-    STRATEGY_MISSING, Strategy, StrategyChanges,
-};
+pub use settings::{AiSettings, AuthorProfile, GUIDANCE_MISSING, Guidance, Integration, PromptOverride, Strategy};
 pub use site::{ApiKeyOwner, Site, SiteChanges, SiteStatus};
 pub use task::{Task, TaskStatus};
 pub use taxonomy::{Taxonomy, TaxonomyTerm};

@@ -6,6 +6,7 @@
 //! `SETTINGS#AI`, `PROMPT#<function>`, `AUTHOR#<aut_…>`, `STRATEGY#<str_…>`,
 //! `AIINTEGRATION#<provider>`.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
@@ -77,14 +78,6 @@ pub struct AuthorProfile {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct AuthorProfileChanges {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub tone: Option<String>,
-    pub language: Option<String>,
-}
-
 /// A content strategy: free-text guidelines the engine adds to prompts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Strategy {
@@ -97,13 +90,6 @@ pub struct Strategy {
     pub guidelines: String,
     pub created_at: String,
     pub updated_at: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct StrategyChanges {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub guidelines: Option<String>,
 }
 
 /// An AI provider's API key for the account, sealed (`igny8_tenancy::SecretBox`).
@@ -120,9 +106,46 @@ pub struct Integration {
     pub updated_at: String,
 }
 
-/// Condition labels of settings writes.
-pub const AUTHOR_PROFILE_MISSING: &str = "author_profile_missing";
-pub const STRATEGY_MISSING: &str = "strategy_missing";
+/// Named instructions an account keeps for the AI — author profiles and strategies —
+/// stored as `<PREFIX>#<id>` in the account's partition and read, listed, changed field
+/// by field and deleted alike.
+pub trait Guidance: Serialize + DeserializeOwned + Send + Sync {
+    /// `kind` attribute, e.g. `author_profile`.
+    const KIND: &'static str;
+    /// Sort-key prefix, e.g. `AUTHOR`.
+    const PREFIX: &'static str;
+    fn id(&self) -> &str;
+    fn account_id(&self) -> &str;
+}
+
+impl Guidance for AuthorProfile {
+    const KIND: &'static str = "author_profile";
+    const PREFIX: &'static str = "AUTHOR";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+}
+
+impl Guidance for Strategy {
+    const KIND: &'static str = "strategy";
+    const PREFIX: &'static str = "STRATEGY";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+}
+
+/// Condition label of a change or delete of guidance that is not there.
+pub const GUIDANCE_MISSING: &str = "guidance_missing";
+
+fn guidance_key<T: Guidance>(account_id: &str, id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("{}#{id}", T::PREFIX))
+}
 
 fn ai_settings_key(account_id: &str) -> Key {
     Key::new(keys::account_pk(account_id), "SETTINGS#AI")
@@ -130,14 +153,6 @@ fn ai_settings_key(account_id: &str) -> Key {
 
 fn prompt_key(account_id: &str, function: &str) -> Key {
     Key::new(keys::account_pk(account_id), format!("PROMPT#{function}"))
-}
-
-fn author_profile_key(account_id: &str, id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("AUTHOR#{id}"))
-}
-
-fn strategy_key(account_id: &str, id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("STRATEGY#{id}"))
 }
 
 fn integration_key(account_id: &str, provider: &str) -> Key {
@@ -173,88 +188,47 @@ impl Store {
         delete_quietly(self, prompt_key(account_id, function)).await
     }
 
-    pub async fn create_author_profile(&self, profile: &AuthorProfile) -> StoreResult<()> {
-        let key = author_profile_key(&profile.account_id, &profile.id);
+    pub async fn create_guidance<T: Guidance>(&self, guidance: &T) -> StoreResult<()> {
+        let key = guidance_key::<T>(guidance.account_id(), guidance.id());
         let mut tx = Tx::new();
-        tx.create(self.table(), Record::new(key, "author_profile", profile)?, "exists");
+        tx.create(self.table(), Record::new(key, T::KIND, guidance)?, "exists");
         self.commit(tx).await
     }
 
-    pub async fn author_profile(&self, account_id: &str, id: &str) -> StoreResult<Option<AuthorProfile>> {
-        self.get(author_profile_key(account_id, id)).await
+    pub async fn guidance<T: Guidance>(&self, account_id: &str, id: &str) -> StoreResult<Option<T>> {
+        let key = guidance_key::<T>(account_id, id);
+        if !key.fits() {
+            return Ok(None);
+        }
+        self.get(key).await
     }
 
-    /// The account's author profiles, oldest first.
-    pub async fn author_profiles(&self, account_id: &str) -> StoreResult<Vec<AuthorProfile>> {
-        self.query_prefix(&keys::account_pk(account_id), "AUTHOR#").await
+    /// The account's guidance of one kind, oldest first.
+    pub async fn guidances<T: Guidance>(&self, account_id: &str) -> StoreResult<Vec<T>> {
+        self.query_prefix(&keys::account_pk(account_id), &format!("{}#", T::PREFIX)).await
     }
 
-    /// Sets the given fields; `Condition(AUTHOR_PROFILE_MISSING)` if there is no such profile.
-    pub async fn update_author_profile(
+    /// Sets the given text fields; `Condition(GUIDANCE_MISSING)` if there is no such item.
+    pub async fn update_guidance<T: Guidance>(
         &self,
         account_id: &str,
         id: &str,
-        changes: AuthorProfileChanges,
-    ) -> StoreResult<AuthorProfile> {
-        let key = author_profile_key(account_id, id);
+        fields: Vec<(&'static str, String)>,
+    ) -> StoreResult<T> {
+        let key = guidance_key::<T>(account_id, id);
         if !key.fits() {
-            return Err(StoreError::Condition(AUTHOR_PROFILE_MISSING));
+            return Err(StoreError::Condition(GUIDANCE_MISSING));
         }
         let mut update = Update::new(key).set("updated_at", now())?;
-        for (field, value) in [
-            ("name", changes.name),
-            ("description", changes.description),
-            ("tone", changes.tone),
-            ("language", changes.language),
-        ] {
-            if let Some(value) = value {
-                update = update.set(field, value)?;
-            }
+        for (field, value) in fields {
+            update = update.set(field, value)?;
         }
-        self.update(update, AUTHOR_PROFILE_MISSING).await
+        self.update(update, GUIDANCE_MISSING).await
     }
 
-    /// `Condition(AUTHOR_PROFILE_MISSING)` if there is no such profile.
-    pub async fn delete_author_profile(&self, account_id: &str, id: &str) -> StoreResult<()> {
-        delete_existing(self, author_profile_key(account_id, id), AUTHOR_PROFILE_MISSING).await
-    }
-
-    pub async fn create_strategy(&self, strategy: &Strategy) -> StoreResult<()> {
-        let key = strategy_key(&strategy.account_id, &strategy.id);
-        let mut tx = Tx::new();
-        tx.create(self.table(), Record::new(key, "strategy", strategy)?, "exists");
-        self.commit(tx).await
-    }
-
-    pub async fn strategy(&self, account_id: &str, id: &str) -> StoreResult<Option<Strategy>> {
-        self.get(strategy_key(account_id, id)).await
-    }
-
-    /// The account's strategies, oldest first.
-    pub async fn strategies(&self, account_id: &str) -> StoreResult<Vec<Strategy>> {
-        self.query_prefix(&keys::account_pk(account_id), "STRATEGY#").await
-    }
-
-    /// Sets the given fields; `Condition(STRATEGY_MISSING)` if there is no such strategy.
-    pub async fn update_strategy(&self, account_id: &str, id: &str, changes: StrategyChanges) -> StoreResult<Strategy> {
-        let key = strategy_key(account_id, id);
-        if !key.fits() {
-            return Err(StoreError::Condition(STRATEGY_MISSING));
-        }
-        let mut update = Update::new(key).set("updated_at", now())?;
-        for (field, value) in
-            [("name", changes.name), ("description", changes.description), ("guidelines", changes.guidelines)]
-        {
-            if let Some(value) = value {
-                update = update.set(field, value)?;
-            }
-        }
-        self.update(update, STRATEGY_MISSING).await
-    }
-
-    /// `Condition(STRATEGY_MISSING)` if there is no such strategy.
-    pub async fn delete_strategy(&self, account_id: &str, id: &str) -> StoreResult<()> {
-        delete_existing(self, strategy_key(account_id, id), STRATEGY_MISSING).await
+    /// `Condition(GUIDANCE_MISSING)` if there is no such item.
+    pub async fn delete_guidance<T: Guidance>(&self, account_id: &str, id: &str) -> StoreResult<()> {
+        delete_existing(self, guidance_key::<T>(account_id, id), GUIDANCE_MISSING).await
     }
 
     pub async fn integration(&self, account_id: &str, provider: &str) -> StoreResult<Option<Integration>> {
@@ -310,8 +284,8 @@ mod tests {
         for key in [
             ai_settings_key("a1"),
             prompt_key("a1", "auto_cluster"),
-            author_profile_key("a1", "aut_1"),
-            strategy_key("a1", "str_1"),
+            guidance_key::<AuthorProfile>("a1", "aut_1"),
+            guidance_key::<Strategy>("a1", "str_1"),
             integration_key("a1", "openai"),
         ] {
             assert_eq!(key.pk, account.pk);
