@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::{ask, chat_usage, clipped, json_answer, required};
 use crate::cluster::{KeywordInput, cluster_keywords};
-use crate::engine::{Answer, Ctx, EngineError, Runner, Saved, lease, save_unit};
+use crate::engine::{Ctx, EngineError, Runner, Saved, lease, save_unit};
 use crate::pricing::CLUSTERING_PER_RUN;
 use crate::prompts::fill;
 
@@ -127,17 +127,15 @@ async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
     }
     ctx.phase(JobPhase::Parse).await?;
     for (sector_id, batch, answer) in answers {
-        let parsed: ClustersAnswer = match json_answer(&answer) {
+        let (parsed, chat): (ClustersAnswer, _) = match json_answer(answer) {
             Ok(parsed) => parsed,
             Err(reason) => return Ok(Err(reason)),
         };
-        if let Answer::Text(chat) = &answer {
-            let (tokens_in, tokens_out, cost) = chat_usage(chat);
-            plan.tokens_in += tokens_in;
-            plan.tokens_out += tokens_out;
-            plan.cost_micros += cost;
-            plan.model = chat.model.clone();
-        }
+        let (tokens_in, tokens_out, cost) = chat_usage(&chat);
+        plan.tokens_in += tokens_in;
+        plan.tokens_out += tokens_out;
+        plan.cost_micros += cost;
+        plan.model = chat.model;
         match place(&sector_id, &batch, parsed) {
             Ok((clusters, unplaced)) => {
                 plan.clusters.extend(clusters);

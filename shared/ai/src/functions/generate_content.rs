@@ -87,8 +87,7 @@ impl ItemFunction for GenerateContent {
     }
 
     fn parse(&self, _ctx: &Ctx, task: &Task, answer: Answer) -> Result<ArticleOutput, String> {
-        let parsed: ArticleAnswer = json_answer(&answer)?;
-        let Answer::Text(chat) = answer else { unreachable!("json_answer accepts text answers only") };
+        let (parsed, chat): (ArticleAnswer, _) = json_answer(answer)?;
         let html = sanitise(&parsed.html);
         let words = igny8_media::html::word_count(&html);
         if words < MIN_WORDS {

@@ -102,8 +102,7 @@ impl ItemFunction for GenerateIdeas {
     }
 
     fn parse(&self, ctx: &Ctx, input: &ClusterInput, answer: Answer) -> Result<IdeasOutput, String> {
-        let parsed: IdeasAnswer = json_answer(&answer)?;
-        let Answer::Text(chat) = answer else { unreachable!("json_answer accepts text answers only") };
+        let (parsed, chat): (IdeasAnswer, _) = json_answer(answer)?;
         let asked = ideas_per_cluster(ctx) as usize;
         if parsed.ideas.is_empty() {
             return Err("the model proposed no ideas".into());

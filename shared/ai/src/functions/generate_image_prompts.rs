@@ -120,8 +120,7 @@ impl ItemFunction for GenerateImagePrompts {
     }
 
     fn parse(&self, ctx: &Ctx, input: &ArticleInput, answer: Answer) -> Result<PromptsOutput, String> {
-        let parsed: PromptsAnswer = json_answer(&answer)?;
-        let Answer::Text(chat) = answer else { unreachable!("json_answer accepts text answers only") };
+        let (parsed, chat): (PromptsAnswer, _) = json_answer(answer)?;
         let content = &input.content;
         let now = now();
         let image = |answer: &PromptAnswer, image_type: ImageType, position: u32| -> Result<Image, String> {

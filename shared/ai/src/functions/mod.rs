@@ -61,21 +61,23 @@ pub(crate) async fn ask(ctx: &Ctx, prompt: String, draft: impl FnOnce() -> Strin
     ctx.text.complete(&request).await.map(Answer::Text).map_err(|e| format!("AI provider: {e}"))
 }
 
-/// The JSON object of a text answer, in the shape `T`; a clear reason otherwise.
-pub(crate) fn json_answer<T: DeserializeOwned>(answer: &Answer) -> Result<T, String> {
+/// The JSON object of a text answer, in the shape `T`, with the answer (for its token
+/// counts); a clear reason otherwise.
+pub(crate) fn json_answer<T: DeserializeOwned>(answer: Answer) -> Result<(T, ChatAnswer), String> {
     let Answer::Text(chat) = answer else {
         return Err("expected a text answer".into());
     };
     let text = strip_fences(&chat.text);
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let parsed = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {
             format!("the model's answer is not the JSON asked for: {}", e.inner())
         } else {
             format!("the model's answer is not the JSON asked for: {path}: {}", e.inner())
         }
-    })
+    })?;
+    Ok((parsed, chat))
 }
 
 /// Models sometimes wrap JSON in a Markdown code fence despite being asked not to.
@@ -129,9 +131,9 @@ mod tests {
         }
         let answer =
             |text: &str| Answer::Text(ChatAnswer { text: text.into(), model: "m".into(), tokens_in: 0, tokens_out: 0 });
-        let err = json_answer::<Shape>(&answer("{\"items\":[1,\"x\"]}")).unwrap_err();
+        let err = json_answer::<Shape>(answer("{\"items\":[1,\"x\"]}")).err().unwrap();
         assert!(err.contains("items[1]"), "{err}");
-        assert!(json_answer::<Shape>(&answer("not json")).is_err());
-        assert_eq!(json_answer::<Shape>(&answer("{\"items\":[2]}")).unwrap().items, vec![2]);
+        assert!(json_answer::<Shape>(answer("not json")).is_err());
+        assert_eq!(json_answer::<Shape>(answer("{\"items\":[2]}")).unwrap().0.items, vec![2]);
     }
 }

@@ -135,6 +135,39 @@ pub trait ImageProvider: Send + Sync {
     async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, ProviderError>;
 }
 
+/// Where and how an HTTP provider is called (shared by the OpenAI and Runware clients).
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    pub(crate) http: reqwest::Client,
+    /// Without a trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) api_key: String,
+    pub(crate) policy: CallPolicy,
+}
+
+impl Endpoint {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        base_url: impl Into<String>,
+        api_key: impl Into<String>,
+        policy: CallPolicy,
+    ) -> Self {
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        Self { http, base_url, api_key: api_key.into(), policy }
+    }
+}
+
+/// Without the key: clients end up in logs through the structs that hold them.
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
 /// Timeouts and retries of the HTTP providers.
 #[derive(Debug, Clone, Copy)]
 pub struct CallPolicy {

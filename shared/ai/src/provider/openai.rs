@@ -1,8 +1,6 @@
 //! OpenAI chat completions and image generations, at OpenAI or any OpenAI-compatible
 //! base URL.
 
-use std::fmt;
-
 use async_trait::async_trait;
 use base64::Engine as _;
 use serde::Serialize;
@@ -10,30 +8,16 @@ use serde_json::Value;
 
 use super::retry::{send, with_retries};
 use super::{
-    CallPolicy, ChatAnswer, ChatRequest, GeneratedImage, ImageProvider, ImageRequest, Message, ProviderError,
+    CallPolicy, ChatAnswer, ChatRequest, Endpoint, GeneratedImage, ImageProvider, ImageRequest, Message, ProviderError,
     TextProvider,
 };
 
 pub const NAME: &str = "openai";
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct OpenAiClient {
-    http: reqwest::Client,
-    base_url: String,
-    api_key: String,
-    policy: CallPolicy,
-}
-
-/// Without the key: clients end up in logs through the structs that hold them.
-impl fmt::Debug for OpenAiClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenAiClient")
-            .field("base_url", &self.base_url)
-            .field("api_key", &"<redacted>")
-            .field("policy", &self.policy)
-            .finish()
-    }
+    endpoint: Endpoint,
 }
 
 impl OpenAiClient {
@@ -43,8 +27,7 @@ impl OpenAiClient {
         api_key: impl Into<String>,
         policy: CallPolicy,
     ) -> Self {
-        let base_url = base_url.into().trim_end_matches('/').to_string();
-        Self { http, base_url, api_key: api_key.into(), policy }
+        Self { endpoint: Endpoint::new(http, base_url, api_key, policy) }
     }
 
     /// Whether the base URL answers and accepts the key: `GET /models`, the cheapest
@@ -52,15 +35,17 @@ impl OpenAiClient {
     pub async fn check(&self) -> Result<(), ProviderError> {
         self.configured()?;
         let url = self.url("models");
-        with_retries(&self.policy, || send(self.http.get(&url).bearer_auth(&self.api_key))).await.map(|_| ())
+        with_retries(&self.endpoint.policy, || send(self.endpoint.http.get(&url).bearer_auth(&self.endpoint.api_key)))
+            .await
+            .map(|_| ())
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/{path}", self.base_url)
+        format!("{}/{path}", self.endpoint.base_url)
     }
 
     fn configured(&self) -> Result<(), ProviderError> {
-        if self.api_key.trim().is_empty() {
+        if self.endpoint.api_key.trim().is_empty() {
             return Err(ProviderError::NotConfigured("no OpenAI API key is set".into()));
         }
         Ok(())
@@ -69,8 +54,10 @@ impl OpenAiClient {
     async fn post(&self, path: &str, body: &(impl Serialize + Sync)) -> Result<Value, ProviderError> {
         self.configured()?;
         let url = self.url(path);
-        let text =
-            with_retries(&self.policy, || send(self.http.post(&url).bearer_auth(&self.api_key).json(body))).await?;
+        let text = with_retries(&self.endpoint.policy, || {
+            send(self.endpoint.http.post(&url).bearer_auth(&self.endpoint.api_key).json(body))
+        })
+        .await?;
         serde_json::from_str(&text).map_err(|e| ProviderError::Malformed(format!("answer is not JSON: {e}")))
     }
 }

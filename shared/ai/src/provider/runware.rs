@@ -6,15 +6,13 @@
 //! way to ask "is this key good?" without generating anything, which `check` needs, so
 //! both calls use it.
 
-use std::fmt;
-
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::openai::decode_image;
 use super::retry::{error_message, send, with_retries};
-use super::{CallPolicy, GeneratedImage, ImageProvider, ImageRequest, ProviderError};
+use super::{CallPolicy, Endpoint, GeneratedImage, ImageProvider, ImageRequest, ProviderError};
 
 pub const NAME: &str = "runware";
 pub const DEFAULT_BASE_URL: &str = "https://api.runware.ai/v1";
@@ -24,23 +22,9 @@ const SIDE_STEP: u32 = 64;
 const MIN_SIDE: u32 = 128;
 const MAX_SIDE: u32 = 2048;
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RunwareClient {
-    http: reqwest::Client,
-    base_url: String,
-    api_key: String,
-    policy: CallPolicy,
-}
-
-/// Without the key: clients end up in logs through the structs that hold them.
-impl fmt::Debug for RunwareClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RunwareClient")
-            .field("base_url", &self.base_url)
-            .field("api_key", &"<redacted>")
-            .field("policy", &self.policy)
-            .finish()
-    }
+    endpoint: Endpoint,
 }
 
 #[derive(Serialize)]
@@ -73,23 +57,24 @@ impl RunwareClient {
         api_key: impl Into<String>,
         policy: CallPolicy,
     ) -> Self {
-        let base_url = base_url.into().trim_end_matches('/').to_string();
-        Self { http, base_url, api_key: api_key.into(), policy }
+        Self { endpoint: Endpoint::new(http, base_url, api_key, policy) }
     }
 
     /// Whether the base URL answers and accepts the key: the authentication task alone.
     pub async fn check(&self) -> Result<(), ProviderError> {
         let tasks = [self.authentication()?];
-        let text = with_retries(&self.policy, || send(self.http.post(&self.base_url).json(&tasks))).await?;
+        let text =
+            with_retries(&self.endpoint.policy, || send(self.endpoint.http.post(&self.endpoint.base_url).json(&tasks)))
+                .await?;
         let answer = parse(&text)?;
         refused(&answer, &text).map_or(Ok(()), Err)
     }
 
     fn authentication(&self) -> Result<Authentication<'_>, ProviderError> {
-        if self.api_key.trim().is_empty() {
+        if self.endpoint.api_key.trim().is_empty() {
             return Err(ProviderError::NotConfigured("no Runware API key is set".into()));
         }
-        Ok(Authentication { task_type: "authentication", api_key: &self.api_key })
+        Ok(Authentication { task_type: "authentication", api_key: &self.endpoint.api_key })
     }
 }
 
@@ -101,7 +86,7 @@ impl ImageProvider for RunwareClient {
 
     async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, ProviderError> {
         let authentication = self.authentication()?;
-        let (task_uuid, text) = with_retries(&self.policy, || {
+        let (task_uuid, text) = with_retries(&self.endpoint.policy, || {
             // A fresh taskUUID per attempt: Runware wants each task sent to be unique, and
             // an attempt that timed out on our side may still have reached it.
             let inference = ImageInference {
@@ -116,7 +101,7 @@ impl ImageProvider for RunwareClient {
                 output_format: "PNG",
                 include_cost: true,
             };
-            let call = send(self.http.post(&self.base_url).json(&(&authentication, &inference)));
+            let call = send(self.endpoint.http.post(&self.endpoint.base_url).json(&(&authentication, &inference)));
             async move { call.await.map(|text| (inference.task_uuid, text)) }
         })
         .await?;

@@ -37,6 +37,33 @@ pub struct CreditTransaction {
     pub created_at: String,
 }
 
+impl CreditTransaction {
+    /// A change of `amount` leaving the balance at `balance_after`, now.
+    pub fn new(
+        account_id: &str,
+        transaction_type: CreditTransactionType,
+        amount: i64,
+        balance_after: i64,
+        description: &str,
+    ) -> Self {
+        Self {
+            id: new_id("ctx"),
+            account_id: account_id.to_owned(),
+            transaction_type,
+            amount,
+            balance_after,
+            description: description.to_owned(),
+            operation: None,
+            job_id: None,
+            created_at: now(),
+        }
+    }
+
+    fn record(&self) -> StoreResult<Record> {
+        Record::new(transaction_key(&self.account_id, &self.id), "credit_transaction", self)
+    }
+}
+
 /// One AI operation: what it cost us (tokens, dollars) and the customer (credits).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UsageRecord {
@@ -99,19 +126,16 @@ impl Tx {
                 .value(":read", balance)?
                 .value(":cost", charge.credits)?;
             self.update(table, update, BALANCE_CHANGED);
-            let transaction = CreditTransaction {
-                id: new_id("ctx"),
-                account_id: charge.account_id.clone(),
-                transaction_type: CreditTransactionType::Usage,
-                amount: -charge.credits,
-                balance_after: balance - charge.credits,
-                description: charge.description.clone(),
-                operation: Some(charge.operation.clone()),
-                job_id: charge.job_id.clone(),
-                created_at: created_at.clone(),
-            };
-            let key = transaction_key(&charge.account_id, &transaction.id);
-            self.create(table, Record::new(key, "credit_transaction", &transaction)?, "exists");
+            let mut transaction = CreditTransaction::new(
+                &charge.account_id,
+                CreditTransactionType::Usage,
+                -charge.credits,
+                balance - charge.credits,
+                &charge.description,
+            );
+            transaction.operation = Some(charge.operation.clone());
+            transaction.job_id = charge.job_id.clone();
+            self.create(table, transaction.record()?, "exists");
         }
         let usage = UsageRecord {
             id: new_id("use"),
@@ -135,18 +159,7 @@ impl Tx {
 /// The transaction recording a new account's starting credits (written with the
 /// account, so the ledger always adds up to the balance).
 pub(crate) fn opening_balance(account_id: &str, credits: i64, description: &str) -> StoreResult<Record> {
-    let transaction = CreditTransaction {
-        id: new_id("ctx"),
-        account_id: account_id.to_owned(),
-        transaction_type: CreditTransactionType::Adjustment,
-        amount: credits,
-        balance_after: credits,
-        description: description.to_owned(),
-        operation: None,
-        job_id: None,
-        created_at: now(),
-    };
-    Record::new(transaction_key(account_id, &transaction.id), "credit_transaction", &transaction)
+    CreditTransaction::new(account_id, CreditTransactionType::Adjustment, credits, credits, description).record()
 }
 
 impl Store {
@@ -185,17 +198,8 @@ impl Store {
             if balance + amount < 0 {
                 return Err(crate::StoreError::Condition(INSUFFICIENT_CREDITS));
             }
-            let transaction = CreditTransaction {
-                id: new_id("ctx"),
-                account_id: account_id.to_owned(),
-                transaction_type,
-                amount,
-                balance_after: balance + amount,
-                description: description.to_owned(),
-                operation: None,
-                job_id: None,
-                created_at: now(),
-            };
+            let transaction =
+                CreditTransaction::new(account_id, transaction_type, amount, balance + amount, description);
             let mut tx = Tx::new();
             let update = Update::new(keys::account(account_id))
                 .set("credits", balance + amount)?
@@ -203,8 +207,7 @@ impl Store {
                 .when("credits = :read")
                 .value(":read", balance)?;
             tx.update(self.table(), update, BALANCE_CHANGED);
-            let key = transaction_key(account_id, &transaction.id);
-            tx.create(self.table(), Record::new(key, "credit_transaction", &transaction)?, "exists");
+            tx.create(self.table(), transaction.record()?, "exists");
             match self.commit(tx).await {
                 Err(crate::StoreError::Condition(BALANCE_CHANGED)) => continue,
                 Err(e) => return Err(e),
