@@ -296,3 +296,43 @@ async fn articles_come_from_the_accounts_prompt_profile_and_strategy() {
     assert_eq!((record["provider"].as_str(), record["model"].as_str()), (Some("openai"), Some("gpt-4o-mini")));
     assert_eq!((record["tokens_in"].as_u64(), record["cost_micros"].as_i64()), (Some(1000), Some(450)));
 }
+
+/// A clustering job works from the plan it wrote once: taken up again after it saved
+/// everything (as after a crash right before it could finish), it creates no cluster,
+/// moves no keyword and charges nothing twice.
+#[tokio::test]
+async fn a_resumed_clustering_job_applies_its_plan_once() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "replan").await;
+    let t = &ws.owner.access;
+    let mut ids = Vec::new();
+    for text in ["oak desk", "oak desk small", "walnut desk", "garden hose", "garden hose reel", "best garden hose"] {
+        ids.push(crate::planner_keywords::add_keyword(&app, t, &ws.site, &ws.sector, text, json!({})).await["id"].clone());
+    }
+    let accepted = app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": ids})).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+    let event = take_message(&app).await;
+    app.worker.handle(event.clone()).await;
+    let first = job(&app, t, &job_id).await;
+    assert_eq!((first["state"].as_str(), first["progress"]["done"].as_u64()), (Some("done"), Some(6)), "{first}");
+    let clusters_path = format!("/api/v1/planner/clusters/?site_id={}", ws.site);
+    let before = app.get(&clusters_path, t).await.expect(200).body["results"].clone();
+
+    // Back to "running under an expired lease": the next delivery takes it up again.
+    let key = igny8_store::Key::new(format!("ACCOUNT#{}", ws.owner.account_id), format!("JOB#{job_id}"));
+    let reopen = igny8_store::Update::new(key)
+        .set("state", "running")
+        .and_then(|u| u.set("phase", "SAVE"))
+        .and_then(|u| u.set("lease_until", 0))
+        .unwrap();
+    app.store.update::<Value>(reopen, "missing").await.unwrap();
+    assert!(app.worker.handle(event).await.batch_item_failures.is_empty());
+
+    let second = job(&app, t, &job_id).await;
+    assert_eq!((second["state"].as_str(), second["attempts"].as_u64()), (Some("done"), Some(2)), "{second}");
+    assert_eq!((second["credits"].as_i64(), second["progress"]["done"].as_u64()), (Some(10), Some(6)), "{second}");
+    let after = app.get(&clusters_path, t).await.expect(200).body["results"].clone();
+    assert_eq!(after, before, "same clusters, same counts");
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!(balance.data()["credits"], 190);
+}
