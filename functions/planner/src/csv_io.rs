@@ -103,7 +103,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
         let cell = |column: Option<usize>| column.and_then(|c| record.get(c)).unwrap_or("");
         let mut errors = FieldErrors::new();
         let fields = KeywordFields {
-            keyword: cell(Some(keyword_column)).to_owned(),
+            keyword: from_spreadsheet(cell(Some(keyword_column))).to_owned(),
             volume: number(cell(volume), "volume", &mut errors),
             difficulty: number(cell(difficulty), "difficulty", &mut errors),
             intent: intent_from(cell(intent)).unwrap_or_else(|| {
@@ -204,13 +204,31 @@ pub async fn import(
 }
 
 /// Writes keywords as CSV (same columns `import` reads).
+/// Characters that make a spreadsheet read a cell as a formula (CSV injection).
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell a spreadsheet shows as text: one starting like a formula gets a leading `'`,
+/// which spreadsheets hide and [`from_spreadsheet`] removes on import.
+fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) { format!("'{text}").into() } else { text.into() }
+}
+
+/// Undoes [`spreadsheet_safe`], so an exported file imports as the same keywords.
+fn from_spreadsheet(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 pub fn write(keywords: &[Keyword]) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(keywords.len() * 40 + 64));
     writer.write_record(COLUMNS)?;
     for k in keywords {
         let intent =
             serde_json::to_value(k.intent).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        writer.write_record([k.keyword.as_str(), &k.volume.to_string(), &k.difficulty.to_string(), &intent])?;
+        let keyword = spreadsheet_safe(&k.keyword);
+        writer.write_record([keyword.as_ref(), &k.volume.to_string(), &k.difficulty.to_string(), &intent])?;
     }
     writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
@@ -267,5 +285,15 @@ mod tests {
     #[test]
     fn a_file_without_a_keyword_column_is_refused() {
         assert!(parse(b"term,volume\nx,1\n").is_err());
+    }
+
+    #[test]
+    fn formulas_export_as_text_and_import_back_unchanged() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("-10 tips"), "'-10 tips");
+        assert_eq!(spreadsheet_safe("plain words"), "plain words");
+        for text in ["=1+1", "+cmd", "@sum", "plain", "'quoted already"] {
+            assert_eq!(from_spreadsheet(&spreadsheet_safe(text)), text);
+        }
     }
 }
