@@ -307,7 +307,9 @@ async fn a_resumed_clustering_job_applies_its_plan_once() {
     let t = &ws.owner.access;
     let mut ids = Vec::new();
     for text in ["oak desk", "oak desk small", "walnut desk", "garden hose", "garden hose reel", "best garden hose"] {
-        ids.push(crate::planner_keywords::add_keyword(&app, t, &ws.site, &ws.sector, text, json!({})).await["id"].clone());
+        ids.push(
+            crate::planner_keywords::add_keyword(&app, t, &ws.site, &ws.sector, text, json!({})).await["id"].clone(),
+        );
     }
     let accepted = app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": ids})).await.expect(202);
     let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
@@ -335,4 +337,69 @@ async fn a_resumed_clustering_job_applies_its_plan_once() {
     assert_eq!(after, before, "same clusters, same counts");
     let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
     assert_eq!(balance.data()["credits"], 190);
+}
+
+/// Two clustering jobs for the same keywords (a double click): the second finds them
+/// clustered by the first, so it is refunded, fails saying why, and leaves no empty
+/// clusters behind.
+#[tokio::test]
+async fn a_clustering_job_with_nothing_left_to_place_is_refunded_and_leaves_nothing() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "dblclick").await;
+    let t = &ws.owner.access;
+    let mut ids = Vec::new();
+    for text in ["oak desk", "oak desk small", "garden hose", "garden hose reel"] {
+        ids.push(crate::planner_keywords::add_keyword(&app, t, &ws.site, &ws.sector, text, json!({})).await["id"].clone());
+    }
+    let path = "/api/v1/planner/keywords/auto_cluster/";
+    let first = app.post(path, t, json!({"ids": ids})).await.expect(202).data()["id"].as_str().unwrap().to_owned();
+    let second = app.post(path, t, json!({"ids": ids})).await.expect(202).data()["id"].as_str().unwrap().to_owned();
+    let received = app.sqs.receive_message().queue_url(&app.queue_url).max_number_of_messages(10).send().await.unwrap();
+    let mut messages = received.messages.unwrap_or_default();
+    messages.sort_by_key(|m| !m.body.as_deref().unwrap_or_default().contains(&first));
+    for message in messages {
+        let event = igny8_local::queue::sqs_event(message.message_id.as_deref(), "r", message.body.as_deref());
+        assert!(app.worker.handle(event).await.batch_item_failures.is_empty());
+    }
+
+    let done = job(&app, t, &first).await;
+    assert_eq!((done["state"].as_str(), done["credits"].as_i64()), (Some("done"), Some(10)), "{done}");
+    let refunded = job(&app, t, &second).await;
+    assert_eq!((refunded["state"].as_str(), refunded["credits"].as_i64()), (Some("failed"), Some(0)), "{refunded}");
+    assert!(refunded["reason"].as_str().unwrap().starts_with("no keyword could be clustered"), "{refunded}");
+    let clusters = app.get(&format!("/api/v1/planner/clusters/?site_id={}", ws.site), t).await.expect(200);
+    let clusters = clusters.body["results"].as_array().unwrap().clone();
+    assert_eq!(clusters.len(), 2, "{clusters:?}");
+    assert!(clusters.iter().all(|c| c["keywords_count"] == 2), "{clusters:?}");
+    assert_eq!(app.get("/api/v1/billing/balance/", t).await.expect(200).data()["credits"], 190);
+    let ledger = app.get("/api/v1/billing/transactions/?transaction_type=refund", t).await.expect(200);
+    assert_eq!(ledger.body["count"], 1, "{}", ledger.body);
+    assert_eq!(ledger.body["results"][0]["amount"], 10);
+}
+
+/// Making prompts again for an article replaces the prompts not yet drawn and keeps
+/// the images already drawn.
+#[tokio::test]
+async fn new_prompts_replace_undrawn_ones_and_keep_drawn_images() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "reprompt").await;
+    let t = &ws.owner.access;
+    let html = "<h2>One</h2><p>a</p><h2>Two</h2><p>b</p>";
+    let content = json!({"site_id": ws.site, "sector_id": ws.sector, "title": "Lamps", "html": html});
+    let content = app.post("/api/v1/writer/content/", t, content).await.expect(201).data()["id"].clone();
+    let prompts = "/api/v1/writer/content/generate_image_prompts/";
+    crate::ai_pipeline::run_job(&app, t, prompts, json!({"ids": [content]})).await;
+    let list = format!("/api/v1/writer/images/?site_id={}&page_size=50", ws.site);
+    let first = app.get(&list, t).await.expect(200).body["results"].as_array().unwrap().clone();
+    assert_eq!(first.len(), 3);
+    let drawn = first[0]["id"].clone();
+    crate::ai_pipeline::run_job(&app, t, "/api/v1/writer/images/generate_images/", json!({"ids": [drawn]})).await;
+
+    let job = crate::ai_pipeline::run_job(&app, t, prompts, json!({"ids": [content], "in_article_images": 1})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    let after = app.get(&list, t).await.expect(200).body["results"].as_array().unwrap().clone();
+    let ids: Vec<&Value> = after.iter().map(|i| &i["id"]).collect();
+    assert_eq!(after.len(), 3, "the drawn image and two new prompts: {after:?}");
+    assert!(ids.contains(&&drawn));
+    assert!(first[1..].iter().all(|old| !ids.contains(&&old["id"])), "undrawn prompts were replaced");
 }

@@ -368,8 +368,10 @@ async fn provider_keys_are_sealed_and_never_shown() {
     replies.push(saved);
     replies.push(app.get(OPENAI, t).await.expect(200));
 
-    // Changing only the base URL keeps the key.
-    let moved = app.patch(OPENAI, t, json!({"base_url": "https://llm.example.com/v1/"})).await.expect(200);
+    // The key would go to the new address: moving the base URL takes the key again.
+    assert_field_error(&app.patch(OPENAI, t, json!({"base_url": "https://llm.example.com/v1/"})).await, "api_key");
+    let moved =
+        app.patch(OPENAI, t, json!({"api_key": RAW_KEY, "base_url": "https://llm.example.com/v1/"})).await.expect(200);
     assert_eq!(moved.data()["base_url"], "https://llm.example.com/v1");
     assert_eq!(moved.data()["api_key_masked"], "sk-…b1a0");
     replies.push(moved);
@@ -456,7 +458,7 @@ async fn keys_are_tested_against_the_provider() {
         json!({"error": {"message": format!("Incorrect API key provided: {RAW_KEY}"), "type": "invalid_request_error"}}),
     )
     .await;
-    app.put(OPENAI, t, json!({"base_url": refusing})).await.expect(200);
+    app.put(OPENAI, t, json!({"api_key": RAW_KEY, "base_url": refusing})).await.expect(200);
     let reply = app.post(&format!("{OPENAI}test_openai/"), t, json!({})).await.expect(200);
     assert_eq!(reply.data()["ok"], false, "{}", reply.body);
     let error = reply.data()["error"].as_str().expect("error message");
@@ -468,7 +470,7 @@ async fn keys_are_tested_against_the_provider() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/v1", listener.local_addr().unwrap())
     };
-    app.put(OPENAI, t, json!({"base_url": closed})).await.expect(200);
+    app.put(OPENAI, t, json!({"api_key": RAW_KEY, "base_url": closed})).await.expect(200);
     let reply = app.post("/api/v1/system/settings/test_openai/", t, json!({})).await.expect(200);
     assert_eq!(reply.data()["ok"], false, "{}", reply.body);
 }

@@ -34,10 +34,14 @@ fn the_ai_worker_reports_failures_per_message_and_outlives_no_visibility_timeout
         compact
             .contains("Queue: !GetAtt AiJobsQueue.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures")
     );
-    let visibility = igny8_local::resources::AI_QUEUE_VISIBILITY_SECS;
+    assert!(compact.contains("ScalingConfig: MaximumConcurrency:"), "bounded worker concurrency");
+    let queue = igny8_local::resources::AI_QUEUE;
+    let visibility = queue.visibility_secs;
     assert!(
         compact.contains(&format!("AiJobsQueue: Type: AWS::SQS::Queue Properties: VisibilityTimeout: {visibility}"))
     );
+    let ai_queue = &compact[compact.find("AiJobsQueue: Type").expect("queue")..];
+    assert!(ai_queue.contains(&format!("maxReceiveCount: {} ", queue.max_receives)), "local and AWS redrive differ");
     let worker = &compact[compact.find("AiWorkerFunction:").expect("worker")..];
     let timeout: u32 = worker.split("Timeout: ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
     assert!(visibility >= 6 * timeout, "visibility {visibility} < 6 x timeout {timeout}");

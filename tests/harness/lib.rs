@@ -109,13 +109,9 @@ impl TestApp {
         let media = igny8_writer::Media::new(s3, table.clone());
         let secrets = Arc::new(SecretBox::new(SECRETS_KEY));
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let queue_url = igny8_local::resources::create_queue_with_dlq(
-            &sqs,
-            &table,
-            igny8_local::resources::AI_QUEUE_VISIBILITY_SECS,
-        )
-        .await
-        .expect("create test queue");
+        let queue_url = igny8_local::resources::create_queue_with_dlq(&sqs, &table, igny8_local::resources::AI_QUEUE)
+            .await
+            .expect("create test queue");
         let jobs = igny8_ai::JobQueue::new(sqs.clone(), queue_url.clone());
         let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), TEST_CALL_POLICY);
         let app = igny8_local::gateway(store.clone(), tokens.clone(), media.clone(), secrets.clone(), jobs);

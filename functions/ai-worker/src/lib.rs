@@ -1,7 +1,7 @@
 //! The AI worker: SQS messages (`{account_id, job_id}`) → the engine.
 //!
 //! A message is reported failed (ReportBatchItemFailures) only when trying again can
-//! help — the store was unreachable, or the message is unreadable (so after three
+//! help — the store was unreachable, or the message is unreadable (so after five
 //! receives it rests in the dead-letter queue, where someone can look at it). A job
 //! that finished, or that another attempt holds, is acknowledged: the engine makes
 //! every delivery after the first a no-op.

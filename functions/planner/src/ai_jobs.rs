@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use igny8_ai::functions::{BUILTIN_METHOD, DEFAULT_IDEAS_PER_CLUSTER};
+use igny8_ai::functions::{BUILTIN_METHOD, DEFAULT_IDEAS_PER_CLUSTER, MAX_AI_KEYWORDS};
 use igny8_ai::jobs::{self, JobRequest, estimate};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
 use igny8_store::{Cluster, Keyword};
@@ -44,6 +44,14 @@ pub async fn auto_cluster(
     if ids.is_empty() {
         return Err(ApiError::field("ids", "Every keyword given is in a cluster already."));
     }
+    let store = &state.tenancy.store;
+    if method == "ai" && ids.len() > MAX_AI_KEYWORDS {
+        let settings = store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?;
+        if settings.text_provider != "offline" {
+            let message = format!("An AI model clusters at most {MAX_AI_KEYWORDS} keywords a job; use method builtin.");
+            return Err(ApiError::field("ids", message));
+        }
+    }
     let request = JobRequest {
         function: "auto_cluster",
         site_id,
@@ -51,7 +59,7 @@ pub async fn auto_cluster(
         options: json!({ "method": method }),
         estimated_credits: estimate::auto_cluster(),
     };
-    jobs::accept(&state.tenancy.store, &state.jobs, &tenant, request).await
+    jobs::accept(store, &state.jobs, &tenant, request).await
 }
 
 #[derive(Debug, Deserialize, Validate)]

@@ -143,6 +143,13 @@ pub async fn update(
     }
     let store = &state.tenancy.store;
     let stored = store.integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
+    // The stored key goes wherever the base URL points: moving it to another server
+    // takes the key again, or anyone allowed to edit settings could collect the key.
+    let new_url = input.base_url.as_ref().and_then(|u| u.as_deref()).map(|u| u.trim().trim_end_matches('/'));
+    let old_url = stored.as_ref().and_then(|s| s.base_url.as_deref());
+    if input.api_key.is_none() && new_url.is_some() && new_url != old_url {
+        return Err(ApiError::field("api_key", "Give the API key again when the base URL changes."));
+    }
     let (api_key_sealed, api_key_masked) = match (input.api_key, &stored) {
         (Some(key), _) => {
             let key = key.trim();

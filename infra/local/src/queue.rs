@@ -1,7 +1,7 @@
 //! SQS → worker, locally: what Lambda's event source mapping does in AWS. Messages are
 //! received, handed to the worker as an SQS event, and deleted unless the worker
 //! reported them failed; failed ones come back after a short visibility timeout (in
-//! AWS, the queue's own), and after three receives move to the dead-letter queue.
+//! AWS, the queue's own), and after the queue's maximum of receives move to the dead-letter queue.
 
 use std::time::Duration;
 

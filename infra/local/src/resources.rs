@@ -31,8 +31,8 @@ pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(),
     igny8_store::schema::create_table(&dynamodb, &names.table).await.map_err(|e| e.to_string())?;
 
     let sqs = aws_sdk_sqs::Client::new(config);
-    create_queue_with_dlq(&sqs, &names.ai_queue, AI_QUEUE_VISIBILITY_SECS).await?;
-    create_queue_with_dlq(&sqs, &names.publish_queue, PUBLISH_QUEUE_VISIBILITY_SECS).await?;
+    create_queue_with_dlq(&sqs, &names.ai_queue, AI_QUEUE).await?;
+    create_queue_with_dlq(&sqs, &names.publish_queue, PUBLISH_QUEUE).await?;
 
     let s3 = igny8_writer::s3_client(config);
     if s3.head_bucket().bucket(&names.bucket).send().await.is_err() {
@@ -45,16 +45,24 @@ pub async fn create_all(config: &SdkConfig, names: &ResourceNames) -> Result<(),
     Ok(())
 }
 
-/// As `template.yaml`: six times the AI worker's 900 s timeout.
-pub const AI_QUEUE_VISIBILITY_SECS: u32 = 5400;
-const PUBLISH_QUEUE_VISIBILITY_SECS: u32 = 900;
+/// How a queue hands out messages, as `template.yaml` declares it.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSettings {
+    pub visibility_secs: u32,
+    /// Receives after which a message moves to the dead-letter queue.
+    pub max_receives: u32,
+}
 
-/// A queue whose messages move to `<name>-dlq` after 3 failed receives, as in AWS.
-/// Returns the queue's URL.
+/// Visibility six times the AI worker's 900 s timeout.
+pub const AI_QUEUE: QueueSettings = QueueSettings { visibility_secs: 5400, max_receives: 5 };
+const PUBLISH_QUEUE: QueueSettings = QueueSettings { visibility_secs: 900, max_receives: 3 };
+
+/// A queue whose messages move to `<name>-dlq` after `max_receives` failed receives, as
+/// in AWS. Returns the queue's URL.
 pub async fn create_queue_with_dlq(
     sqs: &aws_sdk_sqs::Client,
     name: &str,
-    visibility_secs: u32,
+    settings: QueueSettings,
 ) -> Result<String, String> {
     let dlq_url = sqs
         .create_queue()
@@ -74,12 +82,13 @@ pub async fn create_queue_with_dlq(
         .attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
         .unwrap_or_default();
-    let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"3"}}"#);
+    let max_receives = settings.max_receives;
+    let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receives}"}}"#);
     let created = sqs
         .create_queue()
         .queue_name(name)
         .attributes(QueueAttributeName::RedrivePolicy, redrive)
-        .attributes(QueueAttributeName::VisibilityTimeout, visibility_secs.to_string())
+        .attributes(QueueAttributeName::VisibilityTimeout, settings.visibility_secs.to_string())
         .send()
         .await
         .map_err(|e| format!("create queue {name}: {e:?}"))?;

@@ -244,7 +244,7 @@ pub fn cluster_keywords(keywords: &[KeywordInput]) -> Vec<ClusterDraft> {
     let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
     for &k in &order {
         let v = &vectors[k];
-        let best = best_cluster(&clusters, &index, v, None).filter(|(_, s)| *s >= JOIN_SIMILARITY);
+        let best = best_cluster(&clusters, &index, v, |_| true).filter(|(_, s)| *s >= JOIN_SIMILARITY);
         let target = match best {
             Some((c, _)) => c,
             None => {
@@ -268,8 +268,8 @@ pub fn cluster_keywords(keywords: &[KeywordInput]) -> Vec<ClusterDraft> {
             continue;
         }
         let v = &vectors[clusters[c].members[0]];
-        let best = best_cluster(&clusters, &index, v, Some(c))
-            .filter(|(other, s)| *s >= FOLD_SIMILARITY && clusters[*other].members.len() > 1);
+        let best = best_cluster(&clusters, &index, v, |other| other != c && clusters[other].members.len() > 1)
+            .filter(|(_, s)| *s >= FOLD_SIMILARITY);
         if let Some((other, _)) = best {
             folded_into[c] = Some(other);
         }
@@ -297,12 +297,12 @@ fn best_cluster(
     clusters: &[Cluster],
     index: &HashMap<u32, Vec<usize>>,
     v: &Vector,
-    except: Option<usize>,
+    eligible: impl Fn(usize) -> bool,
 ) -> Option<(usize, f32)> {
     let mut best: Option<(usize, f32)> = None;
     for (w, _) in strongest(v) {
         for &c in index.get(&w).map(Vec::as_slice).unwrap_or_default() {
-            if Some(c) == except || clusters[c].members.is_empty() {
+            if !eligible(c) || clusters[c].members.is_empty() {
                 continue;
             }
             let s = clusters[c].similarity(v);

@@ -80,7 +80,8 @@ impl Ctx {
     /// Records that `item_id` failed (nothing saved, nothing charged).
     pub async fn fail_item(&mut self, item_id: &str, reason: &str) -> Result<(), EngineError> {
         tracing::info!(job_id = %self.job.id, item_id, reason, "item failed");
-        self.job = lease(self.store.fail_job_item(&self.job, item_id, reason).await)?;
+        let reason = bounded(reason);
+        self.job = lease(self.store.fail_job_item(&self.job, item_id, &reason).await)?;
         Ok(())
     }
 
@@ -100,6 +101,18 @@ impl Ctx {
         let model = if self.is_offline() { offline } else { self.settings.model.clone() };
         (self.text.name().to_owned(), model)
     }
+}
+
+/// Reasons come partly from providers' answers: stored reasons are cut to a size that
+/// keeps the job item small, whatever a provider sends.
+pub const MAX_REASON_CHARS: usize = 500;
+
+pub fn bounded(reason: &str) -> String {
+    if reason.chars().count() <= MAX_REASON_CHARS {
+        return reason.to_owned();
+    }
+    let cut: String = reason.chars().take(MAX_REASON_CHARS).collect();
+    format!("{cut}…")
 }
 
 /// Maps a write that lost the job to `LeaseLost`.
@@ -350,7 +363,7 @@ impl Engine {
         }
         let job = &ctx.job;
         let failure = match &ctx.failure {
-            Some(reason) => Some(reason.clone()),
+            Some(reason) => Some(bounded(reason)),
             None if job.done == 0 && job.total > 0 => Some(first_failure(job)),
             None => None,
         };
@@ -362,8 +375,14 @@ impl Engine {
         let store = &self.store;
         let settings = store.ai_settings(&job.account_id).await?;
         let builtin = job.options.get("method").and_then(|m| m.as_str()) == Some("builtin");
-        let text = if builtin { self.providers.offline_text() } else { self.providers.text(store, &settings).await? };
-        let image = self.providers.image(store, &settings).await?;
+        // Only the provider the function calls must be configured; the other stays offline.
+        let draws = job.function == "generate_images";
+        let text = if builtin || draws {
+            self.providers.offline_text()
+        } else {
+            self.providers.text(store, &settings).await?
+        };
+        let image = if draws { self.providers.image(store, &settings).await? } else { self.providers.offline_image() };
         let prompt = match store.prompt_override(&job.account_id, &job.function).await? {
             Some(custom) => custom.text,
             None => crate::prompts::default_prompt(&job.function).unwrap_or_default().to_owned(),

@@ -28,6 +28,10 @@ impl Providers {
         Arc::new(OfflineProvider)
     }
 
+    pub fn offline_image(&self) -> Arc<dyn ImageProvider> {
+        Arc::new(OfflineProvider)
+    }
+
     pub async fn text(&self, store: &Store, settings: &AiSettings) -> Result<Arc<dyn TextProvider>, SetupError> {
         match settings.text_provider.as_str() {
             "openai" => {

@@ -8,9 +8,12 @@
 //! assigned through `apply_keyword_changes`, which keeps each cluster's count and
 //! volume true. A retry skips saved units and keywords already in their cluster.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use igny8_store::{Cluster, ClusterStatus, JobPhase, Keyword, KeywordChange, Scoped, Tx, UnitOutcome, new_id, now};
+use igny8_store::{
+    AttributeValue, Cluster, ClusterStatus, Item, JobPhase, Keyword, KeywordChange, Scoped, Tx, UnitOutcome, new_id,
+    now, scoped_key,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -24,8 +27,12 @@ pub struct AutoCluster;
 
 /// `options.method` that clusters with the built-in algorithm whatever the provider.
 pub const BUILTIN_METHOD: &str = "builtin";
-/// Keywords per model call (a prompt and its answer must fit the model's context).
-const KEYWORDS_PER_CALL: usize = 300;
+/// Keywords per model call: the prompt and, above all, the answer (every keyword again)
+/// must fit the model's context and the answer's token limit.
+const KEYWORDS_PER_CALL: usize = 200;
+/// Keywords one job may send to a model: its calls (four at a time) must end well
+/// inside the worker's 15 minutes. More keywords cluster with the built-in method.
+pub const MAX_AI_KEYWORDS: usize = 1500;
 const CLUSTERS_PER_UNIT: usize = 40;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -111,16 +118,23 @@ async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
     };
     ctx.phase(JobPhase::AiCall).await?;
     let per_call = if ctx.is_offline() { usize::MAX } else { KEYWORDS_PER_CALL };
-    let mut answers = Vec::new();
+    let mut batches: Vec<(String, Vec<Keyword>)> = Vec::new();
     for (sector_id, mut keywords) in sectors {
         keywords.sort_by(|a, b| b.volume.cmp(&a.volume).then(a.keyword.cmp(&b.keyword)));
-        for batch in keywords.chunks(per_call) {
-            let prompt = fill(
-                &ctx.prompt,
-                &[("keywords", &batch.iter().map(|k| k.keyword.as_str()).collect::<Vec<_>>().join("\n"))],
-            );
-            match ask(ctx, prompt, || builtin_answer(batch)).await {
-                Ok(answer) => answers.push((sector_id.clone(), batch.to_vec(), answer)),
+        batches.extend(keywords.chunks(per_call).map(|batch| (sector_id.clone(), batch.to_vec())));
+    }
+    // Calls run `concurrency` at a time, like the item functions'.
+    let mut answers = Vec::new();
+    for group in batches.chunks(ctx.concurrency.max(1)) {
+        let shared: &Ctx = ctx;
+        let calls = group.iter().map(|(_, batch)| {
+            let listed: Vec<&str> = batch.iter().map(|k| k.keyword.as_str()).collect();
+            let prompt = fill(&shared.prompt, &[("keywords", &listed.join("\n"))]);
+            ask(shared, prompt, || builtin_answer(batch))
+        });
+        for ((sector_id, batch), answer) in group.iter().zip(futures::future::join_all(calls).await) {
+            match answer {
+                Ok(answer) => answers.push((sector_id.clone(), batch.clone(), answer)),
                 Err(reason) => return Ok(Err(reason)),
             }
         }
@@ -194,76 +208,99 @@ fn place(sector_id: &str, batch: &[Keyword], answer: ClustersAnswer) -> Result<(
     Ok((clusters, by_text.len()))
 }
 
-/// SAVE: clusters in units (the first one charged), then keyword assignments.
+/// SAVE: the charge first (nothing is created that cannot be paid for), then clusters
+/// in units (a unit whose sector went away is skipped), then keyword assignments. When
+/// no keyword could be placed the charge is refunded; clusters left empty are removed.
 async fn save_plan(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
     ctx.phase(JobPhase::Save).await?;
-    let stamp = now();
-    let (account_id, site_id) = (ctx.job.account_id.clone(), ctx.job.site_id.clone());
-    for (n, chunk) in plan.clusters.chunks(CLUSTERS_PER_UNIT).enumerate() {
-        let unit = format!("clusters-{n}");
-        if ctx.store.job_unit_saved(&ctx.job, &unit).await? {
-            continue;
+    let charge = UnitOutcome {
+        credits: CLUSTERING_PER_RUN,
+        tokens_in: plan.tokens_in,
+        tokens_out: plan.tokens_out,
+        cost_micros: plan.cost_micros,
+        ..Default::default()
+    };
+    match save_unit(ctx, "charge", Tx::new(), charge, "auto_cluster", &plan.provider, &plan.model).await? {
+        Saved::Yes | Saved::Before => {}
+        Saved::InsufficientCredits { needed, balance } => {
+            ctx.failure = Some(format!("INSUFFICIENT_CREDITS: {needed} credits needed, {balance} left"));
+            return Ok(());
         }
-        let table = ctx.store.table().to_owned();
-        let mut tx = Tx::new();
-        let mut sectors: Vec<&str> = Vec::new();
-        for planned in chunk {
-            let cluster = Cluster {
-                id: planned.id.clone(),
-                account_id: account_id.clone(),
-                site_id: site_id.clone(),
-                sector_id: planned.sector_id.clone(),
-                name: planned.name.clone(),
-                description: planned.description.clone(),
-                status: ClusterStatus::Active,
-                keywords_count: 0,
-                volume: 0,
-                created_at: stamp.clone(),
-                updated_at: stamp.clone(),
-            };
-            tx.create(&table, cluster.record()?, "exists");
-            if !sectors.contains(&planned.sector_id.as_str()) {
-                sectors.push(&planned.sector_id);
-            }
-        }
-        for sector in sectors {
-            tx.check_sector_open(&table, &account_id, sector);
-        }
-        let first = n == 0;
-        let outcome = UnitOutcome {
-            results: chunk.iter().map(|c| c.id.clone()).collect(),
-            credits: if first { CLUSTERING_PER_RUN } else { 0 },
-            tokens_in: if first { plan.tokens_in } else { 0 },
-            tokens_out: if first { plan.tokens_out } else { 0 },
-            cost_micros: if first { plan.cost_micros } else { 0 },
-            ..Default::default()
-        };
-        match save_unit(ctx, &unit, tx, outcome, "auto_cluster", &plan.provider, &plan.model).await? {
-            Saved::Yes | Saved::Before => {}
-            Saved::InsufficientCredits { needed, balance } => {
-                ctx.failure = Some(format!("INSUFFICIENT_CREDITS: {needed} credits needed, {balance} left"));
-                return Ok(());
-            }
-            Saved::Rejected(label) => {
-                ctx.failure = Some(format!("clusters not saved: {label}"));
-                return Ok(());
-            }
+        Saved::Rejected(label) => {
+            ctx.failure = Some(format!("not charged: {label}"));
+            return Ok(());
         }
     }
-    assign_keywords(ctx, plan).await
+    let mut saved: Vec<&PlannedCluster> = Vec::new();
+    for (n, chunk) in plan.clusters.chunks(CLUSTERS_PER_UNIT).enumerate() {
+        let unit = format!("clusters-{n}");
+        let tx = clusters_tx(ctx, chunk)?;
+        let outcome = UnitOutcome { results: chunk.iter().map(|c| c.id.clone()).collect(), ..Default::default() };
+        match save_unit(ctx, &unit, tx, outcome, "auto_cluster", &plan.provider, &plan.model).await? {
+            Saved::Yes | Saved::Before => saved.extend(chunk),
+            Saved::InsufficientCredits { .. } => {}
+            Saved::Rejected(label) => tracing::info!(unit, label, "clusters not saved (their sector went away)"),
+        }
+    }
+    let filled = assign_keywords(ctx, &saved).await?;
+    remove_empty(ctx, saved.iter().filter(|c| !filled.contains(c.id.as_str())).map(|c| c.id.as_str())).await?;
+    if filled.is_empty() {
+        let refund = UnitOutcome { credits: -CLUSTERING_PER_RUN, ..Default::default() };
+        save_unit(ctx, "refund", Tx::new(), refund, "auto_cluster", &plan.provider, &plan.model).await?;
+        ctx.failure = Some("no keyword could be clustered: they were moved, clustered or deleted meanwhile".into());
+    }
+    Ok(())
 }
 
-async fn assign_keywords(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
+/// Creates a unit's clusters (empty: keyword assignment fills their counts), in open
+/// sectors only.
+fn clusters_tx(ctx: &Ctx, chunk: &[PlannedCluster]) -> Result<Tx, EngineError> {
+    let stamp = now();
+    let (account_id, table) = (&ctx.job.account_id, ctx.store.table());
+    let mut tx = Tx::new();
+    let mut sectors: Vec<&str> = Vec::new();
+    for planned in chunk {
+        let cluster = Cluster {
+            id: planned.id.clone(),
+            account_id: account_id.clone(),
+            site_id: ctx.job.site_id.clone(),
+            sector_id: planned.sector_id.clone(),
+            name: planned.name.clone(),
+            description: planned.description.clone(),
+            status: ClusterStatus::Active,
+            keywords_count: 0,
+            volume: 0,
+            created_at: stamp.clone(),
+            updated_at: stamp.clone(),
+        };
+        tx.create(table, cluster.record()?, "exists");
+        if !sectors.contains(&planned.sector_id.as_str()) {
+            sectors.push(&planned.sector_id);
+        }
+    }
+    for sector in sectors {
+        tx.check_sector_open(table, account_id, sector);
+    }
+    Ok(tx)
+}
+
+/// Assigns the planned keywords to the saved clusters; the ids of the clusters holding
+/// any of them afterwards.
+async fn assign_keywords(ctx: &mut Ctx, saved: &[&PlannedCluster]) -> Result<HashSet<String>, EngineError> {
     let target: HashMap<&str, &str> =
-        plan.clusters.iter().flat_map(|c| c.keyword_ids.iter().map(move |k| (k.as_str(), c.id.as_str()))).collect();
+        saved.iter().flat_map(|c| c.keyword_ids.iter().map(move |k| (k.as_str(), c.id.as_str()))).collect();
     let ids: Vec<String> = target.keys().map(|k| (*k).to_owned()).collect();
     let current: Vec<Keyword> = ctx.store.find_many(&ctx.job.account_id, &ids).await?;
     let stamp = now();
-    let (mut placed, mut changes) = (0u64, Vec::new());
+    let (mut filled, mut changes) = (HashSet::new(), Vec::new());
+    let mut placed = 0u64;
     for keyword in current {
         let cluster_id = target[keyword.id.as_str()];
         match keyword.cluster_id.as_deref() {
-            Some(existing) if existing == cluster_id => placed += 1,
+            Some(existing) if existing == cluster_id => {
+                placed += 1;
+                filled.insert(cluster_id.to_owned());
+            }
             Some(_) => {} // moved by someone while the job ran: theirs wins
             None => {
                 let mut after = keyword.clone();
@@ -275,7 +312,23 @@ async fn assign_keywords(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> 
     }
     let outcome = ctx.store.apply_keyword_changes(&changes).await?;
     placed += outcome.applied.len() as u64;
+    for &applied in &outcome.applied {
+        filled.extend(changes[applied].after.as_ref().and_then(|k| k.cluster_id.clone()));
+    }
     let failed = ctx.job.total.saturating_sub(placed);
     ctx.job = lease(ctx.store.set_job_counts(&ctx.job, placed, failed).await)?;
+    Ok(filled)
+}
+
+/// Deletes this job's clusters that hold no keyword (one filled meanwhile stays). They
+/// are rare — keywords moved or deleted while the job ran — so one call each.
+async fn remove_empty<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a str>) -> Result<(), EngineError> {
+    for id in ids {
+        let mut tx = Tx::new();
+        let none = Item::from([(":none".to_owned(), AttributeValue::N("0".into()))]);
+        let key = scoped_key::<Cluster>(&ctx.job.account_id, id);
+        tx.delete_where(ctx.store.table(), key, "keywords_count = :none", none, "filled");
+        ctx.store.try_commit(tx).await?;
+    }
     Ok(())
 }

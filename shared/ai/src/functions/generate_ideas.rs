@@ -148,6 +148,7 @@ impl ItemFunction for GenerateIdeas {
         for idea in &output.ideas {
             tx.create(table, idea.record().map_err(|e| e.to_string())?, "exists");
         }
+        tx.check(table, input.cluster.key(), "attribute_exists(PK)", Default::default(), "missing");
         tx.check_sector_open(table, &input.cluster.account_id, &input.cluster.sector_id);
         let (tokens_in, tokens_out, cost_micros) = chat_usage(&output.answer);
         let outcome = UnitOutcome {

@@ -16,6 +16,9 @@ use crate::provider::ChatAnswer;
 
 pub struct GenerateImagePrompts;
 
+/// Condition label: an image of the article was drawn while its new prompts were made.
+pub const IMAGE_DRAWN: &str = "an image of the article was drawn meanwhile; run again to replace the rest";
+
 pub const DEFAULT_IN_ARTICLE_IMAGES: u64 = 2;
 
 pub struct ArticleInput {
@@ -153,8 +156,10 @@ impl ItemFunction for GenerateImagePrompts {
     async fn save(&self, ctx: &Ctx, input: &ArticleInput, output: &PromptsOutput) -> Result<(Tx, UnitOutcome), String> {
         let table = ctx.store.table();
         let mut tx = Tx::new();
+        // Only prompts still without an image go: one drawn since the job read them is
+        // kept, and this article's new prompts are not saved this time.
         for old in input.pending.iter().take(40) {
-            tx.delete(table, old.key(), "missing");
+            tx.delete_where(table, old.key(), "attribute_not_exists(s3_key)", Default::default(), IMAGE_DRAWN);
         }
         for image in &output.images {
             tx.create(table, image.record().map_err(|e| e.to_string())?, "exists");

@@ -14,7 +14,7 @@ use crate::engine::{Answer, Ctx, EngineError, ItemFunction, Runner, run_items};
 use crate::pricing::chat_cost_micros;
 use crate::provider::{ChatAnswer, ChatRequest, Message};
 
-pub use auto_cluster::{AutoCluster, BUILTIN_METHOD};
+pub use auto_cluster::{AutoCluster, BUILTIN_METHOD, MAX_AI_KEYWORDS};
 pub use generate_content::GenerateContent;
 pub use generate_ideas::DEFAULT_IDEAS_PER_CLUSTER;
 pub use generate_ideas::GenerateIdeas;

@@ -114,11 +114,12 @@ fn usage_key(account_id: &str, id: &str) -> Key {
 impl Tx {
     /// Adds `charge` to the transaction: the balance moves from `balance` (as just read)
     /// to `balance - credits`, a usage record is written, and a credit transaction when
-    /// credits change hands. Fails with `Condition(BALANCE_CHANGED)` at commit if the
-    /// balance moved since it was read; the caller checks `balance >= credits` first.
+    /// credits change hands (negative credits: a refund, without a usage record). Fails
+    /// with `Condition(BALANCE_CHANGED)` at commit if the balance moved since it was
+    /// read; the caller checks `balance >= credits` first.
     pub fn charge(&mut self, table: &str, balance: i64, charge: &Charge) -> StoreResult<()> {
         let created_at = now();
-        if charge.credits > 0 {
+        if charge.credits != 0 {
             let update = Update::new(keys::account(&charge.account_id))
                 .set("credits", balance - charge.credits)?
                 .set("updated_at", &created_at)?
@@ -126,9 +127,11 @@ impl Tx {
                 .value(":read", balance)?
                 .value(":cost", charge.credits)?;
             self.update(table, update, BALANCE_CHANGED);
+            // Negative credits give back what an earlier charge of the job took.
+            let kind = if charge.credits > 0 { CreditTransactionType::Usage } else { CreditTransactionType::Refund };
             let mut transaction = CreditTransaction::new(
                 &charge.account_id,
-                CreditTransactionType::Usage,
+                kind,
                 -charge.credits,
                 balance - charge.credits,
                 &charge.description,
@@ -136,6 +139,9 @@ impl Tx {
             transaction.operation = Some(charge.operation.clone());
             transaction.job_id = charge.job_id.clone();
             self.create(table, transaction.record()?, "exists");
+        }
+        if charge.credits < 0 {
+            return Ok(()); // a refund is not an operation of its own
         }
         let usage = UsageRecord {
             id: new_id("use"),
