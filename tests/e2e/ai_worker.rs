@@ -349,7 +349,9 @@ async fn a_clustering_job_with_nothing_left_to_place_is_refunded_and_leaves_noth
     let t = &ws.owner.access;
     let mut ids = Vec::new();
     for text in ["oak desk", "oak desk small", "garden hose", "garden hose reel"] {
-        ids.push(crate::planner_keywords::add_keyword(&app, t, &ws.site, &ws.sector, text, json!({})).await["id"].clone());
+        ids.push(
+            crate::planner_keywords::add_keyword(&app, t, &ws.site, &ws.sector, text, json!({})).await["id"].clone(),
+        );
     }
     let path = "/api/v1/planner/keywords/auto_cluster/";
     let first = app.post(path, t, json!({"ids": ids})).await.expect(202).data()["id"].as_str().unwrap().to_owned();

@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use igny8_media::Media;
 use igny8_store::{
     AiSettings, AuthorProfile, BALANCE_CHANGED, Charge, ItemState, Job, JobPhase, LEASE_LOST, Store, StoreError,
@@ -334,7 +336,11 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         let span = tracing::info_span!("job", job_id, account_id, function = %job.function, attempt = job.attempt);
-        let _entered = span.enter();
+        self.run_taken(job).instrument(span).await
+    }
+
+    /// Runs a job this worker has just taken.
+    async fn run_taken(&self, job: Job) -> Result<RunOutcome, EngineError> {
         let Some(runner) = functions::runner(&job.function) else {
             lease(self.store.finish_job(&job, Some(&format!("unknown AI function {}", job.function))).await)?;
             return Ok(RunOutcome::Finished);
