@@ -127,6 +127,9 @@ async fn keywords_become_illustrated_articles_paid_in_credits() {
     let charged: i64 = usage.body["results"].as_array().unwrap().iter().map(|u| u["credits"].as_i64().unwrap()).sum();
     assert_eq!(charged, spent, "{}", usage.body);
     assert!(usage.body["results"].as_array().unwrap().iter().all(|u| u["provider"] == "offline"));
+    // One record per operation performed: a clustering run is one, however many units saved it.
+    let runs = usage.body["results"].as_array().unwrap().iter().filter(|u| u["operation"] == "auto_cluster").count();
+    assert_eq!(runs, 1, "{}", usage.body);
 }
 
 /// Over a hundred keywords (their ids are kept beside the job, not in it), spread over

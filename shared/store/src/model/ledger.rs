@@ -113,8 +113,8 @@ fn usage_key(account_id: &str, id: &str) -> Key {
 
 impl Tx {
     /// Adds `charge` to the transaction: the balance moves from `balance` (as just read)
-    /// to `balance - credits`, a usage record is written, and a credit transaction when
-    /// credits change hands (negative credits: a refund, without a usage record). Fails
+    /// to `balance - credits`, a credit transaction is written when credits change hands
+    /// (negative credits: a refund), and a usage record when anything was used. Fails
     /// with `Condition(BALANCE_CHANGED)` at commit if the balance moved since it was
     /// read; the caller checks `balance >= credits` first.
     pub fn charge(&mut self, table: &str, balance: i64, charge: &Charge) -> StoreResult<()> {
@@ -140,8 +140,9 @@ impl Tx {
             transaction.job_id = charge.job_id.clone();
             self.create(table, transaction.record()?, "exists");
         }
-        if charge.credits < 0 {
-            return Ok(()); // a refund is not an operation of its own
+        let used = charge.credits > 0 || charge.tokens_in > 0 || charge.tokens_out > 0 || charge.cost_micros > 0;
+        if !used {
+            return Ok(()); // a refund, or a part of an operation recorded with its first part
         }
         let usage = UsageRecord {
             id: new_id("use"),
