@@ -229,6 +229,20 @@ async fn jobs_finishing_together_never_take_the_balance_below_zero() {
     assert_eq!(after, vec![1, 3, 5], "each charge saw the balance the one before left");
 }
 
+/// A message that can never succeed is offered again at once (not after the queue's
+/// 90-minute visibility timeout) and, after five receives, rests in the dead-letter queue.
+#[tokio::test]
+async fn poison_messages_end_in_the_dead_letter_queue() {
+    let app = TestApp::spawn().await;
+    app.sqs.send_message().queue_url(&app.queue_url).message_body("not a job").send().await.unwrap();
+    let delivered = app.run_jobs().await;
+    assert_eq!(delivered, 5, "one delivery per receive allowed");
+    let dlq = app.sqs.get_queue_url().queue_name(format!("{}-dlq", app.table)).send().await.unwrap();
+    let dead = app.sqs.receive_message().queue_url(dlq.queue_url.unwrap()).send().await.unwrap();
+    let bodies: Vec<String> = dead.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect();
+    assert_eq!(bodies, ["not a job"]);
+}
+
 #[tokio::test]
 async fn unreadable_messages_are_reported_for_the_dead_letter_queue() {
     let app = TestApp::spawn().await;

@@ -5,6 +5,13 @@
 //! receives it rests in the dead-letter queue, where someone can look at it). A job
 //! that finished, or that another attempt holds, is acknowledged: the engine makes
 //! every delivery after the first a no-op.
+//!
+//! A failed message would come back only after the queue's visibility timeout (90
+//! minutes: six times the worker's timeout, so a running job is never handed out
+//! twice). With [`Retry`] the worker makes it visible again after a short delay
+//! instead: the job was handed back, so the next delivery can take it at once.
+
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use igny8_ai::{Engine, EngineError, JobMessage};
@@ -12,11 +19,28 @@ use igny8_ai::{Engine, EngineError, JobMessage};
 #[derive(Clone)]
 pub struct Worker {
     engine: Engine,
+    retry: Option<Retry>,
 }
+
+/// Where failed messages are made visible again, and after how long.
+#[derive(Clone)]
+pub struct Retry {
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub after: Duration,
+}
+
+/// How soon a failed message is offered again.
+pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 
 impl Worker {
     pub fn new(engine: Engine) -> Self {
-        Self { engine }
+        Self { engine, retry: None }
+    }
+
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = Some(retry);
+        self
     }
 
     pub fn engine(&self) -> &Engine {
@@ -30,6 +54,7 @@ impl Worker {
                 match record.message_id.as_deref() {
                     Some(id) if !id.is_empty() => {
                         tracing::warn!(message_id = id, reason, "message failed; it will be delivered again");
+                        self.retry_soon(&record).await;
                         response.add_failure(id);
                     }
                     // An empty identifier would fail the whole batch (DESIGN §8).
@@ -38,6 +63,24 @@ impl Worker {
             }
         }
         response
+    }
+
+    async fn retry_soon(&self, record: &SqsMessage) {
+        let (Some(retry), Some(receipt)) = (&self.retry, record.receipt_handle.as_deref()) else {
+            return;
+        };
+        let changed = retry
+            .sqs
+            .change_message_visibility()
+            .queue_url(&retry.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(retry.after.as_secs() as i32)
+            .send()
+            .await;
+        if let Err(e) = changed {
+            // It still comes back, after the queue's own visibility timeout.
+            tracing::warn!(error = ?e, "could not shorten a failed message's visibility");
+        }
     }
 
     async fn process(&self, record: &SqsMessage) -> Result<(), String> {

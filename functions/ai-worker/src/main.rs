@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use igny8_ai::provider::CallPolicy;
 use igny8_ai::{Engine, Providers};
-use igny8_ai_worker::Worker;
+use igny8_ai_worker::{RETRY_AFTER, Retry, Worker};
 use igny8_media::Media;
 use igny8_store::Store;
 use igny8_tenancy::SecretBox;
@@ -16,7 +16,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let media = Media::from_env(&config)?;
     let secrets = Arc::new(SecretBox::from_env()?);
     let providers = Providers::new(reqwest::Client::new(), secrets, CallPolicy::default());
-    let worker = Worker::new(Engine::new(store, media, providers));
+    let retry = Retry {
+        sqs: aws_sdk_sqs::Client::new(&config),
+        queue_url: std::env::var("AI_QUEUE_URL").map_err(|_| "AI_QUEUE_URL is not set")?,
+        after: RETRY_AFTER,
+    };
+    let worker = Worker::new(Engine::new(store, media, providers)).with_retry(retry);
     lambda_runtime::run(service_fn(|event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
         let worker = worker.clone();
         async move { Ok::<_, lambda_runtime::Error>(worker.handle(event.payload).await) }

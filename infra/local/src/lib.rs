@@ -15,7 +15,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use igny8_ai::JobQueue;
 use igny8_ai::provider::CallPolicy;
 use igny8_ai::{Engine, Providers};
-use igny8_ai_worker::Worker;
+use igny8_ai_worker::{Retry, Worker};
 use igny8_http::HttpService;
 use igny8_planner::PlannerState;
 use igny8_store::Store;
@@ -40,9 +40,10 @@ pub fn gateway(
     igny8_http::into_service(routes)
 }
 
-/// The AI worker over the same store, bucket and keys as the gateway.
-pub fn worker(store: Store, media: Media, secrets: Arc<SecretBox>, policy: CallPolicy) -> Worker {
-    Worker::new(Engine::new(store, media, Providers::new(reqwest::Client::new(), secrets, policy)))
+/// The AI worker over the same store, bucket and keys as the gateway; failed messages
+/// are offered again after `retry.after`.
+pub fn worker(store: Store, media: Media, secrets: Arc<SecretBox>, policy: CallPolicy, retry: Retry) -> Worker {
+    Worker::new(Engine::new(store, media, Providers::new(reqwest::Client::new(), secrets, policy))).with_retry(retry)
 }
 
 /// SDK configuration from the environment. Against an emulator (`AWS_ENDPOINT_URL`

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use igny8_ai::JobQueue;
 use igny8_ai::provider::CallPolicy;
+use igny8_ai_worker::Retry;
 use igny8_local::resources::{ResourceNames, create_all};
 use igny8_local::{gateway, sdk_config, serve};
 use igny8_store::Store;
@@ -16,6 +17,8 @@ use igny8_tenancy::{SecretBox, Tokens};
 
 /// Used only when JWT_SECRET is unset, and only by this local binary.
 const LOCAL_DEV_SECRET: &str = "local-development-secret-not-for-production-use";
+/// Locally a failed job message comes back after two seconds.
+const LOCAL_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 /// Used only when SECRETS_KEY is unset, and only by this local binary: what it seals is
 /// readable by anyone with this source.
 const LOCAL_DEV_SECRETS_KEY: [u8; 32] = *b"local-dev-secrets-key-NOT-SECRET";
@@ -60,7 +63,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue_url = sqs.get_queue_url().queue_name(&names.ai_queue).send().await?.queue_url.unwrap_or_default();
     let jobs = JobQueue::new(sqs.clone(), queue_url.clone());
-    let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), CallPolicy::default());
+    let retry = Retry { sqs: sqs.clone(), queue_url: queue_url.clone(), after: LOCAL_RETRY_AFTER };
+    let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), CallPolicy::default(), retry);
     tokio::spawn(igny8_local::queue::poll_forever(sqs, queue_url, worker));
     let app = gateway(store, Arc::new(tokens), media, secrets, jobs);
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);

@@ -1,16 +1,13 @@
 //! SQS → worker, locally: what Lambda's event source mapping does in AWS. Messages are
 //! received, handed to the worker as an SQS event, and deleted unless the worker
-//! reported them failed; failed ones come back after a short visibility timeout (in
-//! AWS, the queue's own), and after the queue's maximum of receives move to the dead-letter queue.
+//! reported them failed; failed ones come back when the worker's `Retry` says, and
+//! after the queue's maximum of receives move to the dead-letter queue.
 
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use igny8_ai_worker::Worker;
 use serde_json::json;
-
-/// How soon a failed message is offered again, locally.
-const RETRY_AFTER_SECS: i32 = 2;
 
 /// Receives one batch (up to 10 messages) and runs it through `worker`, each message
 /// as its own event so jobs run side by side as separate Lambda invocations would.
@@ -34,26 +31,13 @@ pub async fn deliver_batch(sqs: &aws_sdk_sqs::Client, queue_url: &str, worker: &
             let receipt = message.receipt_handle.clone().unwrap_or_default();
             let event = sqs_event(message.message_id.as_deref(), &receipt, message.body.as_deref());
             let response = worker.handle(event).await;
-            let result = if response.batch_item_failures.is_empty() {
-                sqs.delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(&receipt)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| format!("{e:?}"))
-            } else {
-                sqs.change_message_visibility()
-                    .queue_url(&queue_url)
-                    .receipt_handle(&receipt)
-                    .visibility_timeout(RETRY_AFTER_SECS)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| format!("{e:?}"))
-            };
+            // Failed messages stay: the worker has made them visible again soon (`Retry`).
+            if !response.batch_item_failures.is_empty() {
+                return;
+            }
+            let result = sqs.delete_message().queue_url(&queue_url).receipt_handle(&receipt).send().await;
             if let Err(e) = result {
-                tracing::warn!(error = %e, "could not settle an SQS message");
+                tracing::warn!(error = ?e, "could not delete a handled SQS message");
             }
         }));
     }
