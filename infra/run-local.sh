@@ -17,7 +17,7 @@ if [ "${1:-}" != "--demo" ]; then
 fi
 
 cargo build --quiet -p igny8-local
-target/debug/igny8-local serve &
+"${CARGO_TARGET_DIR:-target}/debug/igny8-local" serve &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT INT TERM
 python3 - "$PORT" <<'PY'

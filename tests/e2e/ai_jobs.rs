@@ -4,15 +4,16 @@
 use igny8_e2e::TestApp;
 use serde_json::{Value, json};
 
-use crate::planner_keywords::{Ws, add_keyword, workspace};
+use crate::common::{Workspace, workspace};
+use crate::planner_keywords::add_keyword;
 
-async fn cluster(app: &TestApp, ws: &Ws, name: &str) -> String {
+async fn cluster(app: &TestApp, ws: &Workspace, name: &str) -> String {
     let body = json!({"site_id": ws.site, "sector_id": ws.sector, "name": name});
     let reply = app.post("/api/v1/planner/clusters/", &ws.owner.access, body).await.expect(201);
     reply.data()["id"].as_str().unwrap().to_owned()
 }
 
-async fn task(app: &TestApp, ws: &Ws, title: &str, word_count: u32) -> String {
+async fn task(app: &TestApp, ws: &Workspace, title: &str, word_count: u32) -> String {
     let body = json!({"site_id": ws.site, "sector_id": ws.sector, "title": title, "word_count": word_count});
     let reply = app.post("/api/v1/writer/tasks/", &ws.owner.access, body).await.expect(201);
     reply.data()["id"].as_str().unwrap().to_owned()

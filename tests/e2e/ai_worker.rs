@@ -10,11 +10,11 @@ use igny8_e2e::TestApp;
 use igny8_e2e::fake_openai::{FakeOpenAi, Reply};
 use serde_json::{Value, json};
 
-use crate::planner_keywords::{Ws, workspace};
+use crate::common::{Workspace, workspace};
 
 const IDEAS: &str = "/api/v1/planner/clusters/generate_ideas/";
 
-async fn add_clusters(app: &TestApp, ws: &Ws, count: usize) -> Vec<String> {
+async fn add_clusters(app: &TestApp, ws: &Workspace, count: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for n in 0..count {
         let body = json!({"site_id": ws.site, "sector_id": ws.sector, "name": format!("Topic {n}")});
@@ -34,7 +34,7 @@ async fn job(app: &TestApp, token: &str, id: &str) -> Value {
     app.get(&format!("/api/v1/system/jobs/{id}/"), token).await.expect(200).data().clone()
 }
 
-async fn count_ideas(app: &TestApp, ws: &Ws) -> u64 {
+async fn count_ideas(app: &TestApp, ws: &Workspace) -> u64 {
     let path = format!("/api/v1/planner/ideas/?site_id={}&page_size=200", ws.site);
     app.get(&path, &ws.owner.access).await.expect(200).body["count"].as_u64().unwrap()
 }

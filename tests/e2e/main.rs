@@ -5,6 +5,7 @@ mod ai_pipeline;
 mod ai_worker;
 mod api_keys;
 mod billing;
+mod common;
 mod isolation;
 mod lambda_adapter;
 mod limits;

@@ -5,11 +5,12 @@
 use igny8_e2e::TestApp;
 use serde_json::{Value, json};
 
-use crate::planner_keywords::{KEYWORDS, Ws, add_keyword, assert_field_error, id_of, results, texts, workspace};
+use crate::common::{Workspace, assert_field_error, id_of, results, workspace};
+use crate::planner_keywords::{KEYWORDS, add_keyword, texts};
 
 const CLUSTERS: &str = "/api/v1/planner/clusters/";
 
-async fn add_cluster(app: &TestApp, ws: &Ws, sector: &str, name: &str) -> String {
+async fn add_cluster(app: &TestApp, ws: &Workspace, sector: &str, name: &str) -> String {
     let reply = app
         .post(CLUSTERS, &ws.owner.access, json!({"site_id": ws.site, "sector_id": sector, "name": name}))
         .await
@@ -35,7 +36,7 @@ async fn actual(app: &TestApp, token: &str, site: &str, cluster: &str) -> (i64, 
 }
 
 /// Asserts the cluster reports `expected`, and that this is the truth.
-async fn check(app: &TestApp, ws: &Ws, cluster: &str, expected: (i64, i64), step: &str) {
+async fn check(app: &TestApp, ws: &Workspace, cluster: &str, expected: (i64, i64), step: &str) {
     let truth = actual(app, &ws.owner.access, &ws.site, cluster).await;
     let numbers = reported(app, &ws.owner.access, cluster).await;
     assert_eq!(truth, expected, "{step}: the keywords of the cluster are not what the test expects");

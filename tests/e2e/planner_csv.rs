@@ -4,7 +4,8 @@
 use igny8_e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 
-use crate::planner_keywords::{KEYWORDS, add_keyword, assert_field_error, results, texts, workspace};
+use crate::common::{assert_field_error, results, workspace};
+use crate::planner_keywords::{KEYWORDS, add_keyword, texts};
 
 const EXPORT: &str = "/api/v1/planner/keywords/export_csv/";
 const HEADER: &str = "keyword,volume,difficulty,intent";

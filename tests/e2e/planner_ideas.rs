@@ -4,13 +4,14 @@
 use igny8_e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 
-use crate::planner_keywords::{Ws, add_keyword, assert_field_error, error_fields, id_of, results, workspace};
+use crate::common::{Workspace, assert_field_error, error_fields, id_of, results, workspace};
+use crate::planner_keywords::add_keyword;
 
 const IDEAS: &str = "/api/v1/planner/ideas/";
 const QUEUE: &str = "/api/v1/planner/ideas/queue_to_writer/";
 const CLUSTERS: &str = "/api/v1/planner/clusters/";
 
-async fn add_cluster(app: &TestApp, ws: &Ws, sector: &str, name: &str) -> String {
+async fn add_cluster(app: &TestApp, ws: &Workspace, sector: &str, name: &str) -> String {
     let reply = app
         .post(CLUSTERS, &ws.owner.access, json!({"site_id": ws.site, "sector_id": sector, "name": name}))
         .await

@@ -3,24 +3,12 @@
 //!
 //! The small helpers at the top are shared with the other `planner_*` modules.
 
-use igny8_e2e::{Reply, Session, TestApp};
+use igny8_e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 
+use crate::common::{Workspace, assert_field_error, error_fields, id_of, merged, results, workspace};
+
 pub(crate) const KEYWORDS: &str = "/api/v1/planner/keywords/";
-
-/// An account with one site and one sector.
-pub(crate) struct Ws {
-    pub owner: Session,
-    pub site: String,
-    pub sector: String,
-}
-
-pub(crate) async fn workspace(app: &TestApp, label: &str) -> Ws {
-    let owner = app.register(label).await;
-    let site = app.create_site(&owner.access, &format!("{label} site")).await;
-    let sector = app.create_sector(&owner.access, &site, &format!("{label} sector")).await;
-    Ws { owner, site, sector }
-}
 
 /// Creates a keyword (201 expected); `extra` is merged into the body. The keyword.
 pub(crate) async fn add_keyword(
@@ -31,40 +19,13 @@ pub(crate) async fn add_keyword(
     keyword: &str,
     extra: Value,
 ) -> Value {
-    let mut body = json!({"site_id": site, "sector_id": sector, "keyword": keyword});
-    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
-        body.extend(extra.clone());
-    }
+    let body = merged(json!({"site_id": site, "sector_id": sector, "keyword": keyword}), extra);
     app.post(KEYWORDS, token, body).await.expect(201).data().clone()
-}
-
-pub(crate) fn id_of(value: &Value) -> String {
-    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_owned()
 }
 
 /// The `keyword` texts of a list reply's results, in order.
 pub(crate) fn texts(reply: &Reply) -> Vec<String> {
     results(reply).iter().map(|k| k["keyword"].as_str().expect("keyword text").to_owned()).collect()
-}
-
-pub(crate) fn results(reply: &Reply) -> &Vec<Value> {
-    reply.body["results"].as_array().unwrap_or_else(|| panic!("not a list: {}", reply.body))
-}
-
-/// The field names of an error reply's `errors`.
-pub(crate) fn error_fields(reply: &Reply) -> Vec<String> {
-    reply.body["errors"].as_object().map(|e| e.keys().cloned().collect()).unwrap_or_default()
-}
-
-#[track_caller]
-pub(crate) fn assert_field_error(reply: &Reply, field: &str) {
-    assert_eq!(reply.status, 400, "{}", reply.body);
-    assert_eq!(reply.code(), "VALIDATION_ERROR", "{}", reply.body);
-    assert!(
-        reply.body["errors"][field].as_array().is_some_and(|m| !m.is_empty()),
-        "expected an error for {field}: {}",
-        reply.body
-    );
 }
 
 #[tokio::test]
@@ -388,7 +349,7 @@ async fn bulk_create_takes_a_thousand_keywords_at_once() {
 /// Sector A: five keywords of varied numbers, intents and statuses, one in a cluster;
 /// sector B: one more.
 struct ListFixture {
-    ws: Ws,
+    ws: Workspace,
     sector_b: String,
     cluster: String,
 }

@@ -6,9 +6,10 @@ use igny8_e2e::{Auth, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::writer_tasks::{
-    add, add_task, assert_field_error, assert_forbidden, assert_not_found, column, desk, id_of, merged, results,
+use crate::common::{
+    assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, results, workspace,
 };
+use crate::writer_tasks::{add, add_task};
 
 pub(crate) const CONTENT: &str = "/api/v1/writer/content/";
 
@@ -61,7 +62,7 @@ fn article(label: &str, bytes: usize) -> (String, u32) {
 #[tokio::test]
 async fn content_is_created_read_listed_updated_and_deleted() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "content").await;
+    let d = workspace(&app, "content").await;
     let t = &d.owner.access;
     let task = id_of(&add_task(&app, t, &d.site, &d.sector, "Shoe task", json!({})).await);
 
@@ -190,7 +191,7 @@ async fn content_is_created_read_listed_updated_and_deleted() {
 #[tokio::test]
 async fn content_input_is_validated_field_by_field() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "contentval").await;
+    let d = workspace(&app, "contentval").await;
     let t = &d.owner.access;
     let other_sector = app.create_sector(t, &d.site, "Other sector").await;
     let other_site = app.create_site(t, "Other site").await;
@@ -245,7 +246,7 @@ async fn content_input_is_validated_field_by_field() {
 #[tokio::test]
 async fn html_is_sanitised_on_create_and_update() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "sanitise").await;
+    let d = workspace(&app, "sanitise").await;
     let t = &d.owner.access;
     let dirty = concat!(
         r#"<h2 onclick="steal()">Best trail shoes</h2><script>alert("x")</script>"#,
@@ -293,7 +294,7 @@ async fn html_is_sanitised_on_create_and_update() {
 #[tokio::test]
 async fn every_update_keeps_the_previous_version() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "versions").await;
+    let d = workspace(&app, "versions").await;
     let t = &d.owner.access;
     let c = add_content(&app, t, &d.site, &d.sector, "First title", json!({"html": "<p>one</p>"})).await;
     let id = id_of(&c);
@@ -345,7 +346,7 @@ async fn every_update_keeps_the_previous_version() {
 #[tokio::test]
 async fn a_large_article_round_trips_through_s3() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "large").await;
+    let d = workspace(&app, "large").await;
     let t = &d.owner.access;
     let (first, first_words) = article("alpha", 400_000);
     let (second, second_words) = article("bravo", 410_000);
@@ -405,7 +406,7 @@ async fn a_large_article_round_trips_through_s3() {
 #[tokio::test]
 async fn the_content_body_limit_is_four_mib() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "bodylimit").await;
+    let d = workspace(&app, "bodylimit").await;
     let t = &d.owner.access;
     // Well above the 1 MiB default of other routes, below 4 MiB.
     let (big, _) = article("charlie", 2_500_000);
@@ -435,7 +436,7 @@ async fn the_content_body_limit_is_four_mib() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_updates_of_a_large_article_keep_the_winners_body() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "race").await;
+    let d = workspace(&app, "race").await;
     let t = &d.owner.access;
     let (start, _) = article("start", 320_000);
     let created = add_content(&app, t, &d.site, &d.sector, "Race", json!({"html": start})).await;
@@ -470,12 +471,12 @@ async fn concurrent_updates_of_a_large_article_keep_the_winners_body() {
 #[tokio::test]
 async fn another_account_gets_404_for_content() {
     let app = TestApp::spawn().await;
-    let a = desk(&app, "cnt-a").await;
+    let a = workspace(&app, "cnt-a").await;
     let a_task = id_of(&add_task(&app, &a.owner.access, &a.site, &a.sector, "A task", json!({})).await);
     let a_content =
         add_content(&app, &a.owner.access, &a.site, &a.sector, "A's article", json!({"task_id": a_task})).await;
     let a_id = id_of(&a_content);
-    let b = desk(&app, "cnt-b").await;
+    let b = workspace(&app, "cnt-b").await;
     let t = &b.owner.access;
 
     let path = content_path(&a_id);
@@ -513,7 +514,7 @@ async fn another_account_gets_404_for_content() {
 #[tokio::test]
 async fn content_rejects_taxonomy_terms_of_another_account() {
     let app = TestApp::spawn().await;
-    let a = desk(&app, "terms-a").await;
+    let a = workspace(&app, "terms-a").await;
     let a_term = app
         .post(
             "/api/v1/writer/taxonomies/",
@@ -523,7 +524,7 @@ async fn content_rejects_taxonomy_terms_of_another_account() {
         .await
         .expect(201);
     let a_term = id_of(a_term.data());
-    let b = desk(&app, "terms-b").await;
+    let b = workspace(&app, "terms-b").await;
     let t = &b.owner.access;
     let b_term = app
         .post("/api/v1/writer/taxonomies/", t, json!({"site_id": b.site, "taxonomy": "post_tag", "name": "Mine"}))
@@ -549,7 +550,7 @@ async fn content_rejects_taxonomy_terms_of_another_account() {
 #[tokio::test]
 async fn viewers_read_content_and_editors_see_only_granted_sites() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "cntroles").await;
+    let d = workspace(&app, "cntroles").await;
     let owner = &d.owner;
     let editor = app.add_member(owner, "editor", "editor").await;
     let viewer = app.add_member(owner, "viewer", "viewer").await;
@@ -601,7 +602,7 @@ async fn viewers_read_content_and_editors_see_only_granted_sites() {
 #[tokio::test]
 async fn a_site_key_changes_only_status_and_external_ids_of_content() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "cntkey").await;
+    let d = workspace(&app, "cntkey").await;
     let t = &d.owner.access;
     let sister = app.create_site(t, "Sister").await;
     let sister_sector = app.create_sector(t, &sister, "Sister sector").await;

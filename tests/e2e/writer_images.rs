@@ -5,10 +5,11 @@ use igny8_e2e::{Auth, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::writer_content::{add_content, media_keys};
-use crate::writer_tasks::{
-    add, assert_field_error, assert_forbidden, assert_not_found, column, desk, id_of, merged, results,
+use crate::common::{
+    assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, results, workspace,
 };
+use crate::writer_content::{add_content, media_keys};
+use crate::writer_tasks::add;
 
 const IMAGES: &str = "/api/v1/writer/images/";
 
@@ -22,22 +23,7 @@ async fn add_image(app: &TestApp, token: &str, site: &str, sector: &str, extra: 
 
 /// POSTs raw bytes to `images/{id}/upload/` with the given content type.
 async fn upload(app: &TestApp, id: &str, auth: Auth<'_>, content_type: &str, bytes: Vec<u8>) -> Reply {
-    let mut request = reqwest::Client::new()
-        .post(format!("{}{IMAGES}{id}/upload/", app.base))
-        .header(reqwest::header::CONTENT_TYPE, content_type)
-        .body(bytes);
-    request = match auth {
-        Auth::Anonymous => request,
-        Auth::Bearer(token) => request.bearer_auth(token),
-        Auth::ApiKey(key) => request.header("x-igny8-api-key", key),
-    };
-    let response = request.send().await.expect("request reaches the gateway");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.expect("body");
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| panic!("non-JSON body ({status}): {}", String::from_utf8_lossy(&bytes)));
-    Reply { status, headers, body }
+    app.post_bytes_as(&format!("{IMAGES}{id}/upload/"), auth, content_type, bytes).await
 }
 
 /// A plain GET of a URL, no credentials: status and bytes.
@@ -57,7 +43,7 @@ fn png_bytes(seed: u8) -> Vec<u8> {
 #[tokio::test]
 async fn images_with_external_urls_are_created_read_updated_and_deleted() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "images").await;
+    let d = workspace(&app, "images").await;
     let t = &d.owner.access;
     let content = id_of(&add_content(&app, t, &d.site, &d.sector, "Article", json!({})).await);
 
@@ -121,7 +107,7 @@ async fn images_with_external_urls_are_created_read_updated_and_deleted() {
 #[tokio::test]
 async fn the_image_list_filters_and_orders() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "imglist").await;
+    let d = workspace(&app, "imglist").await;
     let t = &d.owner.access;
     let content = id_of(&add_content(&app, t, &d.site, &d.sector, "Article", json!({})).await);
     let second = app.create_sector(t, &d.site, "Second").await;
@@ -164,7 +150,7 @@ async fn the_image_list_filters_and_orders() {
 #[tokio::test]
 async fn image_input_is_validated_field_by_field() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "imgval").await;
+    let d = workspace(&app, "imgval").await;
     let t = &d.owner.access;
     let other_sector = app.create_sector(t, &d.site, "Other").await;
     let content_elsewhere = id_of(&add_content(&app, t, &d.site, &other_sector, "Elsewhere", json!({})).await);
@@ -201,7 +187,7 @@ async fn image_input_is_validated_field_by_field() {
 #[tokio::test]
 async fn an_uploaded_image_is_served_by_a_signed_url() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "upload").await;
+    let d = workspace(&app, "upload").await;
     let t = &d.owner.access;
     let image = add_image(&app, t, &d.site, &d.sector, json!({"alt_text": "Shoe"})).await;
     let id = id_of(&image);
@@ -273,12 +259,12 @@ async fn an_uploaded_image_is_served_by_a_signed_url() {
 #[tokio::test]
 async fn another_account_gets_404_for_images() {
     let app = TestApp::spawn().await;
-    let a = desk(&app, "img-a").await;
+    let a = workspace(&app, "img-a").await;
     let a_content = id_of(&add_content(&app, &a.owner.access, &a.site, &a.sector, "A's", json!({})).await);
     let a_image =
         add_image(&app, &a.owner.access, &a.site, &a.sector, json!({"alt_text": "A", "content_id": a_content})).await;
     let a_id = id_of(&a_image);
-    let b = desk(&app, "img-b").await;
+    let b = workspace(&app, "img-b").await;
     let t = &b.owner.access;
     let b_image = id_of(&add_image(&app, t, &b.site, &b.sector, json!({})).await);
 
@@ -308,7 +294,7 @@ async fn another_account_gets_404_for_images() {
 #[tokio::test]
 async fn viewers_and_site_keys_only_read_images() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "imgroles").await;
+    let d = workspace(&app, "imgroles").await;
     let owner = &d.owner;
     let viewer = app.add_member(owner, "viewer", "viewer").await;
     let editor = app.add_member(owner, "editor", "editor").await;

@@ -3,33 +3,15 @@
 //!
 //! The small helpers at the top are shared with the other `writer_*` modules.
 
-use igny8_e2e::{Auth, Reply, Session, TestApp};
+use igny8_e2e::{Auth, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::common::{
+    assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, results, workspace,
+};
+
 pub(crate) const TASKS: &str = "/api/v1/writer/tasks/";
-
-/// An account with one site and one sector.
-pub(crate) struct Desk {
-    pub owner: Session,
-    pub site: String,
-    pub sector: String,
-}
-
-pub(crate) async fn desk(app: &TestApp, label: &str) -> Desk {
-    let owner = app.register(label).await;
-    let site = app.create_site(&owner.access, &format!("{label} site")).await;
-    let sector = app.create_sector(&owner.access, &site, &format!("{label} sector")).await;
-    Desk { owner, site, sector }
-}
-
-/// `base` with `extra`'s fields merged in.
-pub(crate) fn merged(mut base: Value, extra: Value) -> Value {
-    if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
-        base.extend(extra.clone());
-    }
-    base
-}
 
 /// POSTs `{site_id, sector_id} + extra` to `path` (201 expected); the created object.
 pub(crate) async fn add(app: &TestApp, path: &str, token: &str, site: &str, sector: &str, extra: Value) -> Value {
@@ -41,46 +23,6 @@ pub(crate) async fn add_task(app: &TestApp, token: &str, site: &str, sector: &st
     add(app, TASKS, token, site, sector, merged(json!({"title": title}), extra)).await
 }
 
-pub(crate) fn id_of(value: &Value) -> String {
-    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_owned()
-}
-
-pub(crate) fn results(reply: &Reply) -> &Vec<Value> {
-    reply.body["results"].as_array().unwrap_or_else(|| panic!("not a list: {}", reply.body))
-}
-
-/// One string field of every result of a list reply, in order.
-pub(crate) fn column(reply: &Reply, field: &str) -> Vec<String> {
-    results(reply).iter().map(|r| r[field].as_str().unwrap_or_else(|| panic!("no {field} in {r}")).to_owned()).collect()
-}
-
-/// Asserts a 400 validation reply that names `field` (and says something about it).
-#[track_caller]
-pub(crate) fn assert_field_error(reply: &Reply, field: &str) {
-    assert_eq!(reply.status, 400, "expected 400 naming {field}; body: {}", reply.body);
-    assert_eq!(reply.body["success"], false, "{}", reply.body);
-    let messages = reply.body["errors"][field].as_array();
-    assert!(
-        messages.is_some_and(|m| !m.is_empty() && m.iter().all(|s| s.as_str().is_some_and(|s| !s.is_empty()))),
-        "expected errors.{field}; body: {}",
-        reply.body
-    );
-}
-
-/// Asserts a 404 NOT_FOUND reply.
-#[track_caller]
-pub(crate) fn assert_not_found(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, 404, "{what}: expected 404; body: {}", reply.body);
-    assert_eq!(reply.code(), "NOT_FOUND", "{what}: {}", reply.body);
-}
-
-/// Asserts a 403 FORBIDDEN reply.
-#[track_caller]
-pub(crate) fn assert_forbidden(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, 403, "{what}: expected 403; body: {}", reply.body);
-    assert_eq!(reply.code(), "FORBIDDEN", "{what}: {}", reply.body);
-}
-
 fn task_path(id: &str) -> String {
     format!("{TASKS}{id}/")
 }
@@ -88,7 +30,7 @@ fn task_path(id: &str) -> String {
 #[tokio::test]
 async fn tasks_are_created_read_updated_and_deleted() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "tasks").await;
+    let d = workspace(&app, "tasks").await;
     let t = &d.owner.access;
 
     // Defaults.
@@ -172,7 +114,7 @@ async fn tasks_are_created_read_updated_and_deleted() {
 #[tokio::test]
 async fn tasks_link_to_a_cluster_of_their_sector() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "taskclu").await;
+    let d = workspace(&app, "taskclu").await;
     let t = &d.owner.access;
     let other_sector = app.create_sector(t, &d.site, "Other").await;
     let cluster = |sector: String, name: &'static str| {
@@ -207,7 +149,7 @@ async fn tasks_link_to_a_cluster_of_their_sector() {
 #[tokio::test]
 async fn the_task_list_needs_a_site_and_filters() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "taskfilter").await;
+    let d = workspace(&app, "taskfilter").await;
     let t = &d.owner.access;
     let second = app.create_sector(t, &d.site, "Second").await;
     let other_site = app.create_site(t, "Elsewhere").await;
@@ -304,7 +246,7 @@ async fn the_task_list_needs_a_site_and_filters() {
 #[tokio::test]
 async fn the_task_list_orders_and_paginates() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "taskorder").await;
+    let d = workspace(&app, "taskorder").await;
     let t = &d.owner.access;
     // Created in this order.
     for (title, words) in [("bravo", 900), ("Alpha", 3000), ("delta", 100), ("Charlie", 20000), ("echo", 1500)] {
@@ -355,7 +297,7 @@ async fn the_task_list_orders_and_paginates() {
 #[tokio::test]
 async fn task_input_is_validated_field_by_field() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "taskval").await;
+    let d = workspace(&app, "taskval").await;
     let t = &d.owner.access;
     let other_site = app.create_site(t, "Other").await;
     let foreign_sector = app.create_sector(t, &other_site, "Foreign").await;
@@ -416,7 +358,7 @@ async fn task_input_is_validated_field_by_field() {
 #[tokio::test]
 async fn tasks_are_deleted_and_updated_in_bulk() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "taskbulk").await;
+    let d = workspace(&app, "taskbulk").await;
     let t = &d.owner.access;
     let mut ids = Vec::new();
     for i in 0..4 {
@@ -464,7 +406,7 @@ async fn tasks_are_deleted_and_updated_in_bulk() {
 #[tokio::test]
 async fn another_account_gets_404_for_tasks_and_changes_nothing() {
     let app = TestApp::spawn().await;
-    let a = desk(&app, "task-a").await;
+    let a = workspace(&app, "task-a").await;
     let a_task = add_task(&app, &a.owner.access, &a.site, &a.sector, "A's task", json!({"word_count": 800})).await;
     let a_id = id_of(&a_task);
     let a_cluster = app
@@ -477,7 +419,7 @@ async fn another_account_gets_404_for_tasks_and_changes_nothing() {
         .expect(201);
     let a_cluster = id_of(a_cluster.data());
 
-    let b = desk(&app, "task-b").await;
+    let b = workspace(&app, "task-b").await;
     let t = &b.owner.access;
     let b_id = id_of(&add_task(&app, t, &b.site, &b.sector, "B's task", json!({})).await);
 
@@ -529,7 +471,7 @@ async fn another_account_gets_404_for_tasks_and_changes_nothing() {
 #[tokio::test]
 async fn viewers_read_tasks_and_editors_see_only_granted_sites() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "taskroles").await;
+    let d = workspace(&app, "taskroles").await;
     let owner = &d.owner;
     let editor = app.add_member(owner, "editor", "editor").await;
     let viewer = app.add_member(owner, "viewer", "viewer").await;
@@ -591,7 +533,7 @@ async fn viewers_read_tasks_and_editors_see_only_granted_sites() {
 #[tokio::test]
 async fn a_site_key_reads_tasks_and_changes_only_their_status() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "taskkey").await;
+    let d = workspace(&app, "taskkey").await;
     let t = &d.owner.access;
     let sister = app.create_site(t, "Sister").await;
     let sister_sector = app.create_sector(t, &sister, "Sister sector").await;

@@ -5,7 +5,7 @@ use igny8_e2e::{Auth, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::writer_tasks::{assert_field_error, assert_forbidden, assert_not_found, column, desk, id_of, merged};
+use crate::common::{assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, workspace};
 
 const TERMS: &str = "/api/v1/writer/taxonomies/";
 
@@ -21,7 +21,7 @@ async fn add_term(app: &TestApp, token: &str, site: &str, taxonomy: &str, name: 
 #[tokio::test]
 async fn terms_are_created_read_updated_and_deleted() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "terms").await;
+    let d = workspace(&app, "terms").await;
     let t = &d.owner.access;
 
     let site_wide = add_term(&app, t, &d.site, "category", "Running Shoes & Boots", json!({})).await;
@@ -85,7 +85,7 @@ async fn terms_are_created_read_updated_and_deleted() {
 #[tokio::test]
 async fn a_parent_is_a_term_of_the_same_site_and_taxonomy() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "parents").await;
+    let d = workspace(&app, "parents").await;
     let t = &d.owner.access;
     let other_site = app.create_site(t, "Other").await;
     let shoes = id_of(&add_term(&app, t, &d.site, "category", "Shoes", json!({})).await);
@@ -136,7 +136,7 @@ async fn a_parent_is_a_term_of_the_same_site_and_taxonomy() {
 #[tokio::test]
 async fn the_term_list_filters_and_orders() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "termlist").await;
+    let d = workspace(&app, "termlist").await;
     let t = &d.owner.access;
     let other_site = app.create_site(t, "Other").await;
     add_term(&app, t, &d.site, "category", "bravo shoes", json!({})).await;
@@ -170,7 +170,7 @@ async fn the_term_list_filters_and_orders() {
 #[tokio::test]
 async fn term_input_is_validated_field_by_field() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "termval").await;
+    let d = workspace(&app, "termval").await;
     let t = &d.owner.access;
     let other_site = app.create_site(t, "Other").await;
     let foreign_sector = app.create_sector(t, &other_site, "Foreign").await;
@@ -206,10 +206,10 @@ async fn term_input_is_validated_field_by_field() {
 #[tokio::test]
 async fn another_account_gets_404_for_terms() {
     let app = TestApp::spawn().await;
-    let a = desk(&app, "term-a").await;
+    let a = workspace(&app, "term-a").await;
     let a_term = add_term(&app, &a.owner.access, &a.site, "category", "A's category", json!({})).await;
     let a_id = id_of(&a_term);
-    let b = desk(&app, "term-b").await;
+    let b = workspace(&app, "term-b").await;
     let t = &b.owner.access;
     let b_term = id_of(&add_term(&app, t, &b.site, "category", "B's", json!({})).await);
 
@@ -242,7 +242,7 @@ async fn another_account_gets_404_for_terms() {
 #[tokio::test]
 async fn viewers_and_site_keys_only_read_terms() {
     let app = TestApp::spawn().await;
-    let d = desk(&app, "termroles").await;
+    let d = workspace(&app, "termroles").await;
     let owner = &d.owner;
     let viewer = app.add_member(owner, "viewer", "viewer").await;
     let editor = app.add_member(owner, "editor", "editor").await;

@@ -89,6 +89,22 @@ pub struct Session {
     pub email: String,
 }
 
+/// Sends `request` authenticated as `auth`; the reply, whose body must be JSON.
+async fn send(request: reqwest::RequestBuilder, auth: Auth<'_>) -> Reply {
+    let request = match auth {
+        Auth::Anonymous => request,
+        Auth::Bearer(token) => request.bearer_auth(token),
+        Auth::ApiKey(key) => request.header("x-igny8-api-key", key),
+    };
+    let response = request.send().await.expect("request reaches the gateway");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("body");
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("non-JSON body ({status}): {}", String::from_utf8_lossy(&bytes)));
+    Reply { status, headers, body }
+}
+
 pub fn unique_email(label: &str) -> String {
     format!("{label}-{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
 }
@@ -189,21 +205,10 @@ impl TestApp {
 
     pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
-        request = match auth {
-            Auth::Anonymous => request,
-            Auth::Bearer(token) => request.bearer_auth(token),
-            Auth::ApiKey(key) => request.header("x-igny8-api-key", key),
-        };
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request reaches the gateway");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body");
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {}", String::from_utf8_lossy(&bytes)));
-        Reply { status, headers, body }
+        send(request, auth).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -326,21 +331,17 @@ impl TextReply {
 impl TestApp {
     /// POSTs raw bytes with the given content type (CSV uploads, multipart forms).
     pub async fn post_bytes(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
-        let response = self
+        self.post_bytes_as(path, Auth::Bearer(token), content_type, body).await
+    }
+
+    /// POSTs raw bytes with the given content type, authenticated as `auth`.
+    pub async fn post_bytes_as(&self, path: &str, auth: Auth<'_>, content_type: &str, body: Vec<u8>) -> Reply {
+        let request = self
             .http
             .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request reaches the gateway");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body");
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {}", String::from_utf8_lossy(&bytes)));
-        Reply { status, headers, body }
+            .body(body);
+        send(request, auth).await
     }
 
     /// POSTs a CSV file as the body (`content-type: text/csv`).
