@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: starts a private emulator (unless AWS_ENDPOINT_URL
-# is set), lints template.yaml, then runs unit and end-to-end tests. Each end-to-end test
+# is set) and a MariaDB for the tests' WordPress sites, lints template.yaml, then runs
+# unit and end-to-end tests. Each end-to-end test
 # makes its own table, so tests run in parallel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source infra/emulator/lib.sh
+source infra/wordpress/lib.sh
 
 ensure_python_package cfnlint cfn-lint
 echo "== cfn-lint template.yaml"
 cfn-lint template.yaml
 
 start_emulator 0
+# After start_emulator: it replaces the EXIT trap, start_mariadb adds to it.
+echo "== WordPress (Debian's package, PHP's built-in server, a private MariaDB)"
+ensure_wordpress
+start_mariadb
+export ALLOW_PRIVATE_URLS="${ALLOW_PRIVATE_URLS:-1}"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
 
 echo "== tests"

@@ -97,7 +97,12 @@ async fn planner_and_writer_list_events() {
     assert_eq!(body["results"][0]["keyword"], "high");
     assert_eq!(body["request_id"], "evt-keywords-1");
 
-    let state = igny8_writer::WriterState { tenancy: tenancy(&app), media: app.media.clone(), jobs: app.job_queue() };
+    let state = igny8_writer::WriterState {
+        tenancy: tenancy(&app),
+        media: app.media.clone(),
+        jobs: app.job_queue(),
+        publish: app.publish_queue(),
+    };
     let writer = igny8_writer::app(state);
     let request = event_with("writer-tasks-list.json", Some(&owner.access), &site);
     let (response, body) = invoke(writer, request).await;

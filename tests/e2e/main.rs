@@ -22,3 +22,4 @@ mod writer_content;
 mod writer_images;
 mod writer_tasks;
 mod writer_taxonomies;
+mod wordpress_publish;

@@ -5,6 +5,7 @@
 //! parallel without sharing state. Requests go over real HTTP.
 
 pub mod fake_openai;
+pub mod wordpress;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,15 @@ pub const TEST_CALL_POLICY: igny8_ai::provider::CallPolicy = igny8_ai::provider:
     max_backoff: std::time::Duration::from_millis(100),
 };
 
+/// WordPress calls in tests: short waits between retries, a timeout that still lets a
+/// busy test WordPress answer.
+pub const TEST_WP_POLICY: igny8_wordpress::RetryPolicy = igny8_wordpress::RetryPolicy {
+    timeout: std::time::Duration::from_secs(20),
+    retries: 2,
+    backoff: std::time::Duration::from_millis(50),
+    max_backoff: std::time::Duration::from_millis(200),
+};
+
 /// The key sealing customers' secrets in every test app.
 pub const SECRETS_KEY: [u8; 32] = *b"test-only-secrets-key-0123456789";
 
@@ -39,6 +49,9 @@ pub struct TestApp {
     /// This app's own AI job queue (nothing polls it: tests deliver with `run_jobs`).
     pub queue_url: String,
     pub worker: igny8_ai_worker::Worker,
+    /// This app's own publish queue, delivered by `run_publish_jobs`.
+    pub publish_queue_url: String,
+    pub publisher: igny8_publisher::Publisher,
     pub tokens: Arc<Tokens>,
     pub secrets: Arc<SecretBox>,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -133,7 +146,27 @@ impl TestApp {
         // Failed messages are visible again at once: `run_jobs` delivers them on its next round.
         let retry = igny8_ai_worker::Retry { sqs: sqs.clone(), queue_url: queue_url.clone(), after: Duration::ZERO };
         let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), TEST_CALL_POLICY, retry);
-        let app = igny8_local::gateway(store.clone(), tokens.clone(), media.clone(), secrets.clone(), jobs);
+        let publish_queue_url = igny8_local::resources::create_queue_with_dlq(
+            &sqs,
+            &format!("{table}-publish"),
+            igny8_local::resources::PUBLISH_QUEUE,
+        )
+        .await
+        .expect("create test publish queue");
+        let stack = igny8_local::Stack {
+            store: store.clone(),
+            tokens: tokens.clone(),
+            media: media.clone(),
+            secrets: secrets.clone(),
+            jobs,
+            publish: igny8_ai::JobQueue::new(sqs.clone(), publish_queue_url.clone()),
+            // The test WordPress sites run on 127.0.0.1.
+            outbound: igny8_wordpress::OutboundPolicy { allow_private: true },
+        };
+        let publish_retry =
+            igny8_publisher::Retry { sqs: sqs.clone(), queue_url: publish_queue_url.clone(), after: Duration::ZERO };
+        let publisher = igny8_local::publisher(&stack, TEST_WP_POLICY, publish_retry);
+        let app = igny8_local::gateway(stack);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(igny8_local::serve(listener, app, std::future::pending()));
@@ -144,6 +177,8 @@ impl TestApp {
             sqs,
             queue_url,
             worker,
+            publish_queue_url,
+            publisher,
             tokens,
             secrets,
             dynamodb,
@@ -195,6 +230,27 @@ impl TestApp {
             delivered += batch;
         }
         panic!("the job queue did not empty: a message keeps failing")
+    }
+
+    /// A sender to this app's publish queue.
+    pub fn publish_queue(&self) -> igny8_ai::JobQueue {
+        igny8_ai::JobQueue::new(self.sqs.clone(), self.publish_queue_url.clone())
+    }
+
+    /// Delivers every message on this app's publish queue to the publisher until the
+    /// queue is empty. Returns how many messages were delivered.
+    pub async fn run_publish_jobs(&self) -> usize {
+        let mut delivered = 0;
+        for _ in 0..20 {
+            let batch = igny8_local::queue::deliver_batch(&self.sqs, &self.publish_queue_url, &self.publisher)
+                .await
+                .expect("deliver publish messages");
+            if batch == 0 {
+                return delivered;
+            }
+            delivered += batch;
+        }
+        panic!("the publish queue did not empty: a message keeps failing")
     }
 
     /// The system function's state over this app's table and keys (for calling the

@@ -8,6 +8,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
     let config = aws_config::load_from_env().await;
     let tenancy = Tenancy::from_env(Store::from_config(&config))?;
-    let jobs = JobQueue::from_env(&config)?;
+    let jobs = JobQueue::from_env(&config, "AI_QUEUE_URL")?;
     lambda_http::run(igny8_planner::app(PlannerState { tenancy, jobs })).await
 }

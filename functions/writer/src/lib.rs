@@ -5,6 +5,7 @@
 mod ai_jobs;
 mod content;
 mod images;
+mod publish;
 mod tasks;
 mod taxonomies;
 
@@ -26,6 +27,8 @@ pub struct WriterState {
     pub tenancy: Tenancy,
     pub media: Media,
     pub jobs: JobQueue,
+    /// The publisher's queue (WordPress).
+    pub publish: JobQueue,
 }
 
 impl FromRef<WriterState> for Tenancy {
@@ -42,6 +45,8 @@ pub fn routes(state: WriterState) -> Router {
         .route(&format!("{w}/tasks/auto_generate_content"), post(ai_jobs::generate_content))
         .route(&format!("{w}/content/generate_image_prompts"), post(ai_jobs::generate_image_prompts))
         .route(&format!("{w}/images/generate_images"), post(ai_jobs::generate_images))
+        .route(&format!("{w}/content/bulk_publish"), post(publish::bulk_publish))
+        .route(&format!("{w}/content/{{id}}/publish"), post(publish::publish_one))
         .route(&format!("{w}/tasks"), get(tasks::list).post(tasks::create))
         .route(&format!("{w}/tasks/bulk_delete"), post(tasks::bulk_delete))
         .route(&format!("{w}/tasks/bulk_update"), post(tasks::bulk_update))

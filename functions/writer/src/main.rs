@@ -9,6 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = aws_config::load_from_env().await;
     let tenancy = Tenancy::from_env(Store::from_config(&config))?;
     let media = Media::from_env(&config)?;
-    let jobs = JobQueue::from_env(&config)?;
-    lambda_http::run(igny8_writer::app(WriterState { tenancy, media, jobs })).await
+    let jobs = JobQueue::from_env(&config, "AI_QUEUE_URL")?;
+    let publish = JobQueue::from_env(&config, "PUBLISH_QUEUE_URL")?;
+    lambda_http::run(igny8_writer::app(WriterState { tenancy, media, jobs, publish })).await
 }

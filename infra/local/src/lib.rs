@@ -3,8 +3,8 @@
 //! - [`resources`]: creates the table, queues and bucket on the emulator.
 //! - [`gateway`]: every HTTP function's routes under one port, as API Gateway would
 //!   route `/api/v1/<area>/...` to each function.
-//! - [`queue`]: the AI job queue delivered to the AI worker, as Lambda's SQS event
-//!   source mapping would.
+//! - [`queue`]: the AI job queue delivered to the AI worker and the publish queue to
+//!   the publisher, as Lambda's SQS event source mappings would.
 
 pub mod queue;
 pub mod resources;
@@ -17,27 +17,48 @@ use igny8_ai::provider::CallPolicy;
 use igny8_ai::{Engine, Providers};
 use igny8_ai_worker::{Retry, Worker};
 use igny8_http::HttpService;
+use igny8_integration::IntegrationState;
+use igny8_publisher::Publisher;
+use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 use igny8_planner::PlannerState;
 use igny8_store::Store;
 use igny8_system::SystemState;
 use igny8_tenancy::{SecretBox, Tenancy, Tokens};
 use igny8_writer::{Media, WriterState};
 
-/// Every HTTP function's routes in one service.
-pub fn gateway(
-    store: Store,
-    tokens: Arc<Tokens>,
-    media: Media,
-    secrets: Arc<SecretBox>,
-    jobs: JobQueue,
-) -> HttpService {
+/// What the local stack runs on: the store, bucket, keys and queues.
+#[derive(Clone)]
+pub struct Stack {
+    pub store: Store,
+    pub tokens: Arc<Tokens>,
+    pub media: Media,
+    pub secrets: Arc<SecretBox>,
+    /// The AI job queue.
+    pub jobs: JobQueue,
+    /// The publish queue (publish and sync jobs).
+    pub publish: JobQueue,
+    pub outbound: OutboundPolicy,
+}
+
+/// Every HTTP function's routes in one service (the integration function's Function
+/// URL paths included: locally they are served under the same port).
+pub fn gateway(stack: Stack) -> HttpService {
+    let Stack { store, tokens, media, secrets, jobs, publish, outbound } = stack;
     let tenancy = Tenancy { store, tokens };
+    let integration = IntegrationState::new(tenancy.clone(), secrets.clone(), publish.clone(), outbound);
     let routes = igny8_auth::routes(tenancy.clone())
         .merge(igny8_planner::routes(PlannerState { tenancy: tenancy.clone(), jobs: jobs.clone() }))
         .merge(igny8_billing::routes(tenancy.clone()))
-        .merge(igny8_writer::routes(WriterState { tenancy: tenancy.clone(), media, jobs }))
+        .merge(igny8_writer::routes(WriterState { tenancy: tenancy.clone(), media, jobs, publish }))
+        .merge(igny8_integration::routes(integration))
         .merge(igny8_system::routes(SystemState::new(tenancy, secrets)));
     igny8_http::into_service(routes)
+}
+
+/// The publisher over the same store, bucket and keys as the gateway.
+pub fn publisher(stack: &Stack, policy: RetryPolicy, retry: igny8_publisher::Retry) -> Publisher {
+    Publisher::new(stack.store.clone(), stack.media.clone(), stack.secrets.clone(), stack.outbound, policy)
+        .with_retry(retry)
 }
 
 /// The AI worker over the same store, bucket and keys as the gateway; failed messages

@@ -3,7 +3,7 @@
 //! `bootstrap` creates the table, queues and bucket on the emulator and exits.
 //! `serve` (the default) does the same, then serves every HTTP function on
 //! `http://127.0.0.1:$PORT/api/v1/...` (PORT defaults to 8000) and runs the AI worker
-//! on the job queue.
+//! on the job queue and the publisher on the publish queue.
 
 use std::sync::Arc;
 
@@ -11,7 +11,8 @@ use igny8_ai::JobQueue;
 use igny8_ai::provider::CallPolicy;
 use igny8_ai_worker::Retry;
 use igny8_local::resources::{ResourceNames, create_all};
-use igny8_local::{gateway, sdk_config, serve};
+use igny8_local::{Stack, gateway, sdk_config, serve};
+use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 use igny8_store::Store;
 use igny8_tenancy::{SecretBox, Tokens};
 
@@ -62,11 +63,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secrets = Arc::new(secrets);
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue_url = sqs.get_queue_url().queue_name(&names.ai_queue).send().await?.queue_url.unwrap_or_default();
-    let jobs = JobQueue::new(sqs.clone(), queue_url.clone());
+    let publish_url = sqs.get_queue_url().queue_name(&names.publish_queue).send().await?.queue_url.unwrap_or_default();
+    let stack = Stack {
+        store: store.clone(),
+        tokens: Arc::new(tokens),
+        media: media.clone(),
+        secrets: secrets.clone(),
+        jobs: JobQueue::new(sqs.clone(), queue_url.clone()),
+        publish: JobQueue::new(sqs.clone(), publish_url.clone()),
+        outbound: OutboundPolicy::from_env(),
+    };
     let retry = Retry { sqs: sqs.clone(), queue_url: queue_url.clone(), after: LOCAL_RETRY_AFTER };
-    let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), CallPolicy::default(), retry);
-    tokio::spawn(igny8_local::queue::poll_forever(sqs, queue_url, worker));
-    let app = gateway(store, Arc::new(tokens), media, secrets, jobs);
+    let worker = igny8_local::worker(store, media, secrets, CallPolicy::default(), retry);
+    tokio::spawn(igny8_local::queue::poll_forever(sqs.clone(), queue_url, worker));
+    let publish_retry =
+        igny8_publisher::Retry { sqs: sqs.clone(), queue_url: publish_url.clone(), after: LOCAL_RETRY_AFTER };
+    let publisher = igny8_local::publisher(&stack, RetryPolicy::default(), publish_retry);
+    tokio::spawn(igny8_local::queue::poll_forever(sqs, publish_url, publisher));
+    let app = gateway(stack);
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("serving http://127.0.0.1:{port}/api/v1/");

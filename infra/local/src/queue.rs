@@ -1,18 +1,40 @@
-//! SQS → worker, locally: what Lambda's event source mapping does in AWS. Messages are
+//! SQS → workers, locally: what Lambda's event source mapping does in AWS. Messages are
 //! received, handed to the worker as an SQS event, and deleted unless the worker
 //! reported them failed; failed ones come back when the worker's `Retry` says, and
 //! after the queue's maximum of receives move to the dead-letter queue.
 
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use igny8_ai_worker::Worker;
+use igny8_publisher::Publisher;
 use serde_json::json;
+
+/// A worker Lambda's handler: an SQS event in, the failed messages out.
+pub trait SqsWorker: Clone + Send + Sync + 'static {
+    fn handle(&self, event: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send;
+}
+
+impl SqsWorker for Worker {
+    fn handle(&self, event: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send {
+        Worker::handle(self, event)
+    }
+}
+
+impl SqsWorker for Publisher {
+    fn handle(&self, event: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send {
+        Publisher::handle(self, event)
+    }
+}
 
 /// Receives one batch (up to 10 messages) and runs it through `worker`, each message
 /// as its own event so jobs run side by side as separate Lambda invocations would.
 /// Returns how many messages were received.
-pub async fn deliver_batch(sqs: &aws_sdk_sqs::Client, queue_url: &str, worker: &Worker) -> Result<usize, String> {
+pub async fn deliver_batch<W: SqsWorker>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    worker: &W,
+) -> Result<usize, String> {
     let received = sqs
         .receive_message()
         .queue_url(queue_url)
@@ -48,7 +70,7 @@ pub async fn deliver_batch(sqs: &aws_sdk_sqs::Client, queue_url: &str, worker: &
 }
 
 /// Polls the queue until the process ends.
-pub async fn poll_forever(sqs: aws_sdk_sqs::Client, queue_url: String, worker: Worker) {
+pub async fn poll_forever<W: SqsWorker>(sqs: aws_sdk_sqs::Client, queue_url: String, worker: W) {
     loop {
         match deliver_batch(&sqs, &queue_url, &worker).await {
             Ok(0) => tokio::time::sleep(Duration::from_millis(300)).await,

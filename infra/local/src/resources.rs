@@ -55,7 +55,7 @@ pub struct QueueSettings {
 
 /// Visibility six times the AI worker's 900 s timeout.
 pub const AI_QUEUE: QueueSettings = QueueSettings { visibility_secs: 5400, max_receives: 5 };
-const PUBLISH_QUEUE: QueueSettings = QueueSettings { visibility_secs: 900, max_receives: 3 };
+pub const PUBLISH_QUEUE: QueueSettings = QueueSettings { visibility_secs: 5400, max_receives: 5 };
 
 /// A queue whose messages move to `<name>-dlq` after `max_receives` failed receives, as
 /// in AWS. Returns the queue's URL.

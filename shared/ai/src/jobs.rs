@@ -35,9 +35,10 @@ impl JobQueue {
         Self { sqs, url: url.into() }
     }
 
-    /// Client from the SDK configuration, queue from `AI_QUEUE_URL`.
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, String> {
-        let url = std::env::var("AI_QUEUE_URL").map_err(|_| "AI_QUEUE_URL is not set".to_owned())?;
+    /// Client from the SDK configuration, queue URL from the variable `var`
+    /// (`AI_QUEUE_URL`, `PUBLISH_QUEUE_URL`).
+    pub fn from_env(config: &aws_config::SdkConfig, var: &str) -> Result<Self, String> {
+        let url = std::env::var(var).map_err(|_| format!("{var} is not set"))?;
         Ok(Self::new(aws_sdk_sqs::Client::new(config), url))
     }
 

@@ -40,7 +40,7 @@ impl Media {
             .map_err(|e| format!("S3 put {key}: {e:?}"))
     }
 
-    pub async fn get_text(&self, key: &str) -> Result<String, String> {
+    pub async fn get_bytes(&self, key: &str) -> Result<Vec<u8>, String> {
         let object = self
             .s3
             .get_object()
@@ -49,8 +49,12 @@ impl Media {
             .send()
             .await
             .map_err(|e| format!("S3 get {key}: {e:?}"))?;
-        let bytes = object.body.collect().await.map_err(|e| format!("S3 read {key}: {e}"))?.into_bytes();
-        String::from_utf8(bytes.to_vec()).map_err(|e| format!("S3 object {key} is not UTF-8: {e}"))
+        Ok(object.body.collect().await.map_err(|e| format!("S3 read {key}: {e}"))?.into_bytes().to_vec())
+    }
+
+    pub async fn get_text(&self, key: &str) -> Result<String, String> {
+        let bytes = self.get_bytes(key).await?;
+        String::from_utf8(bytes).map_err(|e| format!("S3 object {key} is not UTF-8: {e}"))
     }
 
     /// Deletes objects; failures are logged, not returned (an orphaned object costs

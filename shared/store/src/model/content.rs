@@ -14,7 +14,21 @@ pub enum ContentStatus {
     #[default]
     Draft,
     Review,
+    /// Set to appear on WordPress at a future date.
+    Scheduled,
     Published,
+}
+
+impl ContentStatus {
+    /// Ours for a WordPress post status: published, scheduled, or (draft, pending,
+    /// private, trash) not out there.
+    pub fn from_wordpress(status: &str) -> Self {
+        match status {
+            "publish" => ContentStatus::Published,
+            "future" => ContentStatus::Scheduled,
+            _ => ContentStatus::Draft,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -19,6 +19,7 @@ mod site;
 mod task;
 mod taxonomy;
 mod user;
+mod wordpress;
 
 pub use account::{Account, AccountStatus, Registration};
 pub use cluster::{Cluster, ClusterStatus};
@@ -40,3 +41,7 @@ pub use site::{ApiKeyOwner, Site, SiteChanges, SiteStatus};
 pub use task::{Task, TaskStatus};
 pub use taxonomy::{Taxonomy, TaxonomyTerm};
 pub use user::{User, UserChanges};
+pub use wordpress::{
+    BridgeInfo, CategoryRule, ClustersAs, MediaRef, Publication, PublishStatus, RestStyle, SYNC_LOG_DAYS, SyncKind, SyncLog,
+    WpIntegration, WpMode, WpTerm,
+};

@@ -1,0 +1,89 @@
+//! `/api/v1/integration/` (SPEC.md §4 integration, `docs/wordpress-bridge.md`):
+//!
+//! - for people (JWT, admin and up): a site's WordPress integration, its connection
+//!   checklist, structure, sync jobs and sync logs ([`integrations`], [`logs`]);
+//! - for the bridge plugin (the site's API key, through the Function URL in AWS):
+//!   connect, structure and taxonomy pushes, post webhooks ([`bridge`]).
+
+mod bridge;
+mod integrations;
+mod logs;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use igny8_ai::JobQueue;
+use igny8_http::HttpService;
+use igny8_store::Store;
+use igny8_tenancy::{SecretBox, Tenancy};
+use igny8_wordpress::{OutboundPolicy, RetryPolicy};
+
+/// Calls made while a request waits (checklist, structure) answer within API
+/// Gateway's 30 s, retries included.
+pub const REQUEST_POLICY: RetryPolicy = RetryPolicy {
+    timeout: Duration::from_secs(8),
+    retries: 1,
+    backoff: Duration::from_millis(300),
+    max_backoff: Duration::from_secs(1),
+};
+
+#[derive(Clone)]
+pub struct IntegrationState {
+    pub tenancy: Tenancy,
+    pub secrets: Arc<SecretBox>,
+    /// Sync jobs go to the publisher's queue.
+    pub jobs: JobQueue,
+    pub outbound: OutboundPolicy,
+    pub http: reqwest::Client,
+    pub policy: RetryPolicy,
+}
+
+impl IntegrationState {
+    pub fn new(tenancy: Tenancy, secrets: Arc<SecretBox>, jobs: JobQueue, outbound: OutboundPolicy) -> Self {
+        let http = igny8_wordpress::outbound::client(outbound);
+        Self { tenancy, secrets, jobs, outbound, http, policy: REQUEST_POLICY }
+    }
+
+    /// For the function's `main`: keys, queue and outbound policy from the environment.
+    pub fn from_env(store: Store, config: &aws_config::SdkConfig) -> Result<Self, String> {
+        let url = std::env::var("PUBLISH_QUEUE_URL").map_err(|_| "PUBLISH_QUEUE_URL is not set".to_owned())?;
+        let jobs = JobQueue::new(aws_sdk_sqs::Client::new(config), url);
+        Ok(Self::new(Tenancy::from_env(store)?, Arc::new(SecretBox::from_env()?), jobs, OutboundPolicy::from_env()))
+    }
+}
+
+impl FromRef<IntegrationState> for Tenancy {
+    fn from_ref(state: &IntegrationState) -> Self {
+        state.tenancy.clone()
+    }
+}
+
+pub fn routes(state: IntegrationState) -> Router {
+    let i = "/api/v1/integration";
+    Router::new()
+        .route(&format!("{i}/integrations"), get(integrations::list).post(integrations::create))
+        .route(
+            &format!("{i}/integrations/{{id}}"),
+            get(integrations::read)
+                .put(integrations::update)
+                .patch(integrations::update)
+                .delete(integrations::remove),
+        )
+        .route(&format!("{i}/integrations/{{id}}/test-connection"), post(integrations::test_connection))
+        .route(&format!("{i}/integrations/{{id}}/update-structure"), post(integrations::update_structure))
+        .route(&format!("{i}/integrations/{{id}}/content-types"), get(integrations::content_types))
+        .route(&format!("{i}/integrations/{{id}}/sync"), post(integrations::sync))
+        .route(&format!("{i}/sync-logs"), get(logs::list))
+        .route(&format!("{i}/bridge/connect"), post(bridge::connect))
+        .route(&format!("{i}/bridge/structure"), post(bridge::structure))
+        .route(&format!("{i}/bridge/taxonomies"), post(bridge::taxonomies))
+        .route(&format!("{i}/webhooks/wordpress"), post(bridge::webhook))
+        .with_state(state)
+}
+
+pub fn app(state: IntegrationState) -> HttpService {
+    igny8_http::into_service(routes(state))
+}

@@ -1,0 +1,48 @@
+//! `sync-logs/`: every call made to a site's WordPress (publish, sync, checklist,
+//! structure) and every webhook received, newest first. Admin and up; `site_id` is
+//! required; `content_id`, `job_id`, `type` and `ok` narrow the list.
+
+use axum::extract::State;
+use axum::http::Uri;
+use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams};
+use igny8_store::{SyncKind, SyncLog};
+use igny8_tenancy::{Access, Tenant};
+use serde::Deserialize;
+
+use crate::IntegrationState;
+
+#[derive(Debug, Deserialize)]
+pub struct LogFilter {
+    site_id: Option<String>,
+    content_id: Option<String>,
+    job_id: Option<String>,
+    #[serde(rename = "type")]
+    log_type: Option<SyncKind>,
+    ok: Option<bool>,
+}
+
+pub async fn list(
+    State(state): State<IntegrationState>,
+    tenant: Tenant,
+    QueryParams(page): QueryParams<PageParams>,
+    QueryParams(filter): QueryParams<LogFilter>,
+    uri: Uri,
+) -> ApiResult<ListResponse<SyncLog>> {
+    tenant.require(Access::Admin)?;
+    page.check()?;
+    let site_id = filter.site_id.as_deref().ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
+    tenant.require_site(site_id)?;
+    let store = &state.tenancy.store;
+    if store.site(tenant.account_id(), site_id).await.map_err(ApiError::internal)?.is_none() {
+        return Err(ApiError::not_found("Site"));
+    }
+    let mut logs: Vec<SyncLog> = store.list_scope(tenant.account_id(), site_id, None).await.map_err(ApiError::internal)?;
+    logs.retain(|l| {
+        filter.content_id.as_deref().is_none_or(|c| l.content_id.as_deref() == Some(c))
+            && filter.job_id.as_deref().is_none_or(|j| l.job_id.as_deref() == Some(j))
+            && filter.log_type.is_none_or(|k| l.log_type == k)
+            && filter.ok.is_none_or(|ok| l.ok == ok)
+    });
+    logs.reverse();
+    Ok(ListResponse::paginate(logs, &page, &uri))
+}

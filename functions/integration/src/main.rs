@@ -1,0 +1,10 @@
+use igny8_integration::IntegrationState;
+use igny8_store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    igny8_http::init_lambda_tracing();
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let state = IntegrationState::from_env(Store::from_config(&config), &config)?;
+    lambda_http::run(igny8_integration::app(state)).await
+}

@@ -1,0 +1,338 @@
+//! A site's WordPress connection and what publishing leaves behind:
+//!
+//! - [`WpIntegration`]: one per site (its id is derived from the site's, so "the site's
+//!   integration" is one read and a second one cannot be created), with the sealed
+//!   application password or bridge signing secret and the publish defaults.
+//! - [`Publication`]: per content item, the WordPress post and the media uploaded for
+//!   its images, written after every step so a retried publish picks up where the last
+//!   one stopped instead of creating anything twice.
+//! - [`SyncLog`]: every call made to WordPress while publishing, syncing or testing, and
+//!   every webhook received; kept 90 days.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::model::scoped::{Scoped, scoped};
+use crate::model::taxonomy::{Taxonomy, TaxonomyTerm};
+use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WpMode {
+    /// WordPress core REST with an application password.
+    Rest,
+    /// Our plugin's routes, signed with the secret exchanged at connect.
+    Bridge,
+}
+
+/// How the site's REST API is addressed: `/wp-json/<route>` (pretty permalinks) or
+/// `/?rest_route=<route>` (plain permalinks, or a server without rewrites).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RestStyle {
+    #[default]
+    Pretty,
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PublishStatus {
+    #[default]
+    Draft,
+    Publish,
+    Future,
+}
+
+/// Which category a published post goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryRule {
+    /// The content's own category terms (and its cluster's name, per `clusters_as`).
+    #[default]
+    PerCluster,
+    /// Always `fixed_category`.
+    Fixed,
+}
+
+/// What a cluster becomes on the post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClustersAs {
+    #[default]
+    Categories,
+    Tags,
+}
+
+/// What the bridge plugin told us when it connected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BridgeInfo {
+    #[serde(default)]
+    pub plugin_version: String,
+    #[serde(default)]
+    pub wp_version: String,
+    #[serde(default)]
+    pub connected_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WpIntegration {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    /// Always `None`: an integration belongs to the whole site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_id: Option<String>,
+    pub site_url: String,
+    pub mode: WpMode,
+    #[serde(default)]
+    pub rest_style: RestStyle,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_password_sealed: Option<String>,
+    #[serde(default)]
+    pub app_password_masked: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret_sealed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<BridgeInfo>,
+    #[serde(default)]
+    pub default_status: PublishStatus,
+    /// The WordPress user id posts are published as (None: the credentials' user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_author: Option<u64>,
+    #[serde(default)]
+    pub category_rule: CategoryRule,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_category: Option<String>,
+    #[serde(default)]
+    pub clusters_as: ClustersAs,
+    /// Post types and taxonomies as WordPress last described them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structure: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structure_updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+scoped!(WpIntegration, "wp_integration", "WPINTEGRATION", site_wide);
+
+impl WpIntegration {
+    /// The id of a site's integration: one per site, found without a list.
+    pub fn id_for_site(site_id: &str) -> String {
+        format!("wp_{site_id}")
+    }
+}
+
+/// One uploaded image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaRef {
+    pub id: u64,
+    pub url: String,
+}
+
+/// Where a content item is on WordPress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Publication {
+    pub account_id: String,
+    pub content_id: String,
+    pub site_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_url: Option<String>,
+    /// WordPress's status of the post (`publish`, `draft`, `future`, `trash` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wp_status: Option<String>,
+    /// Our image id → its media item.
+    #[serde(default)]
+    pub media: BTreeMap<String, MediaRef>,
+    pub updated_at: String,
+}
+
+impl Publication {
+    pub fn new(account_id: &str, site_id: &str, content_id: &str) -> Self {
+        Self {
+            account_id: account_id.to_owned(),
+            content_id: content_id.to_owned(),
+            site_id: site_id.to_owned(),
+            post_id: None,
+            post_url: None,
+            wp_status: None,
+            media: BTreeMap::new(),
+            updated_at: now(),
+        }
+    }
+}
+
+fn publication_key(account_id: &str, content_id: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("PUBLICATION#{content_id}"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncKind {
+    Publish,
+    Sync,
+    Test,
+    Structure,
+    Webhook,
+}
+
+/// One call to WordPress (or one webhook from it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncLog {
+    pub id: String,
+    pub account_id: String,
+    pub site_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_id: Option<String>,
+    /// Stored and shown as `type` (every item's `kind` attribute names its item type).
+    #[serde(rename = "type")]
+    pub log_type: SyncKind,
+    /// What was done, e.g. `create post`, `upload media`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    pub method: String,
+    /// The REST route (or our own path for webhooks), without query.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    pub duration_ms: u64,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: String,
+}
+
+scoped!(SyncLog, "sync_log", "SYNCLOG", site_wide);
+
+/// Sync logs are kept this long (the table's TTL removes them).
+pub const SYNC_LOG_DAYS: i64 = 90;
+
+impl Store {
+    /// The site's WordPress integration, if it has one.
+    pub async fn wp_integration_of_site(&self, account_id: &str, site_id: &str) -> StoreResult<Option<WpIntegration>> {
+        self.find(account_id, &WpIntegration::id_for_site(site_id)).await
+    }
+
+    /// Replaces the integration whatever was there (its fields are set as a whole by
+    /// the handlers, which read it first).
+    pub async fn put_wp_integration(&self, integration: &WpIntegration) -> StoreResult<()> {
+        let mut tx = Tx::new();
+        tx.replace(self.table(), integration.record()?);
+        self.commit(tx).await
+    }
+
+    pub async fn publication(&self, account_id: &str, content_id: &str) -> StoreResult<Option<Publication>> {
+        let key = publication_key(account_id, content_id);
+        if !key.fits() {
+            return Ok(None);
+        }
+        self.get(key).await
+    }
+
+    pub async fn put_publication(&self, publication: &Publication) -> StoreResult<()> {
+        let key = publication_key(&publication.account_id, &publication.content_id);
+        let mut tx = Tx::new();
+        tx.replace(self.table(), Record::new(key, "publication", publication)?);
+        self.commit(tx).await
+    }
+
+    /// Writes log entries (best effort is the caller's choice: an error is returned).
+    pub async fn add_sync_logs(&self, logs: &[SyncLog]) -> StoreResult<()> {
+        let expires = chrono::Utc::now().timestamp() + SYNC_LOG_DAYS * 86_400;
+        for chunk in logs.chunks(100) {
+            let mut tx = Tx::new();
+            for log in chunk {
+                tx.create(self.table(), log.record()?.expires_at(expires), "exists");
+            }
+            self.commit(tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A WordPress category or tag as WordPress (or the bridge plugin) describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WpTerm {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub slug: String,
+}
+
+impl Store {
+    /// Mirrors a site's WordPress terms of one taxonomy into its site-wide taxonomy
+    /// terms: matched by WordPress id, else by name (case ignored); renamed ones are
+    /// updated, new ones created. Terms deleted in WordPress are kept (content may use
+    /// them; publishing makes them again). Returns (created, updated).
+    pub async fn mirror_wp_terms(
+        &self,
+        account_id: &str,
+        site_id: &str,
+        taxonomy: Taxonomy,
+        terms: &[WpTerm],
+    ) -> StoreResult<(usize, usize)> {
+        let existing: Vec<TaxonomyTerm> = self.list_scope(account_id, site_id, None).await?;
+        let mine: Vec<&TaxonomyTerm> =
+            existing.iter().filter(|t| t.taxonomy == taxonomy && t.sector_id.is_none()).collect();
+        let (mut created, mut updated) = (0, 0);
+        for term in terms {
+            let name = decode_entities(&term.name);
+            let matched = mine.iter().find(|t| t.external_id == Some(term.id)).or_else(|| {
+                mine.iter().find(|t| t.external_id.is_none() && t.name.trim().eq_ignore_ascii_case(name.trim()))
+            });
+            match matched {
+                Some(t) if t.name == name && t.slug == term.slug && t.external_id == Some(term.id) => {}
+                Some(t) => {
+                    let update = Update::new(t.key())
+                        .set("name", &name)?
+                        .set("slug", &term.slug)?
+                        .set("external_id", term.id)?
+                        .set("updated_at", now())?
+                        .when("attribute_exists(PK)");
+                    match self.modify::<TaxonomyTerm>(update).await {
+                        Ok(_) => updated += 1,
+                        Err(StoreError::Condition(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                None => {
+                    let stamp = now();
+                    let new = TaxonomyTerm {
+                        id: new_id("term"),
+                        account_id: account_id.to_owned(),
+                        site_id: site_id.to_owned(),
+                        sector_id: None,
+                        taxonomy,
+                        name,
+                        slug: term.slug.clone(),
+                        description: String::new(),
+                        parent_id: None,
+                        external_id: Some(term.id),
+                        created_at: stamp.clone(),
+                        updated_at: stamp,
+                    };
+                    self.create(&new).await?;
+                    created += 1;
+                }
+            }
+        }
+        Ok((created, updated))
+    }
+}
+
+/// WordPress answers term names HTML-escaped.
+fn decode_entities(text: &str) -> String {
+    text.replace("&amp;", "&").replace("&#039;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">")
+}
