@@ -17,6 +17,8 @@ start_emulator 0
 echo "== WordPress (Debian's package, PHP's built-in server, a private MariaDB)"
 ensure_wordpress
 start_mariadb
+echo "== php -l wordpress/ (the bridge plugin)"
+find wordpress -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
 export ALLOW_PRIVATE_URLS="${ALLOW_PRIVATE_URLS:-1}"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
 

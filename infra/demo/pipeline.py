@@ -2,6 +2,9 @@
 """Runs the whole content pipeline against a running local stack (infra/run-local.sh),
 with the offline provider: register, import keywords.csv, cluster, generate ideas,
 queue tasks, write articles, make image prompts and images, then show the credits spent.
+With a WordPress (IGNY8_DEMO_WORDPRESS, the JSON of `infra/wordpress/site.sh start`, as
+`run-local.sh --demo` passes it), it then connects the site to it, publishes every
+article and reads each post back from WordPress's REST API.
 
     python3 infra/demo/pipeline.py [BASE_URL]     # default http://127.0.0.1:8000/api/v1
 
@@ -9,6 +12,8 @@ Only the Python standard library is used. Generated images are saved under
 target/demo/ (their bytes come from the local bucket through signed URLs).
 """
 
+import base64
+import html
 import json
 import os
 import sys
@@ -59,6 +64,36 @@ def run_job(token, path, body, label):
 
 def ids(reply):
     return [item["id"] for item in reply["results"]]
+
+
+def wordpress_get(wordpress, route):
+    """GET a REST route of the WordPress as its admin (application password)."""
+    request = urllib.request.Request(f"{wordpress['url']}/?rest_route={route}")
+    login = f"{wordpress['admin_user']}:{wordpress['app_password']}".encode()
+    request.add_header("authorization", "Basic " + base64.b64encode(login).decode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def publish_to_wordpress(token, site, scope, wordpress):
+    """Connects the site (rest mode, the admin's application password), publishes every
+    article in one job and reads each post back from WordPress."""
+    expect(*call("POST", "/integration/integrations/", token, {
+        "site_id": site["id"], "site_url": wordpress["url"], "mode": "rest",
+        "username": wordpress["admin_user"], "app_password": wordpress["app_password"]}), 201)
+    print(f"  connected WordPress    {wordpress['url']} (REST API, as {wordpress['admin_user']})")
+    content = expect(*call("GET", f"/writer/content/?{scope}&page_size=50", token), 200)
+    job = run_job(token, "/writer/content/bulk_publish/", {"ids": ids(content), "status": "publish"}, "bulk_publish")
+    print(f"WordPress admin: {wordpress['url']}/wp-admin/ as {wordpress['admin_user']} / {wordpress['admin_password']}")
+    print("Posts, as WordPress's REST API shows them:")
+    for item in job["progress"]["items"]:
+        post_id = item["results"][0]
+        post = wordpress_get(wordpress, f"/wp/v2/posts/{post_id}")
+        ours = expect(*call("GET", f"/writer/content/{item['id']}/", token), 200)["data"]
+        if ours["external_url"] != post["link"]:
+            sys.exit(f"content {item['id']} has external_url {ours['external_url']}, WordPress says {post['link']}")
+        print(f"  post {post_id} ({post['status']}) {html.unescape(post['title']['rendered'])!r}")
+        print(f"    {post['link']}")
 
 
 def main():
@@ -114,6 +149,9 @@ def main():
     print(f"Credits left: {balance['credits']}")
     for row in summary["by_operation"]:
         print(f"  {row['operation']:<24} {row['credits']:>4} credits in {row['count']} charges")
+
+    if os.environ.get("IGNY8_DEMO_WORDPRESS"):
+        publish_to_wordpress(token, site, scope, json.loads(os.environ["IGNY8_DEMO_WORDPRESS"]))
 
 
 if __name__ == "__main__":

@@ -133,3 +133,40 @@ async fn ai_worker_sqs_event() {
     let job = app.get(&format!("/api/v1/system/settings/task_progress/{job_id}/"), &owner.access).await.expect(200);
     assert_eq!(job.data()["state"], "done", "{}", job.body);
 }
+
+/// The bridge plugin's call through the integration function's Function URL: the
+/// site's API key in the header, the site's integration made and a secret handed out.
+#[tokio::test]
+async fn integration_function_url_event_connects_the_bridge() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("urlevent").await;
+    let site = app.create_site(&owner.access, "URL site").await;
+    let key = app.rotate_key(&owner, &site).await;
+    let path = format!("{}/../events/integration-bridge-connect-function-url.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap().replace("{{API_KEY}}", &key);
+    let request: LambdaRequest = serde_json::from_str(&text).expect("a Function URL event");
+    let state = igny8_integration::IntegrationState::new(
+        tenancy(&app),
+        app.secrets.clone(),
+        app.publish_queue(),
+        igny8_wordpress::OutboundPolicy { allow_private: false },
+    );
+    let (response, body) = invoke(igny8_integration::app(state), request).await;
+    assert_eq!(response["statusCode"], 200, "{body}");
+    assert_eq!(response["headers"]["x-request-id"], "evt-bridge-connect-1");
+    assert_eq!(body["data"]["site_id"], site.as_str());
+    assert_eq!(body["data"]["signing_secret"].as_str().map(str::len), Some(64));
+    let integration = app.store.wp_integration_of_site(&owner.account_id, &site).await.unwrap().expect("integration");
+    assert_eq!(integration.site_url, "https://blog.example.com");
+    assert_eq!(integration.bridge.map(|b| b.plugin_version), Some("1.0.0".to_owned()));
+    // The same event with another site's key changes that site only; a wrong key: 401.
+    let bad = serde_json::from_str(&text.replace(&key, "not-a-key")).unwrap();
+    let state = igny8_integration::IntegrationState::new(
+        tenancy(&app),
+        app.secrets.clone(),
+        app.publish_queue(),
+        igny8_wordpress::OutboundPolicy { allow_private: false },
+    );
+    let (response, _) = invoke(igny8_integration::app(state), bad).await;
+    assert_eq!(response["statusCode"], 401);
+}

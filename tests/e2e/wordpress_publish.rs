@@ -445,3 +445,24 @@ async fn integration_input_is_validated() {
     assert_field_error(&app.post(&publish, t, json!({"status": "future", "date": "2001-01-01T00:00:00Z"})).await, "date");
     app.post(&publish, t, json!({"status": "future", "date": "2099-01-01T09:00:00Z"})).await.expect(202);
 }
+
+/// The publisher's Lambda payload: `events/publisher-job.json` as the SQS event source
+/// mapping delivers it — twice, publishing once.
+#[tokio::test]
+async fn publisher_sqs_event_publishes_once_when_delivered_twice() {
+    let d = desk("pubevent", Options::default()).await;
+    connect_rest(&d, json!({})).await;
+    let id = article(&d, "Event Article").await;
+    let reply = d.app.post(&format!("/api/v1/writer/content/{id}/publish/"), &d.ws.owner.access, json!({"status": "publish"})).await;
+    let job = id_of(reply.expect(202).data());
+    let path = format!("{}/../events/publisher-job.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap().replace("{{ACCOUNT_ID}}", &d.ws.owner.account_id).replace("{{JOB_ID}}", &job);
+    for _ in 0..2 {
+        let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&text).expect("an SQS event");
+        let response = serde_json::to_value(d.app.publisher.handle(event).await).unwrap();
+        assert_eq!(response, json!({"batchItemFailures": []}));
+    }
+    assert_eq!(job_view(&d, &job).await["state"], "done");
+    assert_eq!(d.wp.our_posts().await.len(), 1);
+    assert_eq!(d.wp.all_media().await.len(), 3);
+}
