@@ -288,7 +288,8 @@ async fn articles_come_from_the_accounts_prompt_profile_and_strategy() {
 
     let sent = &fake.bodies()[0];
     assert_eq!(sent["model"], "gpt-4o-mini");
-    assert_eq!(sent["response_format"]["type"], "json_object");
+    assert_eq!(sent["response_format"]["type"], "json_schema");
+    assert_eq!(sent["response_format"]["json_schema"]["name"], "article");
     let user = sent["messages"][1]["content"].as_str().unwrap();
     assert!(
         user.starts_with("HOUSE STYLE. Write about Coffee grinders in 700 words using coffee grinder, burr grinder."),

@@ -1,6 +1,7 @@
 //! End-to-end tests over HTTP. Run with `infra/test.sh` (it starts the emulator).
 
 mod ai_jobs;
+mod ai_models;
 mod ai_pipeline;
 mod ai_worker;
 mod api_keys;

@@ -199,6 +199,7 @@ impl TestApp {
             api_key_sealed: self.secrets.seal("sk-test-key"),
             api_key_masked: "sk-…-key".into(),
             base_url: Some(base_url.to_owned()),
+            quirks: Default::default(),
             updated_at: igny8_store::now(),
         };
         self.store.put_integration(&integration).await.expect("save integration");

@@ -25,7 +25,7 @@ pub struct UsageFilter {
 pub struct UsageView {
     #[serde(flatten)]
     record: UsageRecord,
-    cost_usd: f64,
+    cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -39,7 +39,9 @@ pub struct OperationTotal {
     tokens_out: u64,
     #[serde(skip)]
     cost_micros: i64,
+    /// Of the priced operations only; `unpriced` counts those without a price.
     cost_usd: f64,
+    unpriced: u64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -111,7 +113,12 @@ pub async fn list(
     tenant.require(Access::Owner)?;
     page.check()?;
     let records = filtered(&state, &tenant, &filter).await?;
-    let views = records.into_iter().map(|record| UsageView { cost_usd: usd(record.cost_micros), record }).collect();
+    // An operation without a price shows no cost (null, with the record's `cost_note`),
+    // never a made-up 0.
+    let views = records
+        .into_iter()
+        .map(|record| UsageView { cost_usd: record.cost_note.is_none().then(|| usd(record.cost_micros)), record })
+        .collect();
     Ok(ListResponse::paginate(views, &page, &uri))
 }
 
@@ -143,6 +150,7 @@ fn summarise(records: &[UsageRecord], date_from: Option<String>, date_to: Option
             total.tokens_in += record.tokens_in;
             total.tokens_out += record.tokens_out;
             total.cost_micros += record.cost_micros;
+            total.unpriced += u64::from(record.cost_note.is_some());
         }
         let day = by_day
             .entry(day_of(record))
@@ -184,6 +192,7 @@ mod tests {
             tokens_in: 100,
             tokens_out: 50,
             cost_micros,
+            cost_note: None,
             provider: "openai".into(),
             model: "gpt-4o-mini".into(),
             job_id: None,

@@ -160,7 +160,12 @@ pub async fn update(
     };
     let base_url = match input.base_url {
         Some(url) => url.map(|u| u.trim().trim_end_matches('/').to_owned()),
-        None => stored.and_then(|s| s.base_url),
+        None => stored.as_ref().and_then(|s| s.base_url.clone()),
+    };
+    // What the endpoint's models take was learned from that endpoint only.
+    let quirks = match stored {
+        Some(s) if s.base_url == base_url => s.quirks,
+        _ => Default::default(),
     };
     let integration = Integration {
         account_id: tenant.account_id().to_owned(),
@@ -168,6 +173,7 @@ pub async fn update(
         api_key_sealed,
         api_key_masked,
         base_url,
+        quirks,
         updated_at: now(),
     };
     store.put_integration(&integration).await.map_err(ApiError::internal)?;
@@ -184,6 +190,34 @@ pub async fn remove(
     let provider = Provider::parse(&provider)?;
     state.tenancy.store.delete_integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
     Ok(Success::ok(view(provider, None)))
+}
+
+/// The models the configured OpenAI(-compatible) endpoint offers (`GET /models`), so the
+/// web app can offer a choice. 400 `NOT_CONFIGURED` without a key; 502 when the endpoint
+/// does not answer as expected.
+pub async fn openai_models(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<Value>> {
+    tenant.require(Access::Admin)?;
+    let client = openai_client(&state, &tenant).await?;
+    let models = client.models().await.map_err(|e| {
+        ApiError::new(axum::http::StatusCode::BAD_GATEWAY, "PROVIDER_ERROR", format!("The models could not be listed: {e}"))
+    })?;
+    Ok(Success::ok(json!({"models": models, "count": models.len()})))
+}
+
+/// A client for the account's OpenAI endpoint with its stored key.
+pub(crate) async fn openai_client(state: &SystemState, tenant: &Tenant) -> ApiResult<OpenAiClient> {
+    let stored = state
+        .tenancy
+        .store
+        .integration(tenant.account_id(), openai::NAME)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::bad_request("NOT_CONFIGURED", "No OpenAI API key is configured."))?;
+    let key = state.secrets.open(&stored.api_key_sealed).map_err(|_| {
+        ApiError::bad_request("NOT_CONFIGURED", "The stored key cannot be read (the encryption key changed?); save it again.")
+    })?;
+    let base_url = stored.base_url.unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
+    Ok(OpenAiClient::new(state.http.clone(), base_url, key, CHECK_POLICY))
 }
 
 pub async fn test_openai(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<Value>> {

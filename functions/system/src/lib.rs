@@ -67,6 +67,7 @@ pub fn routes(state: SystemState) -> Router {
             get(integrations::read).put(integrations::update).patch(integrations::update).delete(integrations::remove),
         )
         .route(&format!("{integration}/openai/test_openai"), post(integrations::test_openai))
+        .route(&format!("{integration}/openai/models"), get(integrations::openai_models))
         .route(&format!("{integration}/runware/test_runware"), post(integrations::test_runware))
         .route(&format!("{s}/settings/test_openai"), post(integrations::test_openai))
         .route(&format!("{s}/settings/test_runware"), post(integrations::test_runware))

@@ -3,8 +3,12 @@
 
 use axum::extract::State;
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank, nullable};
+use igny8_ai::provider::{image_options, openai};
 use igny8_store::{AiSettings, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
+
+use crate::SystemState;
+use crate::integrations::openai_client;
 use serde::Deserialize;
 use validator::{Validate, ValidationError};
 
@@ -95,12 +99,14 @@ pub async fn read(State(state): State<Tenancy>, tenant: Tenant) -> ApiResult<Suc
 
 /// Changes the fields given (PUT and PATCH alike); the rest keep their current values.
 pub async fn update(
-    State(state): State<Tenancy>,
+    State(state): State<SystemState>,
     tenant: Tenant,
     JsonBody(input): JsonBody<SettingsInput>,
 ) -> ApiResult<Success<AiSettings>> {
     tenant.require(Access::Admin)?;
-    let mut settings = state.store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let store = &state.tenancy.store;
+    let mut settings = store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let before = settings.clone();
     if let Some(v) = input.text_provider {
         settings.text_provider = v;
     }
@@ -128,9 +134,40 @@ pub async fn update(
     if let Some(v) = input.image_style {
         settings.image_style = v.map(|s| s.trim().to_owned());
     }
+    if let Some((width, height)) = parse_image_size(&settings.image_size) {
+        image_options::check(&settings.image_provider, &settings.image_model, width, height, &settings.image_quality)
+            .map_err(|(field, message)| ApiError::field(field, message))?;
+    }
+    let model_moved = settings.model != before.model || settings.text_provider != before.text_provider;
+    if settings.text_provider == openai::NAME && model_moved {
+        check_model_offered(&state, &tenant, &settings.model).await?;
+    }
     settings.updated_at = now();
-    state.store.save_ai_settings(&settings).await.map_err(ApiError::internal)?;
+    store.save_ai_settings(&settings).await.map_err(ApiError::internal)?;
     Ok(Success::ok(settings))
+}
+
+/// A model the configured endpoint does not offer is a field error. Without a key, or
+/// when the endpoint cannot list its models, the model is taken as given (the job will
+/// say what is wrong): settings must stay savable while a provider is down.
+async fn check_model_offered(state: &SystemState, tenant: &Tenant, model: &str) -> ApiResult<()> {
+    let Ok(client) = openai_client(state, tenant).await else {
+        return Ok(());
+    };
+    match client.models().await {
+        Ok(models) if !models.iter().any(|m| m == model) => {
+            let shown: Vec<&str> = models.iter().map(String::as_str).take(20).collect();
+            Err(ApiError::field(
+                "model",
+                format!("The endpoint does not offer {model}. It offers: {}.", shown.join(", ")),
+            ))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "models could not be listed; the model is saved unchecked");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

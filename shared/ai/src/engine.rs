@@ -169,6 +169,7 @@ pub async fn save_unit(
                 tokens_in: outcome.tokens_in,
                 tokens_out: outcome.tokens_out,
                 cost_micros: outcome.cost_micros,
+                cost_note: outcome.cost_note.clone(),
                 provider: provider.to_owned(),
                 model: model.to_owned(),
                 job_id: Some(ctx.job.id.clone()),

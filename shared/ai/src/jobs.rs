@@ -103,6 +103,7 @@ pub async fn accept(
         tokens_in: 0,
         tokens_out: 0,
         cost_micros: 0,
+        cost_note: None,
         credits: 0,
         estimated_credits: request.estimated_credits,
         options: request.options,
@@ -156,7 +157,9 @@ pub fn view(job: &Job) -> Value {
         "provider": job.provider,
         "model": job.model,
         "tokens": {"input": job.tokens_in, "output": job.tokens_out},
-        "cost_usd": job.cost_micros as f64 / 1_000_000.0,
+        // Unknown (null) when any part had no price, never a made-up 0.
+        "cost_usd": job.cost_note.is_none().then(|| job.cost_micros as f64 / 1_000_000.0),
+        "cost_note": job.cost_note,
         "credits": job.credits,
         "estimated_credits": job.estimated_credits,
         "options": job.options,

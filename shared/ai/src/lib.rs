@@ -11,6 +11,7 @@ pub mod pricing;
 pub mod prompts;
 pub mod provider;
 pub mod providers;
+pub mod schemas;
 
 pub use engine::{Engine, EngineError, RunOutcome};
 pub use jobs::{JobMessage, JobQueue};

@@ -65,19 +65,108 @@ pub fn image_credits(provider: &str, quality: &str) -> i64 {
     }
 }
 
-/// Our cost of a chat call in millionths of a dollar, from public per-million-token
-/// prices; 0 for models not listed (and for the offline provider).
-pub fn chat_cost_micros(model: &str, tokens_in: u64, tokens_out: u64) -> i64 {
-    // (input, output) dollars per million tokens
-    let (input, output) = match model {
-        m if m.starts_with("gpt-4o-mini") => (0.15, 0.60),
-        m if m.starts_with("gpt-4o") => (2.50, 10.00),
-        m if m.starts_with("gpt-4.1-nano") => (0.10, 0.40),
-        m if m.starts_with("gpt-4.1-mini") => (0.40, 1.60),
-        m if m.starts_with("gpt-4.1") => (2.00, 8.00),
-        _ => (0.0, 0.0),
-    };
-    (tokens_in as f64 * input + tokens_out as f64 * output).round() as i64
+/// Dollars per million tokens (input, output) of chat models, by name prefix; the
+/// first matching row wins, so more specific names come first. OpenAI's list prices.
+const CHAT_PRICES: &[(&str, f64, f64)] = &[
+    ("gpt-5-nano", 0.05, 0.40),
+    ("gpt-5-mini", 0.25, 2.00),
+    ("gpt-5.1-mini", 0.25, 2.00),
+    ("gpt-5", 1.25, 10.00),
+    ("gpt-4.1-nano", 0.10, 0.40),
+    ("gpt-4.1-mini", 0.40, 1.60),
+    ("gpt-4.1", 2.00, 8.00),
+    ("gpt-4o-mini", 0.15, 0.60),
+    ("gpt-4o", 2.50, 10.00),
+    ("o4-mini", 1.10, 4.40),
+    ("o3-mini", 1.10, 4.40),
+    ("o3", 2.00, 8.00),
+    ("o1-mini", 1.10, 4.40),
+    ("o1", 15.00, 60.00),
+];
+
+/// Dollars per 1024×1024 image (standard, hd) by model.
+const IMAGE_PRICES: &[(&str, f64, f64)] = &[
+    ("dall-e-3", 0.04, 0.08),
+    ("dall-e-2", 0.02, 0.02),
+    ("gpt-image-1-mini", 0.011, 0.036),
+    ("gpt-image-1", 0.042, 0.167),
+];
+
+/// Prices an operator sets without a release: `AI_MODEL_PRICES`, a JSON object of model
+/// name (or prefix) → `{"input": $/M tokens, "output": $/M tokens}` for chat models or
+/// `{"image": $, "image_hd": $}` for image models. They win over the built-in table.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct OperatorPrice {
+    input: Option<f64>,
+    output: Option<f64>,
+    image: Option<f64>,
+    image_hd: Option<f64>,
+}
+
+fn operator_prices() -> &'static Vec<(String, OperatorPrice)> {
+    static PRICES: std::sync::OnceLock<Vec<(String, OperatorPrice)>> = std::sync::OnceLock::new();
+    PRICES.get_or_init(|| {
+        let Ok(text) = std::env::var("AI_MODEL_PRICES") else {
+            return Vec::new();
+        };
+        match serde_json::from_str::<std::collections::BTreeMap<String, OperatorPrice>>(&text) {
+            // Longest names first, so a specific entry wins over a prefix.
+            Ok(map) => {
+                let mut prices: Vec<(String, OperatorPrice)> = map.into_iter().collect();
+                prices.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+                prices
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "AI_MODEL_PRICES is not valid JSON; it is ignored");
+                Vec::new()
+            }
+        }
+    })
+}
+
+fn operator_price(model: &str) -> Option<&'static OperatorPrice> {
+    operator_prices().iter().find(|(name, _)| model.starts_with(name.as_str())).map(|(_, p)| p)
+}
+
+/// Why a model's cost cannot be figured.
+pub fn no_price(model: &str) -> String {
+    format!("no price is known for the model {model} (an operator can set one in AI_MODEL_PRICES)")
+}
+
+/// Dollars per million tokens (input, output) of a chat model, if known.
+pub fn chat_price(model: &str) -> Option<(f64, f64)> {
+    if let Some(p) = operator_price(model)
+        && let (Some(input), Some(output)) = (p.input, p.output)
+    {
+        return Some((input, output));
+    }
+    CHAT_PRICES.iter().find(|(prefix, ..)| model.starts_with(prefix)).map(|(_, i, o)| (*i, *o))
+}
+
+/// Our cost of a chat call in millionths of a dollar; Err says why it is unknown. The
+/// offline provider costs nothing.
+pub fn chat_cost_micros(model: &str, tokens_in: u64, tokens_out: u64, usage_reported: bool) -> Result<i64, String> {
+    if model == crate::provider::offline::MODEL {
+        return Ok(0);
+    }
+    if !usage_reported {
+        return Err("the provider reported no token counts".into());
+    }
+    let (input, output) = chat_price(model).ok_or_else(|| no_price(model))?;
+    Ok((tokens_in as f64 * input + tokens_out as f64 * output).round() as i64)
+}
+
+/// US dollars for one image of `model` at `quality` (`standard`/`hd`, or the GPT image
+/// models' `medium`/`high`), if known. The square price is recorded for every size.
+pub fn image_price(model: &str, quality: &str) -> Option<f64> {
+    let hd = matches!(quality, "hd" | "high");
+    if let Some(p) = operator_price(model) {
+        let price = if hd { p.image_hd.or(p.image) } else { p.image };
+        if price.is_some() {
+            return price;
+        }
+    }
+    IMAGE_PRICES.iter().find(|(name, ..)| model.starts_with(name)).map(|(_, standard, high)| if hd { *high } else { *standard })
 }
 
 pub fn usd_to_micros(usd: f64) -> i64 {
@@ -99,7 +188,16 @@ mod tests {
         assert_eq!(image_credits("offline", "hd"), 1);
         assert_eq!(image_credits("openai", "hd"), 4);
         assert_eq!(image_credits("runware", "standard"), 1);
-        assert_eq!(chat_cost_micros("gpt-4o-mini", 1_000_000, 0), 150_000);
-        assert_eq!(chat_cost_micros("offline-deterministic", 5_000, 5_000), 0);
+        assert_eq!(chat_cost_micros("gpt-4o-mini", 1_000_000, 0, true), Ok(150_000));
+        assert_eq!(chat_cost_micros("gpt-5-mini-2025-08-07", 1_000_000, 1_000_000, true), Ok(2_250_000));
+        assert_eq!(chat_cost_micros("gpt-5", 1_000_000, 0, true), Ok(1_250_000));
+        assert_eq!(chat_cost_micros("offline-deterministic", 5_000, 5_000, false), Ok(0));
+        let unknown = chat_cost_micros("llama-3.1-70b", 10, 10, true).unwrap_err();
+        assert!(unknown.contains("llama-3.1-70b") && unknown.contains("AI_MODEL_PRICES"), "{unknown}");
+        assert!(chat_cost_micros("gpt-5-mini", 10, 10, false).unwrap_err().contains("token counts"));
+        assert_eq!(image_price("dall-e-3", "hd"), Some(0.08));
+        assert_eq!(image_price("gpt-image-1", "high"), Some(0.167));
+        assert_eq!(image_price("gpt-image-1-mini", "medium"), Some(0.011));
+        assert_eq!(image_price("flux-local", "hd"), None);
     }
 }

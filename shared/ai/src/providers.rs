@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use igny8_store::{AiSettings, Store};
+use igny8_store::{AiSettings, Integration, ModelQuirks, Store};
 use igny8_tenancy::SecretBox;
 
 use crate::engine::SetupError;
@@ -35,9 +35,12 @@ impl Providers {
     pub async fn text(&self, store: &Store, settings: &AiSettings) -> Result<Arc<dyn TextProvider>, SetupError> {
         match settings.text_provider.as_str() {
             "openai" => {
-                let (key, base_url) = self.key(store, &settings.account_id, "openai").await?;
-                let base_url = base_url.unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
-                Ok(Arc::new(OpenAiClient::new(self.http.clone(), base_url, key, self.policy)))
+                let (key, integration) = self.key(store, &settings.account_id, "openai").await?;
+                let base_url = integration.base_url.clone().unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
+                let memory = StoredQuirks { store: store.clone(), account_id: settings.account_id.clone() };
+                let client = OpenAiClient::new(self.http.clone(), base_url, key, self.policy)
+                    .with_quirks(integration.quirks, Some(Arc::new(memory)));
+                Ok(Arc::new(client))
             }
             _ => Ok(Arc::new(OfflineProvider)),
         }
@@ -46,26 +49,21 @@ impl Providers {
     pub async fn image(&self, store: &Store, settings: &AiSettings) -> Result<Arc<dyn ImageProvider>, SetupError> {
         match settings.image_provider.as_str() {
             "openai" => {
-                let (key, base_url) = self.key(store, &settings.account_id, "openai").await?;
-                let base_url = base_url.unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
+                let (key, integration) = self.key(store, &settings.account_id, "openai").await?;
+                let base_url = integration.base_url.unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
                 Ok(Arc::new(OpenAiClient::new(self.http.clone(), base_url, key, self.policy)))
             }
             "runware" => {
-                let (key, base_url) = self.key(store, &settings.account_id, "runware").await?;
-                let base_url = base_url.unwrap_or_else(|| runware::DEFAULT_BASE_URL.to_owned());
+                let (key, integration) = self.key(store, &settings.account_id, "runware").await?;
+                let base_url = integration.base_url.unwrap_or_else(|| runware::DEFAULT_BASE_URL.to_owned());
                 Ok(Arc::new(RunwareClient::new(self.http.clone(), base_url, key, self.policy)))
             }
             _ => Ok(Arc::new(OfflineProvider)),
         }
     }
 
-    /// The account's key (opened) and base URL for `provider`.
-    async fn key(
-        &self,
-        store: &Store,
-        account_id: &str,
-        provider: &str,
-    ) -> Result<(String, Option<String>), SetupError> {
+    /// The account's key (opened) and its integration for `provider`.
+    async fn key(&self, store: &Store, account_id: &str, provider: &str) -> Result<(String, Integration), SetupError> {
         let integration =
             store.integration(account_id, provider).await.map_err(SetupError::Store)?.ok_or_else(|| {
                 SetupError::Config(format!(
@@ -76,6 +74,23 @@ impl Providers {
             tracing::error!(provider, error = %e, "stored API key cannot be opened");
             SetupError::Config(format!("the stored {provider} API key cannot be read; save it again"))
         })?;
-        Ok((key, integration.base_url))
+        Ok((key, integration))
+    }
+}
+
+/// Remembers what the account's OpenAI endpoint was found to take, on its integration.
+struct StoredQuirks {
+    store: Store,
+    account_id: String,
+}
+
+impl openai::QuirkMemory for StoredQuirks {
+    fn remember(&self, model: &str, quirks: ModelQuirks) -> futures::future::BoxFuture<'static, ()> {
+        let (store, account_id, model) = (self.store.clone(), self.account_id.clone(), model.to_owned());
+        Box::pin(async move {
+            if let Err(e) = store.save_model_quirks(&account_id, openai::NAME, &model, quirks).await {
+                tracing::warn!(error = %e, model, "what the endpoint takes could not be remembered");
+            }
+        })
     }
 }

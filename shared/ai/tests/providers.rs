@@ -13,7 +13,7 @@ use igny8_ai::provider::offline::OfflineProvider;
 use igny8_ai::provider::openai::OpenAiClient;
 use igny8_ai::provider::runware::RunwareClient;
 use igny8_ai::provider::{
-    CallPolicy, ChatAnswer, ChatRequest, GeneratedImage, ImageProvider, ImageRequest, Message, ProviderError,
+    AnswerSchema, CallPolicy, ChatAnswer, ChatRequest, GeneratedImage, ImageProvider, ImageRequest, Message, ProviderError,
     TextProvider,
 };
 use serde_json::{Value, json};
@@ -124,13 +124,17 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn chat(json: bool) -> ChatRequest {
+fn schema() -> AnswerSchema {
+    AnswerSchema { name: "clusters", schema: json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}) }
+}
+
+fn chat(structured: bool) -> ChatRequest {
     ChatRequest {
         model: "gpt-4o-mini".into(),
         messages: vec![Message::system("You answer in JSON."), Message::user("Cluster: running shoes, trail shoes")],
         temperature: 0.2,
         max_tokens: 512,
-        json,
+        schema: structured.then(schema),
         offline_draft: Some("never sent".into()),
     }
 }
@@ -154,6 +158,7 @@ fn expected_chat_answer() -> ChatAnswer {
         model: "gpt-4o-mini-2024-07-18".into(),
         tokens_in: 42,
         tokens_out: 7,
+        usage_reported: true,
     }
 }
 
@@ -193,15 +198,19 @@ async fn openai_chat_sends_the_documented_request_and_reads_the_answer() {
                 {"role": "user", "content": "Cluster: running shoes, trail shoes"}
             ],
             "temperature": 0.2,
-            "max_tokens": 512,
-            "response_format": {"type": "json_object"}
+            "max_completion_tokens": 512,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "clusters", "strict": true, "schema": schema().schema}
+            }
         })
     );
 
     client.complete(&chat(false)).await.unwrap();
     let body = &mock.seen()[1].body;
     assert_eq!(body.get("response_format"), None);
-    assert_eq!(body["max_tokens"], 512);
+    assert_eq!(body["max_completion_tokens"], 512);
+    assert_eq!(body.get("max_tokens"), None);
 }
 
 #[tokio::test]
@@ -298,7 +307,7 @@ async fn openai_dalle_image_is_decoded_and_priced() {
     let made = client.generate(&image("dall-e-3", 1792, 1024, "hd", Some("natural"))).await;
     assert_eq!(
         made,
-        Ok(GeneratedImage { bytes: png, content_type: "image/png".into(), model: "dall-e-3".into(), cost_usd: 0.08 })
+        Ok(GeneratedImage { bytes: png, content_type: "image/png".into(), model: "dall-e-3".into(), cost_usd: Some(0.08) })
     );
     let seen = mock.seen();
     assert_eq!((&seen[0].method, seen[0].path.as_str()), (&Method::POST, "/v1/images/generations"));
@@ -324,7 +333,7 @@ async fn openai_gpt_image_gets_its_own_parameters() {
     let (base, mock) =
         serve(move |_, _| Reply::json(200, json!({"created": 1, "data": [{"b64_json": encoded}]}))).await;
     let made = openai(&base).generate(&image("gpt-image-1", 1024, 1024, "standard", Some("vivid"))).await.unwrap();
-    assert_eq!((made.bytes, made.content_type.as_str(), made.cost_usd), (jpeg, "image/jpeg", 0.04));
+    assert_eq!((made.bytes, made.content_type.as_str(), made.cost_usd), (jpeg, "image/jpeg", Some(0.042)));
     assert_eq!(
         mock.seen()[0].body,
         json!({
@@ -425,7 +434,7 @@ async fn runware_sends_the_documented_tasks_and_reads_the_image() {
             bytes: png,
             content_type: "image/png".into(),
             model: "runware:101@1".into(),
-            cost_usd: 0.0013
+            cost_usd: Some(0.0013)
         })
     );
     let seen = mock.seen();
@@ -463,7 +472,7 @@ async fn runware_retries_with_a_fresh_task_uuid() {
     })
     .await;
     let made = runware(&base).generate(&image("runware:101@1", 512, 512, "standard", None)).await.unwrap();
-    assert_eq!(made.cost_usd, 0.0013);
+    assert_eq!(made.cost_usd, Some(0.0013));
     let seen = mock.seen();
     assert_eq!(seen.len(), 2);
     assert_ne!(seen[0].body[1]["taskUUID"], seen[1].body[1]["taskUUID"]);

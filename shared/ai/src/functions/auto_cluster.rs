@@ -52,6 +52,8 @@ struct Plan {
     tokens_in: u64,
     tokens_out: u64,
     cost_micros: i64,
+    #[serde(default)]
+    cost_note: Option<String>,
     provider: String,
     model: String,
 }
@@ -113,6 +115,7 @@ async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
         tokens_in: 0,
         tokens_out: 0,
         cost_micros: 0,
+        cost_note: None,
         provider: ctx.text.name().to_owned(),
         model: String::new(),
     };
@@ -130,7 +133,7 @@ async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
         let calls = group.iter().map(|(_, batch)| {
             let listed: Vec<&str> = batch.iter().map(|k| k.keyword.as_str()).collect();
             let prompt = fill(&shared.prompt, &[("keywords", &listed.join("\n"))]);
-            ask(shared, prompt, || builtin_answer(batch))
+            ask(shared, prompt, crate::schemas::clusters(), || builtin_answer(batch))
         });
         for ((sector_id, batch), answer) in group.iter().zip(futures::future::join_all(calls).await) {
             match answer {
@@ -145,10 +148,13 @@ async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
             Ok(parsed) => parsed,
             Err(reason) => return Ok(Err(reason)),
         };
-        let (tokens_in, tokens_out, cost) = chat_usage(&chat);
-        plan.tokens_in += tokens_in;
-        plan.tokens_out += tokens_out;
-        plan.cost_micros += cost;
+        let usage = chat_usage(&chat);
+        plan.tokens_in += usage.tokens_in;
+        plan.tokens_out += usage.tokens_out;
+        plan.cost_micros += usage.cost_micros;
+        if usage.cost_note.is_some() {
+            plan.cost_note = usage.cost_note;
+        }
         plan.model = chat.model;
         match place(&sector_id, &batch, parsed) {
             Ok((clusters, unplaced)) => {
@@ -218,6 +224,7 @@ async fn save_plan(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
         tokens_in: plan.tokens_in,
         tokens_out: plan.tokens_out,
         cost_micros: plan.cost_micros,
+        cost_note: plan.cost_note.clone(),
         ..Default::default()
     };
     match save_unit(ctx, "charge", Tx::new(), charge, "auto_cluster", &plan.provider, &plan.model).await? {

@@ -83,7 +83,7 @@ impl ItemFunction for GenerateContent {
                 ("structure", structure.as_ref().and_then(|s| s.as_str()).unwrap_or("article")),
             ],
         );
-        ask(ctx, prompt, || offline_text::article(&task.title, &keywords, task.word_count)).await
+        ask(ctx, prompt, crate::schemas::article(), || offline_text::article(&task.title, &keywords, task.word_count)).await
     }
 
     fn parse(&self, _ctx: &Ctx, task: &Task, answer: Answer) -> Result<ArticleOutput, String> {
@@ -152,14 +152,11 @@ impl ItemFunction for GenerateContent {
             .when("attribute_not_exists(content_id)");
         tx.update(table, complete, "missing");
         tx.check_sector_open(table, &task.account_id, &task.sector_id);
-        let (tokens_in, tokens_out, cost_micros) = chat_usage(&output.answer);
+        let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {
             results: vec![content.id.clone()],
-            tokens_in,
-            tokens_out,
-            cost_micros,
             credits: content_credits(u64::from(content.word_count)),
-            ..Default::default()
+            ..usage
         };
         Ok((tx, outcome))
     }

@@ -98,7 +98,7 @@ impl ItemFunction for GenerateIdeas {
                 ("count", &count.to_string()),
             ],
         );
-        ask(ctx, prompt, || offline_text::ideas(&input.cluster.name, &input.keywords, count as usize)).await
+        ask(ctx, prompt, crate::schemas::ideas(), || offline_text::ideas(&input.cluster.name, &input.keywords, count as usize)).await
     }
 
     fn parse(&self, ctx: &Ctx, input: &ClusterInput, answer: Answer) -> Result<IdeasOutput, String> {
@@ -150,14 +150,11 @@ impl ItemFunction for GenerateIdeas {
         }
         tx.check(table, input.cluster.key(), "attribute_exists(PK)", Default::default(), "missing");
         tx.check_sector_open(table, &input.cluster.account_id, &input.cluster.sector_id);
-        let (tokens_in, tokens_out, cost_micros) = chat_usage(&output.answer);
+        let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {
             results: output.ideas.iter().map(|i| i.id.clone()).collect(),
-            tokens_in,
-            tokens_out,
-            cost_micros,
             credits: ideas_credits(1),
-            ..Default::default()
+            ..usage
         };
         Ok((tx, outcome))
     }

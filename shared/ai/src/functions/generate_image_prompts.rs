@@ -119,7 +119,7 @@ impl ItemFunction for GenerateImagePrompts {
             &ctx.prompt,
             &[("title", &input.content.title), ("outline", &input.headings.join("\n")), ("count", &count.to_string())],
         );
-        ask(ctx, prompt, || offline_text::image_prompts(&input.content.title, &input.headings, count as usize)).await
+        ask(ctx, prompt, crate::schemas::image_prompts(), || offline_text::image_prompts(&input.content.title, &input.headings, count as usize)).await
     }
 
     fn parse(&self, ctx: &Ctx, input: &ArticleInput, answer: Answer) -> Result<PromptsOutput, String> {
@@ -166,14 +166,11 @@ impl ItemFunction for GenerateImagePrompts {
         }
         tx.check(table, input.content.key(), "attribute_exists(PK)", Default::default(), "missing");
         tx.check_sector_open(table, &input.content.account_id, &input.content.sector_id);
-        let (tokens_in, tokens_out, cost_micros) = chat_usage(&output.answer);
+        let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {
             results: output.images.iter().map(|i| i.id.clone()).collect(),
-            tokens_in,
-            tokens_out,
-            cost_micros,
             credits: image_prompt_credits(output.images.len() as u64),
-            ..Default::default()
+            ..usage
         };
         Ok((tx, outcome))
     }

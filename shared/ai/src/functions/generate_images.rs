@@ -5,7 +5,7 @@
 use igny8_store::{Image, ImageStatus, Scoped, StoreError, Tx, UnitOutcome, Update, now};
 
 use crate::engine::{Answer, Ctx, ItemFunction};
-use crate::pricing::{image_credits, usd_to_micros};
+use crate::pricing::{image_credits, no_price, usd_to_micros};
 use crate::prompts::fill;
 use crate::provider::{GeneratedImage, ImageRequest};
 
@@ -98,7 +98,8 @@ impl ItemFunction for GenerateImages {
         tx.update(ctx.store.table(), update, "missing");
         let outcome = UnitOutcome {
             results: vec![image.id.clone()],
-            cost_micros: usd_to_micros(generated.cost_usd),
+            cost_micros: generated.cost_usd.map(usd_to_micros).unwrap_or(0),
+            cost_note: generated.cost_usd.is_none().then(|| no_price(&generated.model)),
             credits: image_credits(ctx.image.name(), &ctx.settings.image_quality),
             ..Default::default()
         };

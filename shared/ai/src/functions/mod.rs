@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 
 use crate::engine::{Answer, Ctx, EngineError, ItemFunction, Runner, run_items};
 use crate::pricing::chat_cost_micros;
-use crate::provider::{ChatAnswer, ChatRequest, Message};
+use crate::provider::{AnswerSchema, ChatAnswer, ChatRequest, Message};
+use igny8_store::UnitOutcome;
 
 pub use auto_cluster::{AutoCluster, BUILTIN_METHOD, MAX_AI_KEYWORDS};
 pub use generate_content::GenerateContent;
@@ -46,7 +47,12 @@ impl<F: ItemFunction> Runner for Items<F> {
 
 /// Asks the account's text provider with the filled prompt (plus author profile and
 /// strategy); `draft` is what the offline provider answers.
-pub(crate) async fn ask(ctx: &Ctx, prompt: String, draft: impl FnOnce() -> String) -> Result<Answer, String> {
+pub(crate) async fn ask(
+    ctx: &Ctx,
+    prompt: String,
+    schema: AnswerSchema,
+    draft: impl FnOnce() -> String,
+) -> Result<Answer, String> {
     let request = ChatRequest {
         model: ctx.settings.model.clone(),
         messages: vec![
@@ -55,7 +61,7 @@ pub(crate) async fn ask(ctx: &Ctx, prompt: String, draft: impl FnOnce() -> Strin
         ],
         temperature: ctx.settings.temperature,
         max_tokens: ctx.settings.max_tokens,
-        json: true,
+        schema: Some(schema),
         offline_draft: ctx.is_offline().then(draft),
     };
     ctx.text.complete(&request).await.map(Answer::Text).map_err(|e| format!("AI provider: {e}"))
@@ -90,9 +96,17 @@ fn strip_fences(text: &str) -> &str {
     inner.strip_suffix("```").unwrap_or(inner).trim()
 }
 
-/// Token counts and our dollar cost of a chat answer.
-pub(crate) fn chat_usage(answer: &ChatAnswer) -> (u64, u64, i64) {
-    (answer.tokens_in, answer.tokens_out, chat_cost_micros(&answer.model, answer.tokens_in, answer.tokens_out))
+/// Token counts and our dollar cost of a chat answer, for a unit's outcome; the cost
+/// note says why the cost is unknown when it is.
+pub(crate) fn chat_usage(answer: &ChatAnswer) -> UnitOutcome {
+    let cost = chat_cost_micros(&answer.model, answer.tokens_in, answer.tokens_out, answer.usage_reported);
+    UnitOutcome {
+        tokens_in: answer.tokens_in,
+        tokens_out: answer.tokens_out,
+        cost_micros: cost.as_ref().copied().unwrap_or(0),
+        cost_note: cost.err(),
+        ..Default::default()
+    }
 }
 
 /// A required, non-blank text of at most `max` characters, trimmed.
@@ -130,7 +144,7 @@ mod tests {
             items: Vec<u32>,
         }
         let answer =
-            |text: &str| Answer::Text(ChatAnswer { text: text.into(), model: "m".into(), tokens_in: 0, tokens_out: 0 });
+            |text: &str| Answer::Text(ChatAnswer { text: text.into(), model: "m".into(), tokens_in: 0, tokens_out: 0, usage_reported: true });
         let err = json_answer::<Shape>(answer("{\"items\":[1,\"x\"]}")).err().unwrap();
         assert!(err.contains("items[1]"), "{err}");
         assert!(json_answer::<Shape>(answer("not json")).is_err());

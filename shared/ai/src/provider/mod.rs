@@ -11,6 +11,7 @@
 //! Every HTTP provider call has a timeout and is retried with backoff on 429 and 5xx
 //! ([`retry`]), honouring `Retry-After`.
 
+pub mod image_options;
 pub mod offline;
 pub mod openai;
 pub mod retry;
@@ -45,11 +46,19 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub temperature: f32,
     pub max_tokens: u32,
-    /// Ask for a JSON object answer (`response_format: json_object`).
-    pub json: bool,
+    /// The answer's shape, asked for as a JSON schema (strict) where the endpoint takes
+    /// one, else as a JSON object; the answer is validated against the same shape after.
+    pub schema: Option<AnswerSchema>,
     /// What the offline provider answers: the function's own deterministic draft, in
     /// the same format a model is asked for. Ignored by network providers.
     pub offline_draft: Option<String>,
+}
+
+/// A named JSON schema for a structured answer (`response_format: json_schema`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerSchema {
+    pub name: &'static str,
+    pub schema: serde_json::Value,
 }
 
 /// A text answer and what it cost in tokens.
@@ -59,6 +68,8 @@ pub struct ChatAnswer {
     pub model: String,
     pub tokens_in: u64,
     pub tokens_out: u64,
+    /// Whether the provider reported token counts (without them the cost is unknown).
+    pub usage_reported: bool,
 }
 
 /// A request for one image.
@@ -81,8 +92,9 @@ pub struct GeneratedImage {
     /// MIME type, e.g. `image/png`.
     pub content_type: String,
     pub model: String,
-    /// What the provider reports or its price list says, in US dollars.
-    pub cost_usd: f64,
+    /// What the provider reports or its price list says, in US dollars; None when
+    /// neither knows (a model without a price).
+    pub cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -106,6 +118,9 @@ pub enum ProviderError {
     /// The provider is not configured (e.g. no API key).
     #[error("{0}")]
     NotConfigured(String),
+    /// The answer stopped at the token limit (`finish_reason: length`).
+    #[error("the answer was cut off at the token limit ({max_tokens} tokens); raise max tokens in the AI settings")]
+    Truncated { max_tokens: u32 },
 }
 
 impl ProviderError {

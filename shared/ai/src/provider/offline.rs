@@ -35,7 +35,7 @@ impl TextProvider for OfflineProvider {
             .ok_or_else(|| ProviderError::NotConfigured("the offline provider has no draft for this request".into()))?;
         let tokens_in = request.messages.iter().map(|m| estimate_tokens(&m.content)).sum();
         let tokens_out = estimate_tokens(&text);
-        Ok(ChatAnswer { text, model: MODEL.into(), tokens_in, tokens_out })
+        Ok(ChatAnswer { text, model: MODEL.into(), tokens_in, tokens_out, usage_reported: true })
     }
 }
 
@@ -47,7 +47,7 @@ impl ImageProvider for OfflineProvider {
 
     async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, ProviderError> {
         let bytes = draw_png(&request.prompt, request.width, request.height)?;
-        Ok(GeneratedImage { bytes, content_type: "image/png".into(), model: MODEL.into(), cost_usd: 0.0 })
+        Ok(GeneratedImage { bytes, content_type: "image/png".into(), model: MODEL.into(), cost_usd: Some(0.0) })
     }
 }
 
@@ -118,7 +118,7 @@ mod tests {
             messages: vec![super::super::Message::user("12345678")],
             temperature: 0.7,
             max_tokens: 100,
-            json: true,
+            schema: None,
             offline_draft: Some("{\"a\":1}".into()),
         };
         let answer = OfflineProvider.complete(&request).await.unwrap();

@@ -88,7 +88,12 @@ pub(crate) fn error_message(body: &str) -> String {
         v.pointer("/error/message").or_else(|| v.pointer("/errors/0/message")).or_else(|| v.get("error"))
     });
     if let Some(message) = said.and_then(Value::as_str).map(str::trim).filter(|m| !m.is_empty()) {
-        return message.to_string();
+        // OpenAI names the offending parameter in `param`; keep it where the message
+        // does not say it (the client adapts to such refusals by the name).
+        return match json.as_ref().and_then(|v| v.pointer("/error/param")).and_then(Value::as_str) {
+            Some(param) if !message.contains(param) => format!("{message} (parameter {param})"),
+            _ => message.to_string(),
+        };
     }
     let body = body.trim();
     if body.is_empty() { "the provider gave no reason".to_string() } else { body.chars().take(MESSAGE_CHARS).collect() }

@@ -131,7 +131,8 @@ impl ImageProvider for RunwareClient {
             bytes,
             content_type: content_type.into(),
             model: request.model.clone(),
-            cost_usd: result.get("cost").and_then(Value::as_f64).unwrap_or(0.0),
+            // Runware reports the cost when asked (`includeCost`); without it, our table.
+            cost_usd: result.get("cost").and_then(Value::as_f64).or_else(|| crate::pricing::image_price(&request.model, &request.quality)),
         })
     }
 }

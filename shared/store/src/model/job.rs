@@ -87,6 +87,10 @@ pub struct Job {
     pub tokens_out: u64,
     #[serde(default)]
     pub cost_micros: i64,
+    /// Why `cost_micros` is not the whole cost (a model without a price, an answer
+    /// without token counts); the job's cost then shows as unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_note: Option<String>,
     #[serde(default)]
     pub credits: i64,
     pub estimated_credits: i64,
@@ -335,6 +339,8 @@ pub struct UnitOutcome {
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub cost_micros: i64,
+    /// Set when the unit's dollar cost is unknown, saying why.
+    pub cost_note: Option<String>,
     pub credits: i64,
 }
 
@@ -362,6 +368,9 @@ impl Tx {
             .add("tokens_out", outcome.tokens_out as i64)
             .add("cost_micros", outcome.cost_micros)
             .add("credits", outcome.credits);
+        if let Some(note) = &outcome.cost_note {
+            update = update.set("cost_note", note)?;
+        }
         if let Some(item_id) = &outcome.item_id {
             let progress = ItemProgress {
                 state: ItemState::Done,

@@ -77,6 +77,10 @@ pub struct UsageRecord {
     pub tokens_out: u64,
     /// Millionths of a US dollar, so that sums are exact.
     pub cost_micros: i64,
+    /// Why the dollar cost is not known (no price for the model, no token counts): then
+    /// `cost_micros` is 0 and means nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_note: Option<String>,
     pub provider: String,
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,6 +98,7 @@ pub struct Charge {
     pub tokens_in: u64,
     pub tokens_out: u64,
     pub cost_micros: i64,
+    pub cost_note: Option<String>,
     pub provider: String,
     pub model: String,
     pub job_id: Option<String>,
@@ -153,6 +158,7 @@ impl Tx {
             tokens_in: charge.tokens_in,
             tokens_out: charge.tokens_out,
             cost_micros: charge.cost_micros,
+            cost_note: charge.cost_note.clone(),
             provider: charge.provider.clone(),
             model: charge.model.clone(),
             job_id: charge.job_id.clone(),

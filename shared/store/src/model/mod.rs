@@ -36,7 +36,10 @@ pub use role::Role;
 pub use scoped::{NO_SECTOR, Scoped, scoped_key};
 pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
 pub use session::{RefreshOutcome, Session};
-pub use settings::{AiSettings, AuthorProfile, GUIDANCE_MISSING, Guidance, Integration, PromptOverride, Strategy};
+pub use settings::{
+    AiSettings, AnswerFormat, AuthorProfile, GUIDANCE_MISSING, Guidance, Integration, ModelQuirks, PromptOverride, Strategy,
+    TokenParam,
+};
 pub use site::{ApiKeyOwner, Site, SiteChanges, SiteStatus};
 pub use task::{Task, TaskStatus};
 pub use taxonomy::{Taxonomy, TaxonomyTerm};

@@ -6,6 +6,8 @@
 //! `SETTINGS#AI`, `PROMPT#<function>`, `AUTHOR#<aut_…>`, `STRATEGY#<str_…>`,
 //! `AIINTEGRATION#<provider>`.
 
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +105,36 @@ pub struct Integration {
     pub api_key_masked: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// What the endpoint was found to accept, per model (learned from its refusals), so
+    /// the next call is right the first time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quirks: BTreeMap<String, ModelQuirks>,
     pub updated_at: String,
+}
+
+/// Which chat parameters a model at an endpoint takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelQuirks {
+    /// `max_completion_tokens` (OpenAI's current name) or `max_tokens` (older servers).
+    pub token_param: TokenParam,
+    pub temperature: bool,
+    pub answer_format: AnswerFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenParam {
+    MaxCompletionTokens,
+    MaxTokens,
+}
+
+/// How a structured answer is asked for, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerFormat {
+    JsonSchema,
+    JsonObject,
+    Text,
 }
 
 /// Named instructions an account keeps for the AI — author profiles and strategies —
@@ -239,6 +270,34 @@ impl Store {
     pub async fn put_integration(&self, integration: &Integration) -> StoreResult<()> {
         let key = integration_key(&integration.account_id, &integration.provider);
         put(self, Record::new(key, "ai_integration", integration)?).await
+    }
+
+    /// Remembers what a model at the provider's endpoint accepts. Written only over the
+    /// integration as it was read, so a key saved meanwhile is never overwritten;
+    /// losing that race only means learning again on a later call.
+    pub async fn save_model_quirks(
+        &self,
+        account_id: &str,
+        provider: &str,
+        model: &str,
+        quirks: ModelQuirks,
+    ) -> StoreResult<()> {
+        let Some(mut integration) = self.integration(account_id, provider).await? else {
+            return Ok(());
+        };
+        if integration.quirks.get(model) == Some(&quirks) {
+            return Ok(());
+        }
+        let read_at = integration.updated_at.clone();
+        integration.quirks.insert(model.to_owned(), quirks);
+        let record = Record::new(integration_key(account_id, provider), "ai_integration", &integration)?;
+        let values = crate::table::Item::from([(":u".to_owned(), crate::table::AttributeValue::S(read_at))]);
+        let mut tx = Tx::new();
+        tx.replace_if(self.table(), record, "updated_at = :u", values, "changed");
+        match self.commit(tx).await {
+            Ok(()) | Err(StoreError::Condition(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Removes the provider's key (nothing to do if there is none).
