@@ -18,6 +18,7 @@ Only the Python standard library is used.
 """
 
 import base64
+import datetime
 import json
 import os
 import random
@@ -92,6 +93,10 @@ def cpu_seconds(target):
         total += int(fields[11]) + int(fields[12])
         found = True
     return total / ticks if found else None
+
+
+def timestamp(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def processes():
@@ -178,14 +183,16 @@ def main():
     cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items()}
     job = expect(*call("POST", "/writer/content/bulk_publish/", token, {"ids": ids, "status": "publish"}), 202)["data"]
     accepted = time.monotonic()
+    # Once a second: each look is a read on the emulator, which the publisher waits on too.
     while True:
+        time.sleep(1)
         view = expect(*call("GET", f"/system/jobs/{job['id']}/", token), 200)["data"]
         if view["state"] in ("done", "failed"):
             break
         if time.monotonic() - accepted > 3600:
             sys.exit(f"job {job['id']} still {view['state']} after an hour")
-        time.sleep(0.2)
-    wall = time.monotonic() - accepted
+    # Created (just before the 202) to finished, by the server's clock, in milliseconds.
+    wall = (timestamp(view["finished_at"]) - timestamp(view["created_at"])).total_seconds()
     cpu_after = {name: cpu_seconds(pid) for name, pid in watched.items()}
     progress = view["progress"]
     if view["state"] != "done" or progress["done"] != ARTICLES:
@@ -211,7 +218,8 @@ def main():
     media = wordpress_total(wordpress, "/wp/v2/media") - media_before
 
     ours = (wall - wordpress_ms / 1000) / ARTICLES
-    print(f"Published {ARTICLES} articles in one job: {wall:.1f} s from the 202 to the job done")
+    print(f"Published {ARTICLES} articles in one job: {wall:.1f} s from the 202 to the job done "
+          f"(its created_at to its finished_at)")
     print(f"  articles per minute       {ARTICLES / wall * 60:.1f}")
     print(f"  WordPress time            {wordpress_ms / 1000:.1f} s in {len(calls)} calls "
           f"({len(failed_calls)} failed and retried)")

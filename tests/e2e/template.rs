@@ -18,33 +18,57 @@ fn template_declares_the_table_the_code_creates() {
         assert!(compact.contains(&format!("AttributeName: {index_range} KeyType: RANGE")), "{index} range");
     }
     assert!(compact.contains(&format!("AttributeName: {TTL_ATTRIBUTE}")), "ttl attribute");
-    for binary in ["auth", "planner", "writer", "system", "billing", "ai-worker"] {
+    for binary in ["auth", "planner", "writer", "system", "billing", "ai-worker", "integration", "publisher"] {
         assert!(compact.contains(&format!("Binary: {binary}")), "function {binary}");
     }
 }
 
-/// SQS partial failures work only when the event source says so (DESIGN §8), and a
-/// message must stay invisible longer than a worker may run it, locally as in AWS.
-#[test]
-fn the_ai_worker_reports_failures_per_message_and_outlives_no_visibility_timeout() {
+fn compact_template() -> String {
     let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
     let template = std::fs::read_to_string(&path).expect("template.yaml");
-    let compact: String = template.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        compact
-            .contains("Queue: !GetAtt AiJobsQueue.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures")
-    );
-    assert!(compact.contains("ScalingConfig: MaximumConcurrency:"), "bounded worker concurrency");
-    let queue = igny8_local::resources::AI_QUEUE;
+    template.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// SQS partial failures work only when the event source says so (DESIGN §8), and a
+/// message must stay invisible longer than a worker may run it (and hold its lease),
+/// locally as in AWS.
+fn assert_worker(
+    compact: &str,
+    queue_name: &str,
+    function: &str,
+    queue: igny8_local::resources::QueueSettings,
+    lease_secs: i64,
+) {
+    let event = format!("Queue: !GetAtt {queue_name}.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures");
+    assert!(compact.contains(&event), "{function}: partial batch failures");
     let visibility = queue.visibility_secs;
     assert!(
-        compact.contains(&format!("AiJobsQueue: Type: AWS::SQS::Queue Properties: VisibilityTimeout: {visibility}"))
+        compact.contains(&format!("{queue_name}: Type: AWS::SQS::Queue Properties: VisibilityTimeout: {visibility}")),
+        "{queue_name}: local and AWS visibility differ"
     );
-    let ai_queue = &compact[compact.find("AiJobsQueue: Type").expect("queue")..];
-    assert!(ai_queue.contains(&format!("maxReceiveCount: {} ", queue.max_receives)), "local and AWS redrive differ");
-    let worker = &compact[compact.find("AiWorkerFunction:").expect("worker")..];
+    let declared = &compact[compact.find(&format!("{queue_name}: Type")).expect("queue")..];
+    assert!(declared.contains(&format!("maxReceiveCount: {} ", queue.max_receives)), "local and AWS redrive differ");
+    let worker = &compact[compact.find(&format!("{function}:")).expect("worker")..];
     let timeout: u32 = worker.split("Timeout: ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
-    assert!(visibility >= 6 * timeout, "visibility {visibility} < 6 x timeout {timeout}");
-    assert!(i64::from(timeout) < igny8_ai::engine::LEASE_SECS, "a live worker must not lose its lease");
-    assert!(igny8_ai::engine::LEASE_SECS < i64::from(visibility), "a redelivery must find the lease expired");
+    assert!(visibility >= 6 * timeout, "{function}: visibility {visibility} < 6 x timeout {timeout}");
+    assert!(i64::from(timeout) < lease_secs, "{function}: a live worker must not lose its lease");
+    assert!(lease_secs < i64::from(visibility), "{function}: a redelivery must find the lease expired");
+}
+
+#[test]
+fn workers_report_failures_per_message_and_outlive_no_visibility_timeout() {
+    let compact = compact_template();
+    assert!(compact.contains("ScalingConfig: MaximumConcurrency:"), "bounded worker concurrency");
+    let (ai, publish) = (igny8_local::resources::AI_QUEUE, igny8_local::resources::PUBLISH_QUEUE);
+    assert_worker(&compact, "AiJobsQueue", "AiWorkerFunction", ai, igny8_ai::engine::LEASE_SECS);
+    assert_worker(&compact, "PublishQueue", "PublisherFunction", publish, igny8_publisher::LEASE_SECS);
+}
+
+/// Lambda never lets outbound calls reach private addresses; the integration function
+/// is reachable by the plugin through its Function URL.
+#[test]
+fn lambda_refuses_private_addresses_and_serves_the_plugin() {
+    let compact = compact_template();
+    assert!(!compact.contains("ALLOW_PRIVATE_URLS:"), "never set in Lambda");
+    assert!(compact.contains("FunctionUrlConfig: AuthType: NONE"), "the plugin's Function URL");
 }

@@ -1,6 +1,8 @@
 //! Which image sizes and qualities each image provider and model accepts, so settings
 //! that a provider would refuse are refused when saved, not when a job runs.
 
+use super::runware;
+
 /// Sizes OpenAI's image models take (other models at OpenAI-compatible endpoints: any).
 fn openai_sizes(model: &str) -> Option<&'static [&'static str]> {
     match model {
@@ -11,8 +13,6 @@ fn openai_sizes(model: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// Runware's sides: multiples of 64 from 128 to 2048.
-const RUNWARE_SIDE: (u32, u32, u32) = (128, 2048, 64);
 
 /// Err(field, message) when `provider`/`model` do not take `width`×`height` at `quality`.
 pub fn check(provider: &str, model: &str, width: u32, height: u32, quality: &str) -> Result<(), (&'static str, String)> {
@@ -30,7 +30,7 @@ pub fn check(provider: &str, model: &str, width: u32, height: u32, quality: &str
             Ok(())
         }
         "runware" => {
-            let (min, max, step) = RUNWARE_SIDE;
+            let (min, max, step) = (runware::MIN_SIDE, runware::MAX_SIDE, runware::SIDE_STEP);
             let fits = |side: u32| (min..=max).contains(&side) && side % step == 0;
             if fits(width) && fits(height) {
                 Ok(())

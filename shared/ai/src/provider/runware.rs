@@ -18,9 +18,9 @@ pub const NAME: &str = "runware";
 pub const DEFAULT_BASE_URL: &str = "https://api.runware.ai/v1";
 
 /// Runware takes sides in multiples of 64 within these bounds.
-const SIDE_STEP: u32 = 64;
-const MIN_SIDE: u32 = 128;
-const MAX_SIDE: u32 = 2048;
+pub(crate) const SIDE_STEP: u32 = 64;
+pub(crate) const MIN_SIDE: u32 = 128;
+pub(crate) const MAX_SIDE: u32 = 2048;
 
 #[derive(Clone, Debug)]
 pub struct RunwareClient {
