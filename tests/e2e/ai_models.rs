@@ -53,7 +53,8 @@ fn answer_for(body: &Value) -> String {
 
 async fn use_model(app: &TestApp, ws: &Workspace, fake: &FakeOpenAi, model: &str) {
     app.use_openai(&ws.owner.account_id, &fake.base_url).await;
-    let reply = app.patch("/api/v1/system/settings/", &ws.owner.access, json!({"model": model, "temperature": 0.3})).await;
+    let reply =
+        app.patch("/api/v1/system/settings/", &ws.owner.access, json!({"model": model, "temperature": 0.3})).await;
     reply.expect(200);
 }
 
@@ -74,7 +75,9 @@ async fn run_pipeline(app: &TestApp, ws: &Workspace) -> Vec<Value> {
     let task = queued.data()["tasks"][0]["id"].as_str().unwrap().to_owned();
     jobs.push(run_job(app, t, "/api/v1/writer/tasks/generate_content/", json!({"ids": [task]})).await);
     let content = app.get(&format!("/api/v1/writer/content/?{scope}"), t).await.expect(200);
-    jobs.push(run_job(app, t, "/api/v1/writer/content/generate_image_prompts/", json!({"ids": ids(&content.body)})).await);
+    jobs.push(
+        run_job(app, t, "/api/v1/writer/content/generate_image_prompts/", json!({"ids": ids(&content.body)})).await,
+    );
     for job in &jobs {
         assert_eq!(job["state"], "done", "{job}");
     }
@@ -121,7 +124,10 @@ async fn a_compatible_server_is_adapted_to_once_and_remembered() {
     })
     .await;
     use_model(&app, &ws, &fake, "llama3").await;
-    let cluster = app.post("/api/v1/planner/clusters/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Shoes"})).await.expect(201);
+    let cluster = app
+        .post("/api/v1/planner/clusters/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Shoes"}))
+        .await
+        .expect(201);
     let cluster = cluster.data()["id"].as_str().unwrap().to_owned();
     let job = run_job(&app, t, "/api/v1/planner/clusters/generate_ideas/", json!({"ids": [cluster]})).await;
     assert_eq!(job["state"], "done", "{job}");
@@ -144,7 +150,10 @@ async fn a_compatible_server_is_adapted_to_once_and_remembered() {
     let quirks = stored.quirks.get("llama3").expect("remembered");
     assert_eq!(quirks.token_param, igny8_store::TokenParam::MaxTokens);
     assert_eq!(quirks.answer_format, igny8_store::AnswerFormat::JsonObject);
-    let cluster = app.post("/api/v1/planner/clusters/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Boots"})).await.expect(201);
+    let cluster = app
+        .post("/api/v1/planner/clusters/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Boots"}))
+        .await
+        .expect(201);
     let cluster = cluster.data()["id"].as_str().unwrap().to_owned();
     let job = run_job(&app, t, "/api/v1/planner/clusters/generate_ideas/", json!({"ids": [cluster]})).await;
     assert_eq!(job["state"], "done", "{job}");
@@ -157,12 +166,19 @@ async fn a_refusal_that_names_nothing_we_can_change_is_not_retried() {
     let ws = workspace(&app, "norefit").await;
     let t = &ws.owner.access;
     let fake = FakeOpenAi::start(|_, _| {
-        Reply::Status(400, json!({"error": {"message": "Invalid 'messages': too long", "type": "invalid_request_error"}}))
+        Reply::Status(
+            400,
+            json!({"error": {"message": "Invalid 'messages': too long", "type": "invalid_request_error"}}),
+        )
     })
     .await;
     use_model(&app, &ws, &fake, "gpt-4o-mini").await;
-    let cluster = app.post("/api/v1/planner/clusters/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Shoes"})).await.expect(201);
-    let job = run_job(&app, t, "/api/v1/planner/clusters/generate_ideas/", json!({"ids": [cluster.data()["id"]]})).await;
+    let cluster = app
+        .post("/api/v1/planner/clusters/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Shoes"}))
+        .await
+        .expect(201);
+    let job =
+        run_job(&app, t, "/api/v1/planner/clusters/generate_ideas/", json!({"ids": [cluster.data()["id"]]})).await;
     assert_eq!(job["state"], "failed");
     assert_eq!(fake.calls(), 1, "never a loop");
 }

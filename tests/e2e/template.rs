@@ -39,7 +39,8 @@ fn assert_worker(
     queue: igny8_local::resources::QueueSettings,
     lease_secs: i64,
 ) {
-    let event = format!("Queue: !GetAtt {queue_name}.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures");
+    let event =
+        format!("Queue: !GetAtt {queue_name}.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures");
     assert!(compact.contains(&event), "{function}: partial batch failures");
     let visibility = queue.visibility_secs;
     assert!(

@@ -149,7 +149,14 @@ async fn core_rest_publishes_an_article_with_images_terms_and_seo_and_republishe
     assert_eq!(ours["external_url"], post["link"]);
 
     // An edit, published again: the same post changes; no new post, no new media.
-    d.app.patch(&format!("/api/v1/writer/content/{id}/"), &d.ws.owner.access, json!({"title": "Best Running Shoes 2027"})).await.expect(200);
+    d.app
+        .patch(
+            &format!("/api/v1/writer/content/{id}/"),
+            &d.ws.owner.access,
+            json!({"title": "Best Running Shoes 2027"}),
+        )
+        .await
+        .expect(200);
     let again = publish(&d, &id, json!({"status": "publish"})).await;
     assert_eq!(again["state"], "done", "{again}");
     assert_eq!(d.wp.our_posts().await.len(), 1);
@@ -171,7 +178,10 @@ async fn core_rest_publishes_an_article_with_images_terms_and_seo_and_republishe
     // Every call was logged, with WordPress's status codes.
     let logs = d
         .app
-        .get(&format!("/api/v1/integration/sync-logs/?site_id={}&content_id={id}&page_size=200", d.ws.site), &d.ws.owner.access)
+        .get(
+            &format!("/api/v1/integration/sync-logs/?site_id={}&content_id={id}&page_size=200", d.ws.site),
+            &d.ws.owner.access,
+        )
         .await
         .expect(200);
     let entries = logs.body["results"].as_array().unwrap();
@@ -193,8 +203,13 @@ async fn the_bridge_plugin_connects_publishes_and_reports_changes_back() {
     assert_eq!(integration["bridge"]["connected"], true);
     assert!(integration.to_string().find("signing_secret").is_none(), "the secret is never shown");
     // The plugin pushed its categories (WordPress's default one at least).
-    let terms = d.app.get(&format!("/api/v1/writer/taxonomies/?site_id={}", d.ws.site), &d.ws.owner.access).await.expect(200);
-    assert!(terms.body["results"].as_array().unwrap().iter().any(|t| t["name"] == "Uncategorized" && t["external_id"] == 1), "{}", terms.body);
+    let terms =
+        d.app.get(&format!("/api/v1/writer/taxonomies/?site_id={}", d.ws.site), &d.ws.owner.access).await.expect(200);
+    assert!(
+        terms.body["results"].as_array().unwrap().iter().any(|t| t["name"] == "Uncategorized" && t["external_id"] == 1),
+        "{}",
+        terms.body
+    );
 
     let id = article(&d, "Trail Shoes Guide").await;
     let job = publish(&d, &id, json!({"status": "publish"})).await;
@@ -208,7 +223,10 @@ async fn the_bridge_plugin_connects_publishes_and_reports_changes_back() {
     publication.media.clear();
     d.app.store.put_publication(&publication).await.unwrap();
     assert_eq!(publish(&d, &id, json!({"status": "publish"})).await["state"], "done");
-    let logs = d.app.get(&format!("/api/v1/integration/sync-logs/?site_id={}&page_size=200", d.ws.site), &d.ws.owner.access).await;
+    let logs = d
+        .app
+        .get(&format!("/api/v1/integration/sync-logs/?site_id={}&page_size=200", d.ws.site), &d.ws.owner.access)
+        .await;
     assert_eq!(d.wp.our_posts().await.len(), 1, "{:?}\n{}", d.wp.our_posts().await, logs.body);
     assert_eq!(d.wp.all_media().await.len(), 3);
 
@@ -219,7 +237,11 @@ async fn the_bridge_plugin_connects_publishes_and_reports_changes_back() {
     // Published again by the admin.
     d.wp.eval(&format!("wp_untrash_post({post_id}); wp_publish_post({post_id});")).await;
     assert_eq!(content(&d, &id).await["status"], "published");
-    let logs = d.app.get(&format!("/api/v1/integration/sync-logs/?site_id={}&type=webhook", d.ws.site), &d.ws.owner.access).await.expect(200);
+    let logs = d
+        .app
+        .get(&format!("/api/v1/integration/sync-logs/?site_id={}&type=webhook", d.ws.site), &d.ws.owner.access)
+        .await
+        .expect(200);
     assert!(logs.body["count"].as_u64().unwrap() >= 2, "{}", logs.body);
 }
 
@@ -229,7 +251,14 @@ async fn sync_notices_posts_deleted_and_unpublished_in_wordpress() {
     connect_rest(&d, json!({})).await;
     let kept = article(&d, "Kept Article").await;
     let gone = article(&d, "Gone Article").await;
-    let reply = d.app.post("/api/v1/writer/content/bulk_publish/", &d.ws.owner.access, json!({"ids": [kept, gone], "status": "publish"})).await;
+    let reply = d
+        .app
+        .post(
+            "/api/v1/writer/content/bulk_publish/",
+            &d.ws.owner.access,
+            json!({"ids": [kept, gone], "status": "publish"}),
+        )
+        .await;
     let job = id_of(reply.expect(202).data());
     d.app.run_publish_jobs().await;
     assert_eq!(job_view(&d, &job).await["progress"]["done"], 2);
@@ -237,7 +266,10 @@ async fn sync_notices_posts_deleted_and_unpublished_in_wordpress() {
     let kept_post = content(&d, &kept).await["external_id"].as_str().unwrap().to_owned();
     // Deleted for good, and unpublished, by the WordPress admin (the plugin is not
     // connected on this site, so only a sync can notice).
-    d.wp.eval(&format!("wp_delete_post({gone_post}, true); wp_update_post(['ID' => {kept_post}, 'post_status' => 'draft']);")).await;
+    d.wp.eval(&format!(
+        "wp_delete_post({gone_post}, true); wp_update_post(['ID' => {kept_post}, 'post_status' => 'draft']);"
+    ))
+    .await;
 
     let integration = connect_id(&d).await;
     let reply = d.app.post(&format!("{INTEGRATIONS}{integration}/sync/"), &d.ws.owner.access, json!({})).await;
@@ -274,13 +306,17 @@ async fn failures_are_told_as_a_user_understands_and_nothing_is_half_written() {
     assert!(job["reason"].as_str().unwrap().contains("application password"), "{job}");
     let ours = content(&d, &id).await;
     assert!(ours["external_id"].is_null() && ours["status"] == "draft", "{ours}");
-    let logs = d.app.get(&format!("/api/v1/integration/sync-logs/?site_id={}&ok=false", d.ws.site), t).await.expect(200);
+    let logs =
+        d.app.get(&format!("/api/v1/integration/sync-logs/?site_id={}&ok=false", d.ws.site), t).await.expect(200);
     let failed: Vec<&Value> = logs.body["results"].as_array().unwrap().iter().collect();
     assert_eq!(failed.len(), 1, "401 is not retried: {failed:?}");
     assert_eq!(failed[0]["status_code"], 401);
 
     // A user who may not publish (a contributor): 403 with what to do.
-    d.app.patch(&path, t, json!({"username": d.wp.contributor_user, "app_password": d.wp.contributor_app_password})).await.expect(200);
+    d.app
+        .patch(&path, t, json!({"username": d.wp.contributor_user, "app_password": d.wp.contributor_app_password}))
+        .await
+        .expect(200);
     let job = publish(&d, &id, json!({"status": "publish"})).await;
     assert_eq!(job["state"], "failed");
     let reason = job["reason"].as_str().unwrap();
@@ -292,7 +328,11 @@ async fn failures_are_told_as_a_user_understands_and_nothing_is_half_written() {
     d.wp.eval("update_option('igny8_test_fail_next', 2);").await;
     let job = publish(&d, &id, json!({"status": "publish"})).await;
     assert_eq!(job["state"], "done", "{job}");
-    let logs = d.app.get(&format!("/api/v1/integration/sync-logs/?site_id={}&ok=false&page_size=200", d.ws.site), t).await.expect(200);
+    let logs = d
+        .app
+        .get(&format!("/api/v1/integration/sync-logs/?site_id={}&ok=false&page_size=200", d.ws.site), t)
+        .await
+        .expect(200);
     assert_eq!(logs.body["results"].as_array().unwrap().iter().filter(|l| l["status_code"] == 500).count(), 2);
     assert_eq!(content(&d, &id).await["status"], "published");
 
@@ -306,7 +346,11 @@ async fn failures_are_told_as_a_user_understands_and_nothing_is_half_written() {
     let ours = content(&d, &id).await;
     assert_eq!(ours["status"], "published", "the last good publish stands: {ours}");
     assert!(ours["external_id"].is_string());
-    let logs = d.app.get(&format!("/api/v1/integration/sync-logs/?site_id={}&job_id={}", d.ws.site, job["id"].as_str().unwrap()), t).await.expect(200);
+    let logs = d
+        .app
+        .get(&format!("/api/v1/integration/sync-logs/?site_id={}&job_id={}", d.ws.site, job["id"].as_str().unwrap()), t)
+        .await
+        .expect(200);
     assert_eq!(logs.body["count"], 3, "one try and two retries: {}", logs.body);
 }
 
@@ -320,15 +364,34 @@ async fn test_connection_reports_each_check() {
         d.app.post(path, &d.ws.owner.access, json!({})).await.expect(200).data().clone()
     }
     let by_id = |report: &Value, id: &str| -> Value {
-        report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap_or_else(|| panic!("no {id} in {report}"))
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} in {report}"))
     };
     let good = run_check(&d, &path).await;
     assert_eq!(good["ok"], true, "{good}");
-    for id in ["reachable", "redirect", "rest_api", "application_passwords", "credentials", "authorization_header", "capabilities", "bridge_plugin", "seo_plugin"] {
+    for id in [
+        "reachable",
+        "redirect",
+        "rest_api",
+        "application_passwords",
+        "credentials",
+        "authorization_header",
+        "capabilities",
+        "bridge_plugin",
+        "seo_plugin",
+    ] {
         assert_eq!(by_id(&good, id)["ok"], true, "{id}: {good}");
     }
 
-    d.app.patch(&format!("{INTEGRATIONS}{integration}/"), t, json!({"app_password": "wrong wrong wrong wrong"})).await.expect(200);
+    d.app
+        .patch(&format!("{INTEGRATIONS}{integration}/"), t, json!({"app_password": "wrong wrong wrong wrong"}))
+        .await
+        .expect(200);
     let wrong = run_check(&d, &path).await;
     assert_eq!(wrong["ok"], false);
     assert_eq!(by_id(&wrong, "reachable")["ok"], true);
@@ -338,7 +401,14 @@ async fn test_connection_reports_each_check() {
     assert!(credentials["fix"].as_str().unwrap().contains("application password"), "{credentials}");
 
     let blocked = WordPress::start("wpnorest", Options { rest_disabled: true, ..Default::default() }).await;
-    d.app.patch(&format!("{INTEGRATIONS}{integration}/"), t, json!({"site_url": blocked.url, "app_password": blocked.app_password})).await.expect(200);
+    d.app
+        .patch(
+            &format!("{INTEGRATIONS}{integration}/"),
+            t,
+            json!({"site_url": blocked.url, "app_password": blocked.app_password}),
+        )
+        .await
+        .expect(200);
     let report = run_check(&d, &path).await;
     assert_eq!(by_id(&report, "reachable")["ok"], true);
     let rest = by_id(&report, "rest_api");
@@ -351,7 +421,11 @@ async fn test_connection_reports_each_check() {
 async fn plain_permalinks_are_detected_and_used() {
     let d = desk("wpplain", Options { plain_permalinks: true, ..Default::default() }).await;
     let integration = connect_rest(&d, json!({})).await;
-    let report = d.app.post(&format!("{INTEGRATIONS}{integration}/test-connection/"), &d.ws.owner.access, json!({})).await.expect(200);
+    let report = d
+        .app
+        .post(&format!("{INTEGRATIONS}{integration}/test-connection/"), &d.ws.owner.access, json!({}))
+        .await
+        .expect(200);
     assert_eq!(report.data()["rest_style"], "plain", "{}", report.body);
     let id = article(&d, "Plain Links Article").await;
     let job = publish(&d, &id, json!({"status": "draft"})).await;
@@ -378,7 +452,10 @@ async fn integrations_logs_and_publishing_are_isolated_and_role_checked() {
     // A viewer may not publish; an editor may not manage integrations.
     let viewer = d.app.add_member(&d.ws.owner, "wpviewer", "viewer").await;
     d.app.grant(&d.ws.owner, &d.ws.site, &viewer.user_id).await;
-    assert_eq!(d.app.post(&format!("/api/v1/writer/content/{id}/publish/"), &viewer.access, json!({})).await.status, 403);
+    assert_eq!(
+        d.app.post(&format!("/api/v1/writer/content/{id}/publish/"), &viewer.access, json!({})).await.status,
+        403
+    );
     let editor = d.app.add_member(&d.ws.owner, "wpeditor", "editor").await;
     d.app.grant(&d.ws.owner, &d.ws.site, &editor.user_id).await;
     assert_eq!(d.app.get(&format!("{INTEGRATIONS}{integration}/"), &editor.access).await.status, 403);
@@ -389,20 +466,29 @@ async fn integrations_logs_and_publishing_are_isolated_and_role_checked() {
     let sector_b = d.app.create_sector(&d.ws.owner.access, &site_b, "B sector").await;
     let b_content = id_of(
         d.app
-            .post("/api/v1/writer/content/", &d.ws.owner.access, json!({"site_id": site_b, "sector_id": sector_b, "title": "B", "html": "<p>b</p>"}))
+            .post(
+                "/api/v1/writer/content/",
+                &d.ws.owner.access,
+                json!({"site_id": site_b, "sector_id": sector_b, "title": "B", "html": "<p>b</p>"}),
+            )
             .await
             .expect(201)
             .data(),
     );
     let key_a = d.app.rotate_key(&d.ws.owner, &d.ws.site).await;
     let webhook = json!({"event": "post_deleted", "content_id": b_content, "post_id": 5, "url": "", "status": "trash"});
-    let reply = d.app.call(Method::POST, "/api/v1/integration/webhooks/wordpress/", igny8_e2e::Auth::ApiKey(&key_a), Some(webhook)).await;
+    let reply = d
+        .app
+        .call(Method::POST, "/api/v1/integration/webhooks/wordpress/", igny8_e2e::Auth::ApiKey(&key_a), Some(webhook))
+        .await;
     assert_eq!(reply.status, 404, "{}", reply.body);
     // A person's token cannot use the plugin's endpoints.
-    let reply = d.app.post("/api/v1/integration/bridge/connect/", &d.ws.owner.access, json!({"site_url": d.wp.url})).await;
+    let reply =
+        d.app.post("/api/v1/integration/bridge/connect/", &d.ws.owner.access, json!({"site_url": d.wp.url})).await;
     assert_eq!(reply.status, 403);
     // Publishing a site that is not connected says so.
-    let reply = d.app.post(&format!("/api/v1/writer/content/{b_content}/publish/"), &d.ws.owner.access, json!({})).await;
+    let reply =
+        d.app.post(&format!("/api/v1/writer/content/{b_content}/publish/"), &d.ws.owner.access, json!({})).await;
     assert_eq!((reply.status, reply.code()), (409, "NOT_CONNECTED"), "{}", reply.body);
 }
 
@@ -419,7 +505,10 @@ async fn integration_input_is_validated() {
     };
     use crate::common::assert_field_error;
     assert_field_error(&app.post(INTEGRATIONS, t, with("site_url", json!("not a url"))).await, "site_url");
-    assert_field_error(&app.post(INTEGRATIONS, t, with("site_url", json!("http://169.254.169.254/latest"))).await, "site_url");
+    assert_field_error(
+        &app.post(INTEGRATIONS, t, with("site_url", json!("http://169.254.169.254/latest"))).await,
+        "site_url",
+    );
     assert_field_error(&app.post(INTEGRATIONS, t, with("mode", json!("ftp"))).await, "mode");
     let mut no_password = base.clone();
     no_password.as_object_mut().unwrap().remove("app_password");
@@ -435,14 +524,21 @@ async fn integration_input_is_validated() {
     assert_field_error(&app.patch(&path, t, json!({"site_url": "https://other.example.com"})).await, "app_password");
     // Publishing: a scheduled post needs a future date.
     let content = id_of(
-        app.post("/api/v1/writer/content/", t, json!({"site_id": ws.site, "sector_id": ws.sector, "title": "T", "html": "<p>t</p>"}))
-            .await
-            .expect(201)
-            .data(),
+        app.post(
+            "/api/v1/writer/content/",
+            t,
+            json!({"site_id": ws.site, "sector_id": ws.sector, "title": "T", "html": "<p>t</p>"}),
+        )
+        .await
+        .expect(201)
+        .data(),
     );
     let publish = format!("/api/v1/writer/content/{content}/publish/");
     assert_field_error(&app.post(&publish, t, json!({"status": "future"})).await, "date");
-    assert_field_error(&app.post(&publish, t, json!({"status": "future", "date": "2001-01-01T00:00:00Z"})).await, "date");
+    assert_field_error(
+        &app.post(&publish, t, json!({"status": "future", "date": "2001-01-01T00:00:00Z"})).await,
+        "date",
+    );
     app.post(&publish, t, json!({"status": "future", "date": "2099-01-01T09:00:00Z"})).await.expect(202);
 }
 
@@ -453,10 +549,16 @@ async fn publisher_sqs_event_publishes_once_when_delivered_twice() {
     let d = desk("pubevent", Options::default()).await;
     connect_rest(&d, json!({})).await;
     let id = article(&d, "Event Article").await;
-    let reply = d.app.post(&format!("/api/v1/writer/content/{id}/publish/"), &d.ws.owner.access, json!({"status": "publish"})).await;
+    let reply = d
+        .app
+        .post(&format!("/api/v1/writer/content/{id}/publish/"), &d.ws.owner.access, json!({"status": "publish"}))
+        .await;
     let job = id_of(reply.expect(202).data());
     let path = format!("{}/../events/publisher-job.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap().replace("{{ACCOUNT_ID}}", &d.ws.owner.account_id).replace("{{JOB_ID}}", &job);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("{{ACCOUNT_ID}}", &d.ws.owner.account_id)
+        .replace("{{JOB_ID}}", &job);
     for _ in 0..2 {
         let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&text).expect("an SQS event");
         let response = serde_json::to_value(d.app.publisher.handle(event).await).unwrap();

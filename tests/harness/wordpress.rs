@@ -68,7 +68,8 @@ impl WordPress {
         let out = tokio::task::spawn_blocking(move || run(&owned.iter().map(String::as_str).collect::<Vec<_>>()))
             .await
             .expect("site.sh start");
-        let mut site: WordPress = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("site.sh said {out}: {e}"));
+        let mut site: WordPress =
+            serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("site.sh said {out}: {e}"));
         site.name = name;
         site.http = reqwest::Client::new();
         site
@@ -118,11 +119,18 @@ impl WordPress {
     /// (WordPress's own sample post is left out), as the administrator.
     pub async fn our_posts(&self) -> Vec<Value> {
         let (status, body) = self
-            .rest(Method::GET, "/wp/v2/posts", &[("status", "publish,future,draft,pending,private,trash"), ("context", "edit"), ("per_page", "100")])
+            .rest(
+                Method::GET,
+                "/wp/v2/posts",
+                &[("status", "publish,future,draft,pending,private,trash"), ("context", "edit"), ("per_page", "100")],
+            )
             .await;
         assert_eq!(status, 200, "posts: {body}");
         let posts = body.as_array().cloned().unwrap_or_default();
-        posts.into_iter().filter(|p| p.pointer("/meta/_igny8_content_id").and_then(Value::as_str).is_some_and(|c| !c.is_empty())).collect()
+        posts
+            .into_iter()
+            .filter(|p| p.pointer("/meta/_igny8_content_id").and_then(Value::as_str).is_some_and(|c| !c.is_empty()))
+            .collect()
     }
 
     /// Every media item.

@@ -7,8 +7,8 @@ use std::time::Instant;
 use axum::extract::State;
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
 use igny8_store::{
-    BridgeInfo, CategoryRule, ClustersAs, Content, PublishStatus, Role, SyncKind, SyncLog, Taxonomy,
-    WpIntegration, WpMode, WpTerm, new_id, now,
+    BridgeInfo, CategoryRule, ClustersAs, Content, PublishStatus, Role, SyncKind, SyncLog, Taxonomy, WpIntegration,
+    WpMode, WpTerm, new_id, now,
 };
 use igny8_tenancy::{SiteScope, Tenant};
 use igny8_wordpress::records::{apply_post_state, save_structure, write_logs};
@@ -197,10 +197,11 @@ pub async fn webhook(
     let started = Instant::now();
     let site_id = key_site(&tenant)?.to_owned();
     let store = &state.tenancy.store;
-    let content = match store.find::<Content>(tenant.account_id(), &input.content_id).await.map_err(ApiError::internal)? {
-        Some(content) if content.site_id == site_id => content,
-        _ => return Err(ApiError::not_found("Content")),
-    };
+    let content =
+        match store.find::<Content>(tenant.account_id(), &input.content_id).await.map_err(ApiError::internal)? {
+            Some(content) if content.site_id == site_id => content,
+            _ => return Err(ApiError::not_found("Content")),
+        };
     let post_state = match input.event.as_str() {
         "post_deleted" => PostState::Deleted,
         "post_status_changed" | "post_updated" => PostState::Present {

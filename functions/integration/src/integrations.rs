@@ -101,9 +101,8 @@ fn view(i: &WpIntegration) -> Value {
 /// the outbound guard lets us call. Trailing slashes are dropped.
 pub(crate) fn site_url(state: &IntegrationState, field: &str, value: &str) -> ApiResult<String> {
     let trimmed = value.trim().trim_end_matches('/');
-    let url = reqwest::Url::parse(trimmed).map_err(|_| {
-        ApiError::field(field, "Enter the site's address, such as https://blog.example.com.")
-    })?;
+    let url = reqwest::Url::parse(trimmed)
+        .map_err(|_| ApiError::field(field, "Enter the site's address, such as https://blog.example.com."))?;
     if url.query().is_some() || url.fragment().is_some() || url.host_str().is_none_or(str::is_empty) {
         return Err(ApiError::field(field, "Enter the site's address without a query or fragment."));
     }
@@ -131,7 +130,10 @@ fn apply_defaults(integration: &mut WpIntegration, defaults: DefaultsInput) -> A
         return Err(ApiError::field("fixed_category", "Name the category every post goes into."));
     }
     if integration.default_status == PublishStatus::Future {
-        return Err(ApiError::field("default_status", "Posts are scheduled one by one, with a date; use draft or publish."));
+        return Err(ApiError::field(
+            "default_status",
+            "Posts are scheduled one by one, with a date; use draft or publish.",
+        ));
     }
     Ok(())
 }
@@ -258,7 +260,10 @@ pub async fn update(
         let url = site_url(&state, "site_url", url)?;
         if url != integration.site_url {
             if input.app_password.is_none() && integration.app_password_sealed.is_some() {
-                return Err(ApiError::field("app_password", "Give the application password again when the site URL changes."));
+                return Err(ApiError::field(
+                    "app_password",
+                    "Give the application password again when the site URL changes.",
+                ));
             }
             // The plugin connects again from the new address.
             integration.signing_secret_sealed = None;
@@ -304,8 +309,13 @@ fn client(state: &IntegrationState, integration: &WpIntegration) -> (WpClient, V
         Ok(ready) => ready,
         Err(_) => {
             let via = if integration.mode == WpMode::Bridge { Via::Bridge } else { Via::CoreRest };
-            let anonymous =
-                WpClient::new(state.http.clone(), &integration.site_url, integration.rest_style, Credentials::Anonymous, state.policy);
+            let anonymous = WpClient::new(
+                state.http.clone(),
+                &integration.site_url,
+                integration.rest_style,
+                Credentials::Anonymous,
+                state.policy,
+            );
             (anonymous, via)
         }
     }
@@ -357,7 +367,8 @@ pub async fn update_structure(
     let site = read.map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "WORDPRESS_ERROR", e.reason()))?;
     let store = &state.tenancy.store;
     save_structure(store, &integration, &site).await.map_err(ApiError::internal)?;
-    let saved = store.wp_integration_of_site(tenant.account_id(), &integration.site_id).await.map_err(ApiError::internal)?;
+    let saved =
+        store.wp_integration_of_site(tenant.account_id(), &integration.site_id).await.map_err(ApiError::internal)?;
     Ok(Success::ok(content_types_of(saved.as_ref().unwrap_or(&integration))))
 }
 

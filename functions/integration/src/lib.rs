@@ -67,10 +67,7 @@ pub fn routes(state: IntegrationState) -> Router {
         .route(&format!("{i}/integrations"), get(integrations::list).post(integrations::create))
         .route(
             &format!("{i}/integrations/{{id}}"),
-            get(integrations::read)
-                .put(integrations::update)
-                .patch(integrations::update)
-                .delete(integrations::remove),
+            get(integrations::read).put(integrations::update).patch(integrations::update).delete(integrations::remove),
         )
         .route(&format!("{i}/integrations/{{id}}/test-connection"), post(integrations::test_connection))
         .route(&format!("{i}/integrations/{{id}}/update-structure"), post(integrations::update_structure))

@@ -36,7 +36,8 @@ pub async fn list(
     if store.site(tenant.account_id(), site_id).await.map_err(ApiError::internal)?.is_none() {
         return Err(ApiError::not_found("Site"));
     }
-    let mut logs: Vec<SyncLog> = store.list_scope(tenant.account_id(), site_id, None).await.map_err(ApiError::internal)?;
+    let mut logs: Vec<SyncLog> =
+        store.list_scope(tenant.account_id(), site_id, None).await.map_err(ApiError::internal)?;
     logs.retain(|l| {
         filter.content_id.as_deref().is_none_or(|c| l.content_id.as_deref() == Some(c))
             && filter.job_id.as_deref().is_none_or(|j| l.job_id.as_deref() == Some(j))

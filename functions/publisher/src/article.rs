@@ -25,7 +25,9 @@ pub(crate) async fn build(
 ) -> Result<Article, Failure> {
     let account = &content.account_id;
     let html = match &content.html_s3_key {
-        Some(key) => media.get_text(key).await.map_err(|e| Failure::Item(format!("The article body cannot be read: {e}")))?,
+        Some(key) => {
+            media.get_text(key).await.map_err(|e| Failure::Item(format!("The article body cannot be read: {e}")))?
+        }
         None => content.html.clone(),
     };
     let (mut categories, mut tags) = (Vec::new(), Vec::new());
@@ -95,14 +97,19 @@ async fn images(
     publication: &Publication,
 ) -> Result<Vec<ArticleImage>, Failure> {
     let all: Vec<Image> = store.list_scope(&content.account_id, &content.site_id, Some(&content.sector_id)).await?;
-    let mut mine: Vec<Image> =
-        all.into_iter().filter(|i| i.content_id.as_deref() == Some(content.id.as_str()) && i.s3_key.is_some()).collect();
+    let mut mine: Vec<Image> = all
+        .into_iter()
+        .filter(|i| i.content_id.as_deref() == Some(content.id.as_str()) && i.s3_key.is_some())
+        .collect();
     mine.sort_by_key(|i| (i.image_type != ImageType::Featured, i.position));
     let mut images = Vec::with_capacity(mine.len());
     for image in mine {
         let bytes = match (&image.s3_key, publication.media.contains_key(&image.id)) {
             (Some(key), false) => Some(Arc::new(
-                media.get_bytes(key).await.map_err(|e| Failure::Item(format!("Image {} cannot be read: {e}", image.id)))?,
+                media
+                    .get_bytes(key)
+                    .await
+                    .map_err(|e| Failure::Item(format!("Image {} cannot be read: {e}", image.id)))?,
             )),
             _ => None,
         };

@@ -17,7 +17,10 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use igny8_ai::JobMessage;
 use igny8_media::Media;
-use igny8_store::{Content, ItemProgress, ItemState, Job, JobPhase, LEASE_LOST, Publication, Store, StoreError, SyncKind, WpIntegration};
+use igny8_store::{
+    Content, ItemProgress, ItemState, Job, JobPhase, LEASE_LOST, Publication, Store, StoreError, SyncKind,
+    WpIntegration,
+};
 use igny8_tenancy::SecretBox;
 use igny8_wordpress::records::{mark_published, write_logs};
 use igny8_wordpress::{LogContext, OutboundPolicy, Progress, PublishError, Published, RetryPolicy, Via, WpClient};
@@ -156,15 +159,25 @@ impl Publisher {
         }
     }
 
-    async fn publish_all(&self, job: Job, integration: &WpIntegration, client: &WpClient, via: Via) -> Result<(), StoreError> {
+    async fn publish_all(
+        &self,
+        job: Job,
+        integration: &WpIntegration,
+        client: &WpClient,
+        via: Via,
+    ) -> Result<(), StoreError> {
         let mut job = self.store.set_job_phase(&job, JobPhase::Save).await?;
         for content_id in job.item_ids.clone() {
             if job.items.get(&content_id).is_some_and(|p| p.state == ItemState::Done) {
                 continue;
             }
             let outcome = self.publish_one(&job, integration, client, via, &content_id).await;
-            let context =
-                LogContext { integration, kind: SyncKind::Publish, content_id: Some(&content_id), job_id: Some(&job.id) };
+            let context = LogContext {
+                integration,
+                kind: SyncKind::Publish,
+                content_id: Some(&content_id),
+                job_id: Some(&job.id),
+            };
             write_logs(&self.store, igny8_wordpress::logs(&context, client.take_attempts())).await;
             job = match outcome {
                 Ok(published) => {
@@ -205,11 +218,12 @@ impl Publisher {
             .unwrap_or_else(|| Publication::new(&job.account_id, &content.site_id, content_id));
         let article = article::build(store, &self.media, &content, integration, &job.options, &publication).await?;
         let progress = StoreProgress { store };
-        let published = match igny8_wordpress::publish::publish(client, via, &article, &mut publication, &progress).await {
-            Ok(published) => published,
-            Err(PublishError::WordPress(e)) => return Err(Failure::Item(e.reason())),
-            Err(PublishError::Store(e)) => return Err(Failure::Store(StoreError::Aws(e))),
-        };
+        let published =
+            match igny8_wordpress::publish::publish(client, via, &article, &mut publication, &progress).await {
+                Ok(published) => published,
+                Err(PublishError::WordPress(e)) => return Err(Failure::Item(e.reason())),
+                Err(PublishError::Store(e)) => return Err(Failure::Store(StoreError::Aws(e))),
+            };
         mark_published(store, &content, &published).await?;
         Ok(published)
     }

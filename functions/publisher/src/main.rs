@@ -19,8 +19,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         queue_url: std::env::var("PUBLISH_QUEUE_URL").map_err(|_| "PUBLISH_QUEUE_URL is not set")?,
         after: igny8_publisher::RETRY_AFTER,
     };
-    let publisher = Publisher::new(store, media, secrets, OutboundPolicy::from_env(), RetryPolicy::default())
-        .with_retry(retry);
+    let publisher =
+        Publisher::new(store, media, secrets, OutboundPolicy::from_env(), RetryPolicy::default()).with_retry(retry);
     lambda_runtime::run(service_fn(|event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
         let publisher = publisher.clone();
         async move { Ok::<_, lambda_runtime::Error>(publisher.handle(event.payload).await) }

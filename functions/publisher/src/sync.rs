@@ -39,7 +39,8 @@ pub(crate) async fn run(
     for content in published {
         let post_id = content.external_id.as_deref().and_then(|id| id.parse::<u64>().ok()).unwrap_or(0);
         let state = structure::post_state(client, via, post_id, &content.id).await;
-        let context = LogContext { integration, kind: SyncKind::Sync, content_id: Some(&content.id), job_id: Some(&job.id) };
+        let context =
+            LogContext { integration, kind: SyncKind::Sync, content_id: Some(&content.id), job_id: Some(&job.id) };
         write_logs(store, igny8_wordpress::logs(&context, client.take_attempts())).await;
         match state {
             Ok(state) => {

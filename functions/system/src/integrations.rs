@@ -199,7 +199,11 @@ pub async fn openai_models(State(state): State<SystemState>, tenant: Tenant) -> 
     tenant.require(Access::Admin)?;
     let client = openai_client(&state, &tenant).await?;
     let models = client.models().await.map_err(|e| {
-        ApiError::new(axum::http::StatusCode::BAD_GATEWAY, "PROVIDER_ERROR", format!("The models could not be listed: {e}"))
+        ApiError::new(
+            axum::http::StatusCode::BAD_GATEWAY,
+            "PROVIDER_ERROR",
+            format!("The models could not be listed: {e}"),
+        )
     })?;
     Ok(Success::ok(json!({"models": models, "count": models.len()})))
 }
@@ -214,7 +218,10 @@ pub(crate) async fn openai_client(state: &SystemState, tenant: &Tenant) -> ApiRe
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::bad_request("NOT_CONFIGURED", "No OpenAI API key is configured."))?;
     let key = state.secrets.open(&stored.api_key_sealed).map_err(|_| {
-        ApiError::bad_request("NOT_CONFIGURED", "The stored key cannot be read (the encryption key changed?); save it again.")
+        ApiError::bad_request(
+            "NOT_CONFIGURED",
+            "The stored key cannot be read (the encryption key changed?); save it again.",
+        )
     })?;
     let base_url = stored.base_url.unwrap_or_else(|| openai::DEFAULT_BASE_URL.to_owned());
     Ok(OpenAiClient::new(state.http.clone(), base_url, key, CHECK_POLICY))

@@ -2,8 +2,8 @@
 //! how images are made. Built-in defaults until the account saves its own.
 
 use axum::extract::State;
-use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank, nullable};
 use igny8_ai::provider::{image_options, openai};
+use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank, nullable};
 use igny8_store::{AiSettings, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 

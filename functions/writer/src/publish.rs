@@ -42,7 +42,8 @@ pub async fn publish_one(
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Success<Value>)> {
     // The body is optional: an empty one publishes with the integration's defaults.
-    let options: PublishOptions = if body.iter().all(u8::is_ascii_whitespace) { PublishOptions::default() } else { parse_json(&body)? };
+    let options: PublishOptions =
+        if body.iter().all(u8::is_ascii_whitespace) { PublishOptions::default() } else { parse_json(&body)? };
     queue(&state, &tenant, vec![id], options.status, options.date).await
 }
 
@@ -76,7 +77,10 @@ async fn queue(
     let site_id = jobs::one_site(articles.iter().map(|c| c.site_id.as_str()))?;
     let store = &state.tenancy.store;
     if store.wp_integration_of_site(tenant.account_id(), &site_id).await.map_err(ApiError::internal)?.is_none() {
-        return Err(ApiError::conflict("NOT_CONNECTED", "Connect this site to WordPress first (integration/integrations/)."));
+        return Err(ApiError::conflict(
+            "NOT_CONNECTED",
+            "Connect this site to WordPress first (integration/integrations/).",
+        ));
     }
     let mut ids: Vec<String> = articles.iter().map(|c| c.id.clone()).collect();
     ids.sort();
@@ -84,7 +88,8 @@ async fn queue(
     if ids.len() > MAX_PER_JOB {
         return Err(ApiError::field("ids", format!("At most {MAX_PER_JOB} articles per request.")));
     }
-    let request = JobRequest { function: "publish", site_id, ids, options: Value::Object(options), estimated_credits: 0 };
+    let request =
+        JobRequest { function: "publish", site_id, ids, options: Value::Object(options), estimated_credits: 0 };
     jobs::accept(store, &state.publish, tenant, request).await
 }
 

@@ -18,12 +18,12 @@ use igny8_ai::{Engine, Providers};
 use igny8_ai_worker::{Retry, Worker};
 use igny8_http::HttpService;
 use igny8_integration::IntegrationState;
-use igny8_publisher::Publisher;
-use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 use igny8_planner::PlannerState;
+use igny8_publisher::Publisher;
 use igny8_store::Store;
 use igny8_system::SystemState;
 use igny8_tenancy::{SecretBox, Tenancy, Tokens};
+use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 use igny8_writer::{Media, WriterState};
 
 /// What the local stack runs on: the store, bucket, keys and queues.

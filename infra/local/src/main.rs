@@ -12,9 +12,9 @@ use igny8_ai::provider::CallPolicy;
 use igny8_ai_worker::Retry;
 use igny8_local::resources::{ResourceNames, create_all};
 use igny8_local::{Stack, gateway, sdk_config, serve};
-use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 use igny8_store::Store;
 use igny8_tenancy::{SecretBox, Tokens};
+use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 
 /// Used only when JWT_SECRET is unset, and only by this local binary.
 const LOCAL_DEV_SECRET: &str = "local-development-secret-not-for-production-use";

@@ -166,7 +166,10 @@ pub fn image_price(model: &str, quality: &str) -> Option<f64> {
             return price;
         }
     }
-    IMAGE_PRICES.iter().find(|(name, ..)| model.starts_with(name)).map(|(_, standard, high)| if hd { *high } else { *standard })
+    IMAGE_PRICES
+        .iter()
+        .find(|(name, ..)| model.starts_with(name))
+        .map(|(_, standard, high)| if hd { *high } else { *standard })
 }
 
 pub fn usd_to_micros(usd: f64) -> i64 {

@@ -13,8 +13,8 @@ use igny8_ai::provider::offline::OfflineProvider;
 use igny8_ai::provider::openai::OpenAiClient;
 use igny8_ai::provider::runware::RunwareClient;
 use igny8_ai::provider::{
-    AnswerSchema, CallPolicy, ChatAnswer, ChatRequest, GeneratedImage, ImageProvider, ImageRequest, Message, ProviderError,
-    TextProvider,
+    AnswerSchema, CallPolicy, ChatAnswer, ChatRequest, GeneratedImage, ImageProvider, ImageRequest, Message,
+    ProviderError, TextProvider,
 };
 use serde_json::{Value, json};
 
@@ -125,7 +125,10 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn schema() -> AnswerSchema {
-    AnswerSchema { name: "clusters", schema: json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}) }
+    AnswerSchema {
+        name: "clusters",
+        schema: json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}),
+    }
 }
 
 fn chat(structured: bool) -> ChatRequest {
@@ -307,7 +310,12 @@ async fn openai_dalle_image_is_decoded_and_priced() {
     let made = client.generate(&image("dall-e-3", 1792, 1024, "hd", Some("natural"))).await;
     assert_eq!(
         made,
-        Ok(GeneratedImage { bytes: png, content_type: "image/png".into(), model: "dall-e-3".into(), cost_usd: Some(0.08) })
+        Ok(GeneratedImage {
+            bytes: png,
+            content_type: "image/png".into(),
+            model: "dall-e-3".into(),
+            cost_usd: Some(0.08)
+        })
     );
     let seen = mock.seen();
     assert_eq!((&seen[0].method, seen[0].path.as_str()), (&Method::POST, "/v1/images/generations"));

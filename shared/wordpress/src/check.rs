@@ -106,7 +106,9 @@ pub async fn run(client: &WpClient, mode: WpMode) -> (Vec<Check>, Findings) {
         "rest_api",
         match style {
             RestStyle::Pretty => "The REST API answers at /wp-json/.",
-            RestStyle::Plain => "The REST API answers through ?rest_route= (pretty permalinks are off); it will be used that way.",
+            RestStyle::Plain => {
+                "The REST API answers through ?rest_route= (pretty permalinks are off); it will be used that way."
+            }
         },
     ));
     let namespaces: Vec<&str> =
@@ -139,7 +141,11 @@ pub async fn run(client: &WpClient, mode: WpMode) -> (Vec<Check>, Findings) {
     } else {
         let message = "The IGNY8 Bridge plugin is not active.";
         let fix = "Install and activate the IGNY8 Bridge plugin: it reports changes made in WordPress back to IGNY8 and lets SEO fields be written.";
-        checks.push(if mode == WpMode::Bridge { fail("bridge_plugin", message, fix) } else { Check { ok: true, ..fail("bridge_plugin", message, fix) } });
+        checks.push(if mode == WpMode::Bridge {
+            fail("bridge_plugin", message, fix)
+        } else {
+            Check { ok: true, ..fail("bridge_plugin", message, fix) }
+        });
     }
 
     // 8. An SEO plugin, and whether its fields can be written.
@@ -149,7 +155,16 @@ pub async fn run(client: &WpClient, mode: WpMode) -> (Vec<Check>, Findings) {
 
 /// The remaining checks, marked as not run.
 fn finish(mut checks: Vec<Check>, findings: Findings, because: &str) -> (Vec<Check>, Findings) {
-    for id in ["redirect", "rest_api", "application_passwords", "credentials", "authorization_header", "capabilities", "bridge_plugin", "seo_plugin"] {
+    for id in [
+        "redirect",
+        "rest_api",
+        "application_passwords",
+        "credentials",
+        "authorization_header",
+        "capabilities",
+        "bridge_plugin",
+        "seo_plugin",
+    ] {
         if !checks.iter().any(|c| c.id == id) {
             checks.push(skipped(id, because));
         }
@@ -220,7 +235,9 @@ async fn check_bridge(client: &WpClient, checks: &mut Vec<Check>, findings: &mut
         }
         Err(e) => {
             let fix = match &e {
-                WpError::Status { status: 401 | 409, .. } => "Press Connect in the plugin's settings (Settings → IGNY8 Bridge) again.",
+                WpError::Status { status: 401 | 409, .. } => {
+                    "Press Connect in the plugin's settings (Settings → IGNY8 Bridge) again."
+                }
                 _ => "Check the IGNY8 Bridge plugin is installed, active and connected.",
             };
             checks.push(fail("credentials", e.reason(), fix));
@@ -239,7 +256,10 @@ async fn check_seo(client: &WpClient, namespaces: &[&str]) -> Check {
         None
     };
     let Some((name, key)) = plugin else {
-        return pass("seo_plugin", "No SEO plugin (Yoast SEO, Rank Math) found; SEO titles and descriptions are kept in IGNY8 only.");
+        return pass(
+            "seo_plugin",
+            "No SEO plugin (Yoast SEO, Rank Math) found; SEO titles and descriptions are kept in IGNY8 only.",
+        );
     };
     // Writable when the key is registered for REST: it shows in the posts schema.
     let schema = client.call("check SEO meta", Method::OPTIONS, "/wp/v2/posts", &[], Body::Empty).await;

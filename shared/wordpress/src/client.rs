@@ -161,7 +161,11 @@ pub enum Body {
     Empty,
     Json(Value),
     /// Raw bytes (a media upload) with their content type and extra headers.
-    Bytes { bytes: Arc<Vec<u8>>, content_type: String, headers: Vec<(String, String)> },
+    Bytes {
+        bytes: Arc<Vec<u8>>,
+        content_type: String,
+        headers: Vec<(String, String)>,
+    },
 }
 
 #[derive(Clone)]
@@ -505,7 +509,8 @@ mod tests {
     #[test]
     fn statuses_are_classified() {
         let none = HeaderMap::new();
-        let e = error_for_status(401, &none, br#"{"code":"incorrect_password","message":"<strong>Error:</strong> bad"}"#);
+        let e =
+            error_for_status(401, &none, br#"{"code":"incorrect_password","message":"<strong>Error:</strong> bad"}"#);
         assert!(!e.is_retryable());
         assert_eq!(e.code(), Some("incorrect_password"));
         assert!(e.reason().contains("application password"), "{}", e.reason());

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
-use url::Host;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::Host;
 
 /// Which addresses outbound requests may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +164,9 @@ mod tests {
 
     #[test]
     fn private_addresses_are_refused_unless_allowed() {
-        for addr in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "::1", "fc00::1", "::ffff:10.0.0.1"] {
+        for addr in
+            ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "::1", "fc00::1", "::ffff:10.0.0.1"]
+        {
             assert!(STRICT.refusal(ip(addr)).is_some(), "{addr}");
             assert!(LOCAL.refusal(ip(addr)).is_none(), "{addr}");
         }
@@ -172,7 +174,17 @@ mod tests {
 
     #[test]
     fn metadata_and_link_local_are_always_refused() {
-        for addr in ["169.254.169.254", "169.254.1.1", "fe80::1", "fd00:ec2::254", "0.0.0.0", "255.255.255.255", "224.0.0.1", "::", "::ffff:169.254.169.254"] {
+        for addr in [
+            "169.254.169.254",
+            "169.254.1.1",
+            "fe80::1",
+            "fd00:ec2::254",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::",
+            "::ffff:169.254.169.254",
+        ] {
             assert!(STRICT.refusal(ip(addr)).is_some(), "{addr}");
             assert!(LOCAL.refusal(ip(addr)).is_some(), "{addr}");
         }

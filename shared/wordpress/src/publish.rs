@@ -148,7 +148,8 @@ pub async fn publish(
 
 fn image_body(image: &ArticleImage, extra: Vec<(String, String)>) -> Result<Body, WpError> {
     let bytes = image.bytes.clone().ok_or_else(|| WpError::BadAnswer(format!("image {} has no bytes", image.id)))?;
-    let mut headers = vec![("content-disposition".to_owned(), format!("attachment; filename=\"{}\"", image.filename()))];
+    let mut headers =
+        vec![("content-disposition".to_owned(), format!("attachment; filename=\"{}\"", image.filename()))];
     headers.extend(extra);
     Ok(Body::Bytes { bytes, content_type: image.content_type.clone(), headers })
 }
@@ -185,7 +186,11 @@ async fn upload_bridge(client: &WpClient, image: &ArticleImage) -> Result<MediaR
 /// In-article images go before the article's second, third … `<h2>` (the first stays
 /// under the introduction), in position order; those without a heading left follow
 /// the text.
-pub fn place_images(html: &str, images: &[ArticleImage], media: &std::collections::BTreeMap<String, MediaRef>) -> String {
+pub fn place_images(
+    html: &str,
+    images: &[ArticleImage],
+    media: &std::collections::BTreeMap<String, MediaRef>,
+) -> String {
     let mut figures: Vec<(u32, String)> = images
         .iter()
         .filter(|i| !i.featured)
@@ -333,17 +338,25 @@ async fn resolve_terms(client: &WpClient, taxonomy: &str, names: &[String]) -> R
         let query = [("search", name.clone()), ("per_page", "100".to_owned()), ("context", "edit".to_owned())];
         let found = client.call("find term", Method::GET, &route, &query, Body::Empty).await?;
         let existing = found.body.as_array().and_then(|terms| {
-            terms.iter().find(|t| same_name(t["name"].as_str().unwrap_or_default(), name)).and_then(|t| t["id"].as_u64())
+            terms
+                .iter()
+                .find(|t| same_name(t["name"].as_str().unwrap_or_default(), name))
+                .and_then(|t| t["id"].as_u64())
         });
         let id = match existing {
             Some(id) => id,
-            None => match client.call("create term", Method::POST, &route, &[], Body::Json(json!({"name": name}))).await
-            {
-                Ok(answer) => answer.body["id"].as_u64().ok_or_else(|| WpError::BadAnswer("no term id".into()))?,
-                // Made meanwhile, or named alike after WordPress's escaping: use it.
-                Err(WpError::Status { status: 400, ref code, existing_id: Some(id), .. }) if code == "term_exists" => id,
-                Err(e) => return Err(e),
-            },
+            None => {
+                match client.call("create term", Method::POST, &route, &[], Body::Json(json!({"name": name}))).await {
+                    Ok(answer) => answer.body["id"].as_u64().ok_or_else(|| WpError::BadAnswer("no term id".into()))?,
+                    // Made meanwhile, or named alike after WordPress's escaping: use it.
+                    Err(WpError::Status { status: 400, ref code, existing_id: Some(id), .. })
+                        if code == "term_exists" =>
+                    {
+                        id
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         };
         if !ids.contains(&id) {
             ids.push(id);
@@ -358,7 +371,12 @@ fn same_name(wordpress: &str, ours: &str) -> bool {
     decoded.trim().eq_ignore_ascii_case(ours.trim())
 }
 
-async fn post_bridge(client: &WpClient, article: &Article, html: &str, featured: Option<u64>) -> Result<Published, WpError> {
+async fn post_bridge(
+    client: &WpClient,
+    article: &Article,
+    html: &str,
+    featured: Option<u64>,
+) -> Result<Published, WpError> {
     let mut body = json!({
         "content_id": article.content_id,
         "task_id": article.task_id.clone().unwrap_or_default(),

@@ -4,8 +4,7 @@
 //! a fact from WordPress means the same wherever it arrives.
 
 use igny8_store::{
-    Content, ContentStatus, Scoped, Store, StoreError, Task, TaskStatus, Taxonomy, Update, WpIntegration,
-    WpTerm, now,
+    Content, ContentStatus, Scoped, Store, StoreError, Task, TaskStatus, Taxonomy, Update, WpIntegration, WpTerm, now,
 };
 use serde_json::Value;
 
@@ -73,11 +72,13 @@ pub async fn write_logs(store: &Store, logs: Vec<igny8_store::SyncLog>) {
 /// Stores what WordPress said the site is made of and mirrors its terms.
 pub async fn save_structure(store: &Store, integration: &WpIntegration, site: &Value) -> Result<(), StoreError> {
     for (field, taxonomy) in [("category", Taxonomy::Category), ("post_tag", Taxonomy::PostTag)] {
-        let terms: Vec<WpTerm> =
-            serde_json::from_value(site["terms"][field].clone()).unwrap_or_default();
+        let terms: Vec<WpTerm> = serde_json::from_value(site["terms"][field].clone()).unwrap_or_default();
         store.mirror_wp_terms(&integration.account_id, &integration.site_id, taxonomy, &terms).await?;
     }
-    let mut updated = store.wp_integration_of_site(&integration.account_id, &integration.site_id).await?.unwrap_or_else(|| integration.clone());
+    let mut updated = store
+        .wp_integration_of_site(&integration.account_id, &integration.site_id)
+        .await?
+        .unwrap_or_else(|| integration.clone());
     let mut described = site.clone();
     if let Some(object) = described.as_object_mut() {
         object.remove("terms");

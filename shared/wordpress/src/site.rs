@@ -23,9 +23,9 @@ pub fn client_for(
         WpMode::Rest => "No application password is stored; save one on the integration.",
         WpMode::Bridge => "The bridge plugin has not connected yet; press Connect in its settings in WordPress.",
     };
-    let secret = secrets
-        .open(sealed.ok_or(missing)?)
-        .map_err(|_| "The stored credential cannot be read (the encryption key changed?); enter it again.".to_owned())?;
+    let secret = secrets.open(sealed.ok_or(missing)?).map_err(|_| {
+        "The stored credential cannot be read (the encryption key changed?); enter it again.".to_owned()
+    })?;
     let credentials = match integration.mode {
         WpMode::Rest => Credentials::AppPassword { username: integration.username.clone(), password: secret },
         WpMode::Bridge => Credentials::Signed { secret },

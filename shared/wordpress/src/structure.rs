@@ -57,7 +57,11 @@ async fn terms(client: &WpClient, rest_base: &str) -> Result<Vec<Value>, WpError
         let answer = client.call("read terms", Method::GET, &route, &query, Body::Empty).await?;
         let batch = answer.body.as_array().cloned().unwrap_or_default();
         let last = batch.len() < 100;
-        all.extend(batch.into_iter().map(|t| json!({"id": t["id"], "name": t["name"], "slug": t["slug"], "parent": t["parent"]})));
+        all.extend(
+            batch
+                .into_iter()
+                .map(|t| json!({"id": t["id"], "name": t["name"], "slug": t["slug"], "parent": t["parent"]})),
+        );
         if last {
             break;
         }

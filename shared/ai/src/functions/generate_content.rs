@@ -83,7 +83,8 @@ impl ItemFunction for GenerateContent {
                 ("structure", structure.as_ref().and_then(|s| s.as_str()).unwrap_or("article")),
             ],
         );
-        ask(ctx, prompt, crate::schemas::article(), || offline_text::article(&task.title, &keywords, task.word_count)).await
+        ask(ctx, prompt, crate::schemas::article(), || offline_text::article(&task.title, &keywords, task.word_count))
+            .await
     }
 
     fn parse(&self, _ctx: &Ctx, task: &Task, answer: Answer) -> Result<ArticleOutput, String> {

@@ -98,7 +98,10 @@ impl ItemFunction for GenerateIdeas {
                 ("count", &count.to_string()),
             ],
         );
-        ask(ctx, prompt, crate::schemas::ideas(), || offline_text::ideas(&input.cluster.name, &input.keywords, count as usize)).await
+        ask(ctx, prompt, crate::schemas::ideas(), || {
+            offline_text::ideas(&input.cluster.name, &input.keywords, count as usize)
+        })
+        .await
     }
 
     fn parse(&self, ctx: &Ctx, input: &ClusterInput, answer: Answer) -> Result<IdeasOutput, String> {

@@ -119,7 +119,10 @@ impl ItemFunction for GenerateImagePrompts {
             &ctx.prompt,
             &[("title", &input.content.title), ("outline", &input.headings.join("\n")), ("count", &count.to_string())],
         );
-        ask(ctx, prompt, crate::schemas::image_prompts(), || offline_text::image_prompts(&input.content.title, &input.headings, count as usize)).await
+        ask(ctx, prompt, crate::schemas::image_prompts(), || {
+            offline_text::image_prompts(&input.content.title, &input.headings, count as usize)
+        })
+        .await
     }
 
     fn parse(&self, ctx: &Ctx, input: &ArticleInput, answer: Answer) -> Result<PromptsOutput, String> {

@@ -143,8 +143,15 @@ mod tests {
         struct Shape {
             items: Vec<u32>,
         }
-        let answer =
-            |text: &str| Answer::Text(ChatAnswer { text: text.into(), model: "m".into(), tokens_in: 0, tokens_out: 0, usage_reported: true });
+        let answer = |text: &str| {
+            Answer::Text(ChatAnswer {
+                text: text.into(),
+                model: "m".into(),
+                tokens_in: 0,
+                tokens_out: 0,
+                usage_reported: true,
+            })
+        };
         let err = json_answer::<Shape>(answer("{\"items\":[1,\"x\"]}")).err().unwrap();
         assert!(err.contains("items[1]"), "{err}");
         assert!(json_answer::<Shape>(answer("not json")).is_err());

@@ -13,9 +13,14 @@ fn openai_sizes(model: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-
 /// Err(field, message) when `provider`/`model` do not take `width`×`height` at `quality`.
-pub fn check(provider: &str, model: &str, width: u32, height: u32, quality: &str) -> Result<(), (&'static str, String)> {
+pub fn check(
+    provider: &str,
+    model: &str,
+    width: u32,
+    height: u32,
+    quality: &str,
+) -> Result<(), (&'static str, String)> {
     let size = format!("{width}x{height}");
     match provider {
         "openai" => {
@@ -31,11 +36,14 @@ pub fn check(provider: &str, model: &str, width: u32, height: u32, quality: &str
         }
         "runware" => {
             let (min, max, step) = (runware::MIN_SIDE, runware::MAX_SIDE, runware::SIDE_STEP);
-            let fits = |side: u32| (min..=max).contains(&side) && side % step == 0;
+            let fits = |side: u32| (min..=max).contains(&side) && side.is_multiple_of(step);
             if fits(width) && fits(height) {
                 Ok(())
             } else {
-                Err(("image_size", format!("Runware takes sides from {min} to {max} pixels in steps of {step}; not {size}.")))
+                Err((
+                    "image_size",
+                    format!("Runware takes sides from {min} to {max} pixels in steps of {step}; not {size}."),
+                ))
             }
         }
         _ => Ok(()),

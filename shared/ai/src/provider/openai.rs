@@ -54,9 +54,10 @@ impl OpenAiClient {
     pub async fn models(&self) -> Result<Vec<String>, ProviderError> {
         self.configured()?;
         let url = self.url("models");
-        let text =
-            with_retries(&self.endpoint.policy, || send(self.endpoint.http.get(&url).bearer_auth(&self.endpoint.api_key)))
-                .await?;
+        let text = with_retries(&self.endpoint.policy, || {
+            send(self.endpoint.http.get(&url).bearer_auth(&self.endpoint.api_key))
+        })
+        .await?;
         let answer: Value =
             serde_json::from_str(&text).map_err(|e| ProviderError::Malformed(format!("answer is not JSON: {e}")))?;
         let mut ids: Vec<String> = answer["data"]
@@ -140,9 +141,18 @@ pub fn default_quirks(model: &str) -> ModelQuirks {
 /// plainer answer format. False when there is nothing (more) to change.
 fn adapt(quirks: &mut ModelQuirks, tried: &mut Vec<&'static str>, message: &str) -> bool {
     let m = message.to_lowercase();
-    let refuses = ["unsupported", "not supported", "unrecognized", "unknown", "not permitted", "invalid", "does not support", "extra"]
-        .iter()
-        .any(|w| m.contains(w));
+    let refuses = [
+        "unsupported",
+        "not supported",
+        "unrecognized",
+        "unknown",
+        "not permitted",
+        "invalid",
+        "does not support",
+        "extra",
+    ]
+    .iter()
+    .any(|w| m.contains(w));
     if !refuses {
         return false;
     }
@@ -170,7 +180,8 @@ fn adapt(quirks: &mut ModelQuirks, tried: &mut Vec<&'static str>, message: &str)
         quirks.temperature = false;
         return true;
     }
-    let format_named = ["response_format", "json_schema", "json_object", "structured output"].iter().any(|p| m.contains(p));
+    let format_named =
+        ["response_format", "json_schema", "json_object", "structured output"].iter().any(|p| m.contains(p));
     if format_named && quirks.answer_format != AnswerFormat::Text && once(format_step(quirks.answer_format)) {
         quirks.answer_format = match quirks.answer_format {
             AnswerFormat::JsonSchema => AnswerFormat::JsonObject,
@@ -446,7 +457,11 @@ mod tests {
         assert!(adapt(&mut quirks, &mut tried, "response_format is not supported"));
         assert_eq!(quirks.answer_format, AnswerFormat::Text);
         assert!(!adapt(&mut quirks, &mut tried, "response_format is not supported"));
-        assert!(!adapt(&mut default_quirks("m"), &mut Vec::new(), "The model `x` does not exist or you do not have access"));
+        assert!(!adapt(
+            &mut default_quirks("m"),
+            &mut Vec::new(),
+            "The model `x` does not exist or you do not have access"
+        ));
     }
 
     #[test]

@@ -132,7 +132,10 @@ impl ImageProvider for RunwareClient {
             content_type: content_type.into(),
             model: request.model.clone(),
             // Runware reports the cost when asked (`includeCost`); without it, our table.
-            cost_usd: result.get("cost").and_then(Value::as_f64).or_else(|| crate::pricing::image_price(&request.model, &request.quality)),
+            cost_usd: result
+                .get("cost")
+                .and_then(Value::as_f64)
+                .or_else(|| crate::pricing::image_price(&request.model, &request.quality)),
         })
     }
 }

@@ -37,14 +37,14 @@ pub use scoped::{NO_SECTOR, Scoped, scoped_key};
 pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
 pub use session::{RefreshOutcome, Session};
 pub use settings::{
-    AiSettings, AnswerFormat, AuthorProfile, GUIDANCE_MISSING, Guidance, Integration, ModelQuirks, PromptOverride, Strategy,
-    TokenParam,
+    AiSettings, AnswerFormat, AuthorProfile, GUIDANCE_MISSING, Guidance, Integration, ModelQuirks, PromptOverride,
+    Strategy, TokenParam,
 };
 pub use site::{ApiKeyOwner, Site, SiteChanges, SiteStatus};
 pub use task::{Task, TaskStatus};
 pub use taxonomy::{Taxonomy, TaxonomyTerm};
 pub use user::{User, UserChanges};
 pub use wordpress::{
-    BridgeInfo, CategoryRule, ClustersAs, MediaRef, Publication, PublishStatus, RestStyle, SYNC_LOG_DAYS, SyncKind, SyncLog,
-    WpIntegration, WpMode, WpTerm,
+    BridgeInfo, CategoryRule, ClustersAs, MediaRef, Publication, PublishStatus, RestStyle, SYNC_LOG_DAYS, SyncKind,
+    SyncLog, WpIntegration, WpMode, WpTerm,
 };
