@@ -28,6 +28,8 @@ fi
 ensure_wordpress
 start_mariadb
 wordpress="$(infra/wordpress/site.sh start demo 0)"
+# Its database and uploads go too (before MariaDB stops: the EXIT trap runs the newest first).
+igny8_wp_on_exit "infra/wordpress/site.sh stop demo >/dev/null 2>&1 || true"
 wordpress_url="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["url"])' "$wordpress")"
 echo "WordPress at $wordpress_url"
 

@@ -13,6 +13,8 @@ start_emulator 0
 ensure_wordpress
 start_mariadb
 wordpress="$(infra/wordpress/site.sh start bench 0)"
+# Its database and uploads go too (before MariaDB stops: the EXIT trap runs the newest first).
+igny8_wp_on_exit "infra/wordpress/site.sh stop bench >/dev/null 2>&1 || true"
 
 # Names of its own, so that it does not clash with a local stack on the same emulator
 # (AWS_ENDPOINT_URL set) or its port.

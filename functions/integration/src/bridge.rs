@@ -6,10 +6,7 @@ use std::time::Instant;
 
 use axum::extract::State;
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
-use igny8_store::{
-    BridgeInfo, CategoryRule, ClustersAs, Content, PublishStatus, Role, SyncKind, SyncLog, Taxonomy, WpIntegration,
-    WpMode, WpTerm, new_id, now,
-};
+use igny8_store::{BridgeInfo, Content, Role, SyncKind, SyncLog, Taxonomy, WpIntegration, WpMode, WpTerm, new_id, now};
 use igny8_tenancy::{SiteScope, Tenant};
 use igny8_wordpress::records::{apply_post_state, save_structure, write_logs};
 use igny8_wordpress::signature;
@@ -69,30 +66,8 @@ pub async fn connect(
     let url = site_url(&state, "site_url", &input.site_url)?;
     let stamp = now();
     let existing = store.wp_integration_of_site(tenant.account_id(), &site_id).await.map_err(ApiError::internal)?;
-    let mut integration = existing.unwrap_or_else(|| WpIntegration {
-        id: WpIntegration::id_for_site(&site_id),
-        account_id: tenant.account_id().to_owned(),
-        site_id: site_id.clone(),
-        sector_id: None,
-        site_url: url.clone(),
-        mode: WpMode::Bridge,
-        rest_style: Default::default(),
-        username: String::new(),
-        app_password_sealed: None,
-        app_password_masked: String::new(),
-        signing_secret_sealed: None,
-        bridge: None,
-        default_status: PublishStatus::Draft,
-        default_author: None,
-        category_rule: CategoryRule::PerCluster,
-        fixed_category: None,
-        clusters_as: ClustersAs::Categories,
-        structure: None,
-        structure_updated_at: None,
-        last_sync_at: None,
-        created_at: stamp.clone(),
-        updated_at: stamp.clone(),
-    });
+    let mut integration =
+        existing.unwrap_or_else(|| WpIntegration::new(tenant.account_id(), &site_id, url.clone(), WpMode::Bridge));
     if integration.mode == WpMode::Bridge {
         integration.site_url = url;
         integration.rest_style = if input.rest_url.contains("rest_route=") {

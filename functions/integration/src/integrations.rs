@@ -169,31 +169,15 @@ pub async fn create(
     if store.site(tenant.account_id(), &input.site_id).await.map_err(ApiError::internal)?.is_none() {
         return Err(ApiError::field("site_id", "No such site."));
     }
-    let stamp = now();
-    let mut integration = WpIntegration {
-        id: WpIntegration::id_for_site(&input.site_id),
-        account_id: tenant.account_id().to_owned(),
-        site_id: input.site_id.clone(),
-        sector_id: None,
-        site_url: site_url(&state, "site_url", &input.site_url)?,
-        mode: input.mode.unwrap_or(WpMode::Rest),
-        rest_style: RestStyle::Pretty,
-        username: input.username.map(|u| u.trim().to_owned()).unwrap_or_default(),
-        app_password_sealed: input.app_password.as_deref().map(|p| state.secrets.seal(p.trim())),
-        app_password_masked: input.app_password.as_deref().map(|p| mask(p.trim())).unwrap_or_default(),
-        signing_secret_sealed: None,
-        bridge: None,
-        default_status: PublishStatus::Draft,
-        default_author: None,
-        category_rule: CategoryRule::PerCluster,
-        fixed_category: None,
-        clusters_as: ClustersAs::Categories,
-        structure: None,
-        structure_updated_at: None,
-        last_sync_at: None,
-        created_at: stamp.clone(),
-        updated_at: stamp,
-    };
+    let mut integration = WpIntegration::new(
+        tenant.account_id(),
+        &input.site_id,
+        site_url(&state, "site_url", &input.site_url)?,
+        input.mode.unwrap_or(WpMode::Rest),
+    );
+    integration.username = input.username.map(|u| u.trim().to_owned()).unwrap_or_default();
+    integration.app_password_sealed = input.app_password.as_deref().map(|p| state.secrets.seal(p.trim()));
+    integration.app_password_masked = input.app_password.as_deref().map(|p| mask(p.trim())).unwrap_or_default();
     apply_defaults(&mut integration, input.defaults)?;
     check_rest_credentials(&integration)?;
     match store.create(&integration).await {

@@ -12,11 +12,10 @@ mod article;
 mod sync;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use igny8_ai::JobMessage;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use igny8_media::Media;
+pub use igny8_queue::{RETRY_AFTER, Retry};
 use igny8_store::{
     Content, ItemProgress, ItemState, Job, JobPhase, LEASE_LOST, Publication, Store, StoreError, SyncKind,
     WpIntegration,
@@ -27,8 +26,6 @@ use igny8_wordpress::{LogContext, OutboundPolicy, Progress, PublishError, Publis
 
 /// A publish job of up to 50 articles with images fits well inside the worker's 900 s.
 pub const LEASE_SECS: i64 = 960;
-/// How soon a failed message is offered again.
-pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Job functions this worker runs.
 pub const PUBLISH: &str = "publish";
@@ -42,14 +39,6 @@ pub struct Publisher {
     http: reqwest::Client,
     policy: RetryPolicy,
     retry: Option<Retry>,
-}
-
-/// Where failed messages are made visible again, and after how long.
-#[derive(Clone)]
-pub struct Retry {
-    pub sqs: aws_sdk_sqs::Client,
-    pub queue_url: String,
-    pub after: Duration,
 }
 
 /// Why one content item was not published.
@@ -83,44 +72,10 @@ impl Publisher {
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        for record in event.records {
-            if let Err(reason) = self.process(&record).await {
-                match record.message_id.as_deref() {
-                    Some(id) if !id.is_empty() => {
-                        tracing::warn!(message_id = id, reason, "publish message failed; it will be delivered again");
-                        self.retry_soon(&record).await;
-                        response.add_failure(id);
-                    }
-                    // An empty identifier would fail the whole batch (DESIGN §8).
-                    _ => tracing::error!(reason, "message without id failed; it cannot be retried"),
-                }
-            }
-        }
-        response
-    }
-
-    async fn retry_soon(&self, record: &SqsMessage) {
-        let (Some(retry), Some(receipt)) = (&self.retry, record.receipt_handle.as_deref()) else {
-            return;
-        };
-        let changed = retry
-            .sqs
-            .change_message_visibility()
-            .queue_url(&retry.queue_url)
-            .receipt_handle(receipt)
-            .visibility_timeout(retry.after.as_secs() as i32)
-            .send()
-            .await;
-        if let Err(e) = changed {
-            tracing::warn!(error = ?e, "could not shorten a failed message's visibility");
-        }
-    }
-
-    async fn process(&self, record: &SqsMessage) -> Result<(), String> {
-        let body = record.body.as_deref().unwrap_or_default();
-        let message: JobMessage = serde_json::from_str(body).map_err(|e| format!("unreadable message: {e}"))?;
-        self.run(&message.account_id, &message.job_id).await.map_err(|e| e.to_string())
+        igny8_queue::handle_batch(event, self.retry.as_ref(), |message| async move {
+            self.run(&message.account_id, &message.job_id).await.map_err(|e| e.to_string())
+        })
+        .await
     }
 
     /// Runs the job named by a message; a job finished or held elsewhere is left alone.

@@ -2,13 +2,10 @@
 //! [`accept`] checks credits (402 if short, nothing queued), writes the job (`queued`,
 //! phase `INIT`) and sends a message holding only ids. The worker does the rest.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use igny8_http::{ApiError, ApiResult, Success};
 use igny8_store::{AuthorProfile, Job, JobPhase, JobState, Store, Strategy, new_id, now};
 use igny8_tenancy::Tenant;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::pricing;
@@ -16,48 +13,7 @@ use crate::pricing;
 /// Inputs of one job: more than this many go to job parts instead of the job item.
 const INLINE_ITEMS: usize = 100;
 
-/// What goes on the queue: only ids. Everything else is read from the job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobMessage {
-    pub account_id: String,
-    pub job_id: String,
-}
-
-/// The AI job queue.
-#[derive(Clone)]
-pub struct JobQueue {
-    sqs: aws_sdk_sqs::Client,
-    url: Arc<str>,
-}
-
-impl JobQueue {
-    pub fn new(sqs: aws_sdk_sqs::Client, url: impl Into<Arc<str>>) -> Self {
-        Self { sqs, url: url.into() }
-    }
-
-    /// Client from the SDK configuration, queue URL from the variable `var`
-    /// (`AI_QUEUE_URL`, `PUBLISH_QUEUE_URL`).
-    pub fn from_env(config: &aws_config::SdkConfig, var: &str) -> Result<Self, String> {
-        let url = std::env::var(var).map_err(|_| format!("{var} is not set"))?;
-        Ok(Self::new(aws_sdk_sqs::Client::new(config), url))
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub async fn send(&self, message: &JobMessage) -> Result<(), String> {
-        let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
-        self.sqs
-            .send_message()
-            .queue_url(&*self.url)
-            .message_body(body)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("SQS send: {e:?}"))
-    }
-}
+pub use igny8_queue::{JobMessage, JobQueue};
 
 /// A job the handler has validated.
 pub struct JobRequest {

@@ -128,6 +128,36 @@ impl WpIntegration {
     pub fn id_for_site(site_id: &str) -> String {
         format!("wp_{site_id}")
     }
+
+    /// A new integration with the default publish settings (drafts, categories per
+    /// cluster) and no credentials yet.
+    pub fn new(account_id: &str, site_id: &str, site_url: String, mode: WpMode) -> Self {
+        let stamp = now();
+        Self {
+            id: Self::id_for_site(site_id),
+            account_id: account_id.to_owned(),
+            site_id: site_id.to_owned(),
+            sector_id: None,
+            site_url,
+            mode,
+            rest_style: RestStyle::Pretty,
+            username: String::new(),
+            app_password_sealed: None,
+            app_password_masked: String::new(),
+            signing_secret_sealed: None,
+            bridge: None,
+            default_status: PublishStatus::Draft,
+            default_author: None,
+            category_rule: CategoryRule::PerCluster,
+            fixed_category: None,
+            clusters_as: ClustersAs::Categories,
+            structure: None,
+            structure_updated_at: None,
+            last_sync_at: None,
+            created_at: stamp.clone(),
+            updated_at: stamp,
+        }
+    }
 }
 
 /// One uploaded image.
