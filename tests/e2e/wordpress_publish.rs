@@ -568,3 +568,34 @@ async fn publisher_sqs_event_publishes_once_when_delivered_twice() {
     assert_eq!(d.wp.our_posts().await.len(), 1);
     assert_eq!(d.wp.all_media().await.len(), 3);
 }
+
+/// A webhook that could not reach us waits in the plugin's outbox and arrives when
+/// WP-Cron flushes it.
+#[tokio::test]
+async fn webhooks_that_miss_us_are_delivered_later_by_wp_cron() {
+    let d = desk("outbox", Options::default()).await;
+    let key = d.app.rotate_key(&d.ws.owner, &d.ws.site).await;
+    let connect = format!("Igny8_Bridge_Connection::connect('{}', '{key}');", d.app.base);
+    d.wp.eval(&connect).await;
+    let id = article(&d, "Outbox Article").await;
+    assert_eq!(publish(&d, &id, json!({"status": "publish"})).await["state"], "done");
+    let post_id = content(&d, &id).await["external_id"].as_str().unwrap().to_owned();
+
+    // We are unreachable (nothing listens on port 9 here) while the admin trashes the post.
+    d.wp.eval("update_option('igny8_bridge_api_url', 'http://127.0.0.1:9');").await;
+    d.wp.eval(&format!("wp_trash_post({post_id});")).await;
+    assert_eq!(content(&d, &id).await["status"], "published", "nothing arrived yet");
+    let waiting = d.wp.eval("echo count(get_option('igny8_bridge_outbox', array()));").await;
+    assert_eq!(waiting.trim(), "1");
+    let scheduled = d.wp.eval("echo wp_next_scheduled('igny8_bridge_flush_outbox') ? 'yes' : 'no';").await;
+    assert_eq!(scheduled.trim(), "yes", "a retry is scheduled");
+
+    // We are back; WP-Cron runs the retry.
+    d.wp.eval(&format!(
+        "update_option('igny8_bridge_api_url', '{}'); do_action('igny8_bridge_flush_outbox');",
+        d.app.base
+    ))
+    .await;
+    assert_eq!(content(&d, &id).await["status"], "draft", "the trash reached us");
+    assert_eq!(d.wp.eval("echo count(get_option('igny8_bridge_outbox', array()));").await.trim(), "0");
+}
