@@ -90,7 +90,7 @@ async fn planner_and_writer_list_events() {
         .expect(201);
     }
     let request = event_with("planner-keywords-list.json", Some(&owner.access), &site);
-    let planner = igny8_planner::PlannerState { tenancy: tenancy(&app), jobs: app.job_queue() };
+    let planner = igny8_planner::PlannerState { tenancy: tenancy(&app), jobs: app.job_queue(), automation: None };
     let (response, body) = invoke(igny8_planner::app(planner), request).await;
     assert_eq!(response["statusCode"], 200, "{body}");
     assert_eq!(body["count"], 2);

@@ -5,6 +5,7 @@ mod ai_models;
 mod ai_pipeline;
 mod ai_worker;
 mod api_keys;
+mod automation;
 mod billing;
 mod common;
 mod isolation;

@@ -52,6 +52,11 @@ pub struct TestApp {
     /// This app's own publish queue, delivered by `run_publish_jobs`.
     pub publish_queue_url: String,
     pub publisher: igny8_publisher::Publisher,
+    /// This app's own automation queue, delivered by `run_automation`.
+    pub automation_queue_url: String,
+    pub automation: igny8_automation_runner::AutomationWorker,
+    /// What the gateway runs on (schedules, runner).
+    pub stack: igny8_local::Stack,
     pub tokens: Arc<Tokens>,
     pub secrets: Arc<SecretBox>,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -145,7 +150,6 @@ impl TestApp {
         let jobs = igny8_ai::JobQueue::new(sqs.clone(), queue_url.clone());
         // Failed messages are visible again at once: `run_jobs` delivers them on its next round.
         let retry = igny8_ai_worker::Retry { sqs: sqs.clone(), queue_url: queue_url.clone(), after: Duration::ZERO };
-        let worker = igny8_local::worker(store.clone(), media.clone(), secrets.clone(), TEST_CALL_POLICY, retry);
         let publish_queue_url = igny8_local::resources::create_queue_with_dlq(
             &sqs,
             &format!("{table}-publish"),
@@ -153,6 +157,16 @@ impl TestApp {
         )
         .await
         .expect("create test publish queue");
+        let automation_queue_url = igny8_local::resources::create_queue_with_dlq(
+            &sqs,
+            &format!("{table}-automation"),
+            igny8_local::resources::AUTOMATION_QUEUE,
+        )
+        .await
+        .expect("create test automation queue");
+        igny8_local::resources::create_schedule_group(&config, &table).await.expect("create test schedule group");
+        let schedules =
+            igny8_local::resources::schedules(&config, &table, &automation_queue_url).await.expect("schedules");
         let stack = igny8_local::Stack {
             store: store.clone(),
             tokens: tokens.clone(),
@@ -160,12 +174,19 @@ impl TestApp {
             secrets: secrets.clone(),
             jobs,
             publish: igny8_ai::JobQueue::new(sqs.clone(), publish_queue_url.clone()),
+            automation: igny8_ai::JobQueue::new(sqs.clone(), automation_queue_url.clone()),
+            schedules,
             // The test WordPress sites run on 127.0.0.1.
             outbound: igny8_wordpress::OutboundPolicy { allow_private: true },
         };
         let publish_retry =
             igny8_publisher::Retry { sqs: sqs.clone(), queue_url: publish_queue_url.clone(), after: Duration::ZERO };
         let publisher = igny8_local::publisher(&stack, TEST_WP_POLICY, publish_retry);
+        let worker = igny8_local::worker(&stack, TEST_CALL_POLICY, retry);
+        let automation_retry =
+            igny8_ai_worker::Retry { sqs: sqs.clone(), queue_url: automation_queue_url.clone(), after: Duration::ZERO };
+        let automation = stack.automation_worker(automation_retry);
+        let local = stack.clone();
         let app = igny8_local::gateway(stack);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -179,6 +200,9 @@ impl TestApp {
             worker,
             publish_queue_url,
             publisher,
+            automation_queue_url,
+            automation,
+            stack: local,
             tokens,
             secrets,
             dynamodb,
@@ -231,6 +255,34 @@ impl TestApp {
             delivered += batch;
         }
         panic!("the job queue did not empty: a message keeps failing")
+    }
+
+    /// Delivers every message on this app's automation queue to the runner until it is
+    /// empty; how many were delivered.
+    pub async fn run_automation(&self) -> usize {
+        let mut delivered = 0;
+        for _ in 0..50 {
+            let batch = igny8_local::queue::deliver_batch(&self.sqs, &self.automation_queue_url, &self.automation)
+                .await
+                .expect("deliver automation messages");
+            if batch == 0 {
+                return delivered;
+            }
+            delivered += batch;
+        }
+        panic!("the automation queue did not empty: a message keeps failing")
+    }
+
+    /// Delivers the AI, publish and automation queues until all three are quiet, as the
+    /// Lambdas behind them would: a run's jobs finish, report, and start the next stage.
+    pub async fn settle(&self) {
+        for _ in 0..50 {
+            let moved = self.run_automation().await + self.run_jobs().await + self.run_publish_jobs().await;
+            if moved == 0 {
+                return;
+            }
+        }
+        panic!("the queues did not settle")
     }
 
     /// A sender to this app's publish queue.

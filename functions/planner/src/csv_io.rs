@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
 
+use crate::PlannerState;
 use crate::keywords::{KeywordFields, KeywordFilter, new_keyword};
 
 pub const COLUMNS: [&str; 4] = ["keyword", "volume", "difficulty", "intent"];
@@ -155,12 +156,13 @@ async fn file_bytes(request: Request) -> ApiResult<Bytes> {
 }
 
 pub async fn import(
-    State(state): State<Tenancy>,
+    State(planner): State<PlannerState>,
     tenant: Tenant,
     QueryParams(target): QueryParams<ImportTarget>,
     request: Request,
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
+    let state = &planner.tenancy;
     let site_id = target.site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
     let sector_id = target.sector_id.ok_or_else(|| ApiError::field("sector_id", "This parameter is required."))?;
     let (site, sector) = state.resolve_sector(&tenant, &site_id, &sector_id).await?;
@@ -199,6 +201,10 @@ pub async fn import(
         let mut failure = unprocessable("No row of the file could be imported.");
         failure.errors.insert("rows".into(), errors.iter().map(|e| e.to_string()).collect());
         return Err(failure);
+    }
+    if created > 0 {
+        // After the import is saved: rules triggered by imports take it from here.
+        planner.keywords_imported(tenant.account_id(), &site.id, &sector.id).await;
     }
     Ok(if created > 0 { Success::created(report) } else { Success::ok(report) }.with_message(message))
 }

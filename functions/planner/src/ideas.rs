@@ -7,9 +7,7 @@ use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
-use igny8_store::{
-    ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, TaskStatus, Update, new_id, now,
-};
+use igny8_store::{ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -236,25 +234,7 @@ pub async fn queue_to_writer(
             already_queued.push(json!({"idea_id": idea.id, "task_id": task_id}));
             continue;
         }
-        let stamp = now();
-        let task = Task {
-            id: new_id("task"),
-            account_id: idea.account_id.clone(),
-            site_id: idea.site_id.clone(),
-            sector_id: idea.sector_id.clone(),
-            title: idea.title.clone(),
-            description: idea.description.clone(),
-            keywords: idea.target_keywords.clone(),
-            cluster_id: idea.cluster_id.clone(),
-            idea_id: Some(idea.id.clone()),
-            content_type: idea.content_type,
-            content_structure: idea.content_structure,
-            word_count: idea.estimated_word_count,
-            status: TaskStatus::Queued,
-            content_id: None,
-            created_at: stamp.clone(),
-            updated_at: stamp,
-        };
+        let task = Task::from_idea(idea);
         match state.store.queue_idea(idea, &task).await {
             Ok(()) => tasks.push(task),
             Err(StoreError::Condition("already_queued")) => {

@@ -23,6 +23,22 @@ const CSV_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
 pub struct PlannerState {
     pub tenancy: Tenancy,
     pub jobs: JobQueue,
+    /// The automation queue, told of imports (rules triggered by `keywords_imported`).
+    pub automation: Option<JobQueue>,
+}
+
+impl PlannerState {
+    /// Tells automation that keywords were imported into a sector. A lost message only
+    /// means the rule runs at its next firing or by hand; the import stands.
+    pub async fn keywords_imported(&self, account_id: &str, site_id: &str, sector_id: &str) {
+        let Some(queue) = &self.automation else { return };
+        let message = serde_json::json!({
+            "account_id": account_id, "site_id": site_id, "sector_id": sector_id, "event": "keywords_imported",
+        });
+        if let Err(e) = queue.send(&message).await {
+            tracing::warn!(error = %e, "automation was not told of the import");
+        }
+    }
 }
 
 impl FromRef<PlannerState> for Tenancy {

@@ -9,5 +9,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = aws_config::load_from_env().await;
     let tenancy = Tenancy::from_env(Store::from_config(&config))?;
     let jobs = JobQueue::from_env(&config, "AI_QUEUE_URL")?;
-    lambda_http::run(igny8_planner::app(PlannerState { tenancy, jobs })).await
+    let automation = JobQueue::from_env(&config, "AUTOMATION_QUEUE_URL").ok();
+    lambda_http::run(igny8_planner::app(PlannerState { tenancy, jobs, automation })).await
 }

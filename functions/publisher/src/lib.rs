@@ -39,6 +39,8 @@ pub struct Publisher {
     http: reqwest::Client,
     policy: RetryPolicy,
     retry: Option<Retry>,
+    /// Where finished jobs of automation runs are reported.
+    automation: Option<igny8_ai::JobQueue>,
 }
 
 /// Why one content item was not published.
@@ -63,7 +65,14 @@ impl Publisher {
         outbound: OutboundPolicy,
         policy: RetryPolicy,
     ) -> Self {
-        Self { store, media, secrets, http: igny8_wordpress::outbound::client(outbound), policy, retry: None }
+        let http = igny8_wordpress::outbound::client(outbound);
+        Self { store, media, secrets, http, policy, retry: None, automation: None }
+    }
+
+    /// Reports finished jobs of automation runs to `queue`.
+    pub fn with_automation(mut self, queue: igny8_ai::JobQueue) -> Self {
+        self.automation = Some(queue);
+        self
     }
 
     pub fn with_retry(mut self, retry: Retry) -> Self {
@@ -72,7 +81,7 @@ impl Publisher {
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        igny8_queue::handle_batch(event, self.retry.as_ref(), |message| async move {
+        igny8_queue::handle_batch(event, self.retry.as_ref(), |message: igny8_ai::JobMessage| async move {
             self.run(&message.account_id, &message.job_id).await.map_err(|e| e.to_string())
         })
         .await
@@ -86,7 +95,11 @@ impl Publisher {
             Err(e) => return Err(e),
         };
         match self.run_taken(&job).await {
-            Ok(()) | Err(StoreError::Condition(LEASE_LOST)) => Ok(()),
+            Ok(()) => {
+                igny8_ai::jobs::report_to_automation(self.automation.as_ref(), &job).await;
+                Ok(())
+            }
+            Err(StoreError::Condition(LEASE_LOST)) => Ok(()),
             Err(e) => {
                 let _ = self.store.release_job(&job).await;
                 Err(e)

@@ -3,9 +3,13 @@
 //! - [`resources`]: creates the table, queues and bucket on the emulator.
 //! - [`gateway`]: every HTTP function's routes under one port, as API Gateway would
 //!   route `/api/v1/<area>/...` to each function.
-//! - [`queue`]: the AI job queue delivered to the AI worker and the publish queue to
-//!   the publisher, as Lambda's SQS event source mappings would.
+//! - [`queue`]: the AI job queue delivered to the AI worker, the publish queue to the
+//!   publisher and the automation queue to the runner, as Lambda's SQS event source
+//!   mappings would.
+//! - [`firing`]: fires the emulator's schedules (it keeps them but never fires them), as
+//!   EventBridge Scheduler would.
 
+pub mod firing;
 pub mod queue;
 pub mod resources;
 
@@ -37,17 +41,24 @@ pub struct Stack {
     pub jobs: JobQueue,
     /// The publish queue (publish and sync jobs).
     pub publish: JobQueue,
+    /// The automation queue (rule firings, finished jobs of runs).
+    pub automation: JobQueue,
+    pub schedules: igny8_automation::schedules::Schedules,
     pub outbound: OutboundPolicy,
 }
 
 /// Every HTTP function's routes in one service (the integration function's Function
 /// URL paths included: locally they are served under the same port).
 pub fn gateway(stack: Stack) -> HttpService {
-    let Stack { store, tokens, media, secrets, jobs, publish, outbound } = stack;
+    let runner = stack.runner();
+    let Stack { store, tokens, media, secrets, jobs, publish, automation, schedules, outbound } = stack;
     let tenancy = Tenancy { store, tokens };
     let integration = IntegrationState::new(tenancy.clone(), secrets.clone(), publish.clone(), outbound);
+    let automation_api = igny8_automation_api::AutomationState { tenancy: tenancy.clone(), schedules, runner };
+    let planner = PlannerState { tenancy: tenancy.clone(), jobs: jobs.clone(), automation: Some(automation) };
     let routes = igny8_auth::routes(tenancy.clone())
-        .merge(igny8_planner::routes(PlannerState { tenancy: tenancy.clone(), jobs: jobs.clone() }))
+        .merge(igny8_planner::routes(planner))
+        .merge(igny8_automation_api::routes(automation_api))
         .merge(igny8_billing::routes(tenancy.clone()))
         .merge(igny8_writer::routes(WriterState { tenancy: tenancy.clone(), media, jobs, publish }))
         .merge(igny8_integration::routes(integration))
@@ -59,12 +70,32 @@ pub fn gateway(stack: Stack) -> HttpService {
 pub fn publisher(stack: &Stack, policy: RetryPolicy, retry: igny8_publisher::Retry) -> Publisher {
     Publisher::new(stack.store.clone(), stack.media.clone(), stack.secrets.clone(), stack.outbound, policy)
         .with_retry(retry)
+        .with_automation(stack.automation.clone())
 }
 
-/// The AI worker over the same store, bucket and keys as the gateway; failed messages
-/// are offered again after `retry.after`.
-pub fn worker(store: Store, media: Media, secrets: Arc<SecretBox>, policy: CallPolicy, retry: Retry) -> Worker {
-    Worker::new(Engine::new(store, media, Providers::new(reqwest::Client::new(), secrets, policy))).with_retry(retry)
+impl Stack {
+    /// The automation runner over the stack's store and queues.
+    pub fn runner(&self) -> igny8_automation::runner::Runner {
+        igny8_automation::runner::Runner {
+            store: self.store.clone(),
+            ai: self.jobs.clone(),
+            publish: self.publish.clone(),
+        }
+    }
+
+    /// The automation queue's worker, as its Lambda runs it.
+    pub fn automation_worker(&self, retry: Retry) -> igny8_automation_runner::AutomationWorker {
+        igny8_automation_runner::AutomationWorker { runner: self.runner(), retry: Some(retry) }
+    }
+}
+
+/// The AI worker over the stack's store, bucket and keys; failed messages are offered
+/// again after `retry.after`, finished jobs of automation runs reported to the runner.
+pub fn worker(stack: &Stack, policy: CallPolicy, retry: Retry) -> Worker {
+    let providers = Providers::new(reqwest::Client::new(), stack.secrets.clone(), policy);
+    let engine =
+        Engine::new(stack.store.clone(), stack.media.clone(), providers).with_automation(stack.automation.clone());
+    Worker::new(engine).with_retry(retry)
 }
 
 /// SDK configuration from the environment. Against an emulator (`AWS_ENDPOINT_URL`

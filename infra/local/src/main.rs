@@ -3,7 +3,8 @@
 //! `bootstrap` creates the table, queues and bucket on the emulator and exits.
 //! `serve` (the default) does the same, then serves every HTTP function on
 //! `http://127.0.0.1:$PORT/api/v1/...` (PORT defaults to 8000) and runs the AI worker
-//! on the job queue and the publisher on the publish queue.
+//! on the job queue, the publisher on the publish queue, the automation runner on the
+//! automation queue, and fires the rules' schedules each minute.
 
 use std::sync::Arc;
 
@@ -62,24 +63,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let media = igny8_writer::Media::new(igny8_writer::s3_client(&config), names.bucket.clone());
     let secrets = Arc::new(secrets);
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let queue_url = sqs.get_queue_url().queue_name(&names.ai_queue).send().await?.queue_url.unwrap_or_default();
-    let publish_url = sqs.get_queue_url().queue_name(&names.publish_queue).send().await?.queue_url.unwrap_or_default();
+    let url = |name: String| {
+        let sqs = sqs.clone();
+        async move { sqs.get_queue_url().queue_name(name).send().await.map(|r| r.queue_url.unwrap_or_default()) }
+    };
+    let queue_url = url(names.ai_queue.clone()).await?;
+    let publish_url = url(names.publish_queue.clone()).await?;
+    let automation_url = url(names.automation_queue.clone()).await?;
     let stack = Stack {
         store: store.clone(),
         tokens: Arc::new(tokens),
-        media: media.clone(),
-        secrets: secrets.clone(),
+        media,
+        secrets,
         jobs: JobQueue::new(sqs.clone(), queue_url.clone()),
         publish: JobQueue::new(sqs.clone(), publish_url.clone()),
+        automation: JobQueue::new(sqs.clone(), automation_url.clone()),
+        schedules: igny8_local::resources::schedules(&config, &names.schedule_group, &automation_url).await?,
         outbound: OutboundPolicy::from_env(),
     };
-    let retry = Retry { sqs: sqs.clone(), queue_url: queue_url.clone(), after: LOCAL_RETRY_AFTER };
-    let worker = igny8_local::worker(store, media, secrets, CallPolicy::default(), retry);
-    tokio::spawn(igny8_local::queue::poll_forever(sqs.clone(), queue_url, worker));
-    let publish_retry =
-        igny8_publisher::Retry { sqs: sqs.clone(), queue_url: publish_url.clone(), after: LOCAL_RETRY_AFTER };
-    let publisher = igny8_local::publisher(&stack, RetryPolicy::default(), publish_retry);
-    tokio::spawn(igny8_local::queue::poll_forever(sqs, publish_url, publisher));
+    let retry = |queue_url: &str| Retry { sqs: sqs.clone(), queue_url: queue_url.to_owned(), after: LOCAL_RETRY_AFTER };
+    let worker = igny8_local::worker(&stack, CallPolicy::default(), retry(&queue_url));
+    tokio::spawn(igny8_local::queue::poll_forever(sqs.clone(), queue_url.clone(), worker));
+    let publisher = igny8_local::publisher(&stack, RetryPolicy::default(), retry(&publish_url));
+    tokio::spawn(igny8_local::queue::poll_forever(sqs.clone(), publish_url.clone(), publisher));
+    let runner = stack.automation_worker(retry(&automation_url));
+    tokio::spawn(igny8_local::queue::poll_forever(sqs.clone(), automation_url, runner));
+    tokio::spawn(igny8_local::firing::fire_forever(store, stack.schedules.clone(), stack.automation.clone()));
     let app = gateway(stack);
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

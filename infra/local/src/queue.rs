@@ -21,6 +21,12 @@ impl SqsWorker for Worker {
     }
 }
 
+impl SqsWorker for igny8_automation_runner::AutomationWorker {
+    fn handle(&self, event: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send {
+        igny8_automation_runner::AutomationWorker::handle(self, event)
+    }
+}
+
 impl SqsWorker for Publisher {
     fn handle(&self, event: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send {
         Publisher::handle(self, event)

@@ -20,6 +20,7 @@ use igny8_store::{
 };
 
 use crate::functions;
+use crate::jobs::JobQueue;
 use crate::provider::{ChatAnswer, GeneratedImage, ImageProvider, TextProvider};
 use crate::providers::Providers;
 
@@ -318,11 +319,19 @@ pub struct Engine {
     pub media: Media,
     pub providers: Providers,
     pub concurrency: usize,
+    /// Where finished jobs of automation runs are reported (the automation queue).
+    pub automation: Option<JobQueue>,
 }
 
 impl Engine {
     pub fn new(store: Store, media: Media, providers: Providers) -> Self {
-        Self { store, media, providers, concurrency: DEFAULT_CONCURRENCY }
+        Self { store, media, providers, concurrency: DEFAULT_CONCURRENCY, automation: None }
+    }
+
+    /// Reports finished jobs of automation runs to `queue`, so the run takes its next step.
+    pub fn with_automation(mut self, queue: JobQueue) -> Self {
+        self.automation = Some(queue);
+        self
     }
 
     /// Runs the job named by a queue message. Safe to call any number of times for the
@@ -337,7 +346,9 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         let span = tracing::info_span!("job", job_id, account_id, function = %job.function, attempt = job.attempt);
-        self.run_taken(job).instrument(span).await
+        let outcome = self.run_taken(job.clone()).instrument(span).await?;
+        crate::jobs::report_to_automation(self.automation.as_ref(), &job).await;
+        Ok(outcome)
     }
 
     /// Runs a job this worker has just taken.

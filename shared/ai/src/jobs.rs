@@ -24,6 +24,20 @@ pub struct JobRequest {
     pub estimated_credits: i64,
 }
 
+/// Why a job was not submitted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("this needs about {needed} credits; the balance is {balance}")]
+    InsufficientCredits { needed: i64, balance: i64 },
+    /// A job with this id exists already (submitted before, e.g. by a redelivered message).
+    #[error("the job exists already")]
+    Exists,
+    #[error("the job could not be queued: {0}")]
+    Queue(String),
+    #[error(transparent)]
+    Store(#[from] igny8_store::StoreError),
+}
+
 /// Checks credits, writes the job and queues it: 202 with the job, 402
 /// `INSUFFICIENT_CREDITS` when the balance cannot pay the estimate.
 pub async fn accept(
@@ -32,21 +46,41 @@ pub async fn accept(
     tenant: &Tenant,
     request: JobRequest,
 ) -> ApiResult<(StatusCode, Success<Value>)> {
-    let balance = store.balance(tenant.account_id()).await.map_err(ApiError::internal)?.unwrap_or(0);
-    if balance < request.estimated_credits {
-        return Err(ApiError::new(
+    let user_id = tenant.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
+    match submit(store, queue, tenant.account_id(), &user_id, new_id("job"), request).await {
+        Ok(job) => Ok((StatusCode::ACCEPTED, Success::accepted(view(&job)).with_message("Job queued."))),
+        Err(SubmitError::InsufficientCredits { needed, balance }) => Err(ApiError::new(
             StatusCode::PAYMENT_REQUIRED,
             "INSUFFICIENT_CREDITS",
-            format!("This needs about {} credits; the balance is {balance}.", request.estimated_credits),
-        ));
+            format!("This needs about {needed} credits; the balance is {balance}."),
+        )),
+        Err(SubmitError::Queue(_)) => Err(ApiError::unavailable("The job could not be queued; try again.")),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// What [`accept`] does, for any caller (the API, the automation runner): checks the
+/// balance against the estimate, writes the job under `job_id` (once: `Exists` if it is
+/// there) and queues it. A job whose message cannot be sent is marked failed.
+pub async fn submit(
+    store: &Store,
+    queue: &JobQueue,
+    account_id: &str,
+    user_id: &str,
+    job_id: String,
+    request: JobRequest,
+) -> Result<Job, SubmitError> {
+    let balance = store.balance(account_id).await?.unwrap_or(0);
+    if balance < request.estimated_credits {
+        return Err(SubmitError::InsufficientCredits { needed: request.estimated_credits, balance });
     }
     let stamp = now();
     let inline = request.ids.len() <= INLINE_ITEMS;
     let job = Job {
-        id: new_id("job"),
-        account_id: tenant.account_id().to_owned(),
+        id: job_id,
+        account_id: account_id.to_owned(),
         site_id: request.site_id,
-        user_id: tenant.user.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
+        user_id: user_id.to_owned(),
         function: request.function.to_owned(),
         state: JobState::Queued,
         phase: JobPhase::Init,
@@ -72,15 +106,34 @@ pub async fn accept(
         finished_at: None,
     };
     let parts = if inline { vec![] } else { vec![("input", request.ids.join("\n"))] };
-    store.create_job(&job, &parts).await.map_err(ApiError::internal)?;
+    match store.create_job(&job, &parts).await {
+        Err(igny8_store::StoreError::Condition(_)) => return Err(SubmitError::Exists),
+        other => other?,
+    }
     let message = JobMessage { account_id: job.account_id.clone(), job_id: job.id.clone() };
     if let Err(e) = queue.send(&message).await {
         tracing::error!(job_id = %job.id, error = %e, "job could not be queued");
         let _ = store.abandon_job(&job.account_id, &job.id, "the job could not be queued").await;
-        return Err(ApiError::unavailable("The job could not be queued; try again."));
+        return Err(SubmitError::Queue(e));
     }
     tracing::info!(job_id = %job.id, function = job.function, items = job.total, "job queued");
-    Ok((StatusCode::ACCEPTED, Success::accepted(view(&job)).with_message("Job queued.")))
+    Ok(job)
+}
+
+/// The option naming the automation run a job belongs to.
+pub const AUTOMATION_RUN: &str = "automation_run_id";
+
+/// Tells the automation runner that a job of one of its runs finished (a message
+/// `{account_id, job_id}` on the automation queue), so the run takes its next step. A
+/// lost message is repaired by the rule's next firing, which finds the job finished.
+pub async fn report_to_automation(queue: Option<&JobQueue>, job: &Job) {
+    let (Some(queue), Some(_)) = (queue, job.options.get(AUTOMATION_RUN)) else {
+        return;
+    };
+    let message = JobMessage { account_id: job.account_id.clone(), job_id: job.id.clone() };
+    if let Err(e) = queue.send(&message).await {
+        tracing::warn!(job_id = %job.id, error = %e, "the automation run was not told its job finished");
+    }
 }
 
 /// The API's view of a job.

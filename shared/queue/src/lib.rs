@@ -47,7 +47,7 @@ impl JobQueue {
         &self.url
     }
 
-    pub async fn send(&self, message: &JobMessage) -> Result<(), String> {
+    pub async fn send(&self, message: &impl Serialize) -> Result<(), String> {
         let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
         self.sqs
             .send_message()
@@ -73,15 +73,16 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Runs every message of `event` through `process`; the messages it failed are reported
 /// for SQS to deliver again (and made visible again after `retry.after`).
-pub async fn handle_batch<F, Fut>(event: SqsEvent, retry: Option<&Retry>, process: F) -> SqsBatchResponse
+pub async fn handle_batch<M, F, Fut>(event: SqsEvent, retry: Option<&Retry>, process: F) -> SqsBatchResponse
 where
-    F: Fn(JobMessage) -> Fut,
+    M: serde::de::DeserializeOwned,
+    F: Fn(M) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let body = record.body.as_deref().unwrap_or_default();
-        let outcome = match serde_json::from_str::<JobMessage>(body) {
+        let outcome = match serde_json::from_str::<M>(body) {
             // Boxed: a worker's whole job is behind this future, and inline it nests past
             // the compiler's layout depth.
             Ok(message) => Box::pin(process(message)).await,

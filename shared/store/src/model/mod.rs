@@ -2,6 +2,7 @@
 //! object: its stored shape and the reads and writes that keep its invariants.
 
 mod account;
+mod automation;
 mod cluster;
 mod content;
 mod idea;
@@ -22,6 +23,10 @@ mod user;
 mod wordpress;
 
 pub use account::{Account, AccountStatus, Registration};
+pub use automation::{
+    AutomationRule, AutomationRun, Condition, PublishPolicy, RUN_ACTIVE, RUN_MOVED, RunState, Stage, StageAction,
+    StageRun, StageState, Trigger, TriggerType, pending_stages,
+};
 pub use cluster::{Cluster, ClusterStatus};
 pub use content::{Content, ContentStatus, ContentVersion};
 pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};

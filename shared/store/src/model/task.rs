@@ -45,6 +45,31 @@ pub struct Task {
 
 scoped!(Task, "task", "TASK");
 
+impl Task {
+    /// The writer task an idea becomes when it is queued (`Store::queue_idea`).
+    pub fn from_idea(idea: &Idea) -> Self {
+        let stamp = crate::table::now();
+        Task {
+            id: crate::table::new_id("task"),
+            account_id: idea.account_id.clone(),
+            site_id: idea.site_id.clone(),
+            sector_id: idea.sector_id.clone(),
+            title: idea.title.clone(),
+            description: idea.description.clone(),
+            keywords: idea.target_keywords.clone(),
+            cluster_id: idea.cluster_id.clone(),
+            idea_id: Some(idea.id.clone()),
+            content_type: idea.content_type,
+            content_structure: idea.content_structure,
+            word_count: idea.estimated_word_count,
+            status: TaskStatus::Queued,
+            content_id: None,
+            created_at: stamp.clone(),
+            updated_at: stamp,
+        }
+    }
+}
+
 impl Store {
     /// Deletes tasks; an idea a task was made from loses its link (and goes back to
     /// `approved`), so it can be queued again.
