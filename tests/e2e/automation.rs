@@ -346,3 +346,28 @@ async fn an_import_triggers_its_rules_and_conditions_that_match_nothing_cost_not
     assert!(empty["stages"].as_array().unwrap().iter().all(|s| s["taken"] == 0 && s["job_id"].is_null()), "{empty}");
     assert_eq!(runs(&app, &ws, &nothing).await.len(), 1, "a manual rule is not triggered by imports");
 }
+
+/// The runner's Lambda payload: `events/automation-runner-schedule.json`, a schedule's
+/// firing as EventBridge Scheduler puts it on the queue, answered with the batch response.
+#[tokio::test]
+async fn runner_sqs_event_from_the_scheduler_starts_a_run() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "schedevent").await;
+    import(&app, &ws).await;
+    let daily = json!({"type": "schedule", "cron": "0 6 * * *", "timezone": "UTC"});
+    let rule = id_of(app.post(RULES, &ws.owner.access, rule_body(&ws, daily, &["auto_cluster"])).await.expect(201).data());
+    let path = format!("{}/../events/automation-runner-schedule.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap().replace("{{ACCOUNT_ID}}", &ws.owner.account_id).replace("{{RULE_ID}}", &rule);
+    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&text).expect("an SQS event");
+    let response = serde_json::to_value(app.automation.handle(event).await).unwrap();
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    app.settle().await;
+    let all = runs(&app, &ws, &rule).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0]["trigger"].as_str(), all[0]["state"].as_str()), (Some("schedule"), Some("done")), "{all:?}");
+    // An unreadable message is reported for the dead-letter queue, not dropped.
+    let bad = text.replace(&rule, "").replace("rule_id", "nothing");
+    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&bad).unwrap();
+    let response = serde_json::to_value(app.automation.handle(event).await).unwrap();
+    assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(1));
+}

@@ -21,7 +21,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         queue_url: std::env::var("AI_QUEUE_URL").map_err(|_| "AI_QUEUE_URL is not set")?,
         after: RETRY_AFTER,
     };
-    let worker = Worker::new(Engine::new(store, media, providers)).with_retry(retry);
+    let mut engine = Engine::new(store, media, providers);
+    // Finished jobs of automation runs are reported there (optional: no automation, no reports).
+    if let Ok(automation) = igny8_ai::JobQueue::from_env(&config, "AUTOMATION_QUEUE_URL") {
+        engine = engine.with_automation(automation);
+    }
+    let worker = Worker::new(engine).with_retry(retry);
     lambda_runtime::run(service_fn(|event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
         let worker = worker.clone();
         async move { Ok::<_, lambda_runtime::Error>(worker.handle(event.payload).await) }

@@ -19,8 +19,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         queue_url: std::env::var("PUBLISH_QUEUE_URL").map_err(|_| "PUBLISH_QUEUE_URL is not set")?,
         after: igny8_publisher::RETRY_AFTER,
     };
-    let publisher =
+    let mut publisher =
         Publisher::new(store, media, secrets, OutboundPolicy::from_env(), RetryPolicy::default()).with_retry(retry);
+    // Finished jobs of automation runs are reported there (optional: no automation, no reports).
+    if let Ok(automation) = igny8_ai::JobQueue::from_env(&config, "AUTOMATION_QUEUE_URL") {
+        publisher = publisher.with_automation(automation);
+    }
     lambda_runtime::run(service_fn(|event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
         let publisher = publisher.clone();
         async move { Ok::<_, lambda_runtime::Error>(publisher.handle(event.payload).await) }

@@ -413,7 +413,7 @@ fn pick<'a, T: 'a>(
     batch: u32,
     keep: impl Fn(&T) -> Option<String>,
 ) -> (u64, Vec<String>) {
-    let kept: Vec<String> = items.filter_map(|i| keep(i)).collect();
+    let kept: Vec<String> = items.filter_map(keep).collect();
     let considered = kept.len() as u64;
     (considered, kept.into_iter().take(batch as usize).collect())
 }
