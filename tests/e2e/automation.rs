@@ -355,9 +355,13 @@ async fn runner_sqs_event_from_the_scheduler_starts_a_run() {
     let ws = workspace(&app, "schedevent").await;
     import(&app, &ws).await;
     let daily = json!({"type": "schedule", "cron": "0 6 * * *", "timezone": "UTC"});
-    let rule = id_of(app.post(RULES, &ws.owner.access, rule_body(&ws, daily, &["auto_cluster"])).await.expect(201).data());
+    let rule =
+        id_of(app.post(RULES, &ws.owner.access, rule_body(&ws, daily, &["auto_cluster"])).await.expect(201).data());
     let path = format!("{}/../events/automation-runner-schedule.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap().replace("{{ACCOUNT_ID}}", &ws.owner.account_id).replace("{{RULE_ID}}", &rule);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("{{ACCOUNT_ID}}", &ws.owner.account_id)
+        .replace("{{RULE_ID}}", &rule);
     let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&text).expect("an SQS event");
     let response = serde_json::to_value(app.automation.handle(event).await).unwrap();
     assert_eq!(response, json!({"batchItemFailures": []}));

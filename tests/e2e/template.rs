@@ -18,7 +18,18 @@ fn template_declares_the_table_the_code_creates() {
         assert!(compact.contains(&format!("AttributeName: {index_range} KeyType: RANGE")), "{index} range");
     }
     assert!(compact.contains(&format!("AttributeName: {TTL_ATTRIBUTE}")), "ttl attribute");
-    for binary in ["auth", "planner", "writer", "system", "billing", "ai-worker", "integration", "publisher"] {
+    for binary in [
+        "auth",
+        "planner",
+        "writer",
+        "system",
+        "billing",
+        "ai-worker",
+        "integration",
+        "publisher",
+        "automation",
+        "automation-runner",
+    ] {
         assert!(compact.contains(&format!("Binary: {binary}")), "function {binary}");
     }
 }
@@ -37,7 +48,7 @@ fn assert_worker(
     queue_name: &str,
     function: &str,
     queue: igny8_local::resources::QueueSettings,
-    lease_secs: i64,
+    lease_secs: Option<i64>,
 ) {
     let event =
         format!("Queue: !GetAtt {queue_name}.Arn BatchSize: 1 FunctionResponseTypes: - ReportBatchItemFailures");
@@ -52,8 +63,10 @@ fn assert_worker(
     let worker = &compact[compact.find(&format!("{function}:")).expect("worker")..];
     let timeout: u32 = worker.split("Timeout: ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
     assert!(visibility >= 6 * timeout, "{function}: visibility {visibility} < 6 x timeout {timeout}");
-    assert!(i64::from(timeout) < lease_secs, "{function}: a live worker must not lose its lease");
-    assert!(lease_secs < i64::from(visibility), "{function}: a redelivery must find the lease expired");
+    if let Some(lease_secs) = lease_secs {
+        assert!(i64::from(timeout) < lease_secs, "{function}: a live worker must not lose its lease");
+        assert!(lease_secs < i64::from(visibility), "{function}: a redelivery must find the lease expired");
+    }
 }
 
 #[test]
@@ -61,8 +74,11 @@ fn workers_report_failures_per_message_and_outlive_no_visibility_timeout() {
     let compact = compact_template();
     assert!(compact.contains("ScalingConfig: MaximumConcurrency:"), "bounded worker concurrency");
     let (ai, publish) = (igny8_local::resources::AI_QUEUE, igny8_local::resources::PUBLISH_QUEUE);
-    assert_worker(&compact, "AiJobsQueue", "AiWorkerFunction", ai, igny8_ai::engine::LEASE_SECS);
-    assert_worker(&compact, "PublishQueue", "PublisherFunction", publish, igny8_publisher::LEASE_SECS);
+    assert_worker(&compact, "AiJobsQueue", "AiWorkerFunction", ai, Some(igny8_ai::engine::LEASE_SECS));
+    assert_worker(&compact, "PublishQueue", "PublisherFunction", publish, Some(igny8_publisher::LEASE_SECS));
+    // The runner holds no lease: its steps are conditional writes.
+    let automation = igny8_local::resources::AUTOMATION_QUEUE;
+    assert_worker(&compact, "AutomationQueue", "AutomationRunnerFunction", automation, None);
 }
 
 /// Lambda never lets outbound calls reach private addresses; the integration function
