@@ -193,10 +193,21 @@ async fn a_rule_takes_keywords_through_all_seven_stages_to_wordpress() {
     let posts = d.wp.our_posts().await;
     assert_eq!(posts.len(), 2, "the publish stage took its batch of two");
     assert!(posts.iter().all(|p| p["status"] == "publish" && p["featured_media"].as_u64().unwrap_or(0) > 0));
-    // The same rule again: the work left is taken, nothing is done twice.
-    let again = execute(&d.app, &d.ws, &rule).await;
+    // The same rule again, now fired by its schedule every minute through the local
+    // firing loop: the work left is taken, nothing is done twice.
+    let every_minute = json!({"type": "schedule", "cron": "* * * * *", "timezone": "Europe/Berlin"});
+    d.app.patch(&format!("{RULES}{rule}/"), &d.ws.owner.access, json!({"trigger": every_minute})).await.expect(200);
+    let stack = &d.app.stack;
+    let minute = Utc::now().with_second(0).unwrap().with_nanosecond(0).unwrap() + chrono::Duration::minutes(1);
+    assert_eq!(
+        igny8_local::firing::fire_due(&stack.store, &stack.schedules, &stack.automation, minute).await.unwrap(),
+        1
+    );
     d.app.settle().await;
-    let second = run(&d.app, &d.ws, &again).await;
+    let scheduled = runs(&d.app, &d.ws, &rule).await;
+    assert_eq!(scheduled.len(), 2);
+    assert_eq!(scheduled[0]["trigger"], "schedule", "newest first: {scheduled:?}");
+    let second = run(&d.app, &d.ws, scheduled[0]["id"].as_str().unwrap()).await;
     assert_eq!(second["state"], "done", "{second}");
     assert_eq!(second["stages"][0]["considered"], 6, "the six keywords left: {second}");
     assert_eq!(d.wp.our_posts().await.len(), 4, "two more posts; none published twice");
@@ -374,4 +385,27 @@ async fn runner_sqs_event_from_the_scheduler_starts_a_run() {
     let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&bad).unwrap();
     let response = serde_json::to_value(app.automation.handle(event).await).unwrap();
     assert_eq!(response["batchItemFailures"].as_array().map(Vec::len), Some(1));
+}
+
+/// The scheduler failing after the rule was stored: the answer says so, the rule says
+/// `schedule_synced: false`, and saving again repairs it.
+#[tokio::test]
+async fn a_scheduler_failure_is_reported_and_repaired_by_saving_again() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "drift").await;
+    let t = &ws.owner.access;
+    let schedules = &app.stack.schedules;
+    schedules.client.delete_schedule_group().name(&schedules.group).send().await.expect("group removed");
+    let daily = json!({"type": "schedule", "cron": "0 7 * * *", "timezone": "UTC"});
+    let reply = app.post(RULES, t, rule_body(&ws, daily, &["auto_cluster"])).await;
+    assert_eq!((reply.status, reply.code()), (503, "SERVICE_UNAVAILABLE"), "{}", reply.body);
+    let listed = app.get(&format!("{RULES}?site_id={}", ws.site), t).await.expect(200);
+    let rule = listed.body["results"][0].clone();
+    assert_eq!(rule["schedule_synced"], false, "never silently inconsistent: {rule}");
+    let id = id_of(&rule);
+
+    igny8_local::resources::create_schedule_group(&igny8_local::sdk_config().await, &schedules.group).await.unwrap();
+    let repaired = app.patch(&format!("{RULES}{id}/"), t, json!({})).await.expect(200);
+    assert_eq!(repaired.data()["schedule_synced"], true);
+    assert!(schedule(&app, &id).await.is_some());
 }

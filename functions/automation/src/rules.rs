@@ -284,7 +284,12 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<Success<Value>> {
     tenant.require(Access::Write)?;
-    let rule = find(&state, &tenant, &id).await?;
+    let mut rule = find(&state, &tenant, &id).await?;
+    // Unsynced first: should the rule's own delete fail after its schedule is gone, the
+    // rule says so instead of claiming a schedule it no longer has.
+    rule.schedule_synced = false;
+    rule.updated_at = now();
+    state.tenancy.store.put_automation_rule(&rule).await.map_err(ApiError::internal)?;
     if let Err(e) = state.schedules.delete(&rule.id).await {
         tracing::error!(rule_id = %rule.id, error = %e, "the rule's schedule could not be deleted");
         return Err(ApiError::unavailable("The rule's schedule could not be deleted; nothing was changed. Try again."));
