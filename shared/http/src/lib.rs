@@ -8,6 +8,7 @@ mod input;
 pub mod listing;
 mod pagination;
 mod request_id;
+mod retry_after;
 mod service;
 mod telemetry;
 pub mod validate;
@@ -18,6 +19,7 @@ pub use input::{JsonBody, QueryParams, parse_json, parse_query, validation_messa
 pub use listing::{Ordering, matches_search};
 pub use pagination::{ListResponse, PageParams};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
+pub use retry_after::retry_after;
 pub use service::{BODY_LIMIT_BYTES, HttpService, into_service, with_conventions};
 pub use telemetry::init_lambda_tracing;
 pub use validate::{not_blank, nullable};

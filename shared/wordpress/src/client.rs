@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use igny8_store::RestStyle;
-use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
+use igny8_http::retry_after;
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Method, Url};
 use serde_json::Value;
 
@@ -471,18 +472,10 @@ fn strip_tags(text: &str) -> String {
     out.trim().to_owned()
 }
 
-/// The wait a `Retry-After` header asks for (seconds or an HTTP date).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some((date.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
+    use reqwest::header::RETRY_AFTER;
+
     use super::*;
 
     fn client(style: RestStyle) -> WpClient {

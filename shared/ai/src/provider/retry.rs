@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::{CallPolicy, ProviderError};
@@ -56,18 +56,7 @@ fn wait_before_retry(error: &ProviderError, backoff: Duration, max_backoff: Dura
     wait.min(max_backoff)
 }
 
-/// The wait a `Retry-After` header asks for: delay-seconds (integer or, leniently,
-/// decimal) or an HTTP date; a date in the past means now. None when absent or unreadable.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        // Negative, NaN and infinite values are refused here rather than read as "now".
-        return Duration::try_from_secs_f64(seconds).ok();
-    }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = date.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
-}
+pub use igny8_http::retry_after;
 
 /// What a non-2xx answer means: 429 is rate limiting, 5xx a provider fault (both retried),
 /// anything else a refusal of this request, which trying again would not change.
@@ -126,7 +115,7 @@ fn transport(error: reqwest::Error) -> ProviderError {
 mod tests {
     use std::sync::Mutex;
 
-    use reqwest::header::HeaderValue;
+    use reqwest::header::{HeaderValue, RETRY_AFTER};
     use tokio::time::Instant;
 
     use super::*;
