@@ -474,3 +474,50 @@ async fn keys_are_tested_against_the_provider() {
     let reply = app.post("/api/v1/system/settings/test_openai/", t, json!({})).await.expect(200);
     assert_eq!(reply.data()["ok"], false, "{}", reply.body);
 }
+
+/// The base URL is the customer's: what our network serves is never reached, nor read
+/// back through the key check.
+#[tokio::test]
+async fn provider_base_urls_cannot_reach_our_network() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("ssrf").await;
+    let t = &owner.access;
+    for url in ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]/v1", "http://[fd00:ec2::254]/v1"] {
+        let reply = app.put(OPENAI, t, json!({"api_key": RAW_KEY, "base_url": url})).await;
+        assert_field_error(&reply, "base_url");
+    }
+    // A server on our own network (here: this machine), behind a name, with a secret page.
+    let secret =
+        Router::new().route("/v1/models", get(|| async { (StatusCode::FORBIDDEN, "<Error>internal secret</Error>") }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, secret).await });
+    app.put(OPENAI, t, json!({"api_key": RAW_KEY, "base_url": format!("http://localhost:{port}/v1")}))
+        .await
+        .expect(200);
+    // As in Lambda (no ALLOW_PRIVATE_URLS): refused after resolving the name.
+    let tenancy = igny8_tenancy::Tenancy { store: app.store.clone(), tokens: app.tokens.clone() };
+    let strict = igny8_system::SystemState::new(
+        tenancy,
+        app.secrets.clone(),
+        igny8_outbound::OutboundPolicy { allow_private: false },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(igny8_local::serve(listener, igny8_system::app(strict), std::future::pending()));
+    let reply = reqwest::Client::new()
+        .post(format!("{base}{OPENAI}test_openai/"))
+        .bearer_auth(t)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(body["data"]["ok"], false, "{body}");
+    let error = body["data"]["error"].as_str().unwrap();
+    assert!(error.contains("private or loopback"), "{error}");
+    // Allowed (the local stack): reached, but its body is not read back.
+    let reply = app.post(&format!("{OPENAI}test_openai/"), t, json!({})).await.expect(200);
+    assert_eq!(reply.data()["ok"], false);
+    assert!(!reply.body.to_string().contains("internal secret"), "never echoed: {}", reply.body);
+}

@@ -309,7 +309,8 @@ impl TestApp {
     /// The system function's state over this app's table and keys (for calling the
     /// function directly, as Lambda does).
     pub fn system_state(&self) -> SystemState {
-        SystemState::new(Tenancy { store: self.store.clone(), tokens: self.tokens.clone() }, self.secrets.clone())
+        let tenancy = Tenancy { store: self.store.clone(), tokens: self.tokens.clone() };
+        SystemState::new(tenancy, self.secrets.clone(), self.stack.outbound)
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {

@@ -15,7 +15,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = Store::from_config(&config);
     let media = Media::from_env(&config)?;
     let secrets = Arc::new(SecretBox::from_env()?);
-    let providers = Providers::new(reqwest::Client::new(), secrets, CallPolicy::default());
+    // Provider base URLs are the customer's: the guarded client (`ALLOW_PRIVATE_URLS`).
+    let http = igny8_outbound::client(igny8_outbound::OutboundPolicy::from_env());
+    let providers = Providers::new(http, secrets, CallPolicy::default());
     let retry = Retry {
         sqs: aws_sdk_sqs::Client::new(&config),
         queue_url: std::env::var("AI_QUEUE_URL").map_err(|_| "AI_QUEUE_URL is not set")?,

@@ -146,6 +146,10 @@ pub async fn update(
     // The stored key goes wherever the base URL points: moving it to another server
     // takes the key again, or anyone allowed to edit settings could collect the key.
     let new_url = input.base_url.as_ref().and_then(|u| u.as_deref()).map(|u| u.trim().trim_end_matches('/'));
+    // A literal address we may not call is refused now; names are checked when resolved.
+    if let Some(url) = new_url.and_then(|u| reqwest::Url::parse(u).ok()) {
+        state.outbound.check_url(&url).map_err(|reason| ApiError::field("base_url", reason))?;
+    }
     let old_url = stored.as_ref().and_then(|s| s.base_url.as_deref());
     if input.api_key.is_none() && new_url.is_some() && new_url != old_url {
         return Err(ApiError::field("api_key", "Give the API key again when the base URL changes."));

@@ -16,6 +16,7 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
 use igny8_http::{HttpService, Success};
+use igny8_outbound::OutboundPolicy;
 use igny8_store::{AuthorProfile, Store, Strategy};
 use igny8_tenancy::{SecretBox, Tenancy};
 use serde_json::{Value, json};
@@ -26,19 +27,20 @@ pub struct SystemState {
     pub tenancy: Tenancy,
     /// Seals and opens the providers' API keys.
     pub secrets: Arc<SecretBox>,
-    /// For testing provider keys.
+    /// For testing provider keys and listing models: the customer's base URL, so guarded.
     pub http: reqwest::Client,
+    pub outbound: OutboundPolicy,
 }
 
 impl SystemState {
-    pub fn new(tenancy: Tenancy, secrets: Arc<SecretBox>) -> Self {
-        Self { tenancy, secrets, http: reqwest::Client::new() }
+    pub fn new(tenancy: Tenancy, secrets: Arc<SecretBox>, outbound: OutboundPolicy) -> Self {
+        Self { tenancy, secrets, http: igny8_outbound::client(outbound), outbound }
     }
 
-    /// For the function's `main`: token keys (`JWT_SECRET`) and the secrets key
-    /// (`SECRETS_KEY`) from the environment.
+    /// For the function's `main`: token keys (`JWT_SECRET`), the secrets key
+    /// (`SECRETS_KEY`) and the outbound policy (`ALLOW_PRIVATE_URLS`) from the environment.
     pub fn from_env(store: Store) -> Result<Self, String> {
-        Ok(Self::new(Tenancy::from_env(store)?, Arc::new(SecretBox::from_env()?)))
+        Ok(Self::new(Tenancy::from_env(store)?, Arc::new(SecretBox::from_env()?), OutboundPolicy::from_env()))
     }
 }
 

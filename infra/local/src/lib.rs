@@ -62,7 +62,7 @@ pub fn gateway(stack: Stack) -> HttpService {
         .merge(igny8_billing::routes(tenancy.clone()))
         .merge(igny8_writer::routes(WriterState { tenancy: tenancy.clone(), media, jobs, publish }))
         .merge(igny8_integration::routes(integration))
-        .merge(igny8_system::routes(SystemState::new(tenancy, secrets)));
+        .merge(igny8_system::routes(SystemState::new(tenancy, secrets, outbound)));
     igny8_http::into_service(routes)
 }
 
@@ -92,7 +92,7 @@ impl Stack {
 /// The AI worker over the stack's store, bucket and keys; failed messages are offered
 /// again after `retry.after`, finished jobs of automation runs reported to the runner.
 pub fn worker(stack: &Stack, policy: CallPolicy, retry: Retry) -> Worker {
-    let providers = Providers::new(reqwest::Client::new(), stack.secrets.clone(), policy);
+    let providers = Providers::new(igny8_outbound::client(stack.outbound), stack.secrets.clone(), policy);
     let engine =
         Engine::new(stack.store.clone(), stack.media.clone(), providers).with_automation(stack.automation.clone());
     Worker::new(engine).with_retry(retry)

@@ -11,14 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use igny8_store::RestStyle;
 use igny8_http::retry_after;
+use igny8_store::RestStyle;
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use crate::outbound::refused_reason;
 use crate::signature;
+use igny8_outbound::refused_reason;
 
 /// Largest answer read from WordPress (a page of posts with content is well below).
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
@@ -442,16 +442,19 @@ fn transport(error: reqwest::Error) -> WpError {
     WpError::Unreachable(message)
 }
 
-/// WordPress's error body is `{code, message, data: {status}}`; other servers (a proxy's
-/// HTML page) give the start of the body.
+/// WordPress's error body is `{code, message, data: {status}}`. Any other body (a proxy's
+/// HTML page) is not repeated: the site URL is the customer's, and echoing what answered
+/// there would let it read whatever a private address serves.
 fn error_for_status(status: u16, headers: &HeaderMap, bytes: &[u8]) -> WpError {
     let json: Option<Value> = serde_json::from_slice(bytes).ok();
     let code = json.as_ref().and_then(|v| v["code"].as_str()).unwrap_or("").to_owned();
-    let message = json
-        .as_ref()
-        .and_then(|v| v["message"].as_str())
-        .map(strip_tags)
-        .unwrap_or_else(|| String::from_utf8_lossy(bytes).trim().chars().take(200).collect());
+    let message = json.as_ref().and_then(|v| v["message"].as_str()).map(strip_tags).unwrap_or_else(|| {
+        if bytes.is_empty() {
+            String::new()
+        } else {
+            format!("an answer that is not WordPress's ({} bytes, not shown)", bytes.len())
+        }
+    });
     let message = if message.is_empty() { "no reason given".to_owned() } else { message };
     let existing_id = json.as_ref().and_then(|v| v.pointer("/data/term_id")).and_then(Value::as_u64);
     WpError::Status { status, code, message, retry_after: retry_after(headers), existing_id }

@@ -1,7 +1,7 @@
 //! Customers' WordPress sites, seen from our side (SPEC.md §4 integration,
 //! `docs/wordpress-bridge.md`):
 //!
-//! - [`outbound`]: which addresses may be called at all, checked after DNS resolution.
+//! - [`outbound`] (the `igny8-outbound` crate): which addresses may be called at all.
 //! - [`client`]: core REST (application password) and bridge (signed) requests, with
 //!   retries, bounded answers, no redirects, and every attempt recorded.
 //! - [`signature`]: the HMAC the bridge plugin checks.
@@ -11,7 +11,6 @@
 
 pub mod check;
 pub mod client;
-pub mod outbound;
 pub mod publish;
 pub mod records;
 pub mod signature;
@@ -19,6 +18,6 @@ pub mod site;
 pub mod structure;
 
 pub use client::{Answer, Attempt, Body, Credentials, RetryPolicy, WpClient, WpError};
-pub use outbound::OutboundPolicy;
+pub use igny8_outbound::{self as outbound, OutboundPolicy};
 pub use publish::{Article, ArticleImage, Progress, PublishError, Published, Seo, Via};
 pub use site::{LogContext, client_for, logs};

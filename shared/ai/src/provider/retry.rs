@@ -13,10 +13,6 @@ use serde_json::Value;
 
 use super::{CallPolicy, ProviderError};
 
-/// An error body that is not a known JSON shape is cut to this many characters: enough to
-/// say what went wrong, short enough for a job record (and an HTML error page adds nothing).
-const MESSAGE_CHARS: usize = 200;
-
 /// Runs `attempt` until it succeeds, fails with an error that is not retryable, or the
 /// retries of `policy` are used up; then answers the last error.
 pub async fn with_retries<T, F, Fut>(policy: &CallPolicy, mut attempt: F) -> Result<T, ProviderError>
@@ -69,8 +65,9 @@ pub fn error_for_status(status: u16, headers: &HeaderMap, body: &str) -> Provide
 }
 
 /// The provider's own words from an error body: OpenAI's `{"error":{"message":..}}`,
-/// Runware's `{"errors":[{"message":..}]}` or a bare `{"error":".."}`; otherwise the
-/// start of the body.
+/// Runware's `{"errors":[{"message":..}]}` or a bare `{"error":".."}`. Any other body is
+/// not repeated: the base URL is the customer's, and echoing what answered there would
+/// let it read whatever a private address serves.
 pub(crate) fn error_message(body: &str) -> String {
     let json = serde_json::from_str::<Value>(body).ok();
     let said = json.as_ref().and_then(|v| {
@@ -85,16 +82,30 @@ pub(crate) fn error_message(body: &str) -> String {
         };
     }
     let body = body.trim();
-    if body.is_empty() { "the provider gave no reason".to_string() } else { body.chars().take(MESSAGE_CHARS).collect() }
+    if body.is_empty() {
+        "the provider gave no reason".to_string()
+    } else {
+        format!("the answer is not the provider's error format ({} bytes, not shown)", body.len())
+    }
 }
 
-/// Sends one request and reads the whole answer: the body of a 2xx, else the error its
-/// status means.
+/// Largest answer read from a provider: a generated image in base64 is a few MB.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+/// Sends one request and reads the answer up to [`MAX_ANSWER_BYTES`]: the body of a 2xx,
+/// else the error its status means.
 pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<String, ProviderError> {
-    let response = request.send().await.map_err(transport)?;
+    let mut response = request.send().await.map_err(transport)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.text().await.map_err(transport)?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(ProviderError::Malformed(format!("the answer is larger than {MAX_ANSWER_BYTES} bytes")));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     if status.is_success() { Ok(body) } else { Err(error_for_status(status.as_u16(), &headers, &body)) }
 }
 
@@ -166,8 +177,7 @@ mod tests {
         let ProviderError::Server { status: 502, message } = error_for_status(502, &HeaderMap::new(), &html) else {
             panic!("502 is a server error");
         };
-        assert_eq!(message.chars().count(), 200);
-        assert!(message.starts_with("<html>éé"));
+        assert!(!message.contains("<html>") && message.contains("not shown"), "never echoed: {message}");
         assert_eq!(
             error_for_status(400, &HeaderMap::new(), "  "),
             ProviderError::Refused { status: 400, message: "the provider gave no reason".into() }

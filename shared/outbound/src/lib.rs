@@ -1,4 +1,5 @@
-//! Outbound addresses are the customer's: a WordPress URL could name our own network
+//! Outbound addresses are the customer's: a WordPress URL or an AI provider's base URL
+//! could name our own network
 //! (the instance metadata service, a database next door). Every address a request
 //! connects to is checked after DNS resolution, by the HTTP client's resolver, so a
 //! name that resolves to a private address is refused as well as a literal one — and a
@@ -143,7 +144,7 @@ pub fn client(policy: OutboundPolicy) -> reqwest::Client {
         .dns_resolver(Arc::new(GuardedResolver { policy }))
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
-        .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION"), " (+wordpress publisher)"))
+        .user_agent(concat!("IGNY8/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_else(|e| {
             // Only a broken TLS backend fails here; a client without the guard is never used.
