@@ -292,7 +292,7 @@ async fn html_is_sanitised_on_create_and_update() {
 }
 
 #[tokio::test]
-async fn every_update_keeps_the_previous_version() {
+async fn every_change_of_the_text_keeps_the_previous_version() {
     let app = TestApp::spawn().await;
     let d = workspace(&app, "versions").await;
     let t = &d.owner.access;
@@ -313,16 +313,21 @@ async fn every_update_keeps_the_previous_version() {
     let list = results(&versions);
     assert_eq!(list.len(), 2);
     assert_eq!((list[0]["version"].clone(), list[1]["version"].clone()), (json!(2), json!(1)), "newest first");
-    assert_eq!(list[0]["html"], "<p>two two</p>");
     assert_eq!(list[0]["title"], "Second title");
     assert_eq!(list[0]["word_count"], 2);
-    assert_eq!(list[1]["html"], "<p>one</p>");
     assert_eq!(list[1]["title"], "First title");
     assert_eq!(list[1]["word_count"], 1);
     for v in list {
         assert_eq!(v["id"], id.as_str());
-        assert!(v.get("html_s3_key").is_none(), "{v}");
+        assert!(v.get("html_s3_key").is_none() && v.get("html").is_none(), "a list leaves the text out: {v}");
     }
+    // One version is read with its text.
+    let seq = list[0]["seq"].as_u64().unwrap();
+    let one = app.get(&format!("{CONTENT}{id}/versions/{seq}/"), t).await.expect(200);
+    assert_eq!(one.data()["html"], "<p>two two</p>");
+    let oldest = app.get(&format!("{CONTENT}{id}/versions/{}/", list[1]["seq"]), t).await.expect(200);
+    assert_eq!(oldest.data()["html"], "<p>one</p>");
+    assert_not_found(&app.get(&format!("{CONTENT}{id}/versions/99/"), t).await, "no such version");
     // Without the trailing slash, and paginated.
     let page = app.get(&format!("{CONTENT}{id}/versions?page_size=1&page=2"), t).await.expect(200);
     assert_eq!(page.body["count"], 2);
@@ -333,14 +338,25 @@ async fn every_update_keeps_the_previous_version() {
     assert_eq!(current.data()["html"], "<p>three three three</p>");
     assert_eq!(current.data()["version"], 3);
 
-    // A status-only update is a version as well.
-    app.patch(&content_path(&id), t, json!({"status": "review"})).await.expect(200);
+    // A status-only update is not a new text: no version (the version number still
+    // moves, so concurrent saves still conflict).
+    let reviewed = app.patch(&content_path(&id), t, json!({"status": "review"})).await.expect(200);
+    assert_eq!(reviewed.data()["version"], 4);
     let versions = app.get(&versions_path(&id), t).await.expect(200);
-    assert_eq!(versions.body["count"], 3);
-    assert_eq!(results(&versions)[0]["version"], 3);
-    assert_eq!(results(&versions)[0]["html"], "<p>three three three</p>");
-    assert_eq!(results(&versions)[0]["status"], "draft");
-    assert_eq!(app.count_kind("content_version").await, 3);
+    assert_eq!(versions.body["count"], 2);
+    assert_eq!(app.count_kind("content_version").await, 2);
+
+    // Versions are capped: the newest ones are kept.
+    for n in 0..igny8_store::CONTENT_VERSIONS_KEPT + 3 {
+        app.patch(&content_path(&id), t, json!({"html": format!("<p>edit {n}</p>")})).await.expect(200);
+    }
+    let versions = app.get(&format!("{}?page_size=100", versions_path(&id)), t).await.expect(200);
+    assert_eq!(versions.body["count"], igny8_store::CONTENT_VERSIONS_KEPT);
+    assert_eq!(app.count_kind("content_version").await as u32, igny8_store::CONTENT_VERSIONS_KEPT);
+    let newest = &results(&versions)[0];
+    let text = app.get(&format!("{CONTENT}{id}/versions/{}/", newest["seq"]), t).await.expect(200);
+    let last_kept = igny8_store::CONTENT_VERSIONS_KEPT + 1;
+    assert_eq!(text.data()["html"], format!("<p>edit {last_kept}</p>"), "the one before the current text");
 }
 
 #[tokio::test]
@@ -389,9 +405,15 @@ async fn a_large_article_round_trips_through_s3() {
     let list = results(&versions);
     let numbers: Vec<u64> = list.iter().map(|v| v["version"].as_u64().unwrap()).collect();
     assert_eq!(numbers, vec![3, 2, 1]);
-    assert!(list[0]["html"] == second.as_str(), "version 3 has the second article");
-    assert!(list[1]["html"] == first.as_str(), "version 2 has the first article");
-    assert!(list[2]["html"] == first.as_str(), "version 1 has the first article");
+    let mut texts = Vec::new();
+    for v in list {
+        texts.push(
+            app.get(&format!("{CONTENT}{id}/versions/{}/", v["seq"]), t).await.expect(200).data()["html"].clone(),
+        );
+    }
+    assert!(texts[0] == second.as_str(), "version 3 has the second article");
+    assert!(texts[1] == first.as_str(), "version 2 has the first article");
+    assert!(texts[2] == first.as_str(), "version 1 has the first article");
     assert_eq!(list[1]["title"], "Long read, retitled");
     assert_eq!(list[2]["title"], "Long read");
     assert!(!versions.body.to_string().contains("html_s3_key"));

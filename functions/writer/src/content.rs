@@ -237,6 +237,7 @@ pub async fn create(
         external_id: None,
         external_url: None,
         version: 1,
+        version_seq: None,
         created_at: stamp.clone(),
         updated_at: stamp,
     };
@@ -254,7 +255,8 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<UpdateContentInput>,
 ) -> ApiResult<Success<Value>> {
-    tenant.require(if input.only_workflow() { Access::WorkflowStatus } else { Access::Write })?;
+    let input_was_workflow = input.only_workflow();
+    tenant.require(if input_was_workflow { Access::WorkflowStatus } else { Access::Write })?;
     let current: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     let mut next = current.clone();
     next.version = current.version + 1;
@@ -292,8 +294,17 @@ pub async fn update(
     if let Some(html) = input.html {
         place_html(&state.media, &mut next, sanitise(&html)).await.map_err(ApiError::internal)?;
     }
-    match state.store().save_content_version(&current, &next).await {
-        Ok(()) => Ok(Success::ok(full_view(&state.media, &next).await?)),
+    // A change of status (or of where it was published) is not a new text: no version.
+    match state.store().save_content(&current, &next, !input_was_workflow).await {
+        Ok(dropped) => {
+            // The version that made room may point at an article body no one else uses.
+            let unused = dropped
+                .and_then(|d| d.html_s3_key)
+                .filter(|key| Some(key) != next.html_s3_key.as_ref() && Some(key) != current.html_s3_key.as_ref());
+            state.media.delete_quietly(unused).await;
+            let saved = state.tenancy.find_scoped::<Content>(&tenant, &id, "Content").await?;
+            Ok(Success::ok(full_view(&state.media, &saved).await?))
+        }
         Err(StoreError::Condition(_)) => Err(ApiError::conflict(
             "CONFLICT",
             "The content was changed by another request at the same time; reload and try again.",
@@ -320,7 +331,8 @@ pub async fn remove(
     Ok(Success::ok(json!({"id": content.id, "deleted": true})))
 }
 
-/// Former versions, newest first, each as it was (with its HTML).
+/// Former versions of the article (changes of its text, not of its status; the newest
+/// `CONTENT_VERSIONS_KEPT`), newest first, without their HTML: `versions/{seq}/` has it.
 pub async fn versions(
     State(state): State<WriterState>,
     tenant: Tenant,
@@ -333,12 +345,34 @@ pub async fn versions(
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     let versions =
         state.store().content_versions(tenant.account_id(), &content.id).await.map_err(ApiError::internal)?;
-    let count = versions.len();
-    let mut results = Vec::new();
-    for version in versions.iter().skip(page.offset()).take(page.page_size() as usize) {
-        results.push(full_view(&state.media, version).await?);
-    }
-    Ok(ListResponse::page_of(count, results, &page, &uri))
+    let results: Vec<Value> = versions
+        .iter()
+        .map(|(seq, version)| {
+            let mut view = summary_view(version);
+            view["seq"] = json!(seq);
+            view
+        })
+        .collect();
+    Ok(ListResponse::paginate(results, &page, &uri))
+}
+
+/// One former version, with its HTML.
+pub async fn version(
+    State(state): State<WriterState>,
+    tenant: Tenant,
+    Path((id, seq)): Path<(String, u32)>,
+) -> ApiResult<Success<Value>> {
+    tenant.require(Access::SiteRead)?;
+    let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
+    let version = state
+        .store()
+        .content_version(tenant.account_id(), &content.id, seq)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("Version"))?;
+    let mut view = full_view(&state.media, &version).await?;
+    view["seq"] = json!(seq);
+    Ok(Success::ok(view))
 }
 
 impl WriterState {

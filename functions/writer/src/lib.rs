@@ -60,6 +60,7 @@ pub fn routes(state: WriterState) -> Router {
             get(content::read).put(content::update).patch(content::update).delete(content::remove).layer(content_limit),
         )
         .route(&format!("{w}/content/{{id}}/versions"), get(content::versions))
+        .route(&format!("{w}/content/{{id}}/versions/{{seq}}"), get(content::version))
         .route(&format!("{w}/images"), get(images::list).post(images::create))
         .route(
             &format!("{w}/images/{{id}}"),

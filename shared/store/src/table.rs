@@ -431,8 +431,12 @@ impl Store {
 
     /// All items of a partition whose sort key starts with `prefix`, in sort-key order.
     pub async fn query_prefix<T: DeserializeOwned>(&self, pk: &str, prefix: &str) -> StoreResult<Vec<T>> {
-        let items = self
-            .client
+        self.query_prefix_items(pk, prefix).await?.into_iter().map(decode).collect()
+    }
+
+    /// The raw items of [`Store::query_prefix`] (for callers that read the keys too).
+    pub async fn query_prefix_items(&self, pk: &str, prefix: &str) -> StoreResult<Vec<Item>> {
+        self.client
             .query()
             .table_name(&*self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
@@ -444,8 +448,7 @@ impl Store {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(StoreError::aws)?;
-        items.into_iter().map(decode).collect()
+            .map_err(StoreError::aws)
     }
 
     /// All items listed in a GSI1 partition (optionally only sort keys starting with

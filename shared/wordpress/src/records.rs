@@ -51,7 +51,8 @@ pub async fn apply_to_content(
         }
         next.version = current.version + 1;
         next.updated_at = now();
-        match store.save_content_version(&current, &next).await {
+        // What WordPress reports is the content's state, not a new text: no version kept.
+        match store.save_content(&current, &next, false).await.map(|_| ()) {
             Err(StoreError::Condition(_)) => match store.find::<Content>(&content.account_id, content.id()).await? {
                 Some(fresh) => current = fresh,
                 None => return Ok(()),

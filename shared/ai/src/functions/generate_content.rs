@@ -133,6 +133,7 @@ impl ItemFunction for GenerateContent {
             external_id: None,
             external_url: None,
             version: 1,
+            version_seq: None,
             created_at: now.clone(),
             updated_at: now,
         };

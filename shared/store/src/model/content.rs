@@ -64,8 +64,13 @@ pub struct Content {
     pub external_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_url: Option<String>,
-    /// 1 for the first save; each update adds one.
+    /// 1 for the first save; each update adds one (the condition of concurrent saves).
     pub version: u32,
+    /// The sequence number of the newest kept version (versions are kept for changes of
+    /// the article, not of its status). None on content saved before it was kept: its
+    /// versions were numbered by `version`, so the last is `version - 1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_seq: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -75,28 +80,86 @@ scoped!(Content, "content", "CONTENT");
 /// A former state of a content item: the content as it was, under its version number.
 pub type ContentVersion = Content;
 
-fn version_key(account_id: &str, content_id: &str, version: u32) -> Key {
-    Key::new(keys::account_pk(account_id), format!("CONTENTVERSION#{content_id}#{version:010}"))
+fn version_key(account_id: &str, content_id: &str, seq: u32) -> Key {
+    Key::new(keys::account_pk(account_id), format!("CONTENTVERSION#{content_id}#{seq:010}"))
+}
+
+/// Versions kept per content item; older ones are removed as new ones are kept.
+pub const CONTENT_VERSIONS_KEPT: u32 = 20;
+
+impl Content {
+    /// The sequence number of the newest kept version (0: none).
+    pub fn last_version_seq(&self) -> u32 {
+        self.version_seq.unwrap_or(self.version.saturating_sub(1))
+    }
 }
 
 impl Store {
-    /// Replaces `current` by `next` and keeps `current` as a version — only if the stored
-    /// content is still at `current.version` (else `Condition("stale")`).
-    pub async fn save_content_version(&self, current: &Content, next: &Content) -> StoreResult<()> {
+    /// Replaces `current` by `next` — only if the stored content is still at
+    /// `current.version` (else `Condition("stale")`). With `keep_version`, `current` is
+    /// kept as a version and the oldest beyond [`CONTENT_VERSIONS_KEPT`] goes; returns
+    /// the version that went, for the caller to clean up what it points to (S3).
+    pub async fn save_content(
+        &self,
+        current: &Content,
+        next: &Content,
+        keep_version: bool,
+    ) -> StoreResult<Option<ContentVersion>> {
         let table = self.table();
+        let mut next = next.clone();
         let mut tx = Tx::new();
+        let mut dropped = None;
+        if keep_version {
+            let seq = current.last_version_seq() + 1;
+            next.version_seq = Some(seq);
+            let old = Record::new(version_key(&current.account_id, &current.id, seq), "content_version", current)?;
+            tx.create(table, old, "stale");
+            if seq > CONTENT_VERSIONS_KEPT {
+                let gone = version_key(&current.account_id, &current.id, seq - CONTENT_VERSIONS_KEPT);
+                dropped = self.get::<ContentVersion>(gone.clone()).await?;
+                tx.delete_if_present(table, gone);
+            }
+        } else {
+            next.version_seq = Some(current.last_version_seq());
+        }
         let values = Item::from([(":v".to_owned(), AttributeValue::N(current.version.to_string()))]);
         tx.replace_if(table, next.record()?, "version = :v", values, "stale");
-        let old =
-            Record::new(version_key(&current.account_id, &current.id, current.version), "content_version", current)?;
-        tx.create(table, old, "stale");
-        self.commit(tx).await
+        self.commit(tx).await?;
+        Ok(dropped)
     }
 
-    /// Former versions of a content item, newest first.
-    pub async fn content_versions(&self, account_id: &str, content_id: &str) -> StoreResult<Vec<ContentVersion>> {
-        let mut versions: Vec<ContentVersion> =
-            self.query_prefix(&keys::account_pk(account_id), &format!("CONTENTVERSION#{content_id}#")).await?;
+    /// One kept version by its sequence number.
+    pub async fn content_version(
+        &self,
+        account_id: &str,
+        content_id: &str,
+        seq: u32,
+    ) -> StoreResult<Option<ContentVersion>> {
+        let key = version_key(account_id, content_id, seq);
+        if !key.fits() {
+            return Ok(None);
+        }
+        self.get(key).await
+    }
+
+    /// Former versions of a content item (at most [`CONTENT_VERSIONS_KEPT`]), newest
+    /// first, each with its sequence number.
+    pub async fn content_versions(
+        &self,
+        account_id: &str,
+        content_id: &str,
+    ) -> StoreResult<Vec<(u32, ContentVersion)>> {
+        let prefix = format!("CONTENTVERSION#{content_id}#");
+        let items = self.query_prefix_items(&keys::account_pk(account_id), &prefix).await?;
+        let mut versions = Vec::with_capacity(items.len());
+        for item in items {
+            let seq = item
+                .get("SK")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|sk| sk.rsplit('#').next())
+                .and_then(|n| n.parse().ok());
+            versions.push((seq.unwrap_or(0), crate::table::decode(item)?));
+        }
         versions.reverse();
         Ok(versions)
     }
@@ -110,14 +173,14 @@ impl Store {
         let versions = self.content_versions(&content.account_id, &content.id).await?;
         for chunk in versions.chunks(100) {
             let mut tx = Tx::new();
-            for version in chunk {
-                tx.delete_if_present(self.table(), version_key(&version.account_id, &version.id, version.version));
+            for (seq, version) in chunk {
+                tx.delete_if_present(self.table(), version_key(&version.account_id, &version.id, *seq));
             }
             match self.commit(tx).await {
                 Ok(()) | Err(StoreError::Condition(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(versions)
+        Ok(versions.into_iter().map(|(_, v)| v).collect())
     }
 }

@@ -28,7 +28,7 @@ pub use automation::{
     StageRun, StageState, Trigger, TriggerType, pending_stages,
 };
 pub use cluster::{Cluster, ClusterStatus};
-pub use content::{Content, ContentStatus, ContentVersion};
+pub use content::{CONTENT_VERSIONS_KEPT, Content, ContentStatus, ContentVersion};
 pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 pub use image::{Image, ImageStatus, ImageType};
 pub use job::{ItemProgress, ItemState, JOB_TAKEN, Job, JobPhase, JobState, LEASE_LOST, UNIT_SAVED, UnitOutcome};
