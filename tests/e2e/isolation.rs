@@ -62,3 +62,32 @@ async fn another_account_gets_404_for_every_id() {
     app.get(&user, &a.access).await.expect(200);
     app.call(Method::GET, &site, Auth::ApiKey(&a_key), None).await.expect(200);
 }
+
+/// A sector on a site the caller was not granted is not there for them: 404, never a
+/// field error that would confirm it exists.
+#[tokio::test]
+async fn sectors_of_ungranted_sites_are_not_found() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("ungranted").await;
+    app.move_to_plan(&owner.account_id, "starter").await;
+    let site_a = app.create_site(&owner.access, "Granted").await;
+    let sector_a = app.create_sector(&owner.access, &site_a, "A sector").await;
+    let site_b = app.create_site(&owner.access, "Not granted").await;
+    let sector_b = app.create_sector(&owner.access, &site_b, "B sector").await;
+    let editor = app.add_member(&owner, "ungranted-editor", "editor").await;
+    app.grant(&owner, &site_a, &editor.user_id).await;
+    let e = &editor.access;
+
+    let body = serde_json::json!({"site_id": site_a, "sector_id": sector_b, "keyword": "hidden"});
+    let reply = app.post("/api/v1/planner/keywords/", e, body).await;
+    assert_eq!((reply.status, reply.code()), (404, "NOT_FOUND"), "{}", reply.body);
+    let list = app.get(&format!("/api/v1/planner/keywords/?site_id={site_a}&sector_id={sector_b}"), e).await;
+    assert_eq!(list.status, 404, "{}", list.body);
+    // The owner sees both sites: for them it is a mistake to explain.
+    let body = serde_json::json!({"site_id": site_a, "sector_id": sector_b, "keyword": "visible"});
+    let reply = app.post("/api/v1/planner/keywords/", &owner.access, body).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    // And the editor's own sector works.
+    let body = serde_json::json!({"site_id": site_a, "sector_id": sector_a, "keyword": "mine"});
+    app.post("/api/v1/planner/keywords/", e, body).await.expect(201);
+}

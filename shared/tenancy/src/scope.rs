@@ -38,6 +38,11 @@ impl Tenancy {
                     .await
                     .map_err(ApiError::internal)?
                     .ok_or_else(|| ApiError::not_found("Sector"))?;
+                // A sector of a site the caller may not see is not there for them: saying
+                // it belongs elsewhere would confirm it exists.
+                if !tenant.sees_site(&sector.site_id) {
+                    return Err(ApiError::not_found("Sector"));
+                }
                 if sector.site_id != site.id {
                     return Err(ApiError::field("sector_id", "This sector belongs to another site."));
                 }
