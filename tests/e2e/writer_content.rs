@@ -235,6 +235,8 @@ async fn content_input_is_validated_field_by_field() {
     assert_field_error(&app.patch(&path, t, json!({"title": ""})).await, "title");
     assert_field_error(&app.put(&path, t, json!({"status": "archived"})).await, "status");
     assert_field_error(&app.patch(&path, t, json!({"meta_title": "m".repeat(256)})).await, "meta_title");
+    // An id far beyond any CMS's (and beyond what an item may hold) is a field error, not a 500.
+    assert_field_error(&app.patch(&path, t, json!({"external_id": "9".repeat(500_000)})).await, "external_id");
     let still = app.get(&path, t).await.expect(200);
     assert_eq!(still.data()["slug"], "ok-slug-2");
     assert_eq!(still.data()["version"], 1);

@@ -83,6 +83,7 @@ pub struct UpdateContentInput {
     #[validate(length(max = 100))]
     taxonomy_term_ids: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(min = 1, max = 100))]
     external_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(max = 2000), custom(function = "igny8_http::validate::web_url"))]

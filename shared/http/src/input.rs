@@ -117,6 +117,13 @@ fn describe(error: &validator::ValidationError) -> String {
         "email" => "Enter a valid email address.".to_owned(),
         "url" => "Enter a valid URL.".to_owned(),
         "required" => "This field is required.".to_owned(),
+        // A list's length counts items, a text's characters.
+        "length" if error.params.get("value").is_some_and(|v| v.is_array()) => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("Give between {min} and {max} items."),
+            (Some(min), None) => format!("Give at least {min} items."),
+            (None, Some(max)) => format!("Give at most {max} items."),
+            _ => "Invalid number of items.".to_owned(),
+        },
         "length" => match (param("min"), param("max")) {
             (Some(min), Some(max)) => format!("Must be between {min} and {max} characters long."),
             (Some(min), None) => format!("Must be at least {min} characters long."),
@@ -181,6 +188,21 @@ mod tests {
     #[allow(dead_code)]
     struct Nested {
         count: u32,
+    }
+
+    #[test]
+    fn lengths_of_lists_count_items_and_of_texts_characters() {
+        #[derive(Debug, validator::Validate)]
+        struct Ids {
+            #[validate(length(min = 1, max = 50))]
+            ids: Vec<String>,
+            #[validate(length(max = 3))]
+            name: String,
+        }
+        let input = Ids { ids: vec!["x".into(); 60], name: "long".into() };
+        let errors = validation_messages(&validator::Validate::validate(&input).unwrap_err());
+        assert_eq!(errors["ids"], vec!["Give between 1 and 50 items."]);
+        assert_eq!(errors["name"], vec!["Must be at most 3 characters long."]);
     }
 
     #[test]
