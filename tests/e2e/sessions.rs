@@ -70,6 +70,17 @@ async fn expired_tampered_foreign_and_misused_tokens_are_401() {
     parts[1] = parts[1].chars().rev().collect();
     app.get("/api/v1/auth/me/", &parts.join(".")).await.expect(401);
 
+    // Signed with our secret, but issued by someone else or for another audience.
+    let valid = Tokens::new(igny8_e2e::JWT_SECRET, 900, 600);
+    let mut claims = valid.verify(&owner.access, igny8_tenancy::TokenKind::Access).unwrap();
+    claims.iss = "someone-else".into();
+    app.get("/api/v1/auth/me/", &valid.sign(&claims)).await.expect(401);
+    claims.iss = igny8_tenancy::tokens::ISSUER.into();
+    claims.aud = "another-api".into();
+    app.get("/api/v1/auth/me/", &valid.sign(&claims)).await.expect(401);
+    claims.aud = igny8_tenancy::tokens::AUDIENCE.into();
+    app.get("/api/v1/auth/me/", &valid.sign(&claims)).await.expect(200);
+
     // A refresh token is not an access token, and the reverse.
     app.get("/api/v1/auth/me/", &owner.refresh).await.expect(401);
     app.post_anonymous("/api/v1/auth/refresh/", json!({"refresh": owner.access})).await.expect(401);
@@ -180,4 +191,36 @@ async fn a_refresh_token_presented_twice_at_once_rotates_only_once() {
     // The first conditional rotation always wins; every other request then sees reuse.
     assert_eq!(rotated, 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert!(replies.iter().all(|r| r.status == 200 || r.status == 401));
+}
+
+/// A login lasts at most its absolute lifetime, however often it is refreshed.
+#[tokio::test]
+async fn refresh_families_end_at_their_absolute_lifetime() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("absolute").await;
+    let refreshed = app.post_anonymous("/api/v1/auth/refresh/", json!({"refresh": owner.refresh})).await.expect(200);
+    let refresh = refreshed.data()["refresh"].as_str().unwrap().to_owned();
+    let valid = Tokens::new(igny8_e2e::JWT_SECRET, 900, 600);
+    let family = valid.verify(&refresh, igny8_tenancy::TokenKind::Refresh).unwrap().fam.unwrap();
+    let session = app.store.session(&family).await.unwrap().unwrap();
+    let lifetime = session.absolute_expires_at - chrono::Utc::now().timestamp();
+    assert!((igny8_store::SESSION_ABSOLUTE_SECS - 60..=igny8_store::SESSION_ABSOLUTE_SECS).contains(&lifetime));
+    // Thirty days later (the family's end moved into the past):
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", igny8_store::AttributeValue::S(format!("SESSION#{family}")))
+        .key("SK", igny8_store::AttributeValue::S("SESSION".into()))
+        .update_expression("SET absolute_expires_at = :past")
+        .expression_attribute_values(
+            ":past",
+            igny8_store::AttributeValue::N((chrono::Utc::now().timestamp() - 1).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let reply = app.post_anonymous("/api/v1/auth/refresh/", json!({"refresh": refresh})).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    let session = app.store.session(&family).await.unwrap().unwrap();
+    assert!(!session.revoked, "an ended family is not a stolen one");
 }

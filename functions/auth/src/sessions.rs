@@ -70,6 +70,7 @@ fn start_session(state: &Tenancy, user: &User) -> (Session, IssuedTokens) {
         revoked: false,
         created_at: now(),
         expires_at: tokens.refresh_expires_at,
+        absolute_expires_at: chrono::Utc::now().timestamp() + igny8_store::SESSION_ABSOLUTE_SECS,
     };
     (session, tokens)
 }

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_ACCESS_TTL_SECS: i64 = 15 * 60;
 pub const DEFAULT_REFRESH_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 pub const MIN_SECRET_BYTES: usize = 32;
+/// Who issues the tokens and who they are for: a token signed with the same secret for
+/// anything else is refused.
+pub const ISSUER: &str = "igny8";
+pub const AUDIENCE: &str = "igny8-api";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,6 +24,8 @@ pub enum TokenKind {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
+    pub iss: String,
+    pub aud: String,
     pub sub: String,
     pub account_id: String,
     pub user_id: String,
@@ -63,7 +69,9 @@ impl Tokens {
     pub fn new(secret: &[u8], access_ttl_secs: i64, refresh_ttl_secs: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -88,6 +96,8 @@ impl Tokens {
     pub fn issue(&self, user: &User, family_id: &str, refresh_jti: &str) -> IssuedTokens {
         let now = Utc::now().timestamp();
         let claims = |typ, exp, jti: String, fam: Option<String>| Claims {
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
             sub: user.id.clone(),
             account_id: user.account_id.clone(),
             user_id: user.id.clone(),

@@ -40,7 +40,7 @@ pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLA
 pub use role::Role;
 pub use scoped::{NO_SECTOR, Scoped, scoped_key};
 pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
-pub use session::{RefreshOutcome, Session};
+pub use session::{RefreshOutcome, SESSION_ABSOLUTE_SECS, Session};
 pub use settings::{
     AiSettings, AnswerFormat, AuthorProfile, GUIDANCE_MISSING, Guidance, Integration, ModelQuirks, PromptOverride,
     Strategy, TokenParam,

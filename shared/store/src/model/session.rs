@@ -16,7 +16,14 @@ pub struct Session {
     pub created_at: String,
     /// Epoch seconds; the item expires through the table's TTL.
     pub expires_at: i64,
+    /// Epoch seconds after which the family cannot be refreshed, however it slid (0 on
+    /// families made before the limit: none).
+    #[serde(default)]
+    pub absolute_expires_at: i64,
 }
+
+/// How long a login lasts at most, refreshed or not.
+pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 60 * 60;
 
 #[derive(Debug, Clone)]
 pub enum RefreshOutcome {
@@ -46,7 +53,8 @@ impl Store {
 
     /// Moves the family from `presented_jti` to `next_jti`, atomically: of two requests
     /// presenting the same token, one rotates and the other is treated as reuse.
-    /// Each rotation extends the family to `expires_at` (a sliding 7-day window).
+    /// Each rotation extends the family to `expires_at` (a sliding 7-day window), never
+    /// past its absolute end.
     pub async fn rotate_session(
         &self,
         family_id: &str,
@@ -59,14 +67,23 @@ impl Store {
             .set("current_jti", next_jti)?
             .set("expires_at", expires_at)?
             .set("ttl", expires_at)?
-            .when("current_jti = :presented AND revoked = :no AND expires_at > :now")
+            .when(
+                "current_jti = :presented AND revoked = :no AND expires_at > :now \
+                 AND (attribute_not_exists(absolute_expires_at) OR absolute_expires_at = :zero \
+                 OR absolute_expires_at > :now)",
+            )
             .value(":presented", presented_jti)?
             .value(":no", false)?
-            .value(":now", now_epoch)?;
+            .value(":now", now_epoch)?
+            .value(":zero", 0)?;
         match self.update::<Session>(update, "not_current").await {
             Ok(session) => Ok(RefreshOutcome::Rotated(session)),
             Err(StoreError::Condition(_)) => match self.session(family_id).await? {
-                Some(session) if !session.revoked && session.expires_at > now_epoch => {
+                Some(session)
+                    if !session.revoked
+                        && session.expires_at > now_epoch
+                        && (session.absolute_expires_at == 0 || session.absolute_expires_at > now_epoch) =>
+                {
                     self.revoke_session(family_id).await?;
                     Ok(RefreshOutcome::Reused)
                 }
