@@ -224,3 +224,55 @@ async fn refresh_families_end_at_their_absolute_lifetime() {
     let session = app.store.session(&family).await.unwrap().unwrap();
     assert!(!session.revoked, "an ended family is not a stolen one");
 }
+
+/// Failed sign-ins slow down: a few are free, then each waits twice as long (429 with
+/// `Retry-After`), right password or not; other users are not held up.
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_throttled_with_a_growing_delay() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("throttled").await;
+    let other = app.register("bystander").await;
+    for _ in 0..5 {
+        app.login(&owner.email, "wrong password!").await.expect(401);
+    }
+    let held = app.login(&owner.email, PASSWORD).await;
+    assert_eq!((held.status, held.code()), (429, "THROTTLED"), "{}", held.body);
+    let wait: u64 = held.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    app.login(&other.email, PASSWORD).await.expect(200);
+    tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + 200)).await;
+    app.login(&owner.email, PASSWORD).await.expect(200);
+    // One more failure now waits twice as long.
+    app.login(&owner.email, "wrong password!").await.expect(401);
+    let held = app.login(&owner.email, PASSWORD).await;
+    assert_eq!(held.status, 429);
+    let longer: u64 = held.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(longer >= 2, "{longer}");
+}
+
+/// Registrations from one address are limited per hour.
+#[tokio::test]
+async fn registrations_from_one_address_are_limited() {
+    let app = TestApp::spawn().await;
+    let register = |n: u32| {
+        let base = app.base.clone();
+        async move {
+            let body = json!({"email": igny8_e2e::unique_email(&format!("bulk{n}")), "password": PASSWORD, "account_name": "Bulk"});
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/auth/register/"))
+                .header("x-forwarded-for", "198.51.100.7, 10.0.0.1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for n in 0..30 {
+        assert_eq!(register(n).await.status(), 201);
+    }
+    let refused = register(30).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().get("retry-after").is_some());
+    // Another address is not held up.
+    app.register("elsewhere").await;
+}

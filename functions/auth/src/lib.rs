@@ -7,6 +7,7 @@ mod account;
 mod sectors;
 mod sessions;
 mod sites;
+mod throttle;
 mod users;
 mod views;
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
 
+use crate::throttle::{self, ClientAddress};
 use crate::views;
 
 #[derive(Debug, Deserialize, Validate)]
@@ -88,8 +89,10 @@ fn signed_in(tokens: &IssuedTokens, user: &User, account: &Account) -> Value {
 
 pub async fn register(
     State(state): State<Tenancy>,
+    ClientAddress(address): ClientAddress,
     JsonBody(input): JsonBody<RegisterInput>,
 ) -> ApiResult<Success<Value>> {
+    throttle::registration(&state.store, &address).await?;
     let trial = plan(TRIAL_PLAN).ok_or_else(|| ApiError::internal("trial plan missing"))?;
     let timestamp = now();
     let account_id = new_id("acc");
@@ -135,14 +138,22 @@ pub(crate) fn email_taken() -> ApiError {
     err
 }
 
-pub async fn login(State(state): State<Tenancy>, JsonBody(input): JsonBody<LoginInput>) -> ApiResult<Success<Value>> {
+pub async fn login(
+    State(state): State<Tenancy>,
+    ClientAddress(address): ClientAddress,
+    JsonBody(input): JsonBody<LoginInput>,
+) -> ApiResult<Success<Value>> {
+    throttle::check_sign_in(&state.store, &input.email, &address).await?;
     let user = state.store.user_by_email(&input.email).await.map_err(ApiError::internal)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = verify_password_off_thread(input.password, stored_hash).await;
     let invalid = || ApiError::new(http::StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password.");
     let user = match user {
         Some(user) if matches && user.is_active => user,
-        _ => return Err(invalid()),
+        _ => {
+            throttle::failed_sign_in(&state.store, &input.email, &address).await?;
+            return Err(invalid());
+        }
     };
     let account = state.store.account(&user.account_id).await.map_err(ApiError::internal)?.ok_or_else(invalid)?;
     if !account.status.is_usable() {

@@ -126,6 +126,11 @@ impl Update {
         }
     }
 
+    /// An update that creates the item when it is absent (counters).
+    pub fn upsert(key: Key) -> Self {
+        Self { conditions: vec!["(attribute_not_exists(PK) OR attribute_exists(PK))".into()], ..Self::new(key) }
+    }
+
     pub fn set<T: Serialize>(mut self, field: &str, value: T) -> StoreResult<Self> {
         let value = serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.sets.push((field.to_owned(), value));

@@ -19,6 +19,7 @@ mod settings;
 mod site;
 mod task;
 mod taxonomy;
+mod throttle;
 mod user;
 mod wordpress;
 
@@ -48,6 +49,7 @@ pub use settings::{
 pub use site::{ApiKeyOwner, Site, SiteChanges, SiteStatus};
 pub use task::{Task, TaskStatus};
 pub use taxonomy::{Taxonomy, TaxonomyTerm};
+pub use throttle::Attempts;
 pub use user::{User, UserChanges};
 pub use wordpress::{
     BridgeInfo, CategoryRule, ClustersAs, MediaRef, Publication, PublishStatus, RestStyle, SYNC_LOG_DAYS, SyncKind,

@@ -1,0 +1,43 @@
+//! Attempt counters for throttling (failed sign-ins, registrations): one item per
+//! subject and fixed window, `THROTTLE#<scope>#<subject>#<window start>`. The window is
+//! in the key, so a new window starts a new count on the dot; the table's TTL only
+//! removes old items, it does not decide when a window ends.
+
+use serde::{Deserialize, Serialize};
+
+use crate::table::{Key, Store, StoreResult, Update};
+
+/// How many attempts a subject made in the current window, and when the last was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempts {
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub last_at: i64,
+}
+
+fn throttle_key(scope: &str, subject: &str, window_secs: i64, now: i64) -> Key {
+    let start = now - now.rem_euclid(window_secs);
+    Key::new(format!("THROTTLE#{scope}#{subject}#{start}"), "THROTTLE")
+}
+
+impl Store {
+    /// The attempts counted in the window `now` falls in.
+    pub async fn attempts(&self, scope: &str, subject: &str, window_secs: i64, now: i64) -> StoreResult<Attempts> {
+        let key = throttle_key(scope, subject, window_secs, now);
+        if !key.fits() {
+            return Ok(Attempts::default());
+        }
+        Ok(self.get(key).await?.unwrap_or_default())
+    }
+
+    /// Counts one attempt (atomically, whatever runs at the same time); the new tally.
+    pub async fn count_attempt(&self, scope: &str, subject: &str, window_secs: i64, now: i64) -> StoreResult<Attempts> {
+        let key = throttle_key(scope, subject, window_secs, now);
+        if !key.fits() {
+            return Ok(Attempts::default());
+        }
+        let update = Update::upsert(key).add("count", 1).set("last_at", now)?.set("ttl", now + 2 * window_secs)?;
+        self.update(update, "never").await
+    }
+}
