@@ -46,6 +46,37 @@ async fn take_message(app: &TestApp) -> aws_lambda_events::event::sqs::SqsEvent 
     igny8_local::queue::sqs_event(message.message_id.as_deref(), "receipt", message.body.as_deref())
 }
 
+/// An invocation near its deadline starts no batch it could not finish: the job is
+/// handed back, the message reported failed, and the next invocation does the work.
+#[tokio::test]
+async fn a_job_that_cannot_finish_before_the_deadline_is_handed_back() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "deadline").await;
+    let t = &ws.owner.access;
+    let clusters = add_clusters(&app, &ws, 2).await;
+    let accepted = app.post(IDEAS, t, json!({"ids": clusters})).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+    // Received as Lambda's event source would, with its real receipt: the worker makes a
+    // failed message visible again at once (the test app's retry delay is zero).
+    let received = app.sqs.receive_message().queue_url(&app.queue_url).send().await.unwrap();
+    let message = received.messages.unwrap_or_default().pop().expect("a queued message");
+    let receipt = message.receipt_handle.clone().unwrap_or_default();
+    let event = igny8_local::queue::sqs_event(message.message_id.as_deref(), &receipt, message.body.as_deref());
+    let almost_over = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+    let response = app.worker.handle_until(event, Some(almost_over)).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "delivered again later");
+    let handed_back = job(&app, t, &job_id).await;
+    assert_eq!(
+        (handed_back["state"].as_str(), handed_back["credits"].as_i64()),
+        (Some("queued"), Some(0)),
+        "{handed_back}"
+    );
+    assert_eq!(count_ideas(&app, &ws).await, 0, "nothing was started");
+    app.run_jobs().await;
+    assert_eq!(job(&app, t, &job_id).await["state"], "done");
+    assert_eq!(count_ideas(&app, &ws).await, 6);
+}
+
 #[tokio::test]
 async fn a_message_delivered_twice_runs_and_charges_once() {
     let app = TestApp::spawn().await;

@@ -28,11 +28,18 @@ impl Worker {
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        igny8_queue::handle_batch(event, self.retry.as_ref(), |message| self.process(message)).await
+        self.handle_until(event, None).await
     }
 
-    async fn process(&self, message: JobMessage) -> Result<(), String> {
-        match self.engine.run(&message.account_id, &message.job_id).await {
+    /// Handles the event within an invocation that must end by `deadline` (Lambda's,
+    /// less a margin): a job that cannot finish in time is handed back and its message
+    /// reported failed, so the next invocation goes on with it.
+    pub async fn handle_until(&self, event: SqsEvent, deadline: Option<tokio::time::Instant>) -> SqsBatchResponse {
+        igny8_queue::handle_batch(event, self.retry.as_ref(), |message| self.process(message, deadline)).await
+    }
+
+    async fn process(&self, message: JobMessage, deadline: Option<tokio::time::Instant>) -> Result<(), String> {
+        match self.engine.run_until(&message.account_id, &message.job_id, deadline).await {
             Ok(outcome) => {
                 tracing::info!(job_id = %message.job_id, ?outcome, "message done");
                 Ok(())

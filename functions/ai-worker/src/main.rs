@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use igny8_ai::provider::CallPolicy;
 use igny8_ai::{Engine, Providers};
@@ -31,7 +32,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let worker = Worker::new(engine).with_retry(retry);
     lambda_runtime::run(service_fn(|event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
         let worker = worker.clone();
-        async move { Ok::<_, lambda_runtime::Error>(worker.handle(event.payload).await) }
+        // Lambda's deadline (epoch milliseconds) as an instant, less time to save and answer.
+        let left = Duration::from_millis(event.context.deadline.saturating_sub(epoch_millis()));
+        let deadline = tokio::time::Instant::now() + left.saturating_sub(igny8_ai::engine::DEADLINE_MARGIN);
+        async move { Ok::<_, lambda_runtime::Error>(worker.handle_until(event.payload, Some(deadline)).await) }
     }))
     .await
+}
+
+fn epoch_millis() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -10,6 +10,7 @@
 //! happen once (see `igny8_store::Job`), its charge and the job's counters.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tracing::Instrument;
 
@@ -29,6 +30,12 @@ use crate::providers::Providers;
 /// redelivered message after a crash finds the lease expired and resumes the job.
 pub const LEASE_SECS: i64 = 960;
 
+/// What a batch of the offline provider may take (it makes no network calls).
+const OFFLINE_CALL_BUDGET: Duration = Duration::from_secs(10);
+
+/// Kept free at the end of an invocation to save, hand back and answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
+
 /// Provider calls in flight at once per job.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
@@ -43,6 +50,10 @@ pub enum EngineError {
     /// Another attempt holds the job now; this one stops without writing.
     #[error("the job was taken over by another attempt")]
     LeaseLost,
+    /// Too little time is left in this invocation for the next batch: the job was handed
+    /// back, and the next delivery goes on where this one stopped.
+    #[error("out of time in this invocation; the job was handed back")]
+    OutOfTime,
 }
 
 /// What running a message's job came to.
@@ -69,6 +80,10 @@ pub struct Ctx {
     pub concurrency: usize,
     /// Set by a function that cannot go on: the job ends FAILED with this reason.
     pub failure: Option<String>,
+    /// When this invocation must have stopped (the Lambda deadline, less a margin).
+    pub deadline: Option<tokio::time::Instant>,
+    /// The longest one provider call may take (all its attempts and waits).
+    pub call_budget: Duration,
 }
 
 impl Ctx {
@@ -90,6 +105,11 @@ impl Ctx {
 
     pub fn is_offline(&self) -> bool {
         self.text.name() == crate::provider::offline::NAME
+    }
+
+    /// Whether a batch started now could run past the deadline.
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|deadline| tokio::time::Instant::now() + self.call_budget > deadline)
     }
 
     /// The provider and model this job's function calls, as shown on the job.
@@ -247,6 +267,10 @@ pub async fn run_items<F: ItemFunction>(function: &F, ctx: &mut Ctx) -> Result<(
     let mut batches = ready.into_iter().peekable();
     let mut out_of_credits: Option<String> = None;
     while batches.peek().is_some() {
+        // Start no batch that could outlast the invocation: hand the job back instead.
+        if ctx.out_of_time() {
+            return Err(EngineError::OutOfTime);
+        }
         let batch: Vec<(String, F::Input)> = batches.by_ref().take(batch_size).collect();
         if let Some(reason) = &out_of_credits {
             for (id, _) in &batch {
@@ -337,6 +361,17 @@ impl Engine {
     /// Runs the job named by a queue message. Safe to call any number of times for the
     /// same job: only one call at a time takes it, and saved units are never redone.
     pub async fn run(&self, account_id: &str, job_id: &str) -> Result<RunOutcome, EngineError> {
+        self.run_until(account_id, job_id, None).await
+    }
+
+    /// [`Engine::run`] within an invocation that must end by `deadline`: no batch starts
+    /// that could outlast it; the job is handed back instead ([`EngineError::OutOfTime`]).
+    pub async fn run_until(
+        &self,
+        account_id: &str,
+        job_id: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<RunOutcome, EngineError> {
         let job = match self.store.claim_job(account_id, job_id, LEASE_SECS).await {
             Ok(job) => job,
             Err(StoreError::Condition(_)) => {
@@ -346,19 +381,19 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         let span = tracing::info_span!("job", job_id, account_id, function = %job.function, attempt = job.attempt);
-        let outcome = self.run_taken(job.clone()).instrument(span).await?;
+        let outcome = self.run_taken(job.clone(), deadline).instrument(span).await?;
         crate::jobs::report_to_automation(self.automation.as_ref(), &job).await;
         Ok(outcome)
     }
 
     /// Runs a job this worker has just taken.
-    async fn run_taken(&self, job: Job) -> Result<RunOutcome, EngineError> {
+    async fn run_taken(&self, job: Job, deadline: Option<tokio::time::Instant>) -> Result<RunOutcome, EngineError> {
         let Some(runner) = functions::runner(&job.function) else {
             lease(self.store.finish_job(&job, Some(&format!("unknown AI function {}", job.function))).await)?;
             return Ok(RunOutcome::Finished);
         };
         let mut ctx = match self.context(job.clone()).await {
-            Ok(ctx) => ctx,
+            Ok(ctx) => Ctx { deadline, ..ctx },
             Err(SetupError::Store(e)) => {
                 let _ = self.store.release_job(&job).await;
                 return Err(e.into());
@@ -395,6 +430,10 @@ impl Engine {
         let builtin = job.options.get("method").and_then(|m| m.as_str()) == Some("builtin");
         // Only the provider the function calls must be configured; the other stays offline.
         let draws = job.function == "generate_images";
+        // The offline provider answers at once; a network provider may use all its tries.
+        let offline =
+            if draws { settings.image_provider == "offline" } else { builtin || settings.text_provider == "offline" };
+        let call_budget = if offline { OFFLINE_CALL_BUDGET } else { self.providers.policy().worst_case() };
         let text = if builtin || draws {
             self.providers.offline_text()
         } else {
@@ -417,6 +456,9 @@ impl Engine {
             guidance,
             concurrency: self.concurrency,
             failure: None,
+            deadline: None,
+            // The offline provider answers at once; a network provider may use all its tries.
+            call_budget,
         })
     }
 

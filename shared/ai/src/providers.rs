@@ -24,6 +24,10 @@ impl Providers {
         Self { http, secrets, policy }
     }
 
+    pub fn policy(&self) -> CallPolicy {
+        self.policy
+    }
+
     pub fn offline_text(&self) -> Arc<dyn TextProvider> {
         Arc::new(OfflineProvider)
     }

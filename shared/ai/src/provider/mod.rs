@@ -184,7 +184,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 /// Timeouts and retries of the HTTP providers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallPolicy {
     /// Per attempt.
     pub timeout: Duration,
@@ -194,6 +194,13 @@ pub struct CallPolicy {
     pub backoff: Duration,
     /// No single wait is longer, whatever `Retry-After` says.
     pub max_backoff: Duration,
+}
+
+impl CallPolicy {
+    /// The longest one call can take: every attempt timing out, every wait at its longest.
+    pub fn worst_case(&self) -> Duration {
+        self.timeout * (self.retries + 1) + self.max_backoff * self.retries
+    }
 }
 
 impl Default for CallPolicy {
