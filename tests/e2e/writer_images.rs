@@ -225,6 +225,10 @@ async fn an_uploaded_image_is_served_by_a_signed_url() {
     }
     let r = upload(&app, &id, Auth::Bearer(t), "image/png", Vec::new()).await;
     assert_field_error(&r, "body");
+    // Bytes that are not what the Content-Type says (a page, a JPEG called a PNG).
+    assert_field_error(&upload(&app, &id, Auth::Bearer(t), "image/png", b"<html>hi</html>".to_vec()).await, "body");
+    let jpeg_named_png: Vec<u8> = [0xff, 0xd8, 0xff, 0xe0, 0, 0].to_vec();
+    assert_field_error(&upload(&app, &id, Auth::Bearer(t), "image/png", jpeg_named_png).await, "body");
     let (status, bytes) =
         fetch(app.get(&image_path(&id), t).await.expect(200).data()["image_url"].as_str().unwrap()).await;
     assert!(status == 200 && bytes == png, "the image still serves its bytes");
@@ -239,8 +243,10 @@ async fn an_uploaded_image_is_served_by_a_signed_url() {
     let (status, bytes) = fetch(&url).await;
     assert!(status != 200 || bytes != png, "the old URL no longer serves the old bytes");
     assert_eq!(media_keys(&app).await.len(), 1, "the replaced object was deleted");
-    for kind in ["image/webp", "image/gif"] {
-        upload(&app, &id, Auth::Bearer(t), kind, png_bytes(3)).await.expect(200);
+    let webp: Vec<u8> = b"RIFF\0\0\0\0WEBPVP8 ".iter().copied().chain(png_bytes(3)).collect();
+    let gif: Vec<u8> = b"GIF89a".iter().copied().chain(png_bytes(3)).collect();
+    for (kind, bytes) in [("image/webp", webp), ("image/gif", gif)] {
+        upload(&app, &id, Auth::Bearer(t), kind, bytes).await.expect(200);
     }
 
     // Other images are unaffected; deleting the image deletes its bytes.
@@ -334,6 +340,6 @@ async fn viewers_and_site_keys_only_read_images() {
     assert_eq!(app.count_kind("image").await, 1);
 
     // An editor uploads.
-    let r = upload(&app, &id, Auth::Bearer(&editor.access), "image/webp", png_bytes(2)).await.expect(200);
+    let r = upload(&app, &id, Auth::Bearer(&editor.access), "image/png", png_bytes(2)).await.expect(200);
     assert_eq!(r.data()["status"], "generated");
 }

@@ -52,6 +52,10 @@ fn number<T: std::str::FromStr + Default>(text: &str, field: &str, errors: &mut 
 }
 
 /// Parses a CSV file into rows. Errors only for a file that is not a keyword CSV at all.
+/// Rows one import takes (a 5 MiB file of short keywords could hold far more; each row
+/// becomes items and writes, so the bound is stated rather than left to the body size).
+pub const MAX_IMPORT_ROWS: usize = 20_000;
+
 pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|_| unprocessable("The file is not UTF-8 text."))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -79,6 +83,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
         line
     };
     for record in reader.records() {
+        if rows.len() == MAX_IMPORT_ROWS {
+            return Err(unprocessable(format!(
+                "The file has more than {MAX_IMPORT_ROWS} rows; split it into files of at most {MAX_IMPORT_ROWS}."
+            )));
+        }
         let start = match &record {
             Ok(record) => record.position().map(|p| p.byte()),
             Err(e) => e.position().map(|p| p.byte()),
@@ -260,6 +269,15 @@ pub async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_over_the_row_cap_are_refused_whole() {
+        let rows = |n: usize| format!("keyword\n{}", (0..n).map(|i| format!("k{i}\n")).collect::<String>());
+        assert_eq!(parse(rows(MAX_IMPORT_ROWS).as_bytes()).unwrap().len(), MAX_IMPORT_ROWS);
+        let error = parse(rows(MAX_IMPORT_ROWS + 1).as_bytes()).unwrap_err();
+        assert_eq!((error.status.as_u16(), error.code), (422, "INVALID_FILE"));
+        assert!(error.message.contains("20000"), "{}", error.message);
+    }
 
     #[test]
     fn tolerant_of_bom_crlf_quotes_and_column_order() {

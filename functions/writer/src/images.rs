@@ -260,6 +260,11 @@ pub async fn upload(
     if body.is_empty() {
         return Err(ApiError::field("body", "The image is empty."));
     }
+    // The bytes must be what the Content-Type says: an image served from our bucket (and
+    // uploaded to WordPress) is never something else under an image's name.
+    if igny8_media::image_type(&body) != Some(content_type.as_str()) {
+        return Err(ApiError::field("body", format!("These bytes are not a {content_type} image.")));
+    }
     // A new key per upload: a signed URL handed out earlier never shows other bytes.
     let key = format!("images/{}/{}/{}.{extension}", image.account_id, image.id, new_id("up"));
     state.media.put(&key, body.to_vec(), &content_type).await.map_err(ApiError::internal)?;

@@ -364,7 +364,7 @@ async fn openai_image_answers_that_are_not_images_are_malformed() {
     .await;
     let client = openai(&base);
     let request = image("dall-e-3", 1024, 1024, "standard", None);
-    for expected in ["not valid base64", "no data[0].b64_json", "not a PNG, JPEG or WebP"] {
+    for expected in ["not valid base64", "no data[0].b64_json", "not a PNG, JPEG, WebP or GIF"] {
         let result = client.generate(&request).await;
         assert!(matches!(&result, Err(ProviderError::Malformed(m)) if m.contains(expected)), "{result:?}");
     }

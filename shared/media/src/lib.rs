@@ -4,6 +4,8 @@
 mod article;
 mod bucket;
 pub mod html;
+mod image_type;
 
 pub use article::{INLINE_HTML_LIMIT, place_html};
 pub use bucket::{Media, SIGNED_URL_TTL, client as s3_client};
+pub use image_type::image_type;

@@ -380,18 +380,9 @@ pub(crate) fn decode_image(encoded: &str) -> Result<(Vec<u8>, &'static str), Pro
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|e| ProviderError::Malformed(format!("image is not valid base64: {e}")))?;
-    let content_type = image_content_type(&bytes)
-        .ok_or_else(|| ProviderError::Malformed("image is not a PNG, JPEG or WebP".into()))?;
+    let content_type = igny8_media::image_type(&bytes)
+        .ok_or_else(|| ProviderError::Malformed("image is not a PNG, JPEG, WebP or GIF".into()))?;
     Ok((bytes, content_type))
-}
-
-pub(crate) fn image_content_type(bytes: &[u8]) -> Option<&'static str> {
-    match bytes {
-        [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', ..] => Some("image/png"),
-        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -399,13 +390,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn image_types_come_from_magic_bytes() {
-        assert_eq!(image_content_type(b"\x89PNG\r\n\x1a\n rest"), Some("image/png"));
-        assert_eq!(image_content_type(b"\xff\xd8\xff\xe0 rest"), Some("image/jpeg"));
-        assert_eq!(image_content_type(b"RIFF\x10\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(image_content_type(b"RIFF\x10\0\0\0WAVE"), None);
-        assert_eq!(image_content_type(b"<html>"), None);
-        assert_eq!(image_content_type(b""), None);
+    fn images_that_are_not_images_are_malformed() {
         assert!(matches!(decode_image("not base64!"), Err(ProviderError::Malformed(_))));
         assert!(matches!(decode_image("PGh0bWw+"), Err(ProviderError::Malformed(_))));
     }
