@@ -1,5 +1,5 @@
 //! Plan limits (403 PLAN_LIMIT), the five-active-sectors rule, and the counters behind
-//! them staying true under concurrency and after deletes.
+//! them staying true under concurrency and after deletes; rates per account.
 
 use igny8_e2e::{PASSWORD, TestApp, unique_email};
 use serde_json::json;
@@ -169,4 +169,52 @@ async fn a_sector_or_site_holding_content_is_not_deleted() {
     assert_eq!(r.code(), "SITE_NOT_EMPTY");
     app.delete(&format!("/api/v1/writer/taxonomies/{}/", term.data()["id"].as_str().unwrap()), t).await.expect(200);
     app.delete(&format!("/api/v1/auth/sites/{site}/"), t).await.expect(200);
+}
+
+/// Expensive work is rated per account: job submissions (AI, publish, sync) and CSV
+/// imports past their limit in a minute answer 429 with `Retry-After`; other accounts
+/// are not held up.
+#[tokio::test]
+async fn job_submissions_and_imports_are_rated_per_account() {
+    let app = TestApp::spawn().await;
+    let ws = crate::common::workspace(&app, "rated").await;
+    let t = &ws.owner.access;
+    let body = serde_json::json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Shoes"});
+    let cluster = app.post("/api/v1/planner/clusters/", t, body).await.expect(201).data()["id"].clone();
+    // Up to twice the limit and one: however the requests fall across minute windows,
+    // one window gets more than the limit.
+    let limit = igny8_ai::jobs::JOBS_PER_MINUTE;
+    let mut throttled = None;
+    for _ in 0..=(2 * limit) {
+        let reply =
+            app.post("/api/v1/planner/clusters/generate_ideas/", t, serde_json::json!({"ids": [cluster]})).await;
+        if reply.status == 429 {
+            throttled = Some(reply);
+            break;
+        }
+        reply.expect(202);
+    }
+    let throttled = throttled.expect("the limit was reached");
+    assert_eq!(throttled.code(), "THROTTLED");
+    assert!(throttled.headers.get("retry-after").is_some());
+    // Another account is not held up.
+    let other = crate::common::workspace(&app, "unrated").await;
+    let body = serde_json::json!({"site_id": other.site, "sector_id": other.sector, "name": "Boots"});
+    let theirs =
+        app.post("/api/v1/planner/clusters/", &other.owner.access, body).await.expect(201).data()["id"].clone();
+    app.post("/api/v1/planner/clusters/generate_ideas/", &other.owner.access, serde_json::json!({"ids": [theirs]}))
+        .await
+        .expect(202);
+
+    let import = format!("/api/v1/planner/keywords/import_csv/?site_id={}&sector_id={}", ws.site, ws.sector);
+    let mut imports_throttled = false;
+    for n in 0..=(2 * igny8_planner::csv_io::IMPORTS_PER_MINUTE) {
+        let reply = app.post_csv(&import, t, &format!("keyword\nkeyword {n}\n")).await;
+        if reply.status == 429 {
+            imports_throttled = true;
+            break;
+        }
+        assert!(reply.status == 201 || reply.status == 200, "{}", reply.body);
+    }
+    assert!(imports_throttled, "the import limit was reached");
 }

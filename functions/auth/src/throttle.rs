@@ -9,10 +9,10 @@
 
 use axum::extract::FromRequestParts;
 use chrono::Utc;
-use http::StatusCode;
 use http::request::Parts;
 use igny8_http::{ApiError, ApiResult};
 use igny8_store::{Attempts, Store};
+use igny8_tenancy::throttle::too_many;
 
 const LOGIN_WINDOW_SECS: i64 = 15 * 60;
 const FREE_FAILURES_PER_EMAIL: u32 = 5;
@@ -55,28 +55,27 @@ fn delay(attempts: Attempts, free: u32) -> i64 {
     (1i64 << doublings).min(MAX_DELAY_SECS)
 }
 
-fn too_many(wait: i64, what: &str) -> ApiError {
-    let mut error = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "THROTTLED",
-        format!("Too many {what}; try again in {wait} seconds."),
-    );
-    error.retry_after_secs = Some(wait.max(1) as u64);
-    error
-}
-
 /// 429 while the email or the address must still wait after earlier failures.
 pub async fn check_sign_in(store: &Store, email: &str, address: &str) -> ApiResult<()> {
     let now = Utc::now().timestamp();
     let email = email.trim().to_lowercase();
-    let by_email = store.attempts("signin-email", &email, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
-    let by_address = store.attempts("signin-ip", address, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
+    let by_email = recent(store, "signin-email", &email, now).await?;
+    let by_address = recent(store, "signin-ip", address, now).await?;
     let ready_at = [(by_email, FREE_FAILURES_PER_EMAIL), (by_address, FREE_FAILURES_PER_ADDRESS)]
         .into_iter()
         .map(|(attempts, free)| attempts.last_at + delay(attempts, free))
         .max()
         .unwrap_or(0);
     if now < ready_at { Err(too_many(ready_at - now, "failed sign-ins")) } else { Ok(()) }
+}
+
+/// Failures of this window and the one before: a new window does not wipe the slate
+/// (a guesser timing attempts to the window's edge gains nothing).
+async fn recent(store: &Store, scope: &str, subject: &str, now: i64) -> ApiResult<Attempts> {
+    let current = store.attempts(scope, subject, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
+    let before =
+        store.attempts(scope, subject, LOGIN_WINDOW_SECS, now - LOGIN_WINDOW_SECS).await.map_err(ApiError::internal)?;
+    Ok(Attempts { count: current.count + before.count, last_at: current.last_at.max(before.last_at) })
 }
 
 /// Counts a failed sign-in for the email and the address.

@@ -52,6 +52,9 @@ fn number<T: std::str::FromStr + Default>(text: &str, field: &str, errors: &mut 
 }
 
 /// Parses a CSV file into rows. Errors only for a file that is not a keyword CSV at all.
+/// Imports an account may start a minute (each can write 20 000 keywords).
+pub const IMPORTS_PER_MINUTE: u32 = 10;
+
 /// Rows one import takes (a 5 MiB file of short keywords could hold far more; each row
 /// becomes items and writes, so the bound is stated rather than left to the body size).
 pub const MAX_IMPORT_ROWS: usize = 20_000;
@@ -179,6 +182,8 @@ pub async fn import(
     if rows.is_empty() {
         return Err(unprocessable("The file has no data rows."));
     }
+    // Counted once a file is known to be importable: the writes are what costs.
+    igny8_tenancy::throttle::per_account(&state.store, &tenant, "CSV imports", IMPORTS_PER_MINUTE).await?;
 
     let stamp = now();
     let mut errors = Vec::new();

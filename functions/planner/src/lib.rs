@@ -5,7 +5,7 @@
 
 mod ai_jobs;
 mod clusters;
-mod csv_io;
+pub mod csv_io;
 mod ideas;
 pub mod keywords;
 

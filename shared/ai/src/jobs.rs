@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 
 use crate::pricing;
 
+/// Jobs (AI, publish, sync) an account may submit a minute through the API.
+pub const JOBS_PER_MINUTE: u32 = 30;
+
 /// Inputs of one job: more than this many go to job parts instead of the job item.
 const INLINE_ITEMS: usize = 100;
 
@@ -46,6 +49,7 @@ pub async fn accept(
     tenant: &Tenant,
     request: JobRequest,
 ) -> ApiResult<(StatusCode, Success<Value>)> {
+    igny8_tenancy::throttle::per_account(store, tenant, "job submissions", JOBS_PER_MINUTE).await?;
     let user_id = tenant.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
     match submit(store, queue, tenant.account_id(), &user_id, new_id("job"), request).await {
         Ok(job) => Ok((StatusCode::ACCEPTED, Success::accepted(view(&job)).with_message("Job queued."))),

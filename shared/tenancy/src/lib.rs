@@ -13,6 +13,7 @@ pub mod extractor;
 pub mod password;
 pub mod scope;
 pub mod secrets;
+pub mod throttle;
 pub mod tokens;
 
 pub use access::{Access, SiteScope, Tenant};
