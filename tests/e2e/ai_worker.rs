@@ -451,3 +451,40 @@ async fn new_prompts_replace_undrawn_ones_and_keep_drawn_images() {
     assert!(ids.contains(&&drawn));
     assert!(first[1..].iter().all(|old| !ids.contains(&&old["id"])), "undrawn prompts were replaced");
 }
+
+/// A job whose message never reached the queue is found by the sweep and sent again;
+/// one that no worker takes up after several resends is failed with a reason.
+#[tokio::test]
+async fn jobs_whose_message_was_lost_are_swept_up() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "sweep").await;
+    let t = &ws.owner.access;
+    let clusters = add_clusters(&app, &ws, 1).await;
+    let accepted = app.post(IDEAS, t, json!({"ids": clusters})).await.expect(202);
+    let job_id = accepted.data()["id"].as_str().unwrap().to_owned();
+    // The message is lost.
+    app.sqs.purge_queue().queue_url(&app.queue_url).send().await.unwrap();
+    assert_eq!(app.run_jobs().await, 0);
+    let stack = &app.stack;
+    let sweep = || {
+        igny8_ai::jobs::sweep(&stack.store, &stack.jobs, &stack.publish, chrono::Utc::now(), chrono::Duration::zero())
+    };
+    assert_eq!(sweep().await.unwrap().resent, 1);
+    app.run_jobs().await;
+    assert_eq!(job(&app, t, &job_id).await["state"], "done");
+    assert_eq!(sweep().await.unwrap(), igny8_ai::jobs::Swept { resent: 0, failed: 0, finished: 1 });
+    assert_eq!(app.count_kind("job_watch").await, 0, "finished jobs are not watched");
+
+    // A job no worker ever takes up: resent a few times, then failed, saying why.
+    let accepted = app.post(IDEAS, t, json!({"ids": clusters})).await.expect(202);
+    let stuck = accepted.data()["id"].as_str().unwrap().to_owned();
+    for _ in 0..igny8_ai::jobs::MAX_RESENDS {
+        app.sqs.purge_queue().queue_url(&app.queue_url).send().await.unwrap();
+        assert_eq!(sweep().await.unwrap().resent, 1);
+    }
+    app.sqs.purge_queue().queue_url(&app.queue_url).send().await.unwrap();
+    assert_eq!(sweep().await.unwrap().failed, 1);
+    let failed = job(&app, t, &stuck).await;
+    assert_eq!(failed["state"], "failed");
+    assert!(failed["reason"].as_str().unwrap().contains("submit it again"), "{failed}");
+}

@@ -51,6 +51,12 @@ pub async fn fire_forever(store: Store, schedules: Schedules, target: JobQueue) 
         let next = minute + chrono::Duration::minutes(1);
         let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
         tokio::time::sleep(wait).await;
+        // The stack's own schedule: the job sweep every 15 minutes.
+        if next.minute() % 15 == 0
+            && let Err(e) = target.send(&serde_json::json!({"sweep_jobs": true})).await
+        {
+            tracing::warn!(error = %e, "the job sweep could not be asked for");
+        }
         match fire_due(&store, &schedules, &target, next).await {
             Ok(0) => {}
             Ok(fired) => tracing::info!(fired, "schedules fired"),

@@ -124,6 +124,70 @@ pub async fn submit(
     Ok(job)
 }
 
+/// Times the sweeper sends a waiting job's message again before it fails the job.
+pub const MAX_RESENDS: u32 = 3;
+
+/// What a sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Waiting jobs whose message was sent again.
+    pub resent: usize,
+    /// Jobs failed after [`MAX_RESENDS`] resends.
+    pub failed: usize,
+    /// Finished jobs no longer watched.
+    pub finished: usize,
+}
+
+/// Finds jobs that have waited longer than `stale_after` without a worker (their message
+/// never reached the queue, or rests in the dead-letter queue, or their worker died) and
+/// sends their message again — to the publish queue for publish and sync jobs, to the AI
+/// queue otherwise. Workers are idempotent, so a message sent twice costs nothing. A job
+/// resent [`MAX_RESENDS`] times is failed with a reason. Finished jobs are unwatched.
+pub async fn sweep(
+    store: &Store,
+    ai: &JobQueue,
+    publish: &JobQueue,
+    now: chrono::DateTime<chrono::Utc>,
+    stale_after: chrono::Duration,
+) -> Result<Swept, igny8_store::StoreError> {
+    let before = (now - stale_after).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut swept = Swept::default();
+    for shard in 0..igny8_store::WATCH_SHARDS {
+        for (key, watch) in store.watched_jobs(shard, &before, 200).await? {
+            let Some(job) = store.job(&watch.account_id, &watch.job_id).await? else {
+                store.unwatch_job(key).await?;
+                continue;
+            };
+            if job.is_finished() {
+                store.unwatch_job(key).await?;
+                swept.finished += 1;
+                continue;
+            }
+            let idle = job.state == JobState::Queued && job.updated_at < before;
+            let abandoned = job.state == JobState::Running && job.lease_until < now.timestamp();
+            if !idle && !abandoned {
+                continue;
+            }
+            if watch.resent >= MAX_RESENDS {
+                let reason = "the job was not taken up by a worker after several tries; submit it again";
+                store.abandon_job(&job.account_id, &job.id, reason).await?;
+                store.unwatch_job(key).await?;
+                swept.failed += 1;
+                continue;
+            }
+            let queue = if matches!(job.function.as_str(), "publish" | "wordpress_sync") { publish } else { ai };
+            let message = JobMessage { account_id: job.account_id.clone(), job_id: job.id.clone() };
+            if let Err(e) = queue.send(&message).await {
+                tracing::warn!(job_id = %job.id, error = %e, "a waiting job's message could not be sent again");
+                continue;
+            }
+            store.count_resend(key).await?;
+            swept.resent += 1;
+        }
+    }
+    Ok(swept)
+}
+
 /// The option naming the automation run a job belongs to.
 pub const AUTOMATION_RUN: &str = "automation_run_id";
 

@@ -36,7 +36,12 @@ pub enum AutomationMessage {
     KeywordsImported { account_id: String, site_id: String, sector_id: String, event: String },
     /// A job of a run finished (sent by the AI worker and the publisher).
     JobFinished { account_id: String, job_id: String },
+    /// Time to look for jobs no worker took up (a schedule of the stack, every 15 min).
+    SweepJobs { sweep_jobs: bool },
 }
+
+/// A waiting job is sent again after this long.
+pub const STALE_AFTER_MINUTES: i64 = 15;
 
 /// The queues a runner submits to.
 #[derive(Clone)]
@@ -74,6 +79,12 @@ impl Runner {
                 for rule in rules.iter().filter(|r| r.enabled && r.trigger.kind == TriggerType::KeywordsImported) {
                     self.fire(&account_id, &rule.id, "keywords_imported").await?;
                 }
+                Ok(())
+            }
+            AutomationMessage::SweepJobs { .. } => {
+                let stale = chrono::Duration::minutes(STALE_AFTER_MINUTES);
+                let swept = jobs::sweep(&self.store, &self.ai, &self.publish, Utc::now(), stale).await?;
+                tracing::info!(?swept, "jobs swept");
                 Ok(())
             }
             AutomationMessage::JobFinished { account_id, job_id } => {

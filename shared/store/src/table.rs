@@ -439,6 +439,22 @@ impl Store {
         self.query_prefix_items(pk, prefix).await?.into_iter().map(decode).collect()
     }
 
+    /// Up to `limit` items of partition `pk` whose sort key sorts before `below`, in order.
+    pub async fn query_below<T: DeserializeOwned>(&self, pk: &str, below: &str, limit: i32) -> StoreResult<Vec<T>> {
+        let output = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .key_condition_expression("PK = :pk AND SK < :below")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":below", AttributeValue::S(below.to_owned()))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        output.items.unwrap_or_default().into_iter().map(decode).collect()
+    }
+
     /// The raw items of [`Store::query_prefix`] (for callers that read the keys too).
     pub async fn query_prefix_items(&self, pk: &str, prefix: &str) -> StoreResult<Vec<Item>> {
         self.client

@@ -111,6 +111,29 @@ pub struct Job {
     pub finished_at: Option<String>,
 }
 
+/// Every job is watched until it is seen finished, so one whose message never reached
+/// its queue (or went to the dead-letter queue) is found without a Scan: a few global
+/// partitions (`JOBWATCH#<shard>`) sorted by creation time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobWatch {
+    pub account_id: String,
+    pub job_id: String,
+    /// How often the sweeper sent the job's message again.
+    #[serde(default)]
+    pub resent: u32,
+}
+
+pub const WATCH_SHARDS: u32 = 4;
+const WATCH_DAYS: i64 = 14;
+
+fn watch_shard(job_id: &str) -> u32 {
+    job_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % WATCH_SHARDS
+}
+
+fn watch_key(job: &Job) -> Key {
+    Key::new(format!("JOBWATCH#{}", watch_shard(&job.id)), format!("{}#{}#{}", job.created_at, job.account_id, job.id))
+}
+
 /// Labels of the conditions of job writes.
 pub const JOB_TAKEN: &str = "job_taken";
 pub const UNIT_SAVED: &str = "unit_saved";
@@ -129,6 +152,19 @@ fn unit_key(account_id: &str, job_id: &str, unit: &str) -> Key {
 
 fn part_key(account_id: &str, job_id: &str, name: &str, index: usize) -> Key {
     Key::new(keys::account_pk(account_id), format!("JOBPART#{job_id}#{name}#{index:04}"))
+}
+
+/// A watch item as stored: its keys and its fields.
+#[derive(Deserialize)]
+struct WatchItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    account_id: String,
+    job_id: String,
+    #[serde(default)]
+    resent: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -170,6 +206,9 @@ impl Store {
     pub async fn create_job(&self, job: &Job, parts: &[(&str, String)]) -> StoreResult<()> {
         let mut tx = Tx::new();
         tx.create(self.table(), job.record()?, "exists");
+        let watch = JobWatch { account_id: job.account_id.clone(), job_id: job.id.clone(), resent: 0 };
+        let expires = chrono::Utc::now().timestamp() + WATCH_DAYS * 86_400;
+        tx.create(self.table(), Record::new(watch_key(job), "job_watch", &watch)?.expires_at(expires), "exists");
         for (name, text) in parts {
             for (index, piece) in split_parts(text).into_iter().enumerate() {
                 let record = Record::new(
@@ -318,6 +357,32 @@ impl Store {
             .set("finished_at", now())?
             .set("updated_at", now())?;
         self.update::<Job>(update, LEASE_LOST).await.map(|_| ())
+    }
+
+    /// Watched jobs of a shard created before `before` (RFC 3339), oldest first.
+    pub async fn watched_jobs(&self, shard: u32, before: &str, limit: i32) -> StoreResult<Vec<(Key, JobWatch)>> {
+        let pk = format!("JOBWATCH#{shard}");
+        let items = self.query_below::<WatchItem>(&pk, before, limit).await?;
+        Ok(items
+            .into_iter()
+            .map(|i| (Key::new(i.pk, i.sk), JobWatch { account_id: i.account_id, job_id: i.job_id, resent: i.resent }))
+            .collect())
+    }
+
+    /// Stops watching a job (it finished).
+    pub async fn unwatch_job(&self, key: Key) -> StoreResult<()> {
+        let mut tx = Tx::new();
+        tx.delete_if_present(self.table(), key);
+        self.commit(tx).await
+    }
+
+    /// Notes one more resend of a watched job.
+    pub async fn count_resend(&self, key: Key) -> StoreResult<()> {
+        let update = Update::new(key).add("resent", 1);
+        match self.update::<WatchItem>(update, "gone").await {
+            Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether a unit of the job was saved already.
