@@ -52,7 +52,7 @@ pub async fn fire_forever(store: Store, schedules: Schedules, target: JobQueue) 
         let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
         tokio::time::sleep(wait).await;
         // The stack's own schedule: the job sweep every 15 minutes.
-        if next.minute() % 15 == 0
+        if next.minute().is_multiple_of(15)
             && let Err(e) = target.send(&serde_json::json!({"sweep_jobs": true})).await
         {
             tracing::warn!(error = %e, "the job sweep could not be asked for");
