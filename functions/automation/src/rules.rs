@@ -117,7 +117,8 @@ fn check(rule: &AutomationRule) -> ApiResult<()> {
 /// Publishing live by itself is an admin's decision.
 fn check_publish_role(tenant: &Tenant, rule: &AutomationRule) -> ApiResult<()> {
     let publishes = rule.stages.iter().any(|s| s.action == igny8_store::StageAction::Publish);
-    if publishes && rule.publish.status == PublishStatus::Publish && rule.enabled {
+    // Enabled or not: a disabled rule can still be run by hand.
+    if publishes && rule.publish.status == PublishStatus::Publish {
         tenant.require(Access::Admin).map_err(|_| {
             ApiError::forbidden("Only an admin can let a rule publish posts live; use status draft or ask an admin.")
         })?;
@@ -249,9 +250,9 @@ pub async fn update(
     if input.site_id.as_deref().is_some_and(|s| s != rule.site_id) {
         return Err(ApiError::field("site_id", "A rule stays on its site; make a new rule for another."));
     }
-    if let Some(sector_id) = input.sector_id {
-        let (_, sector) = state.tenancy.resolve_sector(&tenant, &rule.site_id, &sector_id).await?;
-        rule.sector_id = sector.id;
+    if input.sector_id.as_deref().is_some_and(|s| s != rule.sector_id) {
+        // The rule is listed (and found by imports) under its sector: it stays there.
+        return Err(ApiError::field("sector_id", "A rule stays in its sector; make a new rule for another."));
     }
     if let Some(name) = input.name {
         rule.name = name.trim().to_owned();

@@ -325,8 +325,7 @@ pub async fn test_connection(
         && style != integration.rest_style
     {
         integration.rest_style = style;
-        integration.updated_at = now();
-        state.tenancy.store.put_wp_integration(&integration).await.map_err(ApiError::internal)?;
+        state.tenancy.store.set_wp_rest_style(&integration, style).await.map_err(ApiError::internal)?;
     }
     let ok = checks.iter().all(|c| c.ok);
     Ok(Success::ok(json!({

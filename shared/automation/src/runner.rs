@@ -112,6 +112,10 @@ impl Runner {
         if !rule.enabled && trigger != "manual" {
             return Ok(None);
         }
+        // A schedule left behind by a failed save fires for a rule that no longer has one.
+        if trigger == "schedule" && rule.trigger.kind != TriggerType::Schedule {
+            return Ok(None);
+        }
         let run = new_run(&rule, trigger);
         match self.store.start_run(&rule, &run).await {
             Ok(()) => {
@@ -145,7 +149,8 @@ impl Runner {
     pub async fn advance(&self, mut run: AutomationRun) -> Result<(), StoreError> {
         for _ in 0..=(2 * run.stages.len() + 2) {
             if run.is_finished() {
-                return Ok(());
+                // Again, should an earlier delivery have died between the two writes.
+                return self.store.release_rule(&run).await;
             }
             let Some(next) = self.next_step(&run).await? else { return Ok(()) };
             match self.store.save_run_step(&next, run.step).await {
@@ -246,6 +251,13 @@ impl Runner {
         batch: u32,
     ) -> Result<Started, StoreError> {
         let store = &self.store;
+        // An earlier delivery may have submitted the stage's job and died before recording
+        // it: take that job up instead of picking (and charging, counting) anew.
+        if action != StageAction::QueueToWriter
+            && let Some(job) = store.job(&rule.account_id, &stage_job_id(run)).await?
+        {
+            return Ok(Started::Job { considered: job.total, taken: job.total, job_id: job.id });
+        }
         let (account, site, sector) = (rule.account_id.as_str(), rule.site_id.as_str(), Some(rule.sector_id.as_str()));
         let conditions = &rule.conditions;
         let matching = |kind: &str, value: Value| conditions::matches(conditions, kind, &value);
@@ -381,8 +393,7 @@ impl Runner {
         ids.sort();
         let taken = ids.len() as u64;
         options[AUTOMATION_RUN] = json!(run.id);
-        // One job per run and stage, whatever the deliveries: its id says which.
-        let job_id = format!("job_{}_{}", run.id.trim_start_matches("run_"), run.stage);
+        let job_id = stage_job_id(run);
         let request =
             JobRequest { function: action.name(), site_id: rule.site_id.clone(), ids, options, estimated_credits };
         match jobs::submit(&self.store, queue, &rule.account_id, &rule.created_by, job_id.clone(), request).await {
@@ -395,6 +406,11 @@ impl Runner {
             Err(e @ SubmitError::Queue(_)) => Ok(Started::Failed(e.to_string())),
         }
     }
+}
+
+/// One job per run and stage, whatever the deliveries: its id says which.
+fn stage_job_id(run: &AutomationRun) -> String {
+    format!("job_{}_{}", run.id.trim_start_matches("run_"), run.stage)
 }
 
 /// What starting a stage did.

@@ -204,6 +204,16 @@ impl WpClient {
         }
     }
 
+    /// The same client making one attempt per call (for writes that are not idempotent:
+    /// the caller looks for what a failed attempt may have made before trying again).
+    pub fn single_attempt(&self) -> Self {
+        Self { policy: RetryPolicy { retries: 0, ..self.policy }, ..self.clone() }
+    }
+
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
     /// The same site with other credentials or style; attempts are recorded together.
     pub fn with(&self, style: RestStyle, credentials: Credentials) -> Self {
         Self { style, credentials, ..self.clone() }

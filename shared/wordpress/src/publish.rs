@@ -168,8 +168,53 @@ async fn upload_rest(client: &WpClient, image: &ArticleImage) -> Result<MediaRef
         return media_ref(existing, "id", "/source_url");
     }
     let query = [("alt_text", image.alt.clone()), ("caption", image.caption.clone())];
-    let answer = client.call("upload media", Method::POST, "/wp/v2/media", &query, image_body(image, vec![])?).await?;
-    media_ref(&answer.body, "id", "/source_url")
+    let body = image_body(image, vec![])?;
+    let created = create_once(client, "upload media", "/wp/v2/media", &query, body, || async {
+        let query = [("slug", image.slug()), ("context", "edit".to_owned())];
+        let found = client.call("find media", Method::GET, "/wp/v2/media", &query, Body::Empty).await?;
+        Ok(found.body.as_array().and_then(|a| a.first()).cloned())
+    })
+    .await?;
+    media_ref(&created, "id", "/source_url")
+}
+
+/// A create over core REST is not idempotent: after a timeout or a 5xx the item may
+/// exist all the same (WordPress made it, then the answer was lost). So each create is
+/// one attempt, and before trying again `find` looks for what the failed one made.
+async fn create_once<F, Fut>(
+    client: &WpClient,
+    action: &str,
+    route: &str,
+    query: &[(&str, String)],
+    body: Body,
+    find: F,
+) -> Result<Value, WpError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<Value>, WpError>>,
+{
+    let once = client.single_attempt();
+    let policy = client.policy();
+    let mut wait = policy.backoff;
+    let mut tries = 0;
+    loop {
+        match once.call(action, Method::POST, route, query, body.clone()).await {
+            Ok(answer) => return Ok(answer.body),
+            Err(e) if e.is_retryable() && tries < policy.retries => {
+                tries += 1;
+                let pause = match &e {
+                    WpError::Status { retry_after: Some(after), .. } => *after,
+                    _ => wait,
+                };
+                tokio::time::sleep(pause.min(policy.max_backoff)).await;
+                wait = (wait * 2).min(policy.max_backoff);
+                if let Some(made) = find().await? {
+                    return Ok(made);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 async fn upload_bridge(client: &WpClient, image: &ArticleImage) -> Result<MediaRef, WpError> {
@@ -306,8 +351,18 @@ async fn post_rest(
             Err(e) => return Err(e),
         }
     }
-    let answer = client.call("create post", Method::POST, "/wp/v2/posts", &[], Body::Json(body)).await?;
-    published(&answer.body, true)
+    let created = create_once(client, "create post", "/wp/v2/posts", &[], Body::Json(body.clone()), || async {
+        match find_post_rest(client, article).await? {
+            // Made by the failed attempt: bring it up to date with this one's body.
+            Some(id) => {
+                let route = format!("/wp/v2/posts/{id}");
+                Ok(Some(client.call("update post", Method::POST, &route, &[], Body::Json(body.clone())).await?.body))
+            }
+            None => Ok(None),
+        }
+    })
+    .await?;
+    published(&created, true)
 }
 
 /// A post made by an earlier attempt whose answer was lost: same slug, any status, and

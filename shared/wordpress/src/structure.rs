@@ -93,7 +93,13 @@ pub async fn post_state(client: &WpClient, via: Via, post_id: u64, content_id: &
                 modified_gmt: body["modified_gmt"].as_str().unwrap_or_default().to_owned(),
             })
         }
-        Err(WpError::Status { status: 404 | 410, .. }) => Ok(PostState::Deleted),
+        // Only WordPress's own "no such post" (core REST or the plugin): a 404 page from a
+        // proxy or a route missing must not unlink published content.
+        Err(WpError::Status { status: 404 | 410, ref code, .. })
+            if matches!(code.as_str(), "rest_post_invalid_id" | "igny8_not_found") =>
+        {
+            Ok(PostState::Deleted)
+        }
         Err(e) => Err(e),
     }
 }

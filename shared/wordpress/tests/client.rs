@@ -135,3 +135,64 @@ async fn signed_requests_carry_a_verifiable_signature() {
         .unwrap_err();
     assert_eq!(error.status(), Some(401));
 }
+
+/// A create whose answer is lost (WordPress made the post, then answered 502) is not
+/// repeated blindly: the retry finds the post first and updates it.
+#[tokio::test]
+async fn a_lost_create_is_found_before_it_is_made_again() {
+    use igny8_store::{Publication, PublishStatus};
+    use igny8_wordpress::{Article, Progress, Seo, Via, publish};
+
+    let made = Arc::new(AtomicUsize::new(0));
+    let seen = made.clone();
+    let app = Router::new().fallback(any(move |method: Method, uri: axum::http::Uri| {
+        let made = seen.clone();
+        async move {
+            let path = uri.query().map(|q| format!("{}?{q}", uri.path())).unwrap_or_else(|| uri.path().to_owned());
+            let post = json!({"id": 7, "link": "https://blog/p", "status": "publish", "title": {"raw": "T"}, "meta": {"_igny8_content_id": "cnt_1"}});
+            match (method.as_str(), path.as_str()) {
+                ("GET", p) if p.starts_with("/wp-json/wp/v2/posts") => {
+                    // The post is there once the create went through.
+                    let found = if made.load(Ordering::SeqCst) > 0 { json!([post]) } else { json!([]) };
+                    axum::Json(found).into_response()
+                }
+                ("POST", "/wp-json/wp/v2/posts") => {
+                    made.fetch_add(1, Ordering::SeqCst);
+                    (StatusCode::BAD_GATEWAY, "<html>gateway</html>").into_response()
+                }
+                ("POST", "/wp-json/wp/v2/posts/7") => axum::Json(post).into_response(),
+                _ => (StatusCode::NOT_FOUND, axum::Json(json!({"code": "rest_no_route", "message": "no"}))).into_response(),
+            }
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    struct Nowhere;
+    impl Progress for Nowhere {
+        async fn save(&self, _: &Publication) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    let article = Article {
+        content_id: "cnt_1".into(),
+        task_id: None,
+        title: "T".into(),
+        html: "<p>x</p>".into(),
+        excerpt: String::new(),
+        slug: "t".into(),
+        status: PublishStatus::Publish,
+        date_gmt: None,
+        author: None,
+        categories: vec![],
+        tags: vec![],
+        seo: Seo::default(),
+        images: vec![],
+    };
+    let wp = client(&base, Credentials::AppPassword { username: "u".into(), password: "p".into() });
+    let mut publication = Publication::new("acc_1", "site_1", "cnt_1");
+    let published = publish::publish(&wp, Via::CoreRest, &article, &mut publication, &Nowhere).await.unwrap();
+    assert_eq!(published.post_id, 7);
+    assert_eq!(made.load(Ordering::SeqCst), 1, "created once, found, not created again");
+}

@@ -205,7 +205,6 @@ impl Store {
     /// it (`active_run_id`, the daily count) as they are. `Condition("missing")` if gone.
     pub async fn put_automation_rule(&self, rule: &AutomationRule) -> StoreResult<()> {
         let update = Update::new(rule.key())
-            .set("sector_id", &rule.sector_id)?
             .set("name", &rule.name)?
             .set("enabled", rule.enabled)?
             .set("trigger", &rule.trigger)?

@@ -115,8 +115,21 @@ impl Store {
             let old = Record::new(version_key(&current.account_id, &current.id, seq), "content_version", current)?;
             tx.create(table, old, "stale");
             if seq > CONTENT_VERSIONS_KEPT {
-                let gone = version_key(&current.account_id, &current.id, seq - CONTENT_VERSIONS_KEPT);
+                let oldest = seq - CONTENT_VERSIONS_KEPT;
+                let gone = version_key(&current.account_id, &current.id, oldest);
                 dropped = self.get::<ContentVersion>(gone.clone()).await?;
+                // A body is shared by consecutive versions (an edit of the title keeps
+                // it); keys are never reused, so the next kept version tells whether any
+                // kept version still needs it.
+                if let Some(version) = &mut dropped
+                    && version.html_s3_key.is_some()
+                {
+                    let next_kept =
+                        self.get::<ContentVersion>(version_key(&current.account_id, &current.id, oldest + 1)).await?;
+                    if next_kept.is_some_and(|v| v.html_s3_key == version.html_s3_key) {
+                        version.html_s3_key = None;
+                    }
+                }
                 tx.delete_if_present(table, gone);
             }
         } else {

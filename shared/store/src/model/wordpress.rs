@@ -263,6 +263,13 @@ impl Store {
         self.commit(tx).await
     }
 
+    /// Remembers how the site's REST API answers, touching nothing else of the
+    /// integration (a connect may have rotated its secret meanwhile).
+    pub async fn set_wp_rest_style(&self, integration: &WpIntegration, style: RestStyle) -> StoreResult<()> {
+        let update = Update::new(integration.key()).set("rest_style", style)?;
+        self.update::<WpIntegration>(update, "missing").await.map(|_| ())
+    }
+
     pub async fn publication(&self, account_id: &str, content_id: &str) -> StoreResult<Option<Publication>> {
         let key = publication_key(account_id, content_id);
         if !key.fits() {
