@@ -143,18 +143,16 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     JsonBody(input): JsonBody<LoginInput>,
 ) -> ApiResult<Success<Value>> {
-    throttle::check_sign_in(&state.store, &input.email, &address).await?;
+    throttle::begin_sign_in(&state.store, &input.email, &address).await?;
     let user = state.store.user_by_email(&input.email).await.map_err(ApiError::internal)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = verify_password_off_thread(input.password, stored_hash).await;
     let invalid = || ApiError::new(http::StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password.");
     let user = match user {
         Some(user) if matches && user.is_active => user,
-        _ => {
-            throttle::failed_sign_in(&state.store, &input.email, &address).await?;
-            return Err(invalid());
-        }
+        _ => return Err(invalid()),
     };
+    throttle::signed_in(&state.store, &input.email, &address).await?;
     let account = state.store.account(&user.account_id).await.map_err(ApiError::internal)?.ok_or_else(invalid)?;
     if !account.status.is_usable() {
         return Err(ApiError::new(

@@ -1,10 +1,12 @@
 //! Throttling of sign-ins and registrations (SPEC §3: 429 with `Retry-After`).
 //!
-//! Failed sign-ins are counted per email and per client address in 15-minute windows.
-//! The first few cost nothing; after that each failure doubles the wait before the next
-//! attempt (1 s, 2 s, 4 s … at most 15 minutes) — a growing delay, not a lockout, so an
-//! attacker cannot lock a user out for good, and a guesser gets a handful of tries an
-//! hour. The wait applies to right and wrong passwords alike (else the answer would tell
+//! Sign-in attempts are counted — before the password is checked, atomically — per email
+//! and address together, per address, and per email, in 15-minute windows (the window
+//! before counts too); a successful sign-in takes its attempt back, so what remains are
+//! failures. The first few cost nothing; after that each failure doubles the wait before
+//! the next attempt (1 s, 2 s, 4 s … at most 15 minutes) — a growing delay, not a
+//! lockout, and keyed on the pair first, so an attacker elsewhere does not slow the user
+//! down. The wait applies to right and wrong passwords alike (else the answer would tell
 //! which is right). Registrations are limited per client address per hour.
 
 use axum::extract::FromRequestParts;
@@ -15,8 +17,9 @@ use igny8_store::{Attempts, Store};
 use igny8_tenancy::throttle::too_many;
 
 const LOGIN_WINDOW_SECS: i64 = 15 * 60;
-const FREE_FAILURES_PER_EMAIL: u32 = 5;
+const FREE_FAILURES_PER_PAIR: u32 = 5;
 const FREE_FAILURES_PER_ADDRESS: u32 = 20;
+const FREE_FAILURES_PER_EMAIL: u32 = 50;
 const MAX_DELAY_SECS: i64 = 15 * 60;
 const REGISTRATION_WINDOW_SECS: i64 = 60 * 60;
 pub const REGISTRATIONS_PER_ADDRESS: u32 = 30;
@@ -55,35 +58,57 @@ fn delay(attempts: Attempts, free: u32) -> i64 {
     (1i64 << doublings).min(MAX_DELAY_SECS)
 }
 
-/// 429 while the email or the address must still wait after earlier failures.
-pub async fn check_sign_in(store: &Store, email: &str, address: &str) -> ApiResult<()> {
-    let now = Utc::now().timestamp();
+/// The counters a sign-in is held to: the email from this address (the strict one, so an
+/// attacker elsewhere cannot slow the user down), the address, and the email from
+/// anywhere (a looser cap on guessing spread over many addresses).
+fn buckets(email: &str, address: &str) -> [(&'static str, String, u32); 3] {
     let email = email.trim().to_lowercase();
-    let by_email = recent(store, "signin-email", &email, now).await?;
-    let by_address = recent(store, "signin-ip", address, now).await?;
-    let ready_at = [(by_email, FREE_FAILURES_PER_EMAIL), (by_address, FREE_FAILURES_PER_ADDRESS)]
-        .into_iter()
-        .map(|(attempts, free)| attempts.last_at + delay(attempts, free))
-        .max()
-        .unwrap_or(0);
-    if now < ready_at { Err(too_many(ready_at - now, "failed sign-ins")) } else { Ok(()) }
+    [
+        ("signin-pair", format!("{email}|{address}"), FREE_FAILURES_PER_PAIR),
+        ("signin-ip", address.to_owned(), FREE_FAILURES_PER_ADDRESS),
+        ("signin-email", email, FREE_FAILURES_PER_EMAIL),
+    ]
 }
 
-/// Failures of this window and the one before: a new window does not wipe the slate
-/// (a guesser timing attempts to the window's edge gains nothing).
-async fn recent(store: &Store, scope: &str, subject: &str, now: i64) -> ApiResult<Attempts> {
-    let current = store.attempts(scope, subject, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
-    let before =
-        store.attempts(scope, subject, LOGIN_WINDOW_SECS, now - LOGIN_WINDOW_SECS).await.map_err(ApiError::internal)?;
-    Ok(Attempts { count: current.count + before.count, last_at: current.last_at.max(before.last_at) })
+/// Counts a sign-in attempt before the password is checked: 429 while a counter must
+/// still wait after earlier failures, or when attempts made at the same moment would
+/// together pass the free ones (each is counted atomically, so a burst cannot all read
+/// the same low count). A successful sign-in takes its attempt back ([`signed_in`]).
+pub async fn begin_sign_in(store: &Store, email: &str, address: &str) -> ApiResult<()> {
+    let now = Utc::now().timestamp();
+    for (scope, subject, free) in buckets(email, address) {
+        let current = store.attempts(scope, &subject, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
+        let before = store
+            .attempts(scope, &subject, LOGIN_WINDOW_SECS, now - LOGIN_WINDOW_SECS)
+            .await
+            .map_err(ApiError::internal)?;
+        let recent = Attempts { count: current.count + before.count, last_at: current.last_at.max(before.last_at) };
+        let ready_at = recent.last_at + delay(recent, free);
+        if now < ready_at {
+            return Err(too_many(ready_at - now, "failed sign-ins"));
+        }
+        let counted = store.count_attempt(scope, &subject, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
+        let raced = counted.count > current.count + 1;
+        let total = Attempts { count: counted.count + before.count, last_at: now };
+        if raced && total.count > free {
+            return Err(too_many(delay(total, free), "sign-in attempts at once"));
+        }
+    }
+    Ok(())
 }
 
-/// Counts a failed sign-in for the email and the address.
-pub async fn failed_sign_in(store: &Store, email: &str, address: &str) -> ApiResult<()> {
+/// After a sign-in that succeeded: the pair starts afresh (whoever is there knows the
+/// password), the address and the email take this attempt back.
+pub async fn signed_in(store: &Store, email: &str, address: &str) -> ApiResult<()> {
     let now = Utc::now().timestamp();
-    let email = email.trim().to_lowercase();
-    store.count_attempt("signin-email", &email, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
-    store.count_attempt("signin-ip", address, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
+    for (scope, subject, _) in buckets(email, address) {
+        let done = if scope == "signin-pair" {
+            store.reset_attempts(scope, &subject, LOGIN_WINDOW_SECS, now).await
+        } else {
+            store.uncount_attempt(scope, &subject, LOGIN_WINDOW_SECS, now).await
+        };
+        done.map_err(ApiError::internal)?;
+    }
     Ok(())
 }
 

@@ -40,4 +40,30 @@ impl Store {
         let update = Update::upsert(key).add("count", 1).set("last_at", now)?.set("ttl", now + 2 * window_secs)?;
         self.update(update, "never").await
     }
+
+    /// Forgets a subject's attempts of this window and the one before.
+    pub async fn reset_attempts(&self, scope: &str, subject: &str, window_secs: i64, now: i64) -> StoreResult<()> {
+        let mut tx = crate::table::Tx::new();
+        for at in [now, now - window_secs] {
+            let key = throttle_key(scope, subject, window_secs, at);
+            if key.fits() {
+                tx.delete_if_present(self.table(), key);
+            }
+        }
+        self.commit(tx).await
+    }
+
+    /// Takes one attempt back (a sign-in that succeeded); never below zero.
+    pub async fn uncount_attempt(&self, scope: &str, subject: &str, window_secs: i64, now: i64) -> StoreResult<()> {
+        let key = throttle_key(scope, subject, window_secs, now);
+        if !key.fits() {
+            return Ok(());
+        }
+        let update =
+            Update::new(key).add("count", -1).when("#count > :zero").name("#count", "count").value(":zero", 0)?;
+        match self.update::<Attempts>(update, "none").await {
+            Ok(_) | Err(crate::table::StoreError::Condition(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
 }
