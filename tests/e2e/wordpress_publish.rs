@@ -599,3 +599,37 @@ async fn webhooks_that_miss_us_are_delivered_later_by_wp_cron() {
     assert_eq!(content(&d, &id).await["status"], "draft", "the trash reached us");
     assert_eq!(d.wp.eval("echo count(get_option('igny8_bridge_outbox', array()));").await.trim(), "0");
 }
+
+/// The plugin's webhooks may arrive out of order (a retry from its outbox after newer
+/// news): what is older than what we know of the post is not applied.
+#[tokio::test]
+async fn webhooks_older_than_what_is_known_are_ignored() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "webhookorder").await;
+    let t = &ws.owner.access;
+    let body = json!({"site_id": ws.site, "sector_id": ws.sector, "title": "Ordered", "html": "<p>o</p>"});
+    let id = id_of(app.post("/api/v1/writer/content/", t, body).await.expect(201).data());
+    app.patch(&format!("/api/v1/writer/content/{id}/"), t, json!({"external_id": "7", "status": "published"}))
+        .await
+        .expect(200);
+    let key = app.rotate_key(&ws.owner, &ws.site).await;
+    let webhook = |status: &str, modified: &str| json!({"event": "post_status_changed", "content_id": id, "post_id": 7, "url": "https://blog/p", "status": status, "modified_gmt": modified});
+    let send = |body: Value| {
+        let key = key.clone();
+        let app = &app;
+        async move {
+            app.call(Method::POST, "/api/v1/integration/webhooks/wordpress/", igny8_e2e::Auth::ApiKey(&key), Some(body))
+                .await
+        }
+    };
+    // Publication bookkeeping exists once something was published or reported.
+    let mut publication = igny8_store::Publication::new(&ws.owner.account_id, &ws.site, &id);
+    publication.post_id = Some(7);
+    app.store.put_publication(&publication).await.unwrap();
+
+    assert_eq!(send(webhook("draft", "2026-11-29T10:00:00")).await.expect(200).data()["status"], "draft");
+    assert_eq!(send(webhook("publish", "2026-11-29T11:00:00")).await.expect(200).data()["status"], "published");
+    let late = send(webhook("trash", "2026-11-29T10:30:00")).await.expect(200);
+    assert_eq!(late.data()["applied"], false, "{}", late.body);
+    assert_eq!(late.data()["status"], "published", "the newer news stands");
+}

@@ -187,8 +187,12 @@ pub async fn webhook(
         },
         _ => return Err(ApiError::field("event", "Use post_status_changed, post_updated or post_deleted.")),
     };
-    // A post we do not know as this content's (published again since) changes nothing.
-    let known = content.external_id.as_deref() == Some(input.post_id.to_string().as_str());
+    // A post we do not know as this content's (published again since) changes nothing,
+    // and news older than what we know of the post (a retry from the plugin's outbox
+    // arriving after newer news) is not applied over it.
+    let publication = store.publication(tenant.account_id(), &content.id).await.map_err(ApiError::internal)?;
+    let stale = publication.as_ref().is_some_and(|p| p.is_stale(&input.modified_gmt));
+    let known = content.external_id.as_deref() == Some(input.post_id.to_string().as_str()) && !stale;
     if known {
         apply_post_state(store, &content, &post_state).await.map_err(ApiError::internal)?;
     }
@@ -206,7 +210,11 @@ pub async fn webhook(
         status_code: Some(200),
         duration_ms: started.elapsed().as_millis() as u64,
         ok: known,
-        error: (!known).then(|| format!("post {} is not this content's post; ignored", input.post_id)),
+        error: match (known, stale) {
+            (true, _) => None,
+            (false, true) => Some(format!("older than what is known of post {}; ignored", input.post_id)),
+            (false, false) => Some(format!("post {} is not this content's post; ignored", input.post_id)),
+        },
         created_at: now(),
     };
     write_logs(store, vec![log]).await;

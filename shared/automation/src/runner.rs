@@ -177,7 +177,11 @@ impl Runner {
         };
         match stage.state {
             StageState::Pending => {
-                let batch = rule.stages.get(index).map(|s| s.batch_size).unwrap_or(1);
+                // The run's own copy: editing the rule meanwhile does not change a run.
+                let batch = match stage.batch_size {
+                    0 => rule.stages.get(index).map(|s| s.batch_size).unwrap_or(1),
+                    kept => kept,
+                };
                 match self.start_stage(&rule, run, stage.action, batch).await? {
                     Started::Nothing { considered, reason } => {
                         let s = &mut next.stages[index];

@@ -82,6 +82,8 @@ pub struct Published {
     /// WordPress's status: `publish`, `draft`, `future` …
     pub status: String,
     pub created: bool,
+    /// When WordPress last changed the post (`YYYY-MM-DDTHH:MM:SS`, UTC), if it said.
+    pub modified_gmt: Option<String>,
 }
 
 /// Where a publish records what it has made, as soon as it made it.
@@ -141,6 +143,9 @@ pub async fn publish(
     publication.post_id = Some(published.post_id);
     publication.post_url = Some(published.url.clone());
     publication.wp_status = Some(published.status.clone());
+    if published.modified_gmt.is_some() {
+        publication.wp_modified_gmt = published.modified_gmt.clone();
+    }
     publication.updated_at = igny8_store::now();
     progress.save(publication).await.map_err(PublishError::Store)?;
     Ok(published)
@@ -311,7 +316,8 @@ fn published(body: &Value, created: bool) -> Result<Published, WpError> {
     let post_id = post_id.ok_or_else(|| WpError::BadAnswer("no post id in the answer".into()))?;
     let url = body["link"].as_str().or_else(|| body["url"].as_str()).unwrap_or_default().to_owned();
     let status = body["status"].as_str().unwrap_or_default().to_owned();
-    Ok(Published { post_id, url, status, created })
+    let modified_gmt = body["modified_gmt"].as_str().filter(|m| !m.is_empty()).map(str::to_owned);
+    Ok(Published { post_id, url, status, created, modified_gmt })
 }
 
 async fn post_rest(

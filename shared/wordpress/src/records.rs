@@ -94,7 +94,7 @@ pub async fn save_structure(store: &Store, integration: &WpIntegration, site: &V
 /// post unlinks the content (publishing again makes a new post).
 pub async fn apply_post_state(store: &Store, content: &Content, state: &PostState) -> Result<(), StoreError> {
     match state {
-        PostState::Present { url, status, .. } => {
+        PostState::Present { url, status, modified_gmt, .. } => {
             apply_to_content(store, content, |next| {
                 next.status = ContentStatus::from_wordpress(status);
                 if !url.is_empty() {
@@ -104,6 +104,9 @@ pub async fn apply_post_state(store: &Store, content: &Content, state: &PostStat
             .await?;
             if let Some(mut publication) = store.publication(&content.account_id, &content.id).await? {
                 publication.wp_status = Some(status.clone());
+                if !modified_gmt.is_empty() {
+                    publication.wp_modified_gmt = Some(modified_gmt.clone());
+                }
                 store.put_publication(&publication).await?;
             }
         }

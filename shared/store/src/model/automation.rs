@@ -148,6 +148,9 @@ pub enum StageState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageRun {
     pub action: StageAction,
+    /// As the rule said when the run started (0 on runs made before it was kept here).
+    #[serde(default)]
+    pub batch_size: u32,
     pub state: StageState,
     /// Candidates that matched the rule's conditions.
     #[serde(default)]
@@ -304,7 +307,7 @@ impl Store {
     ) -> StoreResult<Vec<AutomationRun>> {
         let runs: Vec<AutomationRun> = self.list_scope(account_id, site_id, None).await?;
         let mut mine: Vec<AutomationRun> = runs.into_iter().filter(|r| r.rule_id == rule_id).collect();
-        mine.reverse();
+        mine.sort_by(|a, b| b.id.cmp(&a.id));
         Ok(mine)
     }
 }
@@ -315,6 +318,7 @@ pub fn pending_stages(stages: &[Stage]) -> Vec<StageRun> {
         .iter()
         .map(|s| StageRun {
             action: s.action,
+            batch_size: s.batch_size,
             state: StageState::Pending,
             considered: 0,
             taken: 0,

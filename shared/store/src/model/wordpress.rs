@@ -183,7 +183,18 @@ pub struct Publication {
     /// Our image id → its media item.
     #[serde(default)]
     pub media: BTreeMap<String, MediaRef>,
+    /// When WordPress last changed the post, as the newest news of it said: older news
+    /// (a webhook retried from the plugin's outbox) is not applied over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wp_modified_gmt: Option<String>,
     pub updated_at: String,
+}
+
+impl Publication {
+    /// Whether news of the post as of `modified_gmt` is older than what is known.
+    pub fn is_stale(&self, modified_gmt: &str) -> bool {
+        !modified_gmt.is_empty() && self.wp_modified_gmt.as_deref().is_some_and(|known| modified_gmt < known)
+    }
 }
 
 impl Publication {
@@ -196,6 +207,7 @@ impl Publication {
             post_url: None,
             wp_status: None,
             media: BTreeMap::new(),
+            wp_modified_gmt: None,
             updated_at: now(),
         }
     }
