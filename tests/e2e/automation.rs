@@ -229,8 +229,13 @@ async fn the_local_firing_loop_fires_due_rules_and_skips_busy_ones() {
     let stack = &app.stack;
     let fired = igny8_local::firing::fire_due(&stack.store, &stack.schedules, &stack.automation, minute).await.unwrap();
     assert_eq!(fired, 1);
-    // Two firings at once (a retry of the scheduler, a second minute): one run, one skip.
+    // The same firing delivered twice (the scheduler's retry): one run.
     igny8_local::firing::fire_due(&stack.store, &stack.schedules, &stack.automation, minute).await.unwrap();
+    app.run_automation().await;
+    assert_eq!(runs(&app, &ws, &rule).await.len(), 1, "a firing delivered twice makes one run");
+    // The next minute's firing while that run is active: recorded as skipped.
+    let next_minute = minute + chrono::Duration::minutes(1);
+    igny8_local::firing::fire_due(&stack.store, &stack.schedules, &stack.automation, next_minute).await.unwrap();
     app.run_automation().await;
     let all = runs(&app, &ws, &rule).await;
     assert_eq!(all.len(), 2, "{all:?}");

@@ -52,8 +52,8 @@ pub async fn list(
     let mut runs: Vec<AutomationRun> = state.tenancy.list_in_scope(&tenant, filter.site_id.as_deref(), None).await?;
     runs.retain(|r| filter.rule_id.as_deref().is_none_or(|id| r.rule_id == id));
     runs.retain(|r| filter.state.as_deref().is_none_or(|s| view(r)["state"] == s));
-    // Newest first across sectors too: ids sort by creation time.
-    runs.sort_by(|a, b| b.id.cmp(&a.id));
+    // Newest first across sectors too.
+    runs.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
     Ok(ListResponse::paginate(runs.iter().map(view).collect(), &page, &uri))
 }
 

@@ -34,6 +34,7 @@ impl PlannerState {
         let Some(queue) = &self.automation else { return };
         let message = serde_json::json!({
             "account_id": account_id, "site_id": site_id, "sector_id": sector_id, "event": "keywords_imported",
+            "imported_at": igny8_store::now(),
         });
         if let Err(e) = queue.send(&message).await {
             tracing::warn!(error = %e, "automation was not told of the import");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Timelike, Utc};
 use igny8_ai::JobQueue;
 use igny8_automation::cron::{CronRule, zone};
-use igny8_automation::schedules::Schedules;
+use igny8_automation::schedules::{SCHEDULED_TIME, Schedules};
 use igny8_store::{AutomationRule, Store};
 use serde_json::Value;
 
@@ -36,6 +36,9 @@ pub async fn fire_due(
         };
         let (Ok(cron), Ok(tz)) = (CronRule::parse(cron), zone(tz)) else { continue };
         if cron.next_run(tz, minute - chrono::Duration::seconds(1)) == Some(minute) {
+            // As the scheduler does: the time the firing was due, in its input.
+            let due = minute.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let message: Value = serde_json::from_str(&input.replace(SCHEDULED_TIME, &due)).unwrap_or(message);
             target.send(&message).await?;
             fired += 1;
         }

@@ -28,12 +28,26 @@ use crate::conditions;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AutomationMessage {
-    /// A rule's schedule fired (EventBridge Scheduler's input), or a person asked.
-    Fire { account_id: String, rule_id: String, trigger: String },
+    /// A rule's schedule fired (EventBridge Scheduler's input, with the time it was due),
+    /// or a person asked.
+    Fire {
+        account_id: String,
+        rule_id: String,
+        trigger: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled_at: Option<String>,
+    },
     /// Move a run on (after it was started by hand).
     Advance { account_id: String, run_id: String },
-    /// Keywords were imported into a sector.
-    KeywordsImported { account_id: String, site_id: String, sector_id: String, event: String },
+    /// Keywords were imported into a sector (at `imported_at`).
+    KeywordsImported {
+        account_id: String,
+        site_id: String,
+        sector_id: String,
+        event: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        imported_at: Option<String>,
+    },
     /// A job of a run finished (sent by the AI worker and the publisher).
     JobFinished { account_id: String, job_id: String },
     /// Time to look for jobs no worker took up (a schedule of the stack, every 15 min).
@@ -65,8 +79,8 @@ pub fn max_batch(action: StageAction) -> u32 {
 impl Runner {
     pub async fn handle(&self, message: AutomationMessage) -> Result<(), StoreError> {
         match message {
-            AutomationMessage::Fire { account_id, rule_id, trigger } => {
-                self.fire(&account_id, &rule_id, &trigger).await.map(|_| ())
+            AutomationMessage::Fire { account_id, rule_id, trigger, scheduled_at } => {
+                self.fire_once(&account_id, &rule_id, &trigger, scheduled_at.as_deref()).await.map(|_| ())
             }
             AutomationMessage::Advance { account_id, run_id } => {
                 match self.store.find::<AutomationRun>(&account_id, &run_id).await? {
@@ -74,10 +88,10 @@ impl Runner {
                     None => Ok(()),
                 }
             }
-            AutomationMessage::KeywordsImported { account_id, site_id, sector_id, .. } => {
+            AutomationMessage::KeywordsImported { account_id, site_id, sector_id, imported_at, .. } => {
                 let rules: Vec<AutomationRule> = self.store.list_scope(&account_id, &site_id, Some(&sector_id)).await?;
                 for rule in rules.iter().filter(|r| r.enabled && r.trigger.kind == TriggerType::KeywordsImported) {
-                    self.fire(&account_id, &rule.id, "keywords_imported").await?;
+                    self.fire_once(&account_id, &rule.id, "keywords_imported", imported_at.as_deref()).await?;
                 }
                 Ok(())
             }
@@ -105,6 +119,19 @@ impl Runner {
         rule_id: &str,
         trigger: &str,
     ) -> Result<Option<AutomationRun>, StoreError> {
+        self.fire_once(account_id, rule_id, trigger, None).await
+    }
+
+    /// [`Runner::fire`] for a firing that may be delivered more than once: with `when`
+    /// (the time the schedule was due, or the import's time) the run's id is made from the
+    /// rule and that time, so a second delivery finds the run and starts nothing.
+    pub async fn fire_once(
+        &self,
+        account_id: &str,
+        rule_id: &str,
+        trigger: &str,
+        when: Option<&str>,
+    ) -> Result<Option<AutomationRun>, StoreError> {
         let Some(rule) = self.store.find::<AutomationRule>(account_id, rule_id).await? else {
             tracing::info!(rule_id, "a deleted rule fired; nothing to do");
             return Ok(None);
@@ -116,7 +143,15 @@ impl Runner {
         if trigger == "schedule" && rule.trigger.kind != TriggerType::Schedule {
             return Ok(None);
         }
-        let run = new_run(&rule, trigger);
+        let mut run = new_run(&rule, trigger);
+        if let Some(when) = when {
+            let stamp: String = when.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
+            run.id = format!("run_{}_{stamp}", rule.id.trim_start_matches("rule_"));
+            if let Some(existing) = self.store.find::<AutomationRun>(account_id, &run.id).await? {
+                tracing::info!(run_id = %run.id, "this firing was delivered before");
+                return Ok(Some(existing));
+            }
+        }
         match self.store.start_run(&rule, &run).await {
             Ok(()) => {
                 self.advance(run.clone()).await?;

@@ -11,6 +11,9 @@ use serde_json::json;
 
 use crate::cron::CronRule;
 
+/// EventBridge Scheduler's context attribute for the time a firing was due.
+pub const SCHEDULED_TIME: &str = "<aws.scheduler.scheduled-time>";
+
 /// Where schedules live and what they target.
 #[derive(Clone)]
 pub struct Schedules {
@@ -50,7 +53,13 @@ impl Schedules {
         }
         let cron = CronRule::parse(rule.trigger.cron.as_deref().unwrap_or_default())?;
         let zone = rule.trigger.timezone.clone().unwrap_or_else(|| "UTC".into());
-        let input = json!({"account_id": rule.account_id, "rule_id": rule.id, "trigger": "schedule"}).to_string();
+        // The scheduler fills in the time the firing was due: a firing delivered twice
+        // names the same run.
+        let input = json!({
+            "account_id": rule.account_id, "rule_id": rule.id, "trigger": "schedule",
+            "scheduled_at": SCHEDULED_TIME,
+        })
+        .to_string();
         let target = Target::builder()
             .arn(&self.target_arn)
             .role_arn(&self.role_arn)

@@ -307,7 +307,7 @@ impl Store {
     ) -> StoreResult<Vec<AutomationRun>> {
         let runs: Vec<AutomationRun> = self.list_scope(account_id, site_id, None).await?;
         let mut mine: Vec<AutomationRun> = runs.into_iter().filter(|r| r.rule_id == rule_id).collect();
-        mine.sort_by(|a, b| b.id.cmp(&a.id));
+        mine.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
         Ok(mine)
     }
 }
