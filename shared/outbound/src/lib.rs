@@ -125,6 +125,19 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
+/// An error with its causes: reqwest's own message says only "error sending request";
+/// the cause (refused, reset, DNS, this guard) is further down the source chain.
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 /// The guard's words, when `error` (or a cause of it) is its refusal.
 pub fn refused_reason(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);

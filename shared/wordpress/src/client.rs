@@ -433,8 +433,7 @@ impl Body {
     }
 }
 
-/// reqwest's own message says only "error sending request"; the cause (refused,
-/// reset, DNS, the address guard) is further down the source chain.
+/// A request that got no answer: refused by the address guard, timed out, or not reached.
 fn transport(error: reqwest::Error) -> WpError {
     if let Some(reason) = refused_reason(&error) {
         return WpError::Blocked(format!("{reason}."));
@@ -442,14 +441,7 @@ fn transport(error: reqwest::Error) -> WpError {
     if error.is_timeout() {
         return WpError::Timeout(Duration::ZERO);
     }
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    WpError::Unreachable(message)
+    WpError::Unreachable(igny8_outbound::describe(&error))
 }
 
 /// WordPress's error body is `{code, message, data: {status}}`. Any other body (a proxy's

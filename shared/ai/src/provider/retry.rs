@@ -109,17 +109,9 @@ pub(crate) async fn send(request: reqwest::RequestBuilder) -> Result<String, Pro
     if status.is_success() { Ok(body) } else { Err(error_for_status(status.as_u16(), &headers, &body)) }
 }
 
-/// reqwest's own message says only "error sending request"; the cause (refused,
-/// reset, DNS) is further down the source chain.
+/// A request that got no answer, with its causes (refused, reset, DNS, the address guard).
 fn transport(error: reqwest::Error) -> ProviderError {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    ProviderError::Transport(message)
+    ProviderError::Transport(igny8_outbound::describe(&error))
 }
 
 #[cfg(test)]

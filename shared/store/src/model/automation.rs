@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::scoped::{Scoped, scoped};
 use crate::model::wordpress::PublishStatus;
-use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, Update, now};
+use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -245,9 +245,12 @@ impl Store {
         self.commit(tx).await
     }
 
-    /// Records a run that did not start (a firing while another was active).
+    /// Records a run that did not start (a firing while another was active) — also when
+    /// the rule's sector is gone meanwhile: the record says what happened.
     pub async fn add_finished_run(&self, run: &AutomationRun) -> StoreResult<()> {
-        self.create(run).await
+        let mut tx = Tx::new();
+        tx.create(self.table(), run.record()?, "exists");
+        self.commit(tx).await
     }
 
     /// Replaces the run if it is still at `expected_step` (`Condition(RUN_MOVED)` if
@@ -268,8 +271,8 @@ impl Store {
     /// deleted or another run holds it).
     pub async fn release_rule(&self, run: &AutomationRun) -> StoreResult<()> {
         let update = Update::new(crate::model::scoped::scoped_key::<AutomationRule>(&run.account_id, &run.rule_id))
+            // `updated_at` stays: it dates the rule's definition (see `mark_schedule_synced`).
             .remove("active_run_id")
-            .set("updated_at", now())?
             .when("active_run_id = :run")
             .value(":run", &run.id)?;
         match self.update::<AutomationRule>(update, "released").await {
