@@ -11,6 +11,10 @@ source infra/wordpress/lib.sh
 ensure_python_package cfnlint cfn-lint
 echo "== cfn-lint template.yaml"
 cfn-lint template.yaml
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 start_emulator 0
 # After start_emulator: it replaces the EXIT trap, start_mariadb adds to it.
