@@ -40,9 +40,9 @@ fn compact_template() -> String {
     template.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// SQS partial failures work only when the event source says so (DESIGN §8), and a
-/// message must stay invisible longer than a worker may run it (and hold its lease),
-/// locally as in AWS.
+/// SQS partial failures work only when the event source says so
+/// (`docs/architecture.md §8`), and a message must stay invisible longer than a worker
+/// may run it (and hold its lease), locally as in AWS.
 fn assert_worker(
     compact: &str,
     queue_name: &str,

@@ -1,5 +1,5 @@
 //! `/api/v1/auth/`: registration and sessions, users, the account, plans, sites (with
-//! their API keys and access grants), sectors and industries (SPEC.md §4 auth).
+//! their API keys and access grants), sectors and industries (`docs/product.md §4` auth).
 //!
 //! `routes` is what the local gateway mounts; `app` is what Lambda runs.
 

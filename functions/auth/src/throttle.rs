@@ -1,4 +1,4 @@
-//! Throttling of sign-ins and registrations (SPEC §3: 429 with `Retry-After`).
+//! Throttling of sign-ins and registrations (`docs/product.md §3`: 429 with `Retry-After`).
 //!
 //! Sign-in attempts are counted — before the password is checked, atomically — per email
 //! and address together, per address, and per email, in 15-minute windows (the window

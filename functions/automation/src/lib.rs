@@ -1,5 +1,5 @@
-//! `/api/v1/automation/` (SPEC §4 automation, `docs/automation.md`): rules, their
-//! schedules, runs by hand, and the runs' history.
+//! `/api/v1/automation/` (`docs/product.md §4` automation, `docs/automation.md`): rules,
+//! their schedules, runs by hand, and the runs' history.
 
 mod rules;
 mod runs;

@@ -1,6 +1,6 @@
 //! `/api/v1/billing/`: the credit balance, operation prices, credit transactions, and
-//! the usage log with its summary (SPEC.md §4 billing). Credits are charged by the AI
-//! engine (`igny8_store::Tx::charge`); this function only reads.
+//! the usage log with its summary (`docs/product.md §4` billing). Credits are charged by
+//! the AI engine (`igny8_store::Tx::charge`); this function only reads.
 
 mod balance;
 mod transactions;

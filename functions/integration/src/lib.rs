@@ -1,4 +1,4 @@
-//! `/api/v1/integration/` (SPEC.md §4 integration, `docs/wordpress-bridge.md`):
+//! `/api/v1/integration/` (`docs/product.md §4` integration, `docs/wordpress-bridge.md`):
 //!
 //! - for people (JWT, admin and up): a site's WordPress integration, its connection
 //!   checklist, structure, sync jobs and sync logs ([`integrations`], [`logs`]);

@@ -1,7 +1,7 @@
 //! `/api/v1/planner/`: keywords (CRUD, bulk operations, CSV import and export),
 //! clusters (whose keyword count and volume are derived), and content ideas that become
-//! writer tasks (SPEC.md §4 planner), and the AI jobs that cluster keywords and turn
-//! clusters into ideas.
+//! writer tasks (`docs/product.md §4` planner), and the AI jobs that cluster keywords and
+//! turn clusters into ideas.
 
 mod ai_jobs;
 mod clusters;

@@ -1,5 +1,6 @@
 //! `/api/v1/system/`: health, the account's AI prompts (with built-in defaults), author
-//! profiles, strategies, AI settings and the API keys of AI providers (SPEC.md §4 system).
+//! profiles, strategies, AI settings and the API keys of AI providers
+//! (`docs/product.md §4` system).
 
 mod guidance;
 mod integrations;

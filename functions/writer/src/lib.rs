@@ -1,6 +1,7 @@
 //! `/api/v1/writer/`: writer tasks, content (sanitised HTML, version history, large
 //! articles in S3), images (bytes in S3, served by signed URL) and taxonomy terms
-//! (SPEC.md §4 writer), and the AI jobs that write articles, image prompts and images.
+//! (`docs/product.md §4` writer), and the AI jobs that write articles, image prompts and
+//! images.
 
 mod ai_jobs;
 mod content;

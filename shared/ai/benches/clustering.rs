@@ -1,5 +1,5 @@
-//! Built-in clustering of 10 000 keywords (DESIGN §7: "clustering 10 000 keywords
-//! offline in well under the Lambda timeout"). `cargo bench -p igny8-ai`.
+//! Built-in clustering of 10 000 keywords (`docs/architecture.md §7`: "clustering 10 000
+//! keywords offline: well under the Lambda timeout"). `cargo bench -p igny8-ai`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use igny8_ai::cluster::{cluster_keywords, synthetic_keywords};

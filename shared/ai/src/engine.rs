@@ -1,4 +1,4 @@
-//! The engine: runs one job through its phases (SPEC.md §5).
+//! The engine: runs one job through its phases (`docs/product.md §5`).
 //!
 //! `INIT` (written when the job is accepted) → `PREP` (the worker took it; inputs
 //! loaded, items already saved by an earlier attempt left out) → `AI_CALL` → `PARSE` →

@@ -1,7 +1,7 @@
-//! The AI side of the product (SPEC.md §5): jobs accepted from the API ([`jobs`]), the
-//! engine that runs them ([`engine`]), the five AI functions ([`functions`]), the
-//! providers ([`provider`], chosen per account by [`providers`]), prompts, the built-in
-//! clustering and credit prices.
+//! The AI side of the product (`docs/product.md §5`): jobs accepted from the API
+//! ([`jobs`]), the engine that runs them ([`engine`]), the five AI functions
+//! ([`functions`]), the providers ([`provider`], chosen per account by [`providers`]),
+//! prompts, the built-in clustering and credit prices.
 
 pub mod cluster;
 pub mod engine;

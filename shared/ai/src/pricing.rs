@@ -1,8 +1,8 @@
-//! What AI operations cost: credits (the customer's price, SPEC.md billing) and US
-//! dollars (ours, from the provider's token prices).
+//! What AI operations cost: credits (the customer's price, `docs/product.md §4` billing)
+//! and US dollars (ours, from the provider's token prices).
 //!
-//! Credits are whole numbers. Where SPEC prices a fraction (image prompts at 0.5 each),
-//! the charge is rounded up per saved unit: one article's prompts are one unit.
+//! Credits are whole numbers. Where the product prices a fraction (image prompts at 0.5
+//! each), the charge is rounded up per saved unit: one article's prompts are one unit.
 
 use serde::Serialize;
 

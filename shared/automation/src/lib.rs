@@ -1,4 +1,4 @@
-//! Automation (SPEC §4 automation, `docs/automation.md`).
+//! Automation (`docs/product.md §4` automation, `docs/automation.md`).
 //!
 //! - [`cron`]: cron as users write it, translated for EventBridge Scheduler, next runs
 //!   across daylight saving time.

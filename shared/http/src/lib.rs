@@ -1,6 +1,6 @@
-//! The HTTP conventions of SPEC.md §3, shared by every HTTP function: the success, list and
-//! error envelopes, request ids, validated JSON and query input, and the router wrapping
-//! (fallbacks, CORS, body limit, panic guard, trailing-slash tolerance).
+//! The HTTP conventions of `docs/product.md §3`, shared by every HTTP function: the
+//! success, list and error envelopes, request ids, validated JSON and query input, and the
+//! router wrapping (fallbacks, CORS, body limit, panic guard, trailing-slash tolerance).
 
 mod envelope;
 mod error;

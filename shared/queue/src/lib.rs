@@ -95,7 +95,7 @@ where
                     retry_soon(retry, &record).await;
                     response.add_failure(id);
                 }
-                // An empty identifier would fail the whole batch (DESIGN §8).
+                // An empty identifier would fail the whole batch (docs/architecture.md §8).
                 _ => tracing::error!(reason, "message without id failed; it cannot be retried"),
             }
         }

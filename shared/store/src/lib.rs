@@ -1,5 +1,5 @@
-//! The single DynamoDB table (DESIGN.md §3, `docs/data-model.md`): how keys are built,
-//! how items are read and written, and the repositories of each kind of object.
+//! The single DynamoDB table (`docs/architecture.md §3`, `docs/data-model.md`): how keys
+//! are built, how items are read and written, and the repositories of each kind of object.
 //!
 //! Everything an account owns lives in that account's partition (`PK = ACCOUNT#<id>`), so
 //! a repository call always takes the caller's account id: another tenant's object cannot

@@ -1,4 +1,5 @@
-//! Identity and access (SPEC.md §2, DESIGN.md §5): who is calling and what they may do.
+//! Identity and access (`docs/product.md §2`, `docs/architecture.md §5`): who is calling
+//! and what they may do.
 //!
 //! - [`password`]: Argon2id hashing.
 //! - [`tokens`]: HS256 access and refresh JWTs.

@@ -1,4 +1,4 @@
-//! Customers' WordPress sites, seen from our side (SPEC.md §4 integration,
+//! Customers' WordPress sites, seen from our side (`docs/product.md §4` integration,
 //! `docs/wordpress-bridge.md`):
 //!
 //! - [`outbound`] (the `igny8-outbound` crate): which addresses may be called at all.

@@ -1,4 +1,4 @@
-//! Automation rules and their runs (SPEC §4 automation, `docs/automation.md`).
+//! Automation rules and their runs (`docs/product.md §4` automation, `docs/automation.md`).
 //!
 //! A rule belongs to a site's sector. At most one run of a rule is active: the rule
 //! holds `active_run_id`, set only where it is absent when a run starts and cleared by

@@ -4,7 +4,7 @@ use crate::AttributeValue;
 use crate::keys;
 use crate::table::{Item, Record, Store, StoreError, StoreResult, Tx, Update, now};
 
-/// A site has at most this many active sectors (SPEC §2).
+/// A site has at most this many active sectors (`docs/product.md §2`).
 pub const MAX_ACTIVE_SECTORS: u32 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
