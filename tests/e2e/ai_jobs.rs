@@ -4,8 +4,8 @@
 use igny8_e2e::TestApp;
 use serde_json::{Value, json};
 
-use crate::common::{Workspace, workspace};
 use crate::planner_keywords::add_keyword;
+use igny8_e2e::common::{Workspace, workspace};
 
 async fn cluster(app: &TestApp, ws: &Workspace, name: &str) -> String {
     let body = json!({"site_id": ws.site, "sector_id": ws.sector, "name": name});

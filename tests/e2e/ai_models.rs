@@ -8,7 +8,7 @@ use igny8_e2e::fake_openai::{FakeOpenAi, Reply, Rules};
 use serde_json::{Value, json};
 
 use crate::ai_pipeline::{ids, run_job};
-use crate::common::{Workspace, assert_field_error, workspace};
+use igny8_e2e::common::{Workspace, assert_field_error, workspace};
 
 const KEYWORDS_CSV: &str = "keyword,volume,difficulty,intent
 running shoes,9000,40,commercial

@@ -5,7 +5,7 @@
 use igny8_e2e::TestApp;
 use serde_json::{Value, json};
 
-use crate::common::workspace;
+use igny8_e2e::common::workspace;
 
 const KEYWORDS_CSV: &str = "keyword,volume,difficulty,intent
 running shoes,9000,40,commercial

@@ -10,7 +10,7 @@ use igny8_e2e::TestApp;
 use igny8_e2e::fake_openai::{FakeOpenAi, Reply};
 use serde_json::{Value, json};
 
-use crate::common::{Workspace, workspace};
+use igny8_e2e::common::{Workspace, workspace};
 
 const IDEAS: &str = "/api/v1/planner/clusters/generate_ideas/";
 

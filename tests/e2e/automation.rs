@@ -8,8 +8,8 @@ use igny8_e2e::TestApp;
 use igny8_e2e::wordpress::Options;
 use serde_json::{Value, json};
 
-use crate::common::{Workspace, assert_field_error, assert_forbidden, assert_not_found, id_of, workspace};
 use crate::wordpress_publish::{connect_rest, desk};
+use igny8_e2e::common::{Workspace, assert_field_error, assert_forbidden, assert_not_found, id_of, workspace};
 
 const RULES: &str = "/api/v1/automation/rules/";
 

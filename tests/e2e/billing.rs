@@ -6,7 +6,7 @@ use igny8_e2e::{Session, TestApp};
 use igny8_store::{Charge, CreditTransactionType, TRIAL_PLAN, Tx, plan};
 use serde_json::Value;
 
-use crate::common::{assert_field_error, assert_forbidden, results};
+use igny8_e2e::common::{assert_field_error, assert_forbidden, results};
 
 const BALANCE: &str = "/api/v1/billing/balance/";
 const COSTS: &str = "/api/v1/billing/costs/";

@@ -177,7 +177,7 @@ async fn a_sector_or_site_holding_content_is_not_deleted() {
 #[tokio::test]
 async fn job_submissions_and_imports_are_rated_per_account() {
     let app = TestApp::spawn().await;
-    let ws = crate::common::workspace(&app, "rated").await;
+    let ws = igny8_e2e::common::workspace(&app, "rated").await;
     let t = &ws.owner.access;
     let body = serde_json::json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Shoes"});
     let cluster = app.post("/api/v1/planner/clusters/", t, body).await.expect(201).data()["id"].clone();
@@ -198,7 +198,7 @@ async fn job_submissions_and_imports_are_rated_per_account() {
     assert_eq!(throttled.code(), "THROTTLED");
     assert!(throttled.headers.get("retry-after").is_some());
     // Another account is not held up.
-    let other = crate::common::workspace(&app, "unrated").await;
+    let other = igny8_e2e::common::workspace(&app, "unrated").await;
     let body = serde_json::json!({"site_id": other.site, "sector_id": other.sector, "name": "Boots"});
     let theirs =
         app.post("/api/v1/planner/clusters/", &other.owner.access, body).await.expect(201).data()["id"].clone();

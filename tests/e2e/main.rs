@@ -7,7 +7,6 @@ mod ai_worker;
 mod api_keys;
 mod automation;
 mod billing;
-mod common;
 mod isolation;
 mod lambda_adapter;
 mod limits;

@@ -5,8 +5,8 @@
 use igny8_e2e::TestApp;
 use serde_json::{Value, json};
 
-use crate::common::{Workspace, assert_field_error, id_of, results, workspace};
 use crate::planner_keywords::{KEYWORDS, add_keyword, texts};
+use igny8_e2e::common::{Workspace, assert_field_error, id_of, results, workspace};
 
 const CLUSTERS: &str = "/api/v1/planner/clusters/";
 

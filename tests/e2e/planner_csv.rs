@@ -4,8 +4,8 @@
 use igny8_e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 
-use crate::common::{assert_field_error, results, workspace};
 use crate::planner_keywords::{KEYWORDS, add_keyword, texts};
+use igny8_e2e::common::{assert_field_error, results, workspace};
 
 const EXPORT: &str = "/api/v1/planner/keywords/export_csv/";
 const HEADER: &str = "keyword,volume,difficulty,intent";

@@ -4,8 +4,8 @@
 use igny8_e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 
-use crate::common::{Workspace, assert_field_error, error_fields, id_of, results, workspace};
 use crate::planner_keywords::add_keyword;
+use igny8_e2e::common::{Workspace, assert_field_error, error_fields, id_of, results, workspace};
 
 const IDEAS: &str = "/api/v1/planner/ideas/";
 const QUEUE: &str = "/api/v1/planner/ideas/queue_to_writer/";

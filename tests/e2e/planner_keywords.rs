@@ -6,7 +6,7 @@
 use igny8_e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 
-use crate::common::{Workspace, assert_field_error, error_fields, id_of, merged, results, workspace};
+use igny8_e2e::common::{Workspace, assert_field_error, error_fields, id_of, merged, results, workspace};
 
 pub(crate) const KEYWORDS: &str = "/api/v1/planner/keywords/";
 

@@ -10,7 +10,7 @@ use igny8_store::AttributeValue;
 use igny8_tenancy::SecretBox;
 use serde_json::{Value, json};
 
-use crate::common::{assert_field_error, assert_forbidden, assert_not_found, id_of, results};
+use igny8_e2e::common::{assert_field_error, assert_forbidden, assert_not_found, id_of, results};
 
 const PROMPTS: &str = "/api/v1/system/prompts/";
 const SETTINGS: &str = "/api/v1/system/settings/";

@@ -6,7 +6,7 @@ use igny8_e2e::wordpress::{Options, WordPress};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Workspace, id_of, workspace};
+use igny8_e2e::common::{Workspace, id_of, workspace};
 
 pub(crate) const INTEGRATIONS: &str = "/api/v1/integration/integrations/";
 
@@ -503,7 +503,7 @@ async fn integration_input_is_validated() {
         body[field] = value;
         body
     };
-    use crate::common::assert_field_error;
+    use igny8_e2e::common::assert_field_error;
     assert_field_error(&app.post(INTEGRATIONS, t, with("site_url", json!("not a url"))).await, "site_url");
     assert_field_error(
         &app.post(INTEGRATIONS, t, with("site_url", json!("http://169.254.169.254/latest"))).await,

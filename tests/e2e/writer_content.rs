@@ -6,10 +6,10 @@ use igny8_e2e::{Auth, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{
+use crate::writer_tasks::{add, add_task};
+use igny8_e2e::common::{
     assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, results, workspace,
 };
-use crate::writer_tasks::{add, add_task};
 
 pub(crate) const CONTENT: &str = "/api/v1/writer/content/";
 

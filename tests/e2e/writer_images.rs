@@ -5,11 +5,11 @@ use igny8_e2e::{Auth, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{
-    assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, results, workspace,
-};
 use crate::writer_content::{add_content, media_keys};
 use crate::writer_tasks::add;
+use igny8_e2e::common::{
+    assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, results, workspace,
+};
 
 const IMAGES: &str = "/api/v1/writer/images/";
 

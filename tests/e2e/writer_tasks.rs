@@ -7,7 +7,7 @@ use igny8_e2e::{Auth, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{
+use igny8_e2e::common::{
     assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, results, workspace,
 };
 

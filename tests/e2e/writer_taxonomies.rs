@@ -5,7 +5,7 @@ use igny8_e2e::{Auth, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, workspace};
+use igny8_e2e::common::{assert_field_error, assert_forbidden, assert_not_found, column, id_of, merged, workspace};
 
 const TERMS: &str = "/api/v1/writer/taxonomies/";
 

@@ -4,6 +4,7 @@
 //! `infra/test.sh` starts) and its own gateway on a random port, so tests run in
 //! parallel without sharing state. Requests go over real HTTP.
 
+pub mod common;
 pub mod fake_openai;
 pub mod wordpress;
 

@@ -1,17 +1,17 @@
 //! Helpers every test module shares: an account with a site and a sector, building
 //! request bodies, reading list replies, and asserting error replies.
 
-use igny8_e2e::{Reply, Session, TestApp};
+use crate::{Reply, Session, TestApp};
 use serde_json::Value;
 
 /// An account with one site and one sector.
-pub(crate) struct Workspace {
+pub struct Workspace {
     pub owner: Session,
     pub site: String,
     pub sector: String,
 }
 
-pub(crate) async fn workspace(app: &TestApp, label: &str) -> Workspace {
+pub async fn workspace(app: &TestApp, label: &str) -> Workspace {
     let owner = app.register(label).await;
     let site = app.create_site(&owner.access, &format!("{label} site")).await;
     let sector = app.create_sector(&owner.access, &site, &format!("{label} sector")).await;
@@ -19,34 +19,34 @@ pub(crate) async fn workspace(app: &TestApp, label: &str) -> Workspace {
 }
 
 /// `base` with `extra`'s fields merged in.
-pub(crate) fn merged(mut base: Value, extra: Value) -> Value {
+pub fn merged(mut base: Value, extra: Value) -> Value {
     if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
         base.extend(extra.clone());
     }
     base
 }
 
-pub(crate) fn id_of(value: &Value) -> String {
+pub fn id_of(value: &Value) -> String {
     value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_owned()
 }
 
-pub(crate) fn results(reply: &Reply) -> &Vec<Value> {
+pub fn results(reply: &Reply) -> &Vec<Value> {
     reply.body["results"].as_array().unwrap_or_else(|| panic!("not a list: {}", reply.body))
 }
 
 /// One string field of every result of a list reply, in order.
-pub(crate) fn column(reply: &Reply, field: &str) -> Vec<String> {
+pub fn column(reply: &Reply, field: &str) -> Vec<String> {
     results(reply).iter().map(|r| r[field].as_str().unwrap_or_else(|| panic!("no {field} in {r}")).to_owned()).collect()
 }
 
 /// The field names of an error reply's `errors`.
-pub(crate) fn error_fields(reply: &Reply) -> Vec<String> {
+pub fn error_fields(reply: &Reply) -> Vec<String> {
     reply.body["errors"].as_object().map(|e| e.keys().cloned().collect()).unwrap_or_default()
 }
 
 /// Asserts a 400 validation reply that names `field` (and says something about it).
 #[track_caller]
-pub(crate) fn assert_field_error(reply: &Reply, field: &str) {
+pub fn assert_field_error(reply: &Reply, field: &str) {
     assert_eq!(reply.status, 400, "expected 400 naming {field}; body: {}", reply.body);
     assert_eq!(reply.code(), "VALIDATION_ERROR", "{}", reply.body);
     assert_eq!(reply.body["success"], false, "{}", reply.body);
@@ -60,14 +60,14 @@ pub(crate) fn assert_field_error(reply: &Reply, field: &str) {
 
 /// Asserts a 404 NOT_FOUND reply.
 #[track_caller]
-pub(crate) fn assert_not_found(reply: &Reply, what: &str) {
+pub fn assert_not_found(reply: &Reply, what: &str) {
     assert_eq!(reply.status, 404, "{what}: expected 404; body: {}", reply.body);
     assert_eq!(reply.code(), "NOT_FOUND", "{what}: {}", reply.body);
 }
 
 /// Asserts a 403 FORBIDDEN reply.
 #[track_caller]
-pub(crate) fn assert_forbidden(reply: &Reply, what: &str) {
+pub fn assert_forbidden(reply: &Reply, what: &str) {
     assert_eq!(reply.status, 403, "{what}: expected 403; body: {}", reply.body);
     assert_eq!(reply.code(), "FORBIDDEN", "{what}: {}", reply.body);
 }
