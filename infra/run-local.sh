@@ -2,7 +2,8 @@
 # Runs the whole system locally: the emulator (moto; skipped if AWS_ENDPOINT_URL is set),
 # the table/queues/bucket, every HTTP function on http://127.0.0.1:${PORT:-8000}/api/v1/,
 # the AI worker on the job queue (offline AI provider unless an account configures
-# OpenAI or Runware) and the publisher on the publish queue.
+# OpenAI or Runware), the publisher on the publish queue, the automation runner on the
+# automation queue, and fires the rules' schedules each minute.
 #
 #   infra/run-local.sh          serve until Ctrl-C
 #   infra/run-local.sh --demo   serve, start a local WordPress (infra/wordpress/) and run the
@@ -11,6 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source infra/emulator/lib.sh
 source infra/wordpress/lib.sh
+# A signal ends the script through `exit`, so the EXIT traps below (gateway, WordPress,
+# MariaDB, emulator) run whether it is Ctrl-C on the terminal or a kill of this script.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # Publishing may reach loopback and private addresses only with ALLOW_PRIVATE_URLS=1: a
 # local WordPress runs on 127.0.0.1. Lambda never sets it, so deployed functions refuse

@@ -25,13 +25,15 @@ import random
 import struct
 import sys
 import time
-import urllib.error
 import urllib.request
 import uuid
 import zlib
 from collections import defaultdict
 
-BASE = sys.argv[1].rstrip("/")
+# The demo's HTTP helpers (`call`, `expect`), reading the same base URL from argv.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "demo"))
+from pipeline import call, expect  # noqa: E402
+
 ARTICLES = 50
 IMAGES = ("featured", "in_article", "in_article")
 WORDS = ("the of and to a in that is for it as with was on be by this are or from at have an "
@@ -43,26 +45,6 @@ WORDS = ("the of and to a in that is for it as with was on be by this are or fro
          "between both life being under never day same another know while last might us great old year "
          "off come since against go came right used take three coffee bread running garden travel "
          "recipe guide budget season review choice method beginner expert tools quality").split()
-
-
-def call(method, path, token=None, body=None, raw=None, content_type="application/json"):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(BASE + path, data=data, method=method)
-    if data is not None:
-        request.add_header("content-type", content_type)
-    if token:
-        request.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-def expect(status, reply, wanted):
-    if status != wanted:
-        sys.exit(f"expected {wanted}, got {status}: {json.dumps(reply)}")
-    return reply
 
 
 def wordpress_total(wordpress, route):

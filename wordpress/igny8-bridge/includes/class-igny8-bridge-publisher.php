@@ -212,22 +212,7 @@ class Igny8_Bridge_Publisher {
 	public static function find_post_by_content_id( $content_id ) {
 		$post_types = array_values( array_diff( get_post_types( array( 'public' => true ) ), array( 'attachment' ) ) );
 		$post_types = array_values( array_unique( array_merge( $post_types, array( 'post', 'page' ) ) ) );
-
-		$ids = get_posts(
-			array(
-				'post_type'        => $post_types,
-				'post_status'      => array( 'any', 'trash' ),
-				'meta_key'         => self::META_CONTENT_ID, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
-				'meta_value'       => (string) $content_id, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
-				'fields'           => 'ids',
-				'posts_per_page'   => 1,
-				'orderby'          => 'ID',
-				'order'            => 'ASC',
-				'no_found_rows'    => true,
-				'suppress_filters' => true,
-			)
-		);
-		return empty( $ids ) ? null : get_post( (int) $ids[0] );
+		return self::find_by_meta( $post_types, array( 'any', 'trash' ), self::META_CONTENT_ID, $content_id );
 	}
 
 	/**
@@ -237,12 +222,25 @@ class Igny8_Bridge_Publisher {
 	 * @return WP_Post|null
 	 */
 	public static function find_attachment_by_image_id( $image_id ) {
+		return self::find_by_meta( 'attachment', 'any', self::META_IMAGE_ID, $image_id );
+	}
+
+	/**
+	 * The oldest post of the given types and statuses whose meta key holds the value.
+	 *
+	 * @param string|array $post_types Post types.
+	 * @param string|array $statuses   Post statuses.
+	 * @param string       $key        Meta key.
+	 * @param string       $value      Meta value.
+	 * @return WP_Post|null
+	 */
+	private static function find_by_meta( $post_types, $statuses, $key, $value ) {
 		$ids = get_posts(
 			array(
-				'post_type'        => 'attachment',
-				'post_status'      => 'any',
-				'meta_key'         => self::META_IMAGE_ID, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
-				'meta_value'       => (string) $image_id, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
+				'post_type'        => $post_types,
+				'post_status'      => $statuses,
+				'meta_key'         => $key, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
+				'meta_value'       => (string) $value, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
 				'fields'           => 'ids',
 				'posts_per_page'   => 1,
 				'orderby'          => 'ID',
