@@ -7,19 +7,28 @@ mod transactions;
 mod usage;
 
 use axum::Router;
-use axum::routing::get;
-use igny8_http::HttpService;
+use igny8_http::{ApiRouter, HttpService};
 use igny8_tenancy::Tenancy;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::routes;
+
+/// The function's routes, each with its description (`docs/api-contract.md`).
+fn api() -> ApiRouter<Tenancy> {
+    ApiRouter::new()
+        .routes(routes!(balance::balance))
+        .routes(routes!(balance::costs))
+        .routes(routes!(transactions::list))
+        .routes(routes!(usage::list))
+        .routes(routes!(usage::summary))
+}
 
 pub fn routes(tenancy: Tenancy) -> Router {
-    let b = "/api/v1/billing";
-    Router::new()
-        .route(&format!("{b}/balance"), get(balance::balance))
-        .route(&format!("{b}/costs"), get(balance::costs))
-        .route(&format!("{b}/transactions"), get(transactions::list))
-        .route(&format!("{b}/usage"), get(usage::list))
-        .route(&format!("{b}/usage/summary"), get(usage::summary))
-        .with_state(tenancy)
+    api().split(tenancy).0
+}
+
+/// This function's part of the API document.
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
 }
 
 pub fn app(tenancy: Tenancy) -> HttpService {

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::Uri;
 use chrono::NaiveDate;
+use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams, Success};
 use igny8_store::UsageRecord;
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageFilter {
     operation: Option<String>,
     /// `YYYY-MM-DD` (UTC), inclusive.
@@ -21,14 +23,14 @@ pub struct UsageFilter {
 }
 
 /// A usage record with its cost in dollars.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UsageView {
     #[serde(flatten)]
     record: UsageRecord,
     cost_usd: Option<f64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct OperationTotal {
     /// Empty in the totals.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -44,7 +46,7 @@ pub struct OperationTotal {
     unpriced: u64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct DayTotal {
     date: String,
     count: u64,
@@ -54,7 +56,7 @@ pub struct DayTotal {
     cost_usd: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     date_from: Option<String>,
     date_to: Option<String>,
@@ -103,6 +105,8 @@ fn day_of(record: &UsageRecord) -> &str {
     record.created_at.get(..10).unwrap_or(&record.created_at)
 }
 
+#[utoipa::path(get, path = "/api/v1/billing/usage", tag = "billing", params(PageQuery, UsageFilter),
+    responses((status = 200, description = "The usage log, newest first, with each operation's cost in dollars (null when unpriced).", body = Page<UsageView>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -122,6 +126,8 @@ pub async fn list(
     Ok(ListResponse::paginate(views, &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/billing/usage/summary", tag = "billing", params(UsageFilter),
+    responses((status = 200, description = "Usage totals by operation and by day.", body = Envelope<Summary>)))]
 pub async fn summary(
     State(state): State<Tenancy>,
     tenant: Tenant,

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 /// One row of `GET /billing/costs/`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OperationPrice {
     pub operation: &'static str,
     pub credits: f64,

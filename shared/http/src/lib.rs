@@ -5,6 +5,7 @@
 mod envelope;
 mod error;
 mod input;
+pub mod openapi;
 pub mod listing;
 mod pagination;
 mod request_id;
@@ -16,6 +17,7 @@ pub mod validate;
 pub use envelope::{Success, now_rfc3339};
 pub use error::{ApiError, ApiResult, FieldErrors};
 pub use input::{JsonBody, QueryParams, parse_json, parse_query, validation_messages};
+pub use openapi::ApiRouter;
 pub use listing::{Ordering, matches_search};
 pub use pagination::{ListResponse, PageParams};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};

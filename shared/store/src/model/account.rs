@@ -4,7 +4,7 @@ use crate::keys;
 use crate::model::{Session, User};
 use crate::table::{Record, Store, StoreResult, Tx, Update, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Active,
@@ -22,7 +22,7 @@ impl AccountStatus {
 
 /// The tenant. `users_count` and `sites_count` are kept true transactionally: they are
 /// what plan limits are checked against.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: String,
     pub name: String,

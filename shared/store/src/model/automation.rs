@@ -11,7 +11,7 @@ use crate::model::scoped::{Scoped, scoped};
 use crate::model::wordpress::PublishStatus;
 use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, Update};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerType {
     Schedule,
@@ -19,7 +19,7 @@ pub enum TriggerType {
     KeywordsImported,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Trigger {
     #[serde(rename = "type")]
     pub kind: TriggerType,
@@ -32,7 +32,7 @@ pub struct Trigger {
 }
 
 /// `{field, operator, value}` over a stage's candidates, e.g. `keyword.volume gte 100`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Condition {
     pub field: String,
     pub operator: String,
@@ -40,7 +40,7 @@ pub struct Condition {
 }
 
 /// The seven stages, in pipeline order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StageAction {
     AutoCluster,
@@ -66,13 +66,13 @@ impl StageAction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stage {
     pub action: StageAction,
     pub batch_size: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublishPolicy {
     /// `draft` or `publish`.
     pub status: PublishStatus,
@@ -89,7 +89,7 @@ impl Default for PublishPolicy {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AutomationRule {
     pub id: String,
     pub account_id: String,
@@ -122,7 +122,7 @@ pub struct AutomationRule {
 
 scoped!(AutomationRule, "automation_rule", "RULE");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
     Running,
@@ -134,7 +134,7 @@ pub enum RunState {
     Skipped,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StageState {
     Pending,
@@ -145,7 +145,7 @@ pub enum StageState {
 }
 
 /// How one stage of a run went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StageRun {
     pub action: StageAction,
     /// As the rule said when the run started (0 on runs made before it was kept here).
@@ -166,7 +166,7 @@ pub struct StageRun {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AutomationRun {
     pub id: String,
     pub account_id: String,

@@ -4,7 +4,7 @@ use crate::model::keyword::{Keyword, KeywordChange};
 use crate::model::scoped::{Scoped, scoped};
 use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterStatus {
     #[default]
@@ -14,7 +14,7 @@ pub enum ClusterStatus {
 
 /// A topic group of keywords in one sector. `keywords_count` and `volume` are derived:
 /// only keyword changes move them (see `Store::apply_keyword_changes`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cluster {
     pub id: String,
     pub account_id: String,

@@ -8,7 +8,7 @@ use crate::keys;
 use crate::model::scoped::{Scoped, scoped};
 use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentStatus {
     #[default]
@@ -31,7 +31,7 @@ impl ContentStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Content {
     pub id: String,
     pub account_id: String,

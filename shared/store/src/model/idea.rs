@@ -4,7 +4,7 @@ use crate::model::scoped::{Scoped, scoped};
 use crate::model::task::Task;
 use crate::table::{Store, StoreResult, Tx, Update};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdeaStatus {
     #[default]
@@ -15,7 +15,7 @@ pub enum IdeaStatus {
 }
 
 /// What kind of page a piece of content becomes in WordPress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentType {
     #[default]
@@ -28,7 +28,7 @@ pub enum ContentType {
 }
 
 /// How an article is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentStructure {
     #[default]
@@ -43,7 +43,7 @@ pub enum ContentStructure {
     LandingPage,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Idea {
     pub id: String,
     pub account_id: String,

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::scoped::scoped;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageType {
     #[default]
@@ -10,7 +10,7 @@ pub enum ImageType {
     InArticle,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageStatus {
     #[default]
@@ -21,7 +21,7 @@ pub enum ImageStatus {
 
 /// An image of an article: its prompt and texts, and where its bytes are — in our
 /// bucket (`s3_key`) or elsewhere (`url`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Image {
     pub id: String,
     pub account_id: String,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Queued,
@@ -24,7 +24,7 @@ pub enum JobState {
     Failed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobPhase {
     Init,
@@ -36,7 +36,7 @@ pub enum JobPhase {
     Failed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemState {
     Pending,
@@ -45,7 +45,7 @@ pub enum ItemState {
 }
 
 /// How one input item (a cluster, a task …) fared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemProgress {
     pub state: ItemState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,7 +57,7 @@ pub struct ItemProgress {
     pub credits: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
     pub account_id: String,
@@ -114,7 +114,7 @@ pub struct Job {
 /// Every job is watched until it is seen finished, so one whose message never reached
 /// its queue (or went to the dead-letter queue) is found without a Scan: a few global
 /// partitions (`JOBWATCH#<shard>`) sorted by creation time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobWatch {
     pub account_id: String,
     pub job_id: String,
@@ -167,7 +167,7 @@ struct WatchItem {
     resent: u32,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 struct JobPart {
     text: String,
 }

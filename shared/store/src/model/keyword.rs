@@ -12,7 +12,7 @@ use crate::model::Cluster;
 use crate::model::scoped::{Scoped, scoped, scoped_key};
 use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     #[default]
@@ -22,7 +22,7 @@ pub enum Intent {
     Navigational,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordStatus {
     #[default]
@@ -31,7 +31,7 @@ pub enum KeywordStatus {
     Used,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Keyword {
     pub id: String,
     pub account_id: String,

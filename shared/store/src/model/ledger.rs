@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::table::{Key, Record, Store, StoreResult, Tx, Update, new_id, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CreditTransactionType {
     Purchase,
@@ -22,7 +22,7 @@ pub enum CreditTransactionType {
 }
 
 /// One change of the balance. `amount` is negative for usage.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditTransaction {
     pub id: String,
     pub account_id: String,
@@ -65,7 +65,7 @@ impl CreditTransaction {
 }
 
 /// One AI operation: what it cost us (tokens, dollars) and the customer (credits).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct UsageRecord {
     pub id: String,
     pub account_id: String,

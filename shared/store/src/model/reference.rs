@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Plan {
     pub id: &'static str,
     pub name: &'static str,
@@ -91,13 +91,13 @@ pub fn plan(id: &str) -> Option<&'static Plan> {
     PLANS.iter().find(|p| p.id == id)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IndustrySector {
     pub id: &'static str,
     pub name: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Industry {
     pub id: &'static str,
     pub name: &'static str,

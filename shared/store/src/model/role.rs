@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user's role. Stored with the user and carried in tokens; what each role may do is
 /// decided in the tenancy crate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Viewer,

@@ -7,7 +7,7 @@ use crate::table::{Item, Record, Store, StoreError, StoreResult, Tx, Update, now
 /// A site has at most this many active sectors (`docs/product.md §2`).
 pub const MAX_ACTIVE_SECTORS: u32 = 5;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sector {
     pub id: String,
     pub account_id: String,

@@ -6,7 +6,7 @@ use crate::table::{Record, Store, StoreError, StoreResult, Update};
 /// A refresh-token family: every refresh token issued from one login. Only the newest
 /// token (`current_jti`) may be used; presenting an older one means it was stolen or
 /// replayed, and the whole family is revoked.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Session {
     pub family_id: String,
     pub account_id: String,

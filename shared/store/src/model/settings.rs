@@ -15,7 +15,7 @@ use crate::keys;
 use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, now};
 
 /// The account's AI settings; [`AiSettings::defaults`] until the account saves its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AiSettings {
     pub account_id: String,
     /// `offline` or `openai`.
@@ -56,7 +56,7 @@ impl AiSettings {
 }
 
 /// An account's own text for one AI function's prompt (the default is built in).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PromptOverride {
     pub account_id: String,
     pub function: String,
@@ -65,7 +65,7 @@ pub struct PromptOverride {
 }
 
 /// A voice the AI writes in; the engine appends it to prompts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthorProfile {
     pub id: String,
     pub account_id: String,
@@ -81,7 +81,7 @@ pub struct AuthorProfile {
 }
 
 /// A content strategy: free-text guidelines the engine adds to prompts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Strategy {
     pub id: String,
     pub account_id: String,
@@ -95,7 +95,7 @@ pub struct Strategy {
 }
 
 /// An AI provider's API key for the account, sealed (`igny8_tenancy::SecretBox`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Integration {
     pub account_id: String,
     /// `openai` or `runware`.
@@ -113,7 +113,7 @@ pub struct Integration {
 }
 
 /// Which chat parameters a model at an endpoint takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ModelQuirks {
     /// `max_completion_tokens` (OpenAI's current name) or `max_tokens` (older servers).
     pub token_param: TokenParam,
@@ -121,7 +121,7 @@ pub struct ModelQuirks {
     pub answer_format: AnswerFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenParam {
     MaxCompletionTokens,
@@ -129,7 +129,7 @@ pub enum TokenParam {
 }
 
 /// How a structured answer is asked for, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerFormat {
     JsonSchema,

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::table::{Item, Record, Store, StoreResult, Tx, Update, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteStatus {
     Active,
@@ -13,7 +13,7 @@ pub enum SiteStatus {
     Suspended,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: String,
     pub account_id: String,
@@ -46,7 +46,7 @@ pub struct SiteChanges {
 }
 
 /// Global lookup item: API key hash → site.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiKeyOwner {
     pub account_id: String,
     pub site_id: String,

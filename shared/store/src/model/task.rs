@@ -4,7 +4,7 @@ use crate::model::idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 use crate::model::scoped::{Scoped, scoped, scoped_key};
 use crate::table::{Store, StoreError, StoreResult, Tx, Update};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     #[default]
@@ -16,7 +16,7 @@ pub enum TaskStatus {
 
 /// A writer task: what to write (title, brief, keywords, type and structure), usually made
 /// from an idea of a cluster.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: String,
     pub account_id: String,

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::scoped::scoped;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Taxonomy {
     Category,
@@ -11,7 +11,7 @@ pub enum Taxonomy {
 }
 
 /// A content taxonomy term of a site (mirrored with WordPress categories and tags).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaxonomyTerm {
     pub id: String,
     pub account_id: String,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::{Key, Store, StoreResult, Update};
 
 /// How many attempts a subject made in the current window, and when the last was.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempts {
     #[serde(default)]
     pub count: u32,

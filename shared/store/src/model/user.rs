@@ -6,7 +6,7 @@ use crate::keys;
 use crate::model::{Account, Role};
 use crate::table::{Record, Store, StoreError, StoreResult, Tx, Update, now};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: String,
     pub account_id: String,
@@ -29,7 +29,7 @@ pub struct User {
 }
 
 /// Global lookup item: email → user.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct EmailLookup {
     account_id: String,
     user_id: String,

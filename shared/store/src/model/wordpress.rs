@@ -18,7 +18,7 @@ use crate::model::scoped::{Scoped, scoped};
 use crate::model::taxonomy::{Taxonomy, TaxonomyTerm};
 use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WpMode {
     /// WordPress core REST with an application password.
@@ -29,7 +29,7 @@ pub enum WpMode {
 
 /// How the site's REST API is addressed: `/wp-json/<route>` (pretty permalinks) or
 /// `/?rest_route=<route>` (plain permalinks, or a server without rewrites).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RestStyle {
     #[default]
@@ -37,7 +37,7 @@ pub enum RestStyle {
     Plain,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PublishStatus {
     #[default]
@@ -47,7 +47,7 @@ pub enum PublishStatus {
 }
 
 /// Which category a published post goes into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CategoryRule {
     /// The content's own category terms (and its cluster's name, per `clusters_as`).
@@ -58,7 +58,7 @@ pub enum CategoryRule {
 }
 
 /// What a cluster becomes on the post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClustersAs {
     #[default]
@@ -67,7 +67,7 @@ pub enum ClustersAs {
 }
 
 /// What the bridge plugin told us when it connected.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct BridgeInfo {
     #[serde(default)]
     pub plugin_version: String,
@@ -77,7 +77,7 @@ pub struct BridgeInfo {
     pub connected_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WpIntegration {
     pub id: String,
     pub account_id: String,
@@ -161,14 +161,14 @@ impl WpIntegration {
 }
 
 /// One uploaded image.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MediaRef {
     pub id: u64,
     pub url: String,
 }
 
 /// Where a content item is on WordPress.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Publication {
     pub account_id: String,
     pub content_id: String,
@@ -217,7 +217,7 @@ fn publication_key(account_id: &str, content_id: &str) -> Key {
     Key::new(keys::account_pk(account_id), format!("PUBLICATION#{content_id}"))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncKind {
     Publish,
@@ -228,7 +228,7 @@ pub enum SyncKind {
 }
 
 /// One call to WordPress (or one webhook from it).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncLog {
     pub id: String,
     pub account_id: String,
@@ -312,7 +312,7 @@ impl Store {
 }
 
 /// A WordPress category or tag as WordPress (or the bridge plugin) describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WpTerm {
     pub id: u64,
     pub name: String,

@@ -1,0 +1,206 @@
+//! The API's machine-readable contract (`docs/api-contract.md`). Every HTTP function
+//! builds its routes with [`ApiRouter`], which only takes routes that carry their
+//! OpenAPI description (`#[utoipa::path]` handlers through `utoipa_axum::routes!`), so a
+//! route cannot exist without being in the document. This module holds what every
+//! function's part of the document shares: the envelopes, the error answers every
+//! operation may give, and the two ways to authenticate.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi, Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+
+/// The name of the bearer-token scheme in the document.
+pub const BEARER: &str = "bearer";
+/// The name of the site-API-key scheme in the document.
+pub const API_KEY: &str = "api_key";
+
+/// A function's routes, each with its description. There is deliberately no way to add
+/// a route without one (`docs/api-contract.md`).
+pub struct ApiRouter<S = ()>(OpenApiRouter<S>);
+
+impl<S: Clone + Send + Sync + 'static> Default for ApiRouter<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> ApiRouter<S> {
+    pub fn new() -> Self {
+        Self(OpenApiRouter::new())
+    }
+
+    /// Handlers of one path, from `utoipa_axum::routes!`.
+    pub fn routes(self, routes: UtoipaMethodRouter<S>) -> Self {
+        Self(self.0.routes(routes))
+    }
+
+    pub fn merge(self, other: ApiRouter<S>) -> Self {
+        Self(self.0.merge(other.0))
+    }
+
+    /// A layer on every route added so far (a larger body limit for files, say).
+    pub fn layer<L>(self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        Self(self.0.layer(layer))
+    }
+
+    /// The router with its state, and the description of its routes.
+    pub fn split(self, state: S) -> (Router, OpenApi) {
+        let (router, api) = self.0.with_state::<()>(state).split_for_parts();
+        (router, api)
+    }
+
+    /// The description alone.
+    pub fn into_openapi(self) -> OpenApi {
+        self.0.into_openapi()
+    }
+}
+
+/// The success envelope (`Success`) as the document shows it.
+#[derive(ToSchema)]
+pub struct Envelope<T> {
+    pub success: bool,
+    pub data: T,
+    /// Present when the answer has something to say besides its data.
+    pub message: Option<String>,
+    pub request_id: String,
+    pub timestamp: String,
+}
+
+/// The list envelope (`ListResponse`) as the document shows it.
+#[derive(ToSchema)]
+pub struct Page<T> {
+    pub success: bool,
+    /// How many items the whole list has, across pages.
+    pub count: u64,
+    /// The next page's path and query, or null on the last page.
+    pub next: Option<String>,
+    /// The previous page's path and query, or null on the first page.
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+    pub request_id: String,
+    pub timestamp: String,
+}
+
+/// The error envelope (`ApiError`) as the document shows it.
+#[derive(ToSchema)]
+pub struct ErrorEnvelope {
+    pub success: bool,
+    /// A sentence for people.
+    pub error: String,
+    /// A stable code for programs, e.g. `VALIDATION_ERROR`, `NOT_FOUND`, `PLAN_LIMIT`.
+    pub error_code: String,
+    /// Field name → messages, present on validation errors.
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+    pub request_id: String,
+    pub timestamp: String,
+}
+
+/// `page` and `page_size` as the document shows them (the parsing is `PageParams`'s).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// From 1.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Items per page, 25 unless given.
+    #[param(minimum = 1, maximum = 200)]
+    pub page_size: Option<u32>,
+}
+
+/// Every error an operation can answer, beyond what its own description names.
+const COMMON_ERRORS: &[(&str, &str)] = &[
+    ("400", "Invalid input: `errors` names the fields."),
+    ("401", "Not signed in, or the token or key is not valid."),
+    ("403", "The caller's role does not allow this (`FORBIDDEN`), or the plan's limit is reached (`PLAN_LIMIT`)."),
+    ("404", "No such object in the caller's account, or no such endpoint."),
+    ("405", "The endpoint does not take this method."),
+    ("409", "The change conflicts with the stored state (a duplicate, or a change made meanwhile)."),
+    ("413", "The body is larger than the endpoint takes."),
+    ("429", "Too many requests: wait for `Retry-After` seconds."),
+    ("503", "A service the request needs is briefly unavailable: retry after `Retry-After` seconds."),
+];
+
+/// The whole document from the functions' parts: every operation gets the error
+/// answers it does not describe itself, and the two ways to authenticate are declared
+/// (an operation that needs neither says so with an empty requirement).
+pub fn document(title: &str, version: &str, description: &str, parts: impl IntoIterator<Item = OpenApi>) -> OpenApi {
+    let mut api = OpenApi::default();
+    api.info.title = title.to_owned();
+    api.info.version = version.to_owned();
+    api.info.description = Some(description.to_owned());
+    api.info.license = None;
+    api.info.contact = None;
+    for part in parts {
+        api.merge(part);
+    }
+    let components = api.components.get_or_insert_with(Default::default);
+    components.schemas.insert("ErrorEnvelope".to_owned(), ErrorEnvelope::schema());
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("An access token from `POST /api/v1/auth/login`."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        API_KEY,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "x-igny8-api-key",
+            "A site's API key (`POST /api/v1/auth/sites/{id}/api-key`): a system bot of that one site.",
+        ))),
+    );
+    api.security = Some(vec![
+        SecurityRequirement::new(BEARER, Vec::<String>::new()),
+        SecurityRequirement::new(API_KEY, Vec::<String>::new()),
+    ]);
+    for item in api.paths.paths.values_mut() {
+        for operation in operations_mut(item) {
+            add_common_errors(operation);
+        }
+    }
+    api
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head]
+        .into_iter()
+        .filter_map(Option::as_mut)
+}
+
+fn add_common_errors(operation: &mut Operation) {
+    for (status, description) in COMMON_ERRORS {
+        operation.responses.responses.entry((*status).to_owned()).or_insert_with(|| error_response(status, description));
+    }
+}
+
+fn error_response(status: &str, description: &str) -> RefOr<Response> {
+    let mut builder = ResponseBuilder::new()
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build());
+    if status == "429" || status == "503" {
+        builder = builder.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(u64::schema())
+                .description(Some("Seconds to wait before trying again."))
+                .build(),
+        );
+    }
+    RefOr::T(builder.build())
+}
