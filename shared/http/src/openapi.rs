@@ -129,6 +129,7 @@ const COMMON_ERRORS: &[(&str, &str)] = &[
     ("405", "The endpoint does not take this method."),
     ("409", "The change conflicts with the stored state (a duplicate, or a change made meanwhile)."),
     ("413", "The body is larger than the endpoint takes."),
+    ("415", "The body is not of the type the endpoint takes (JSON unless it says otherwise)."),
     ("429", "Too many requests: wait for `Retry-After` seconds."),
     ("503", "A service the request needs is briefly unavailable: retry after `Retry-After` seconds."),
 ];
