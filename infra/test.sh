@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: starts a private emulator (unless AWS_ENDPOINT_URL
 # is set) and a MariaDB for the tests' WordPress sites, lints template.yaml, then runs
-# unit and end-to-end tests. Each end-to-end test
+# unit and end-to-end tests, then fuzzes the API against its OpenAPI document. Each end-to-end test
 # makes its own table, so tests run in parallel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +31,11 @@ if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else
   cargo test --workspace --no-fail-fast "$@"
+fi
+
+# The API against its own document (docs/api-contract.md). Skipped when the tests were
+# narrowed with arguments.
+if [ "$#" -eq 0 ]; then
+  echo "== the API against its document (schemathesis)"
+  infra/contract/fuzz.sh
 fi

@@ -7,6 +7,7 @@ mod ai_worker;
 mod api_keys;
 mod automation;
 mod billing;
+mod contract;
 mod isolation;
 mod lambda_adapter;
 mod limits;

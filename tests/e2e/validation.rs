@@ -210,3 +210,22 @@ async fn taxonomy_parents_cannot_form_a_cycle() {
     // A sideways move is fine.
     app.patch(&format!("/api/v1/writer/taxonomies/{c}/"), t, json!({"parent_id": a})).await.expect(200);
 }
+
+#[tokio::test]
+async fn filters_of_closed_sets_refuse_unknown_values() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "filters").await;
+    let token = ws.owner.access.as_str();
+    for (path, field) in [
+        ("/api/v1/system/jobs/?state=stuck", "state"),
+        ("/api/v1/system/jobs/?function=write_poem", "function"),
+        ("/api/v1/billing/usage/?operation=write_poem", "operation"),
+        ("/api/v1/billing/usage/summary/?operation=write_poem", "operation"),
+        ("/api/v1/billing/transactions/?transaction_type=gift", "transaction_type"),
+    ] {
+        let reply = app.get(path, token).await.expect(400);
+        igny8_e2e::common::assert_field_error(&reply, field);
+    }
+    // Known values still filter.
+    app.get("/api/v1/system/jobs/?state=done&function=generate_content", token).await.expect(200);
+}

@@ -12,41 +12,42 @@ mod users;
 mod views;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
-use igny8_http::HttpService;
+use igny8_http::{ApiRouter, HttpService};
 use igny8_tenancy::Tenancy;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::routes;
+
+/// The function's routes, each with its description (`docs/api-contract.md`).
+fn api() -> ApiRouter<Tenancy> {
+    ApiRouter::new()
+        .routes(routes!(sessions::register))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::refresh))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::me))
+        .routes(routes!(sessions::change_password))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::read, users::update, users::remove))
+        .routes(routes!(account::read, account::update))
+        .routes(routes!(account::plans))
+        .routes(routes!(account::industries))
+        .routes(routes!(account::industry))
+        .routes(routes!(sites::list, sites::create))
+        .routes(routes!(sites::read, sites::update, sites::remove))
+        .routes(routes!(sites::rotate_api_key))
+        .routes(routes!(sites::access_list, sites::grant_access))
+        .routes(routes!(sites::revoke_access))
+        .routes(routes!(sectors::list, sectors::create))
+        .routes(routes!(sectors::read, sectors::update, sectors::remove))
+}
 
 pub fn routes(state: Tenancy) -> Router {
-    Router::new()
-        .route("/api/v1/auth/register", post(sessions::register))
-        .route("/api/v1/auth/login", post(sessions::login))
-        .route("/api/v1/auth/refresh", post(sessions::refresh))
-        .route("/api/v1/auth/logout", post(sessions::logout))
-        .route("/api/v1/auth/me", get(sessions::me))
-        .route("/api/v1/auth/change-password", post(sessions::change_password))
-        .route("/api/v1/auth/users", get(users::list).post(users::create))
-        .route(
-            "/api/v1/auth/users/{id}",
-            get(users::read).put(users::update).patch(users::update).delete(users::remove),
-        )
-        .route("/api/v1/auth/account", get(account::read).put(account::update).patch(account::update))
-        .route("/api/v1/auth/plans", get(account::plans))
-        .route("/api/v1/auth/industries", get(account::industries))
-        .route("/api/v1/auth/industries/{id}", get(account::industry))
-        .route("/api/v1/auth/sites", get(sites::list).post(sites::create))
-        .route(
-            "/api/v1/auth/sites/{id}",
-            get(sites::read).put(sites::update).patch(sites::update).delete(sites::remove),
-        )
-        .route("/api/v1/auth/sites/{id}/api-key", post(sites::rotate_api_key))
-        .route("/api/v1/auth/sites/{id}/access", get(sites::access_list).post(sites::grant_access))
-        .route("/api/v1/auth/sites/{id}/access/{user_id}", delete(sites::revoke_access))
-        .route("/api/v1/auth/sectors", get(sectors::list).post(sectors::create))
-        .route(
-            "/api/v1/auth/sectors/{id}",
-            get(sectors::read).put(sectors::update).patch(sectors::update).delete(sectors::remove),
-        )
-        .with_state(state)
+    api().split(state).0
+}
+
+/// This function's part of the API document.
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
 }
 
 pub fn app(state: Tenancy) -> HttpService {

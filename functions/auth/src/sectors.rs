@@ -2,29 +2,39 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
 use igny8_store::{MAX_ACTIVE_SECTORS, Sector, SectorChanges, Site, StoreError, industry_sector, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::sites::find_site;
-use crate::views;
+use crate::views::{self, SectorView};
+use igny8_http::Deleted;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SectorFilter {
+    /// The site whose sectors to list.
+    #[param(required = true)]
     site_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateSectorInput {
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     site_id: String,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// A suggested sector of the site's industry (`GET /api/v1/auth/industries`).
     industry_sector_id: Option<String>,
+    /// True unless given.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     is_active: bool,
 }
 
@@ -32,9 +42,11 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change; absent ones stay as they are, null clears.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateSectorInput {
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     industry_sector_id: Option<Option<String>>,
@@ -78,13 +90,15 @@ async fn find_sector(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Se
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/sectors", tag = "auth", params(PageQuery, SectorFilter),
+    responses((status = 200, description = "The site's sectors, oldest first.", body = Page<SectorView>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     QueryParams(filter): QueryParams<SectorFilter>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<SectorView>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
     let site_id = filter.site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
@@ -93,16 +107,29 @@ pub async fn list(
     Ok(ListResponse::paginate(sectors.iter().map(views::sector).collect(), &page, &uri))
 }
 
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(get, path = "/api/v1/auth/sectors/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The sector's id.")),
+    responses((status = 200, description = "The sector.", body = Envelope<SectorView>)))]
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<SectorView>> {
     tenant.require(Access::SiteRead)?;
     Ok(Success::ok(views::sector(&find_sector(&state, &tenant, &id).await?)))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/sectors", tag = "auth", request_body = CreateSectorInput,
+    responses(
+        (status = 201, description = "The new sector.", body = Envelope<SectorView>),
+        (status = 400, description = "Invalid input (`errors` names the fields), or `SECTOR_LIMIT`: a site has at most 5 active sectors.", body = ErrorEnvelope),
+        (status = 409, description = "`SECTOR_NAME_TAKEN`: the site already has a sector with that name.", body = ErrorEnvelope),
+    ))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateSectorInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<SectorView>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &input.site_id).await?;
     if let Some(id) = &input.industry_sector_id {
@@ -128,12 +155,19 @@ pub async fn create(
     }
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/auth/sectors/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The sector's id.")), request_body = UpdateSectorInput,
+    responses(
+        (status = 200, description = "The changed sector.", body = Envelope<SectorView>),
+        (status = 400, description = "Invalid input (`errors` names the fields), or `SECTOR_LIMIT`: a site has at most 5 active sectors.", body = ErrorEnvelope),
+        (status = 409, description = "`SECTOR_NAME_TAKEN`: the site already has a sector with that name; or `CONFLICT`: another request changed the sector meanwhile.", body = ErrorEnvelope),
+    ))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<UpdateSectorInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<SectorView>> {
     tenant.require(Access::Admin)?;
     let current = find_sector(&state, &tenant, &id).await?;
     if let Some(Some(industry_sector_id)) = &input.industry_sector_id {
@@ -154,11 +188,21 @@ pub async fn update(
     }
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/auth/sectors/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The sector's id.")),
+    responses(
+        (status = 200, description = "The sector is deleted.", body = Envelope<Deleted>),
+        (status = 409, description = "`SECTOR_NOT_EMPTY`: the sector still holds content; or `CONFLICT`: another request changed the sector meanwhile.", body = ErrorEnvelope),
+    ))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Admin)?;
     let current = find_sector(&state, &tenant, &id).await?;
     match state.store.delete_sector(&current).await {
-        Ok(()) => Ok(Success::ok(json!({"id": current.id, "deleted": true}))),
+        Ok(()) => Ok(Success::ok(Deleted::of(current.id))),
         Err(StoreError::Condition("sector_not_empty")) => Err(ApiError::conflict(
             "SECTOR_NOT_EMPTY",
             "This sector still holds keywords, clusters, ideas, tasks, content, images or terms; delete or move them first.",

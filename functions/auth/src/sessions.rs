@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use chrono::Utc;
+use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank};
 use igny8_store::{
     Account, AccountStatus, RefreshOutcome, Registration, Role, Session, StoreError, TRIAL_PLAN, User, new_id, now,
@@ -9,50 +10,112 @@ use igny8_store::{
 };
 use igny8_tenancy::password::{hash_password_off_thread, verify_password_off_thread};
 use igny8_tenancy::{IssuedTokens, Tenancy, Tenant, TokenError, TokenKind};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::throttle::{self, ClientAddress};
-use crate::views;
+use crate::views::{self, AccountView, UserView};
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RegisterInput {
     #[validate(email, length(max = 254))]
+    #[schema(format = "email", max_length = 254)]
     email: String,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
     account_name: String,
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     first_name: String,
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     last_name: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginInput {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     email: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     password: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// A refresh token from sign-in, registration or an earlier refresh.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RefreshInput {
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     refresh: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ChangePasswordInput {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     current_password: String,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
+
+/// A token pair with the times it expires.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokensView {
+    /// The bearer token for every other request.
+    access: String,
+    /// For `POST /api/v1/auth/refresh`; each one is used once.
+    refresh: String,
+    /// Unix seconds.
+    access_expires_at: i64,
+    /// Unix seconds.
+    refresh_expires_at: i64,
+}
+
+impl From<&IssuedTokens> for TokensView {
+    fn from(tokens: &IssuedTokens) -> Self {
+        Self {
+            access: tokens.access.clone(),
+            refresh: tokens.refresh.clone(),
+            access_expires_at: tokens.access_expires_at,
+            refresh_expires_at: tokens.refresh_expires_at,
+        }
+    }
+}
+
+/// A new session: its tokens, the user and the account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedInView {
+    #[serde(flatten)]
+    tokens: TokensView,
+    user: UserView,
+    account: AccountView,
+}
+
+/// The signed-in user and their account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    user: UserView,
+    account: AccountView,
+}
+
+/// The tokens of the session that replaces every earlier one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewPasswordTokens {
+    access: String,
+    refresh: String,
+}
+
+/// An empty object.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Empty {}
 
 pub(crate) async fn hash(password: String) -> ApiResult<String> {
     hash_password_off_thread(password).await.map_err(ApiError::internal)
@@ -76,22 +139,20 @@ fn start_session(state: &Tenancy, user: &User) -> (Session, IssuedTokens) {
     (session, tokens)
 }
 
-fn signed_in(tokens: &IssuedTokens, user: &User, account: &Account) -> Value {
-    json!({
-        "access": tokens.access,
-        "refresh": tokens.refresh,
-        "access_expires_at": tokens.access_expires_at,
-        "refresh_expires_at": tokens.refresh_expires_at,
-        "user": views::user(user),
-        "account": views::account(account),
-    })
+fn signed_in(tokens: &IssuedTokens, user: &User, account: &Account) -> SignedInView {
+    SignedInView { tokens: tokens.into(), user: views::user(user), account: views::account(account) }
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", security(()), request_body = RegisterInput,
+    responses(
+        (status = 201, description = "The account, its owner, and a first session.", body = Envelope<SignedInView>),
+        (status = 409, description = "`EMAIL_TAKEN`: a user with this email already exists.", body = ErrorEnvelope),
+    ))]
 pub async fn register(
     State(state): State<Tenancy>,
     ClientAddress(address): ClientAddress,
     JsonBody(input): JsonBody<RegisterInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<SignedInView>> {
     throttle::registration(&state.store, &address).await?;
     let trial = plan(TRIAL_PLAN).ok_or_else(|| ApiError::internal("trial plan missing"))?;
     let timestamp = now();
@@ -138,11 +199,17 @@ pub(crate) fn email_taken() -> ApiError {
     err
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginInput,
+    responses(
+        (status = 200, description = "A new session.", body = Envelope<SignedInView>),
+        (status = 401, description = "`INVALID_CREDENTIALS`: wrong email or password, or the user is deactivated.", body = ErrorEnvelope),
+        (status = 403, description = "`ACCOUNT_INACTIVE`: the account is suspended or cancelled.", body = ErrorEnvelope),
+    ))]
 pub async fn login(
     State(state): State<Tenancy>,
     ClientAddress(address): ClientAddress,
     JsonBody(input): JsonBody<LoginInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<SignedInView>> {
     throttle::begin_sign_in(&state.store, &input.email, &address).await?;
     let user = state.store.user_by_email(&input.email).await.map_err(ApiError::internal)?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -166,10 +233,16 @@ pub async fn login(
     Ok(Success::ok(signed_in(&tokens, &user, &account)).with_message("Signed in."))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()), request_body = RefreshInput,
+    responses(
+        (status = 200, description = "The next token pair; the refresh token sent is used up.", body = Envelope<TokensView>),
+        (status = 401, description = "The refresh token is expired or invalid, the session has ended (`UNAUTHENTICATED`), or the token was already used (`TOKEN_REUSED`: every session from that sign-in is revoked).", body = ErrorEnvelope),
+        (status = 403, description = "`ACCOUNT_INACTIVE`: the account is suspended or cancelled.", body = ErrorEnvelope),
+    ))]
 pub async fn refresh(
     State(state): State<Tenancy>,
     JsonBody(input): JsonBody<RefreshInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<TokensView>> {
     let claims = state.tokens.verify(&input.refresh, TokenKind::Refresh).map_err(|e| match e {
         TokenError::Expired => ApiError::unauthenticated("Refresh token has expired; sign in again."),
         TokenError::Invalid => ApiError::unauthenticated("Refresh token is invalid."),
@@ -200,12 +273,7 @@ pub async fn refresh(
         .await
         .map_err(ApiError::internal)?;
     match outcome {
-        RefreshOutcome::Rotated(_) => Ok(Success::ok(json!({
-            "access": tokens.access,
-            "refresh": tokens.refresh,
-            "access_expires_at": tokens.access_expires_at,
-            "refresh_expires_at": tokens.refresh_expires_at,
-        }))),
+        RefreshOutcome::Rotated(_) => Ok(Success::ok(TokensView::from(&tokens))),
         RefreshOutcome::Reused => Err(ApiError::new(
             http::StatusCode::UNAUTHORIZED,
             "TOKEN_REUSED",
@@ -215,10 +283,15 @@ pub async fn refresh(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()), request_body = RefreshInput,
+    responses(
+        (status = 200, description = "The session of this refresh token has ended (also when it had already expired).", body = Envelope<Empty>),
+        (status = 401, description = "The refresh token is invalid.", body = ErrorEnvelope),
+    ))]
 pub async fn logout(
     State(state): State<Tenancy>,
     JsonBody(input): JsonBody<RefreshInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<Empty>> {
     match state.tokens.verify(&input.refresh, TokenKind::Refresh) {
         Ok(claims) => {
             if let Some(family) = claims.fam {
@@ -231,19 +304,28 @@ pub async fn logout(
             return Err(ApiError::unauthenticated("Refresh token is invalid."));
         }
     }
-    Ok(Success::ok(json!({})).with_message("Signed out."))
+    Ok(Success::ok(Empty {}).with_message("Signed out."))
 }
 
-pub async fn me(tenant: Tenant) -> ApiResult<Success<Value>> {
+// A site API key has no user: these two take a bearer token only.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user and their account.", body = Envelope<MeView>)))]
+pub async fn me(tenant: Tenant) -> ApiResult<Success<MeView>> {
     let user = tenant.require_user()?;
-    Ok(Success::ok(json!({"user": views::user(user), "account": views::account(&tenant.account)})))
+    Ok(Success::ok(MeView { user: views::user(user), account: views::account(&tenant.account) }))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordInput,
+    responses(
+        (status = 200, description = "The password is changed; every earlier session has ended and these tokens start a new one.", body = Envelope<NewPasswordTokens>),
+        (status = 400, description = "Invalid input, or a wrong `current_password`: `errors` names the fields.", body = ErrorEnvelope),
+    ))]
 pub async fn change_password(
     State(state): State<Tenancy>,
     tenant: Tenant,
     JsonBody(input): JsonBody<ChangePasswordInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<NewPasswordTokens>> {
     let user = tenant.require_user()?;
     if !verify_password_off_thread(input.current_password, Some(user.password_hash.clone())).await {
         return Err(ApiError::field("current_password", "Wrong password."));
@@ -253,5 +335,6 @@ pub async fn change_password(
     // Every earlier token is now stale (session epoch moved on); this one starts afresh.
     let (session, tokens) = start_session(&state, &user);
     state.store.create_session(&session).await.map_err(ApiError::internal)?;
-    Ok(Success::ok(json!({"access": tokens.access, "refresh": tokens.refresh})).with_message("Password changed."))
+    Ok(Success::ok(NewPasswordTokens { access: tokens.access, refresh: tokens.refresh })
+        .with_message("Password changed."))
 }

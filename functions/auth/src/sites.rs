@@ -3,40 +3,59 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::validate::normalise_domain;
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
 use igny8_store::{Role, Site, SiteChanges, SiteStatus, StoreError, new_id, now, plan};
 use igny8_tenancy::{Access, Tenancy, Tenant, api_key};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::views;
+use crate::views::{self, SiteView, UserView};
+use igny8_http::Deleted;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateSiteInput {
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// A domain such as `example.com` (a URL is reduced to its host).
     #[validate(custom(function = "igny8_http::validate::domain"))]
     domain: Option<String>,
+    /// An id from `GET /api/v1/auth/industries`.
     industry_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change; absent ones stay as they are, null clears.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateSiteInput {
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     domain: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     industry_id: Option<Option<String>>,
+    /// `active` or `inactive`: suspension is set and lifted by support only.
     status: Option<SiteStatus>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct GrantInput {
+    /// An editor or viewer of the account.
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     user_id: String,
+}
+
+/// A new site API key, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    site_id: String,
+    /// Send as `x-igny8-api-key`; only its hash is kept.
+    api_key: String,
+    api_key_prefix: String,
 }
 
 fn check_industry(industry_id: Option<&str>) -> ApiResult<()> {
@@ -57,12 +76,14 @@ pub(crate) async fn find_site(state: &Tenancy, tenant: &Tenant, id: &str) -> Api
         .ok_or_else(|| ApiError::not_found("Site"))
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/sites", tag = "auth", params(PageQuery),
+    responses((status = 200, description = "The sites the caller may see, oldest first.", body = Page<SiteView>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<SiteView>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
     let sites = state.store.sites(tenant.account_id()).await.map_err(ApiError::internal)?;
@@ -70,16 +91,25 @@ pub async fn list(
     Ok(ListResponse::paginate(visible, &page, &uri))
 }
 
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(get, path = "/api/v1/auth/sites/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The site's id.")),
+    responses((status = 200, description = "The site.", body = Envelope<SiteView>)))]
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<SiteView>> {
     tenant.require(Access::SiteRead)?;
     Ok(Success::ok(views::site(&find_site(&state, &tenant, &id).await?)))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/sites", tag = "auth", request_body = CreateSiteInput,
+    responses((status = 201, description = "The new site.", body = Envelope<SiteView>)))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateSiteInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<SiteView>> {
     tenant.require(Access::Admin)?;
     check_industry(input.industry_id.as_deref())?;
     let limits = plan(&tenant.account.plan_id).ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
@@ -108,12 +138,15 @@ pub async fn create(
     }
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/auth/sites/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The site's id.")), request_body = UpdateSiteInput,
+    responses((status = 200, description = "The changed site.", body = Envelope<SiteView>)))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<UpdateSiteInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<SiteView>> {
     tenant.require(Access::Admin)?;
     let current = find_site(&state, &tenant, &id).await?;
     if current.status == SiteStatus::Suspended && input.status.is_some() {
@@ -144,11 +177,21 @@ pub async fn update(
     Ok(Success::ok(views::site(&site)))
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/auth/sites/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The site's id.")),
+    responses(
+        (status = 200, description = "The site and its API key are deleted and its place on the plan is free.", body = Envelope<Deleted>),
+        (status = 409, description = "The site still holds sectors (`SITE_HAS_SECTORS`) or taxonomy terms (`SITE_NOT_EMPTY`).", body = ErrorEnvelope),
+    ))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
     match state.store.delete_site(&site).await {
-        Ok(()) => Ok(Success::ok(json!({"id": site.id, "deleted": true}))),
+        Ok(()) => Ok(Success::ok(Deleted::of(site.id))),
         Err(StoreError::Condition("site_has_sectors")) => Err(ApiError::conflict(
             "SITE_HAS_SECTORS",
             "Delete this site's sectors first; a site is deleted only when it holds nothing.",
@@ -161,18 +204,26 @@ pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/sites/{id}/api-key", tag = "auth",
+    params(("id" = String, Path, description = "The site's id.")),
+    responses(
+        (status = 201, description = "A new API key for the site's WordPress bridge; any previous key has stopped working.", body = Envelope<ApiKeyView>),
+        (status = 409, description = "`CONFLICT`: another request rotated the key at the same time.", body = ErrorEnvelope),
+    ))]
 pub async fn rotate_api_key(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<ApiKeyView>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
     let key = api_key::generate();
     match state.store.rotate_api_key(&site, &key.hash, &key.display_prefix).await {
-        Ok(()) => Ok(Success::created(
-            json!({"site_id": site.id, "api_key": key.plain, "api_key_prefix": key.display_prefix}),
-        )
+        Ok(()) => Ok(Success::created(ApiKeyView {
+            site_id: site.id,
+            api_key: key.plain,
+            api_key_prefix: key.display_prefix,
+        })
         .with_message("Copy this key now: it is shown only once. Any previous key has stopped working.")),
         Err(StoreError::Condition("stale")) => {
             Err(ApiError::conflict("CONFLICT", "The key was rotated by another request at the same time; try again."))
@@ -181,24 +232,30 @@ pub async fn rotate_api_key(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/sites/{id}/access", tag = "auth",
+    params(("id" = String, Path, description = "The site's id.")),
+    responses((status = 200, description = "The editors and viewers granted this site (owners and admins see every site).", body = Envelope<Vec<UserView>>)))]
 pub async fn access_list(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<Vec<UserView>>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
     let users = state.store.users(tenant.account_id()).await.map_err(ApiError::internal)?;
     let granted: Vec<_> = users.iter().filter(|u| u.site_grants.contains_key(&site.id)).map(views::user).collect();
-    Ok(Success::ok(json!(granted)))
+    Ok(Success::ok(granted))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/sites/{id}/access", tag = "auth",
+    params(("id" = String, Path, description = "The site's id.")), request_body = GrantInput,
+    responses((status = 200, description = "The user, now granted the site.", body = Envelope<UserView>)))]
 pub async fn grant_access(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<GrantInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
     let user = state
@@ -218,19 +275,25 @@ pub async fn grant_access(
         StoreError::Condition(_) => ApiError::not_found("User"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!(views::user(&user))))
+    Ok(Success::ok(views::user(&user)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/auth/sites/{id}/access/{user_id}", tag = "auth",
+    params(
+        ("id" = String, Path, description = "The site's id."),
+        ("user_id" = String, Path, description = "The user's id."),
+    ),
+    responses((status = 200, description = "The user, no longer granted the site.", body = Envelope<UserView>)))]
 pub async fn revoke_access(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path((id, user_id)): Path<(String, String)>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
     let user = state.store.revoke_site(tenant.account_id(), &user_id, &site.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("User"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!(views::user(&user))))
+    Ok(Success::ok(views::user(&user)))
 }

@@ -6,38 +6,50 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success};
 use igny8_store::{Role, StoreError, User, UserChanges, new_id, now, plan};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::sessions::{email_taken, hash};
-use crate::views;
+use crate::views::{self, UserView};
+use igny8_http::Deleted;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateUserInput {
     #[validate(email, length(max = 254))]
+    #[schema(format = "email", max_length = 254)]
     email: String,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    /// `admin` (by the owner only), `editor` or `viewer`.
     role: Role,
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     first_name: String,
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     last_name: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change; absent ones stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateUserInput {
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     first_name: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     last_name: Option<String>,
+    /// `admin` (by the owner only), `editor` or `viewer`; not one's own.
     role: Option<Role>,
+    /// Not one's own.
     is_active: Option<bool>,
 }
 
@@ -73,30 +85,44 @@ async fn find(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<User> {
         .ok_or_else(|| ApiError::not_found("User"))
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/users", tag = "auth", params(PageQuery),
+    responses((status = 200, description = "The account's users, oldest first.", body = Page<UserView>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<UserView>> {
     tenant.require(Access::Admin)?;
     page.check()?;
     let users = state.store.users(tenant.account_id()).await.map_err(ApiError::internal)?;
-    let views = users.iter().map(|u| json!(views::user(u))).collect();
+    let views = users.iter().map(views::user).collect();
     Ok(ListResponse::paginate(views, &page, &uri))
 }
 
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(get, path = "/api/v1/auth/users/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The user's id.")),
+    responses((status = 200, description = "The user.", body = Envelope<UserView>)))]
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     let user = find(&state, &tenant, &id).await?;
-    Ok(Success::ok(json!(views::user(&user))))
+    Ok(Success::ok(views::user(&user)))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/users", tag = "auth", request_body = CreateUserInput,
+    responses(
+        (status = 201, description = "The new user.", body = Envelope<UserView>),
+        (status = 409, description = "`EMAIL_TAKEN`: a user with this email already exists.", body = ErrorEnvelope),
+    ))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateUserInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     check_assignable(&tenant, input.role)?;
     let limits = plan(&tenant.account.plan_id).ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
@@ -116,7 +142,7 @@ pub async fn create(
         updated_at: timestamp,
     };
     match state.store.add_user(&user, limits.max_users).await {
-        Ok(()) => Ok(Success::created(json!(views::user(&user)))),
+        Ok(()) => Ok(Success::created(views::user(&user))),
         Err(StoreError::Condition("plan_limit")) => {
             Err(ApiError::plan_limit(format!("The {} plan allows {} users.", limits.name, limits.max_users)))
         }
@@ -125,12 +151,18 @@ pub async fn create(
     }
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/auth/users/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The user's id.")), request_body = UpdateUserInput,
+    responses(
+        (status = 200, description = "The changed user.", body = Envelope<UserView>),
+        (status = 400, description = "Invalid input (`errors` names the fields), or `SELF_CHANGE`: a change of one's own role or active state.", body = ErrorEnvelope),
+    ))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<UpdateUserInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     let target = find(&state, &tenant, &id).await?;
     let is_self = tenant.user.as_ref().is_some_and(|me| me.id == target.id);
@@ -154,10 +186,20 @@ pub async fn update(
         StoreError::Condition(_) => ApiError::not_found("User"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!(views::user(&user))))
+    Ok(Success::ok(views::user(&user)))
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/auth/users/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user is deleted and their seat on the plan is free.", body = Envelope<Deleted>),
+        (status = 400, description = "`SELF_CHANGE`: nobody deletes themselves.", body = ErrorEnvelope),
+    ))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Admin)?;
     let target = find(&state, &tenant, &id).await?;
     if tenant.user.as_ref().is_some_and(|me| me.id == target.id) {
@@ -168,5 +210,5 @@ pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path
         StoreError::Condition("user_missing") => ApiError::not_found("User"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!({"id": target.id, "deleted": true})))
+    Ok(Success::ok(Deleted::of(target.id)))
 }

@@ -6,11 +6,12 @@ mod runs;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{get, post};
 use igny8_automation::runner::Runner;
 use igny8_automation::schedules::Schedules;
-use igny8_http::HttpService;
+use igny8_http::{ApiRouter, HttpService};
 use igny8_tenancy::Tenancy;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::routes;
 
 #[derive(Clone)]
 pub struct AutomationState {
@@ -26,18 +27,23 @@ impl FromRef<AutomationState> for Tenancy {
     }
 }
 
+/// The function's routes, each with its description (`docs/api-contract.md`).
+fn api() -> ApiRouter<AutomationState> {
+    ApiRouter::new()
+        .routes(routes!(rules::list, rules::create))
+        .routes(routes!(rules::read, rules::update, rules::remove))
+        .routes(routes!(runs::execute))
+        .routes(routes!(runs::list))
+        .routes(routes!(runs::read))
+}
+
 pub fn routes(state: AutomationState) -> Router {
-    let a = "/api/v1/automation";
-    Router::new()
-        .route(&format!("{a}/rules"), get(rules::list).post(rules::create))
-        .route(
-            &format!("{a}/rules/{{id}}"),
-            get(rules::read).put(rules::update).patch(rules::update).delete(rules::remove),
-        )
-        .route(&format!("{a}/rules/{{id}}/execute"), post(runs::execute))
-        .route(&format!("{a}/runs"), get(runs::list))
-        .route(&format!("{a}/runs/{{id}}"), get(runs::read))
-        .with_state(state)
+    api().split(state).0
+}
+
+/// This function's part of the API document.
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
 }
 
 pub fn app(state: AutomationState) -> HttpService {

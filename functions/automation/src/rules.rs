@@ -8,40 +8,55 @@ use chrono::Utc;
 use igny8_automation::conditions;
 use igny8_automation::cron::{CronRule, zone};
 use igny8_automation::runner::max_batch;
+use igny8_http::Deleted;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank};
 use igny8_store::{
     AutomationRule, Condition, PublishPolicy, PublishStatus, Stage, StoreError, Trigger, TriggerType, new_id, now,
 };
 use igny8_tenancy::{Access, Tenant};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::AutomationState;
 
-#[derive(Debug, Deserialize, Validate)]
+/// A rule, whole on create (`name`, `site_id`, `sector_id`, `trigger` and `stages`
+/// required) or in part on update (a rule stays on its site and sector).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleInput {
+pub struct AutomationRuleInput {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: Option<String>,
     site_id: Option<String>,
     sector_id: Option<String>,
+    /// True unless given on create.
     enabled: Option<bool>,
     trigger: Option<Trigger>,
+    /// At most 20; a stage's candidates must match all of those on their kind.
     #[validate(length(max = 20))]
     conditions: Option<Vec<Condition>>,
+    /// 1 to 7, in pipeline order, each action at most once.
     #[validate(length(min = 1, max = 7))]
     stages: Option<Vec<Stage>>,
+    /// Publishing with status `publish` needs an admin.
     publish: Option<PublishPolicy>,
 }
 
-/// The API's view: the rule with its next run, in UTC and in its zone.
-pub(crate) fn view(rule: &AutomationRule) -> Value {
-    let mut value = serde_json::to_value(rule).unwrap_or(Value::Null);
-    let next = next_run(rule);
-    value["next_run_at"] = json!(next.as_ref().map(|(utc, _)| utc));
-    value["next_run_at_local"] = json!(next.map(|(_, local)| local));
-    value
+/// A rule with its next run, in UTC and in its zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutomationRuleView {
+    #[serde(flatten)]
+    rule: AutomationRule,
+    /// RFC 3339 in UTC; null unless the rule is enabled and on a schedule.
+    next_run_at: Option<String>,
+    /// The same moment in the rule's zone.
+    next_run_at_local: Option<String>,
+}
+
+pub(crate) fn view(rule: &AutomationRule) -> AutomationRuleView {
+    let (next_run_at, next_run_at_local) = next_run(rule).unzip();
+    AutomationRuleView { rule: rule.clone(), next_run_at, next_run_at_local }
 }
 
 fn next_run(rule: &AutomationRule) -> Option<(String, String)> {
@@ -147,11 +162,16 @@ async fn save(state: &AutomationState, mut rule: AutomationRule, create: bool) -
     Ok(rule)
 }
 
+#[utoipa::path(post, path = "/api/v1/automation/rules", tag = "automation", request_body = AutomationRuleInput,
+    responses(
+        (status = 201, description = "The new rule, its schedule in place.", body = Envelope<AutomationRuleView>),
+        (status = 503, description = "The rule was saved but its schedule could not be updated (`schedule_synced: false`): save it again.", body = ErrorEnvelope),
+    ))]
 pub async fn create(
     State(state): State<AutomationState>,
     tenant: Tenant,
-    JsonBody(input): JsonBody<RuleInput>,
-) -> ApiResult<(StatusCode, Success<Value>)> {
+    JsonBody(input): JsonBody<AutomationRuleInput>,
+) -> ApiResult<(StatusCode, Success<AutomationRuleView>)> {
     tenant.require(Access::Write)?;
     let mut missing = Vec::new();
     for (field, given) in [
@@ -210,28 +230,37 @@ pub(crate) async fn find(state: &AutomationState, tenant: &Tenant, id: &str) -> 
     state.tenancy.find_scoped::<AutomationRule>(tenant, id, "Rule").await
 }
 
+#[utoipa::path(get, path = "/api/v1/automation/rules/{id}", tag = "automation",
+    params(("id" = String, Path, description = "The rule's id.")),
+    responses((status = 200, description = "The rule.", body = Envelope<AutomationRuleView>)))]
 pub async fn read(
     State(state): State<AutomationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<AutomationRuleView>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(view(&find(&state, &tenant, &id).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RuleFilter {
+    /// The site whose rules to list.
+    #[param(required = true)]
     site_id: Option<String>,
+    /// Only this sector's rules.
     sector_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/automation/rules", tag = "automation", params(PageQuery, RuleFilter),
+    responses((status = 200, description = "The site's rules.", body = Page<AutomationRuleView>)))]
 pub async fn list(
     State(state): State<AutomationState>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     QueryParams(filter): QueryParams<RuleFilter>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<AutomationRuleView>> {
     tenant.require(Access::Read)?;
     page.check()?;
     let rules: Vec<AutomationRule> =
@@ -239,12 +268,18 @@ pub async fn list(
     Ok(ListResponse::paginate(rules.iter().map(view).collect(), &page, &uri))
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/automation/rules/{id}", tag = "automation",
+    params(("id" = String, Path, description = "The rule's id.")), request_body = AutomationRuleInput,
+    responses(
+        (status = 200, description = "The rule as changed, its schedule in place.", body = Envelope<AutomationRuleView>),
+        (status = 503, description = "The rule was saved but its schedule could not be updated (`schedule_synced: false`): save it again.", body = ErrorEnvelope),
+    ))]
 pub async fn update(
     State(state): State<AutomationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-    JsonBody(input): JsonBody<RuleInput>,
-) -> ApiResult<Success<Value>> {
+    JsonBody(input): JsonBody<AutomationRuleInput>,
+) -> ApiResult<Success<AutomationRuleView>> {
     tenant.require(Access::Write)?;
     let mut rule = find(&state, &tenant, &id).await?;
     if input.site_id.as_deref().is_some_and(|s| s != rule.site_id) {
@@ -279,11 +314,17 @@ pub async fn update(
 
 /// Deletes the schedule first, then the rule: a failure leaves both (and says so), never
 /// a schedule firing for a rule that is gone. A run in progress stops at its next step.
+#[utoipa::path(delete, path = "/api/v1/automation/rules/{id}", tag = "automation",
+    params(("id" = String, Path, description = "The rule's id.")),
+    responses(
+        (status = 200, description = "The rule and its schedule are deleted.", body = Envelope<Deleted>),
+        (status = 503, description = "The schedule could not be deleted; the rule is kept. Try again.", body = ErrorEnvelope),
+    ))]
 pub async fn remove(
     State(state): State<AutomationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let mut rule = find(&state, &tenant, &id).await?;
     // Unsynced first: should the rule's own delete fail after its schedule is gone, the
@@ -299,5 +340,5 @@ pub async fn remove(
         StoreError::Condition(_) => ApiError::not_found("Rule"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!({"id": rule.id, "deleted": true})))
+    Ok(Success::ok(Deleted::of(rule.id)))
 }

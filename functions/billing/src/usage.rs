@@ -8,14 +8,14 @@ use axum::http::Uri;
 use chrono::NaiveDate;
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams, Success};
-use igny8_store::UsageRecord;
+use igny8_store::{JobFunction, UsageRecord};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UsageFilter {
-    operation: Option<String>,
+    operation: Option<JobFunction>,
     /// `YYYY-MM-DD` (UTC), inclusive.
     date_from: Option<String>,
     /// `YYYY-MM-DD` (UTC), inclusive.
@@ -87,7 +87,7 @@ async fn filtered(state: &Tenancy, tenant: &Tenant, filter: &UsageFilter) -> Api
     {
         return Err(ApiError::field("date_to", "Must not be before date_from."));
     }
-    let operation = filter.operation.as_deref().map(str::trim).filter(|o| !o.is_empty());
+    let operation = filter.operation.map(JobFunction::as_str);
     let all = state.store.usage_records(tenant.account_id()).await.map_err(ApiError::internal)?;
     Ok(all
         .into_iter()

@@ -5,56 +5,70 @@
 
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
-use igny8_ai::jobs::{self, JobRequest};
+use igny8_ai::jobs::{self, JobRequest, JobView};
+use igny8_http::Deleted;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
 use igny8_store::{
     CategoryRule, ClustersAs, PublishStatus, RestStyle, StoreError, SyncKind, WpIntegration, WpMode, now,
 };
 use igny8_tenancy::secrets::mask;
 use igny8_tenancy::{Access, Tenant};
+use igny8_wordpress::check::Check;
 use igny8_wordpress::records::{save_structure, write_logs};
 use igny8_wordpress::{Credentials, LogContext, Via, WpClient, check, structure};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::IntegrationState;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateInput {
+pub struct CreateIntegrationInput {
     #[validate(length(min = 1, max = 64))]
     site_id: String,
+    /// `wordpress`, the only platform.
     #[serde(default)]
     platform: Option<String>,
     #[validate(length(min = 1, max = 500))]
     site_url: String,
+    /// `rest` unless given.
     mode: Option<WpMode>,
+    /// Required in rest mode.
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     username: Option<String>,
+    /// A WordPress application password; required in rest mode.
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     app_password: Option<String>,
     #[serde(flatten)]
     #[validate(nested)]
-    defaults: DefaultsInput,
+    defaults: PublishDefaultsInput,
 }
 
 /// Publish defaults, on create and update alike.
-#[derive(Debug, Default, Deserialize, Validate)]
-pub struct DefaultsInput {
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+pub struct PublishDefaultsInput {
+    /// `draft` or `publish` (posts are scheduled one by one).
     default_status: Option<PublishStatus>,
+    /// The WordPress user id posts are published as; null: the credentials' user.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u64>)]
     default_author: Option<Option<u64>>,
     category_rule: Option<CategoryRule>,
+    /// Required when `category_rule` is `fixed`; null clears it.
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(min = 1, max = 200))]
+    #[schema(value_type = Option<String>)]
     fixed_category: Option<Option<String>>,
     clusters_as: Option<ClustersAs>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateInput {
+pub struct UpdateIntegrationInput {
+    /// A new address in rest mode needs `app_password` again.
     #[validate(length(min = 1, max = 500))]
     site_url: Option<String>,
     mode: Option<WpMode>,
@@ -64,37 +78,81 @@ pub struct UpdateInput {
     app_password: Option<String>,
     #[serde(flatten)]
     #[validate(nested)]
-    defaults: DefaultsInput,
+    defaults: PublishDefaultsInput,
 }
 
-/// The API's view: never the password or secret, sealed or not.
-fn view(i: &WpIntegration) -> Value {
-    json!({
-        "id": i.id,
-        "site_id": i.site_id,
-        "platform": "wordpress",
-        "site_url": i.site_url,
-        "mode": i.mode,
-        "rest_style": i.rest_style,
-        "username": i.username,
-        "app_password_masked": (!i.app_password_masked.is_empty()).then_some(&i.app_password_masked),
-        "has_app_password": i.app_password_sealed.is_some(),
-        "bridge": {
-            "connected": i.signing_secret_sealed.is_some(),
-            "plugin_version": i.bridge.as_ref().map(|b| &b.plugin_version),
-            "wp_version": i.bridge.as_ref().map(|b| &b.wp_version),
-            "connected_at": i.bridge.as_ref().map(|b| &b.connected_at),
+/// The only platform there is.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum IntegrationPlatform {
+    #[serde(rename = "wordpress")]
+    WordPress,
+}
+
+/// What the bridge plugin said when it connected.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BridgeConnection {
+    /// Whether the plugin holds a signing secret from a connect (a new site URL drops it).
+    connected: bool,
+    /// Null until the plugin has connected (also below).
+    plugin_version: Option<String>,
+    wp_version: Option<String>,
+    connected_at: Option<String>,
+}
+
+/// A site's WordPress integration: never the password or secret, sealed or not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WpIntegrationView {
+    id: String,
+    site_id: String,
+    platform: IntegrationPlatform,
+    site_url: String,
+    mode: WpMode,
+    rest_style: RestStyle,
+    /// Empty when none was given.
+    username: String,
+    /// The application password masked (at most its last four characters shown); null when there is none.
+    app_password_masked: Option<String>,
+    has_app_password: bool,
+    bridge: BridgeConnection,
+    default_status: PublishStatus,
+    /// The WordPress user id posts are published as; null: the credentials' user.
+    default_author: Option<u64>,
+    category_rule: CategoryRule,
+    fixed_category: Option<String>,
+    clusters_as: ClustersAs,
+    structure_updated_at: Option<String>,
+    last_sync_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn view(i: &WpIntegration) -> WpIntegrationView {
+    WpIntegrationView {
+        id: i.id.clone(),
+        site_id: i.site_id.clone(),
+        platform: IntegrationPlatform::WordPress,
+        site_url: i.site_url.clone(),
+        mode: i.mode,
+        rest_style: i.rest_style,
+        username: i.username.clone(),
+        app_password_masked: (!i.app_password_masked.is_empty()).then(|| i.app_password_masked.clone()),
+        has_app_password: i.app_password_sealed.is_some(),
+        bridge: BridgeConnection {
+            connected: i.signing_secret_sealed.is_some(),
+            plugin_version: i.bridge.as_ref().map(|b| b.plugin_version.clone()),
+            wp_version: i.bridge.as_ref().map(|b| b.wp_version.clone()),
+            connected_at: i.bridge.as_ref().map(|b| b.connected_at.clone()),
         },
-        "default_status": i.default_status,
-        "default_author": i.default_author,
-        "category_rule": i.category_rule,
-        "fixed_category": i.fixed_category,
-        "clusters_as": i.clusters_as,
-        "structure_updated_at": i.structure_updated_at,
-        "last_sync_at": i.last_sync_at,
-        "created_at": i.created_at,
-        "updated_at": i.updated_at,
-    })
+        default_status: i.default_status,
+        default_author: i.default_author,
+        category_rule: i.category_rule,
+        fixed_category: i.fixed_category.clone(),
+        clusters_as: i.clusters_as,
+        structure_updated_at: i.structure_updated_at.clone(),
+        last_sync_at: i.last_sync_at.clone(),
+        created_at: i.created_at.clone(),
+        updated_at: i.updated_at.clone(),
+    }
 }
 
 /// A WordPress address: http(s), a host, no credentials, query or fragment, and one
@@ -110,7 +168,7 @@ pub(crate) fn site_url(state: &IntegrationState, field: &str, value: &str) -> Ap
     Ok(trimmed.to_owned())
 }
 
-fn apply_defaults(integration: &mut WpIntegration, defaults: DefaultsInput) -> ApiResult<()> {
+fn apply_defaults(integration: &mut WpIntegration, defaults: PublishDefaultsInput) -> ApiResult<()> {
     if let Some(status) = defaults.default_status {
         integration.default_status = status;
     }
@@ -155,11 +213,16 @@ fn check_rest_credentials(integration: &WpIntegration) -> ApiResult<()> {
     error.map_or(Ok(()), Err)
 }
 
+#[utoipa::path(post, path = "/api/v1/integration/integrations", tag = "integration", request_body = CreateIntegrationInput,
+    responses(
+        (status = 201, description = "The site's new integration.", body = Envelope<WpIntegrationView>),
+        (status = 409, description = "The site has an integration already (`INTEGRATION_EXISTS`).", body = ErrorEnvelope),
+    ))]
 pub async fn create(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    JsonBody(input): JsonBody<CreateInput>,
-) -> ApiResult<(StatusCode, Success<Value>)> {
+    JsonBody(input): JsonBody<CreateIntegrationInput>,
+) -> ApiResult<(StatusCode, Success<WpIntegrationView>)> {
     tenant.require(Access::Admin)?;
     if input.platform.as_deref().is_some_and(|p| p != "wordpress") {
         return Err(ApiError::field("platform", "Only wordpress is supported."));
@@ -196,27 +259,34 @@ pub(crate) async fn find(state: &IntegrationState, tenant: &Tenant, id: &str) ->
     state.tenancy.find_scoped::<WpIntegration>(tenant, id, "Integration").await
 }
 
+#[utoipa::path(get, path = "/api/v1/integration/integrations/{id}", tag = "integration",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 200, description = "The integration.", body = Envelope<WpIntegrationView>)))]
 pub async fn read(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<WpIntegrationView>> {
     Ok(Success::ok(view(&find(&state, &tenant, &id).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
+    /// Only this site's integration.
     site_id: Option<String>,
 }
 
 /// The account's integrations on sites the caller sees (one per site, so few).
+#[utoipa::path(get, path = "/api/v1/integration/integrations", tag = "integration", params(PageQuery, ListFilter),
+    responses((status = 200, description = "The integrations, oldest first.", body = Page<WpIntegrationView>)))]
 pub async fn list(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     QueryParams(filter): QueryParams<ListFilter>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<WpIntegrationView>> {
     tenant.require(Access::Admin)?;
     page.check()?;
     let store = &state.tenancy.store;
@@ -233,12 +303,15 @@ pub async fn list(
 
 /// Changes what is given. A new site URL in rest mode needs the password again: the
 /// stored one must not follow the URL to another server.
+#[utoipa::path(method(put, patch), path = "/api/v1/integration/integrations/{id}", tag = "integration",
+    params(("id" = String, Path, description = "The integration's id.")), request_body = UpdateIntegrationInput,
+    responses((status = 200, description = "The integration as changed.", body = Envelope<WpIntegrationView>)))]
 pub async fn update(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-    JsonBody(input): JsonBody<UpdateInput>,
-) -> ApiResult<Success<Value>> {
+    JsonBody(input): JsonBody<UpdateIntegrationInput>,
+) -> ApiResult<Success<WpIntegrationView>> {
     let mut integration = find(&state, &tenant, &id).await?;
     if let Some(url) = &input.site_url {
         let url = site_url(&state, "site_url", url)?;
@@ -272,18 +345,21 @@ pub async fn update(
     Ok(Success::ok(view(&integration)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/integration/integrations/{id}", tag = "integration",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 200, description = "The integration is deleted.", body = Envelope<Deleted>)))]
 pub async fn remove(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<Deleted>> {
     let integration = find(&state, &tenant, &id).await?;
     let store = &state.tenancy.store;
     store.remove::<WpIntegration>(tenant.account_id(), &integration.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Integration"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!({"id": integration.id, "deleted": true})))
+    Ok(Success::ok(Deleted::of(integration.id)))
 }
 
 /// A client for the integration; without usable credentials an anonymous one (the
@@ -310,13 +386,28 @@ async fn log_attempts(state: &IntegrationState, integration: &WpIntegration, kin
     write_logs(&state.tenancy.store, igny8_wordpress::logs(&context, client.take_attempts())).await;
 }
 
+/// The connection checklist's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionChecklist {
+    /// Whether every check passed.
+    ok: bool,
+    checks: Vec<Check>,
+    /// How the site's REST API is addressed, as now remembered.
+    rest_style: RestStyle,
+    /// Where the site redirects to; null when it does not.
+    redirect_to: Option<String>,
+}
+
 /// The diagnostic checklist: `{ok, checks: [{id, ok, message, fix}]}`. A failing site is
 /// an answer, not an error of this request. How the REST API answered is remembered.
+#[utoipa::path(post, path = "/api/v1/integration/integrations/{id}/test-connection", tag = "integration",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 200, description = "The checklist; a failing site is an answer here (`ok: false`), not an error.", body = Envelope<ConnectionChecklist>)))]
 pub async fn test_connection(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<ConnectionChecklist>> {
     let mut integration = find(&state, &tenant, &id).await?;
     let (client, _) = client(&state, &integration);
     let (checks, findings) = check::run(&client, integration.mode).await;
@@ -328,20 +419,27 @@ pub async fn test_connection(
         state.tenancy.store.set_wp_rest_style(&integration, style).await.map_err(ApiError::internal)?;
     }
     let ok = checks.iter().all(|c| c.ok);
-    Ok(Success::ok(json!({
-        "ok": ok,
-        "checks": checks,
-        "rest_style": integration.rest_style,
-        "redirect_to": findings.redirect_to,
-    })))
+    Ok(Success::ok(ConnectionChecklist {
+        ok,
+        checks,
+        rest_style: integration.rest_style,
+        redirect_to: findings.redirect_to,
+    }))
 }
 
 /// Reads post types, taxonomies and terms from WordPress now.
+#[utoipa::path(post, path = "/api/v1/integration/integrations/{id}/update-structure", tag = "integration",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses(
+        (status = 200, description = "The post types and taxonomies WordPress described just now.", body = Envelope<WpContentTypes>),
+        (status = 409, description = "The integration has no usable credentials yet (`NOT_CONNECTED`).", body = ErrorEnvelope),
+        (status = 502, description = "WordPress could not be read (`WORDPRESS_ERROR`).", body = ErrorEnvelope),
+    ))]
 pub async fn update_structure(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<WpContentTypes>> {
     let integration = find(&state, &tenant, &id).await?;
     let (client, via) = igny8_wordpress::client_for(&state.http, &state.secrets, &integration, state.policy)
         .map_err(|reason| ApiError::conflict("NOT_CONNECTED", reason))?;
@@ -355,30 +453,52 @@ pub async fn update_structure(
     Ok(Success::ok(content_types_of(saved.as_ref().unwrap_or(&integration))))
 }
 
-fn content_types_of(integration: &WpIntegration) -> Value {
-    let structure = integration.structure.clone().unwrap_or(Value::Null);
-    json!({
-        "post_types": structure.get("post_types").cloned().unwrap_or(json!([])),
-        "taxonomies": structure.get("taxonomies").cloned().unwrap_or(json!([])),
-        "updated_at": integration.structure_updated_at,
-    })
+/// What WordPress (core REST, or the bridge plugin) last said the site is made of. The
+/// plugin's description is kept as it sent it, so the items' shape is WordPress's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WpContentTypes {
+    /// Usually a list of `{name, label, rest_base, hierarchical}`; `[]` before the first read.
+    #[schema(value_type = Value)]
+    post_types: Value,
+    /// Usually a list of `{name, label, rest_base, object_types, hierarchical}`; `[]` before the first read.
+    #[schema(value_type = Value)]
+    taxonomies: Value,
+    /// When the structure was last read; null before the first read.
+    updated_at: Option<String>,
+}
+
+fn content_types_of(integration: &WpIntegration) -> WpContentTypes {
+    let part = |name: &str| {
+        integration.structure.as_ref().and_then(|s| s.get(name)).cloned().unwrap_or_else(|| Value::Array(vec![]))
+    };
+    WpContentTypes {
+        post_types: part("post_types"),
+        taxonomies: part("taxonomies"),
+        updated_at: integration.structure_updated_at.clone(),
+    }
 }
 
 /// The post types and taxonomies WordPress last described.
+#[utoipa::path(get, path = "/api/v1/integration/integrations/{id}/content-types", tag = "integration",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 200, description = "The post types and taxonomies WordPress last described.", body = Envelope<WpContentTypes>)))]
 pub async fn content_types(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<WpContentTypes>> {
     Ok(Success::ok(content_types_of(&find(&state, &tenant, &id).await?)))
 }
 
 /// Queues a sync job: 202 with the job.
+#[utoipa::path(post, path = "/api/v1/integration/integrations/{id}/sync", tag = "integration",
+    params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 202, description = "The sync job, queued (`message`: \"Job queued.\").", body = Envelope<JobView>)))]
 pub async fn sync(
     State(state): State<IntegrationState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<(StatusCode, Success<Value>)> {
+) -> ApiResult<(StatusCode, Success<JobView>)> {
     let integration = find(&state, &tenant, &id).await?;
     let request = JobRequest {
         function: "wordpress_sync",

@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{get, post};
 use igny8_ai::JobQueue;
-use igny8_http::HttpService;
+use igny8_http::{ApiRouter, HttpService};
 use igny8_store::Store;
 use igny8_tenancy::{SecretBox, Tenancy};
 use igny8_wordpress::{OutboundPolicy, RetryPolicy};
+use utoipa::openapi::OpenApi;
+use utoipa_axum::routes;
 
 /// Calls made while a request waits (checklist, structure) answer within API
 /// Gateway's 30 s, retries included.
@@ -61,24 +62,29 @@ impl FromRef<IntegrationState> for Tenancy {
     }
 }
 
+/// The function's routes, each with its description (`docs/api-contract.md`).
+fn api() -> ApiRouter<IntegrationState> {
+    ApiRouter::new()
+        .routes(routes!(integrations::list, integrations::create))
+        .routes(routes!(integrations::read, integrations::update, integrations::remove))
+        .routes(routes!(integrations::test_connection))
+        .routes(routes!(integrations::update_structure))
+        .routes(routes!(integrations::content_types))
+        .routes(routes!(integrations::sync))
+        .routes(routes!(logs::list))
+        .routes(routes!(bridge::connect))
+        .routes(routes!(bridge::structure))
+        .routes(routes!(bridge::taxonomies))
+        .routes(routes!(bridge::webhook))
+}
+
 pub fn routes(state: IntegrationState) -> Router {
-    let i = "/api/v1/integration";
-    Router::new()
-        .route(&format!("{i}/integrations"), get(integrations::list).post(integrations::create))
-        .route(
-            &format!("{i}/integrations/{{id}}"),
-            get(integrations::read).put(integrations::update).patch(integrations::update).delete(integrations::remove),
-        )
-        .route(&format!("{i}/integrations/{{id}}/test-connection"), post(integrations::test_connection))
-        .route(&format!("{i}/integrations/{{id}}/update-structure"), post(integrations::update_structure))
-        .route(&format!("{i}/integrations/{{id}}/content-types"), get(integrations::content_types))
-        .route(&format!("{i}/integrations/{{id}}/sync"), post(integrations::sync))
-        .route(&format!("{i}/sync-logs"), get(logs::list))
-        .route(&format!("{i}/bridge/connect"), post(bridge::connect))
-        .route(&format!("{i}/bridge/structure"), post(bridge::structure))
-        .route(&format!("{i}/bridge/taxonomies"), post(bridge::taxonomies))
-        .route(&format!("{i}/webhooks/wordpress"), post(bridge::webhook))
-        .with_state(state)
+    api().split(state).0
+}
+
+/// This function's part of the API document.
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
 }
 
 pub fn app(state: IntegrationState) -> HttpService {

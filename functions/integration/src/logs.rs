@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::Uri;
+use igny8_http::openapi::{Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams};
 use igny8_store::{SyncKind, SyncLog};
 use igny8_tenancy::{Access, Tenant};
@@ -11,16 +12,22 @@ use serde::Deserialize;
 
 use crate::IntegrationState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogFilter {
+    /// The site whose logs to list.
+    #[param(required = true)]
     site_id: Option<String>,
     content_id: Option<String>,
     job_id: Option<String>,
     #[serde(rename = "type")]
     log_type: Option<SyncKind>,
+    /// Only calls that succeeded (true) or failed (false).
     ok: Option<bool>,
 }
 
+#[utoipa::path(get, path = "/api/v1/integration/sync-logs", tag = "integration", params(PageQuery, LogFilter),
+    responses((status = 200, description = "The site's WordPress calls and webhooks, newest first.", body = Page<SyncLog>)))]
 pub async fn list(
     State(state): State<IntegrationState>,
     tenant: Tenant,

@@ -3,56 +3,94 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
 };
 use igny8_store::{Cluster, ClusterStatus, Keyword, Scoped, StoreError, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::keywords::change_keywords;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClusterFilter {
+    /// A site the caller can see.
+    #[param(required = true, value_type = String)]
     site_id: Option<String>,
+    /// One sector of the site; all of them unless given.
     sector_id: Option<String>,
+    /// Part of the name, in any case.
     search: Option<String>,
     status: Option<ClusterStatus>,
+    /// `name`, `keywords_count`, `volume` or `created_at`, with a leading `-` for
+    /// descending; `-created_at` unless given.
     ordering: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateClusterInput {
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     site_id: String,
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     sector_id: String,
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
     name: String,
     #[serde(default)]
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     description: String,
     #[serde(default)]
     status: ClusterStatus,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change; those left out keep their value.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateClusterInput {
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
     name: Option<String>,
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     description: Option<String>,
     status: Option<ClusterStatus>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct AssignInput {
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct AssignKeywordsInput {
+    /// Keywords of the cluster's sector.
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     keyword_ids: Vec<String>,
 }
 
+/// The cluster that was deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClusterDeleted {
+    pub id: String,
+    /// Always true.
+    pub deleted: bool,
+    /// How many keywords left the cluster (they are kept, without a cluster).
+    pub keywords_released: usize,
+}
+
+/// What joining keywords to a cluster did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeywordsAssigned {
+    /// How many keywords were moved.
+    pub assigned: usize,
+    /// The cluster with its new count and volume.
+    pub cluster: Cluster,
+}
+
+#[utoipa::path(get, path = "/api/v1/planner/clusters", tag = "planner", params(PageQuery, ClusterFilter),
+    responses((status = 200, description = "The site's clusters (or the sector's) that pass the filters, in the requested order.", body = Page<Cluster>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -86,11 +124,16 @@ pub async fn list(
     Ok(ListResponse::paginate(clusters, &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/planner/clusters/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The cluster's id.")),
+    responses((status = 200, description = "The cluster.", body = Envelope<Cluster>)))]
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Cluster>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Cluster").await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/planner/clusters", tag = "planner", request_body = CreateClusterInput,
+    responses((status = 201, description = "The cluster, created without keywords.", body = Envelope<Cluster>)))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -116,6 +159,9 @@ pub async fn create(
     Ok(Success::created(cluster))
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/planner/clusters/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The cluster's id.")), request_body = UpdateClusterInput,
+    responses((status = 200, description = "The cluster, changed.", body = Envelope<Cluster>)))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -141,7 +187,17 @@ pub async fn update(
     Ok(Success::ok(updated))
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/planner/clusters/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The cluster's id.")),
+    responses(
+        (status = 200, description = "The cluster is deleted; its keywords stay, without a cluster.", body = Envelope<ClusterDeleted>),
+        (status = 409, description = "`CONFLICT`: keywords kept joining the cluster while it was being deleted.", body = ErrorEnvelope),
+    ))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<ClusterDeleted>> {
     tenant.require(Access::Write)?;
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
     let released = state.store.delete_cluster(&cluster).await.map_err(|e| match e {
@@ -150,16 +206,19 @@ pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path
         }
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!({"id": cluster.id, "deleted": true, "keywords_released": released})))
+    Ok(Success::ok(ClusterDeleted { id: cluster.id, deleted: true, keywords_released: released }))
 }
 
 /// Moves keywords of the cluster's sector into the cluster (from wherever they were).
+#[utoipa::path(post, path = "/api/v1/planner/clusters/{id}/keywords", tag = "planner",
+    params(("id" = String, Path, description = "The cluster's id.")), request_body = AssignKeywordsInput,
+    responses((status = 200, description = "The keywords are in the cluster.", body = Envelope<KeywordsAssigned>)))]
 pub async fn assign_keywords(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
-    JsonBody(input): JsonBody<AssignInput>,
-) -> ApiResult<Success<Value>> {
+    JsonBody(input): JsonBody<AssignKeywordsInput>,
+) -> ApiResult<Success<KeywordsAssigned>> {
     tenant.require(Access::Write)?;
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
     let keywords: Vec<Keyword> = state.find_all_scoped(&tenant, &input.keyword_ids, "Keyword").await?;
@@ -184,5 +243,5 @@ pub async fn assign_keywords(
         return Err(ApiError::not_found("Cluster"));
     }
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
-    Ok(Success::ok(json!({"assigned": outcome.applied.len(), "cluster": cluster})))
+    Ok(Success::ok(KeywordsAssigned { assigned: outcome.applied.len(), cluster }))
 }

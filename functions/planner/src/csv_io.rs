@@ -9,11 +9,12 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
+use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, FieldErrors, QueryParams, Success, validation_messages};
 use igny8_store::{Intent, Keyword, KeywordChange, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::PlannerState;
@@ -21,10 +22,56 @@ use crate::keywords::{KeywordFields, KeywordFilter, new_keyword};
 
 pub const COLUMNS: [&str; 4] = ["keyword", "volume", "difficulty", "intent"];
 
-#[derive(Debug, Deserialize)]
+/// The sector the keywords go into. Both are required (checked after the caller's
+/// role, so they are optional to the parser).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportTarget {
+    #[param(required = true, value_type = String)]
     site_id: Option<String>,
+    #[param(required = true, value_type = String)]
     sector_id: Option<String>,
+}
+
+/// The form of a multipart upload.
+#[derive(ToSchema)]
+pub struct CsvUpload {
+    /// The CSV file: a header row naming `keyword` (and any of `volume`, `difficulty`,
+    /// `intent`), then one keyword a row.
+    #[schema(value_type = String, content_media_type = "text/csv")]
+    #[expect(dead_code, reason = "it only describes the form; the handler reads the field's bytes")]
+    file: Vec<u8>,
+}
+
+/// What an import did with each row of the file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CsvImportReport {
+    /// Data rows read (blank lines not counted).
+    pub rows: usize,
+    /// Keywords created.
+    pub created: usize,
+    /// Rows whose keyword the sector already had, or that repeat an earlier row.
+    pub duplicates: Vec<CsvDuplicate>,
+    /// Rows that are not valid keywords.
+    pub errors: Vec<CsvRowErrors>,
+}
+
+/// A row that was a duplicate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CsvDuplicate {
+    /// The line in the file (the header is 1).
+    pub row: usize,
+    pub keyword: String,
+}
+
+/// A row that was not valid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CsvRowErrors {
+    /// The line in the file (the header is 1).
+    pub row: usize,
+    /// Field name → messages (`row` for a line that cannot be read at all).
+    #[schema(value_type = BTreeMap<String, Vec<String>>)]
+    pub errors: FieldErrors,
 }
 
 /// One data row: its row number and either the fields or what is wrong with it.
@@ -51,7 +98,6 @@ fn number<T: std::str::FromStr + Default>(text: &str, field: &str, errors: &mut 
     })
 }
 
-/// Parses a CSV file into rows. Errors only for a file that is not a keyword CSV at all.
 /// Imports an account may start a minute (each can write 20 000 keywords).
 pub const IMPORTS_PER_MINUTE: u32 = 10;
 
@@ -59,6 +105,7 @@ pub const IMPORTS_PER_MINUTE: u32 = 10;
 /// becomes items and writes, so the bound is stated rather than left to the body size).
 pub const MAX_IMPORT_ROWS: usize = 20_000;
 
+/// Parses a CSV file into rows. Errors only for a file that is not a keyword CSV at all.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ParsedRow>, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|_| unprocessable("The file is not UTF-8 text."))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -167,12 +214,20 @@ async fn file_bytes(request: Request) -> ApiResult<Bytes> {
     Err(ApiError::field("file", "Attach the CSV as the form field `file`."))
 }
 
+#[utoipa::path(post, path = "/api/v1/planner/keywords/import_csv", tag = "planner", params(ImportTarget),
+    request_body(description = "The CSV file, as the body itself or as the `file` field of a form; up to 5 MiB and 20 000 rows.",
+        content((inline(CsvUpload) = "multipart/form-data"), (String = "text/csv"))),
+    responses(
+        (status = 201, description = "At least one keyword was imported; duplicate and invalid rows are listed.", body = Envelope<CsvImportReport>),
+        (status = 200, description = "No keyword was imported: every row was a duplicate (or some were, and the others invalid).", body = Envelope<CsvImportReport>),
+        (status = 422, description = "`INVALID_FILE`: the file is not a keyword CSV (not UTF-8, no `keyword` column, no data rows, more than 20 000 rows, an unreadable upload), or no row of it could be imported (`errors.rows` lists each row's errors).", body = ErrorEnvelope),
+    ))]
 pub async fn import(
     State(planner): State<PlannerState>,
     tenant: Tenant,
     QueryParams(target): QueryParams<ImportTarget>,
     request: Request,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<CsvImportReport>> {
     tenant.require(Access::Write)?;
     let state = &planner.tenancy;
     let site_id = target.site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
@@ -191,31 +246,26 @@ pub async fn import(
     for (row, parsed) in rows.iter().cloned() {
         match parsed {
             Ok(fields) => candidates.push((row, new_keyword(&tenant, &site.id, &sector.id, fields, &stamp))),
-            Err(field_errors) => errors.push(json!({"row": row, "errors": field_errors})),
+            Err(field_errors) => errors.push(CsvRowErrors { row, errors: field_errors }),
         }
     }
     let changes: Vec<KeywordChange> =
         candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
     let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
-    let duplicates: Vec<Value> = outcome
+    let duplicates: Vec<CsvDuplicate> = outcome
         .duplicates
         .iter()
-        .map(|&i| json!({"row": candidates[i].0, "keyword": candidates[i].1.keyword}))
+        .map(|&i| CsvDuplicate { row: candidates[i].0, keyword: candidates[i].1.keyword.clone() })
         .collect();
     let created = outcome.applied.len();
-    let report = json!({
-        "rows": rows.len(),
-        "created": created,
-        "duplicates": duplicates,
-        "errors": errors,
-    });
     let message =
         format!("{created} keywords imported, {} duplicates, {} rows with errors.", duplicates.len(), errors.len());
     if created == 0 && !errors.is_empty() && duplicates.is_empty() {
         let mut failure = unprocessable("No row of the file could be imported.");
-        failure.errors.insert("rows".into(), errors.iter().map(|e| e.to_string()).collect());
+        failure.errors.insert("rows".into(), errors.iter().map(row_errors_text).collect());
         return Err(failure);
     }
+    let report = CsvImportReport { rows: rows.len(), created, duplicates, errors };
     if created > 0 {
         // After the import is saved: rules triggered by imports take it from here.
         planner.keywords_imported(tenant.account_id(), &site.id, &sector.id).await;
@@ -223,7 +273,11 @@ pub async fn import(
     Ok(if created > 0 { Success::created(report) } else { Success::ok(report) }.with_message(message))
 }
 
-/// Writes keywords as CSV (same columns `import` reads).
+/// A row's errors as one message: the row as JSON, keys in alphabetical order.
+fn row_errors_text(errors: &CsvRowErrors) -> String {
+    serde_json::to_value(errors).map(|value| value.to_string()).unwrap_or_default()
+}
+
 /// Characters that make a spreadsheet read a cell as a formula (CSV injection).
 const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
 
@@ -241,6 +295,7 @@ fn from_spreadsheet(cell: &str) -> &str {
     }
 }
 
+/// Writes keywords as CSV (same columns `import` reads).
 pub fn write(keywords: &[Keyword]) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(keywords.len() * 40 + 64));
     writer.write_record(COLUMNS)?;
@@ -253,6 +308,10 @@ pub fn write(keywords: &[Keyword]) -> Result<Vec<u8>, csv::Error> {
     writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+#[utoipa::path(get, path = "/api/v1/planner/keywords/export_csv", tag = "planner", params(KeywordFilter),
+    responses((status = 200, description = "The keywords that pass the filters, in the requested order, as a CSV file with the columns `keyword,volume,difficulty,intent`; a keyword that would start a spreadsheet formula is prefixed with `'`.",
+        body = String, content_type = "text/csv",
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"keywords.csv\"`")))))]
 pub async fn export(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -309,6 +368,14 @@ mod tests {
             second.contains_key("volume") && second.contains_key("difficulty") && second.contains_key("intent"),
             "{second:?}"
         );
+    }
+
+    #[test]
+    fn row_errors_read_as_the_row_in_json() {
+        let mut errors = FieldErrors::new();
+        errors.insert("volume".into(), vec!["\"lots\" is not a whole number.".into()]);
+        let text = row_errors_text(&CsvRowErrors { row: 3, errors });
+        assert_eq!(text, r#"{"errors":{"volume":["\"lots\" is not a whole number."]},"row":3}"#);
     }
 
     #[test]

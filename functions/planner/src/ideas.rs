@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::validate::clean_phrases;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
@@ -9,35 +10,44 @@ use igny8_http::{
 };
 use igny8_store::{ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
-
-use crate::keywords::IdsInput;
 
 const DEFAULT_WORD_COUNT: u32 = 1_500;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IdeaFilter {
+    /// A site the caller can see.
+    #[param(required = true, value_type = String)]
     site_id: Option<String>,
+    /// One sector of the site; all of them unless given.
     sector_id: Option<String>,
+    /// Part of the title, in any case.
     search: Option<String>,
     status: Option<IdeaStatus>,
     cluster_id: Option<String>,
     content_type: Option<ContentType>,
+    /// `title`, `estimated_word_count` or `created_at`, with a leading `-` for
+    /// descending; `-created_at` unless given.
     ordering: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateIdeaInput {
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     site_id: String,
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     sector_id: String,
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
     title: String,
     #[serde(default)]
     #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
     description: String,
     #[serde(default)]
     content_type: ContentType,
@@ -45,31 +55,79 @@ pub struct CreateIdeaInput {
     content_structure: ContentStructure,
     #[serde(default)]
     #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
+    #[schema(max_items = 50)]
     target_keywords: Vec<String>,
+    /// A cluster of the same sector.
     cluster_id: Option<String>,
+    /// 1500 unless given.
     #[validate(range(min = 100, max = 20000))]
+    #[schema(minimum = 100, maximum = 20000)]
     estimated_word_count: Option<u32>,
+    /// `draft` or `approved`: an idea becomes `in_progress` when queued to the writer.
     #[serde(default)]
     status: IdeaStatus,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change; those left out keep their value.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateIdeaInput {
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
     title: Option<String>,
     #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
     description: Option<String>,
     content_type: Option<ContentType>,
     content_structure: Option<ContentStructure>,
     #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
+    #[schema(max_items = 50)]
     target_keywords: Option<Vec<String>>,
+    /// A cluster of the idea's sector; null takes the idea out of its cluster.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     cluster_id: Option<Option<String>>,
     #[validate(range(min = 100, max = 20000))]
+    #[schema(minimum = 100, maximum = 20000)]
     estimated_word_count: Option<u32>,
+    /// `draft` or `approved` for an idea not queued to the writer; `in_progress` or
+    /// `completed` for one that is.
     status: Option<IdeaStatus>,
 }
 
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct IdeaIdsInput {
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
+    ids: Vec<String>,
+}
+
+/// The idea that was deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdeaDeleted {
+    pub id: String,
+    /// Always true.
+    pub deleted: bool,
+}
+
+/// What queueing ideas to the writer did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedToWriter {
+    /// One new writer task per idea queued now.
+    pub tasks: Vec<Task>,
+    /// Ideas that had their task already.
+    pub already_queued: Vec<AlreadyQueued>,
+}
+
+/// An idea that was queued to the writer before.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlreadyQueued {
+    pub idea_id: String,
+    /// Its writer task; null if that task was deleted meanwhile.
+    pub task_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/planner/ideas", tag = "planner", params(PageQuery, IdeaFilter),
+    responses((status = 200, description = "The site's ideas (or the sector's) that pass the filters, in the requested order.", body = Page<Idea>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -103,11 +161,16 @@ pub async fn list(
     Ok(ListResponse::paginate(ideas, &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/planner/ideas/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The idea's id.")),
+    responses((status = 200, description = "The idea.", body = Envelope<Idea>)))]
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Idea>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Idea").await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/planner/ideas", tag = "planner", request_body = CreateIdeaInput,
+    responses((status = 201, description = "The idea, created.", body = Envelope<Idea>)))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -144,6 +207,12 @@ pub async fn create(
     Ok(Success::created(idea))
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/planner/ideas/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The idea's id.")), request_body = UpdateIdeaInput,
+    responses(
+        (status = 200, description = "The idea, changed.", body = Envelope<Idea>),
+        (status = 409, description = "`CONFLICT`: another request queued or deleted the idea at the same time.", body = ErrorEnvelope),
+    ))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -207,31 +276,43 @@ pub async fn update(
     Ok(Success::ok(updated))
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/planner/ideas/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The idea's id.")),
+    responses((status = 200, description = "The idea is deleted; a writer task made from it stays.", body = Envelope<IdeaDeleted>)))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<IdeaDeleted>> {
     tenant.require(Access::Write)?;
     let idea: Idea = state.find_scoped(&tenant, &id, "Idea").await?;
     state.store.remove::<Idea>(tenant.account_id(), &idea.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Idea"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!({"id": idea.id, "deleted": true})))
+    Ok(Success::ok(IdeaDeleted { id: idea.id, deleted: true }))
 }
 
 /// One writer task per idea (title, description, keywords, type, structure, cluster),
 /// ideas marked `in_progress`. An idea that already has its task is reported, not
 /// queued again.
+#[utoipa::path(post, path = "/api/v1/planner/ideas/queue_to_writer", tag = "planner", request_body = IdeaIdsInput,
+    responses(
+        (status = 201, description = "At least one writer task was created.", body = Envelope<QueuedToWriter>),
+        (status = 200, description = "Every idea had its task already: nothing was created.", body = Envelope<QueuedToWriter>),
+    ))]
 pub async fn queue_to_writer(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    JsonBody(input): JsonBody<IdsInput>,
-) -> ApiResult<Success<Value>> {
+    JsonBody(input): JsonBody<IdeaIdsInput>,
+) -> ApiResult<Success<QueuedToWriter>> {
     tenant.require(Access::Write)?;
     let ideas: Vec<Idea> = state.find_all_scoped(&tenant, &input.ids, "Idea").await?;
     let mut tasks = Vec::new();
     let mut already_queued = Vec::new();
     for idea in &ideas {
         if let Some(task_id) = &idea.task_id {
-            already_queued.push(json!({"idea_id": idea.id, "task_id": task_id}));
+            already_queued.push(AlreadyQueued { idea_id: idea.id.clone(), task_id: Some(task_id.clone()) });
             continue;
         }
         let task = Task::from_idea(idea);
@@ -239,12 +320,12 @@ pub async fn queue_to_writer(
             Ok(()) => tasks.push(task),
             Err(StoreError::Condition("already_queued")) => {
                 let current: Idea = state.find_scoped(&tenant, &idea.id, "Idea").await?;
-                already_queued.push(json!({"idea_id": idea.id, "task_id": current.task_id}));
+                already_queued.push(AlreadyQueued { idea_id: idea.id.clone(), task_id: current.task_id });
             }
             Err(StoreError::Condition(_)) => return Err(ApiError::not_found("Idea")),
             Err(e) => return Err(ApiError::internal(e)),
         }
     }
     let status = if tasks.is_empty() { Success::ok } else { Success::created };
-    Ok(status(json!({"tasks": tasks, "already_queued": already_queued})))
+    Ok(status(QueuedToWriter { tasks, already_queued }))
 }

@@ -2,21 +2,28 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::validate::collapse_spaces;
 use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
-    nullable,
+    ApiError, ApiResult, FieldErrors, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success,
+    matches_search, not_blank, nullable,
 };
 use igny8_store::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Store, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeywordFilter {
+    /// A site the caller can see.
+    #[param(required = true, value_type = String)]
     pub site_id: Option<String>,
+    /// One sector of the site; all of them unless given.
     pub sector_id: Option<String>,
+    /// Part of the keyword, in any case.
     pub search: Option<String>,
     pub status: Option<KeywordStatus>,
     pub cluster_id: Option<String>,
@@ -25,6 +32,8 @@ pub struct KeywordFilter {
     pub difficulty_max: Option<u8>,
     pub volume_min: Option<u64>,
     pub volume_max: Option<u64>,
+    /// `keyword`, `volume`, `difficulty` or `created_at`, with a leading `-` for
+    /// descending; `-created_at` unless given.
     pub ordering: Option<String>,
 }
 
@@ -67,78 +76,149 @@ impl KeywordFilter {
 }
 
 /// The fields of one keyword as given by a client (JSON or a CSV row).
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 pub struct KeywordFields {
     #[validate(length(min = 1, max = 255), custom(function = "keyword_text"))]
+    #[schema(min_length = 1, max_length = 255)]
     pub keyword: String,
     #[serde(default)]
     #[validate(range(max = 1_000_000_000))]
+    #[schema(maximum = 1_000_000_000)]
     pub volume: u64,
     #[serde(default)]
     #[validate(range(max = 100))]
+    #[schema(maximum = 100)]
     pub difficulty: u8,
     #[serde(default)]
     pub intent: Intent,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateKeywordInput {
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     site_id: String,
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     sector_id: String,
     // The fields of `KeywordFields`, repeated rather than flattened: serde's flatten
     // loses the field names that type errors are reported under.
+    /// Unique in the sector, ignoring case and spacing.
     #[validate(length(min = 1, max = 255), custom(function = "keyword_text"))]
+    #[schema(min_length = 1, max_length = 255)]
     keyword: String,
     #[serde(default)]
     #[validate(range(max = 1_000_000_000))]
+    #[schema(maximum = 1_000_000_000)]
     volume: u64,
     #[serde(default)]
     #[validate(range(max = 100))]
+    #[schema(maximum = 100)]
     difficulty: u8,
     #[serde(default)]
     intent: Intent,
     #[serde(default)]
     status: KeywordStatus,
+    /// A cluster of the same sector.
     cluster_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change; those left out keep their value.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateKeywordInput {
     #[validate(length(min = 1, max = 255), custom(function = "keyword_text"))]
+    #[schema(min_length = 1, max_length = 255)]
     keyword: Option<String>,
     #[validate(range(max = 1_000_000_000))]
+    #[schema(maximum = 1_000_000_000)]
     volume: Option<u64>,
     #[validate(range(max = 100))]
+    #[schema(maximum = 100)]
     difficulty: Option<u8>,
     intent: Option<Intent>,
     status: Option<KeywordStatus>,
+    /// A cluster of the keyword's sector; null takes the keyword out of its cluster.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     cluster_id: Option<Option<String>>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct BulkCreateInput {
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct BulkCreateKeywordsInput {
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     site_id: String,
     #[validate(length(min = 1))]
+    #[schema(min_length = 1)]
     sector_id: String,
+    /// Each item is checked on its own: a bad one is reported by its index, the others
+    /// are created.
     #[validate(length(min = 1, max = 1000))]
+    #[schema(value_type = Vec<KeywordFields>, min_items = 1, max_items = 1000)]
     keywords: Vec<Value>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct IdsInput {
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct KeywordIdsInput {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct StatusInput {
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct KeywordStatusInput {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<String>,
     status: KeywordStatus,
+}
+
+/// The keyword that was deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeywordDeleted {
+    pub id: String,
+    /// False when a change to its cluster at the same time kept it from being deleted.
+    pub deleted: bool,
+}
+
+/// What a bulk create did with each item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeywordsCreated {
+    pub created: Vec<Keyword>,
+    /// Items the sector already had, or that repeat an earlier item.
+    pub duplicates: Vec<KeywordDuplicate>,
+    /// Items that are not valid keywords.
+    pub errors: Vec<KeywordItemErrors>,
+}
+
+/// An item of a bulk create that was a duplicate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeywordDuplicate {
+    /// From 0.
+    pub index: usize,
+    pub keyword: String,
+}
+
+/// An item of a bulk create that was not valid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeywordItemErrors {
+    /// From 0.
+    pub index: usize,
+    /// Field name → messages.
+    #[schema(value_type = BTreeMap<String, Vec<String>>)]
+    pub errors: FieldErrors,
+}
+
+/// How many keywords were deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeywordsDeleted {
+    pub deleted: usize,
+}
+
+/// How many keywords were changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeywordsUpdated {
+    pub updated: usize,
 }
 
 /// Keyword text: not blank, and short enough in bytes to be part of its guard's key.
@@ -220,6 +300,8 @@ pub async fn change_keywords(
     Err(stale())
 }
 
+#[utoipa::path(get, path = "/api/v1/planner/keywords", tag = "planner", params(PageQuery, KeywordFilter),
+    responses((status = 200, description = "The site's keywords (or the sector's) that pass the filters, in the requested order.", body = Page<Keyword>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -233,11 +315,19 @@ pub async fn list(
     Ok(ListResponse::paginate(selected, &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/planner/keywords/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The keyword's id.")),
+    responses((status = 200, description = "The keyword.", body = Envelope<Keyword>)))]
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Keyword>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Keyword").await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/planner/keywords", tag = "planner", request_body = CreateKeywordInput,
+    responses(
+        (status = 201, description = "The keyword, created.", body = Envelope<Keyword>),
+        (status = 409, description = "`DUPLICATE_KEYWORD`: the sector already has this keyword.", body = ErrorEnvelope),
+    ))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -260,6 +350,12 @@ pub async fn create(
     Ok(Success::created(keyword))
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/planner/keywords/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The keyword's id.")), request_body = UpdateKeywordInput,
+    responses(
+        (status = 200, description = "The keyword, changed.", body = Envelope<Keyword>),
+        (status = 409, description = "`DUPLICATE_KEYWORD`: the sector already has the new text; `CONFLICT`: another request changed the keyword at the same time.", body = ErrorEnvelope),
+    ))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -288,17 +384,30 @@ pub async fn update(
     Ok(Success::ok(after))
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/planner/keywords/{id}", tag = "planner",
+    params(("id" = String, Path, description = "The keyword's id.")),
+    responses((status = 200, description = "The keyword is deleted; its cluster's count and volume drop.", body = Envelope<KeywordDeleted>)))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<KeywordDeleted>> {
     tenant.require(Access::Write)?;
     let outcome = change_keywords(&state, &tenant, std::slice::from_ref(&id), |_| None).await?;
-    Ok(Success::ok(json!({"id": id, "deleted": outcome.applied.len() == 1})))
+    let deleted = outcome.applied.len() == 1;
+    Ok(Success::ok(KeywordDeleted { id, deleted }))
 }
 
+#[utoipa::path(post, path = "/api/v1/planner/keywords/bulk_create", tag = "planner", request_body = BulkCreateKeywordsInput,
+    responses(
+        (status = 201, description = "At least one keyword was created; duplicates and invalid items are listed.", body = Envelope<KeywordsCreated>),
+        (status = 200, description = "No keyword was created: every item was a duplicate or invalid.", body = Envelope<KeywordsCreated>),
+    ))]
 pub async fn bulk_create(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    JsonBody(input): JsonBody<BulkCreateInput>,
-) -> ApiResult<Success<Value>> {
+    JsonBody(input): JsonBody<BulkCreateKeywordsInput>,
+) -> ApiResult<Success<KeywordsCreated>> {
     tenant.require(Access::Write)?;
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     let stamp = now();
@@ -314,37 +423,41 @@ pub async fn bulk_create(
             });
         match parsed {
             Ok(fields) => candidates.push((index, new_keyword(&tenant, &site.id, &sector.id, fields, &stamp))),
-            Err(error) => errors.push(json!({"index": index, "errors": error.errors})),
+            Err(error) => errors.push(KeywordItemErrors { index, errors: error.errors }),
         }
     }
     let changes: Vec<KeywordChange> =
         candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
     let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
-    let created: Vec<&Keyword> = outcome.applied.iter().map(|&i| &candidates[i].1).collect();
-    let duplicates: Vec<Value> = outcome
+    let created: Vec<Keyword> = outcome.applied.iter().map(|&i| candidates[i].1.clone()).collect();
+    let duplicates: Vec<KeywordDuplicate> = outcome
         .duplicates
         .iter()
-        .map(|&i| json!({"index": candidates[i].0, "keyword": candidates[i].1.keyword}))
+        .map(|&i| KeywordDuplicate { index: candidates[i].0, keyword: candidates[i].1.keyword.clone() })
         .collect();
     let status = if created.is_empty() { Success::ok } else { Success::created };
-    Ok(status(json!({"created": created, "duplicates": duplicates, "errors": errors})))
+    Ok(status(KeywordsCreated { created, duplicates, errors }))
 }
 
+#[utoipa::path(post, path = "/api/v1/planner/keywords/bulk_delete", tag = "planner", request_body = KeywordIdsInput,
+    responses((status = 200, description = "The keywords are deleted.", body = Envelope<KeywordsDeleted>)))]
 pub async fn bulk_delete(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    JsonBody(input): JsonBody<IdsInput>,
-) -> ApiResult<Success<Value>> {
+    JsonBody(input): JsonBody<KeywordIdsInput>,
+) -> ApiResult<Success<KeywordsDeleted>> {
     tenant.require(Access::Write)?;
     let outcome = change_keywords(&state, &tenant, &input.ids, |_| None).await?;
-    Ok(Success::ok(json!({"deleted": outcome.applied.len()})))
+    Ok(Success::ok(KeywordsDeleted { deleted: outcome.applied.len() }))
 }
 
+#[utoipa::path(post, path = "/api/v1/planner/keywords/bulk_update_status", tag = "planner", request_body = KeywordStatusInput,
+    responses((status = 200, description = "The keywords have the new status.", body = Envelope<KeywordsUpdated>)))]
 pub async fn bulk_update_status(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    JsonBody(input): JsonBody<StatusInput>,
-) -> ApiResult<Success<Value>> {
+    JsonBody(input): JsonBody<KeywordStatusInput>,
+) -> ApiResult<Success<KeywordsUpdated>> {
     tenant.require(Access::Write)?;
     let stamp = now();
     let outcome = change_keywords(&state, &tenant, &input.ids, |k| {
@@ -354,5 +467,5 @@ pub async fn bulk_update_status(
         Some(after)
     })
     .await?;
-    Ok(Success::ok(json!({"updated": outcome.applied.len()})))
+    Ok(Success::ok(KeywordsUpdated { updated: outcome.applied.len() }))
 }

@@ -11,10 +11,11 @@ pub mod keywords;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{get, post};
 use igny8_ai::JobQueue;
-use igny8_http::HttpService;
+use igny8_http::{ApiRouter, HttpService};
 use igny8_tenancy::Tenancy;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::routes;
 
 /// CSV files may be larger than JSON bodies: 10 000 rows are about 400 KB.
 const CSV_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
@@ -48,40 +49,85 @@ impl FromRef<PlannerState> for Tenancy {
     }
 }
 
+/// The function's routes, each with its description (`docs/api-contract.md`).
+fn api() -> ApiRouter<PlannerState> {
+    // A CSV file may be larger than the default body limit allows.
+    let import = ApiRouter::new().routes(routes!(csv_io::import)).layer(DefaultBodyLimit::max(CSV_BODY_LIMIT_BYTES));
+    ApiRouter::new()
+        .routes(routes!(ai_jobs::auto_cluster))
+        .routes(routes!(ai_jobs::generate_ideas))
+        .routes(routes!(ai_jobs::auto_generate_ideas))
+        .routes(routes!(keywords::list, keywords::create))
+        .routes(routes!(keywords::bulk_create))
+        .routes(routes!(keywords::bulk_delete))
+        .routes(routes!(keywords::bulk_update_status))
+        .merge(import)
+        .routes(routes!(csv_io::export))
+        .routes(routes!(keywords::read, keywords::update, keywords::remove))
+        .routes(routes!(clusters::list, clusters::create))
+        .routes(routes!(clusters::read, clusters::update, clusters::remove))
+        .routes(routes!(clusters::assign_keywords))
+        .routes(routes!(ideas::list, ideas::create))
+        .routes(routes!(ideas::queue_to_writer))
+        .routes(routes!(ideas::read, ideas::update, ideas::remove))
+}
+
 pub fn routes(state: PlannerState) -> Router {
-    let p = "/api/v1/planner";
-    Router::new()
-        .route(&format!("{p}/keywords/auto_cluster"), post(ai_jobs::auto_cluster))
-        .route(&format!("{p}/clusters/generate_ideas"), post(ai_jobs::generate_ideas))
-        .route(&format!("{p}/clusters/auto_generate_ideas"), post(ai_jobs::generate_ideas))
-        .route(&format!("{p}/keywords"), get(keywords::list).post(keywords::create))
-        .route(&format!("{p}/keywords/bulk_create"), post(keywords::bulk_create))
-        .route(&format!("{p}/keywords/bulk_delete"), post(keywords::bulk_delete))
-        .route(&format!("{p}/keywords/bulk_update_status"), post(keywords::bulk_update_status))
-        .route(
-            &format!("{p}/keywords/import_csv"),
-            post(csv_io::import).layer(DefaultBodyLimit::max(CSV_BODY_LIMIT_BYTES)),
-        )
-        .route(&format!("{p}/keywords/export_csv"), get(csv_io::export))
-        .route(
-            &format!("{p}/keywords/{{id}}"),
-            get(keywords::read).put(keywords::update).patch(keywords::update).delete(keywords::remove),
-        )
-        .route(&format!("{p}/clusters"), get(clusters::list).post(clusters::create))
-        .route(
-            &format!("{p}/clusters/{{id}}"),
-            get(clusters::read).put(clusters::update).patch(clusters::update).delete(clusters::remove),
-        )
-        .route(&format!("{p}/clusters/{{id}}/keywords"), post(clusters::assign_keywords))
-        .route(&format!("{p}/ideas"), get(ideas::list).post(ideas::create))
-        .route(&format!("{p}/ideas/queue_to_writer"), post(ideas::queue_to_writer))
-        .route(
-            &format!("{p}/ideas/{{id}}"),
-            get(ideas::read).put(ideas::update).patch(ideas::update).delete(ideas::remove),
-        )
-        .with_state(state)
+    api().split(state).0
+}
+
+/// This function's part of the API document.
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
 }
 
 pub fn app(state: PlannerState) -> HttpService {
     igny8_http::into_service(routes(state))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_document_lists_every_route() {
+        let document = super::openapi();
+        let mut described = BTreeSet::new();
+        for (path, item) in &document.paths.paths {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            for (method, present) in methods {
+                if present {
+                    described.insert(format!("{method} {}", path.trim_start_matches("/api/v1/planner/")));
+                }
+            }
+        }
+        let mut expected = BTreeSet::new();
+        for (methods, path) in [
+            ("GET POST", "keywords"),
+            ("GET PUT PATCH DELETE", "keywords/{id}"),
+            ("POST", "keywords/bulk_create"),
+            ("POST", "keywords/bulk_delete"),
+            ("POST", "keywords/bulk_update_status"),
+            ("POST", "keywords/import_csv"),
+            ("GET", "keywords/export_csv"),
+            ("POST", "keywords/auto_cluster"),
+            ("GET POST", "clusters"),
+            ("GET PUT PATCH DELETE", "clusters/{id}"),
+            ("POST", "clusters/{id}/keywords"),
+            ("POST", "clusters/generate_ideas"),
+            ("POST", "clusters/auto_generate_ideas"),
+            ("GET POST", "ideas"),
+            ("GET PUT PATCH DELETE", "ideas/{id}"),
+            ("POST", "ideas/queue_to_writer"),
+        ] {
+            expected.extend(methods.split(' ').map(|method| format!("{method} {path}")));
+        }
+        assert_eq!(described, expected);
+    }
 }

@@ -2,30 +2,36 @@
 //! (search by name, order by name or creation), read, create, change field by field,
 //! delete. Any member reads; admins and owners change.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
+use igny8_http::Deleted;
+use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search,
+    ApiError, ApiResult, ApiRouter, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search,
 };
 use igny8_store::{GUIDANCE_MISSING, Guidance, StoreError, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, Paths};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::{ContentBuilder, RefOr, Required, ResponseBuilder, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use validator::Validate;
 
 use crate::SystemState;
 
 /// What the API needs to know of one kind of guidance.
-pub trait GuidanceApi: Guidance + Serialize + 'static {
+pub trait GuidanceApi: Guidance + Serialize + ToSchema + 'static {
     /// For messages, e.g. `Author profile`.
     const WHAT: &'static str;
     /// Prefix of new ids, e.g. `aut`.
     const ID_PREFIX: &'static str;
-    type Create: DeserializeOwned + Validate + Send + 'static;
-    type Update: DeserializeOwned + Validate + Send + 'static;
+    /// The plural for the document, e.g. `author profiles`.
+    const WHAT_PLURAL: &'static str;
+    type Create: DeserializeOwned + Validate + ToSchema + Send + 'static;
+    type Update: DeserializeOwned + Validate + ToSchema + Send + 'static;
 
     fn build(id: String, account_id: String, stamp: String, input: Self::Create) -> Self;
     /// The fields an update sets (those it names), trimmed as stored.
@@ -34,17 +40,79 @@ pub trait GuidanceApi: Guidance + Serialize + 'static {
     fn created_at(&self) -> &str;
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GuidanceFilter {
+    /// Part of the name, any case.
     search: Option<String>,
+    /// `name` or `created_at` (the default), `-` first for descending.
     ordering: Option<String>,
 }
 
-/// `path` (list, create) and `path/{id}` (read, change, delete) for guidance `T`.
-pub fn routes<T: GuidanceApi>(path: &str) -> Router<SystemState> {
-    Router::new()
-        .route(path, get(list::<T>).post(create::<T>))
-        .route(&format!("{path}/{{id}}"), get(read::<T>).put(update::<T>).patch(update::<T>).delete(remove::<T>))
+/// `path` (list, create) and `path/{id}` (read, change, delete) for guidance `T`, with
+/// their descriptions. Written out here because the handlers are generic, which
+/// `#[utoipa::path]` does not take.
+pub fn routes<T: GuidanceApi>(path: &str) -> ApiRouter<SystemState> {
+    let item_path = format!("{path}/{{id}}");
+    let mut schemas = Vec::new();
+    <Envelope<T> as ToSchema>::schemas(&mut schemas);
+    <Page<T> as ToSchema>::schemas(&mut schemas);
+    <T::Create as ToSchema>::schemas(&mut schemas);
+    <T::Update as ToSchema>::schemas(&mut schemas);
+    schemas.push((<T as ToSchema>::name().into_owned(), T::schema()));
+    schemas.push((T::Create::name().into_owned(), T::Create::schema()));
+    schemas.push((T::Update::name().into_owned(), T::Update::schema()));
+
+    let mut collection = Paths::new();
+    let mut list_params = PageQuery::into_params(|| None);
+    list_params.extend(GuidanceFilter::into_params(|| None));
+    let list_op = operation(format!("The account's {}.", T::WHAT_PLURAL), "200", Page::<T>::schema())
+        .parameters(Some(list_params));
+    collection.add_path_operation(path, vec![HttpMethod::Get], list_op.build());
+    let create_op = operation(format!("The new {} (admins).", T::WHAT.to_lowercase()), "201", Envelope::<T>::schema())
+        .request_body(Some(body::<T::Create>()));
+    collection.add_path_operation(path, vec![HttpMethod::Post], create_op.build());
+
+    let mut item = Paths::new();
+    let read_op = with_id(operation(format!("The {}.", T::WHAT.to_lowercase()), "200", Envelope::<T>::schema()));
+    item.add_path_operation(&item_path, vec![HttpMethod::Get], read_op.build());
+    let update_op =
+        with_id(operation(format!("The changed {} (admins).", T::WHAT.to_lowercase()), "200", Envelope::<T>::schema()))
+            .request_body(Some(body::<T::Update>()));
+    item.add_path_operation(&item_path, vec![HttpMethod::Put, HttpMethod::Patch], update_op.build());
+    let remove_op = with_id(operation(
+        format!("The {} is deleted (admins).", T::WHAT.to_lowercase()),
+        "200",
+        Envelope::<Deleted>::schema(),
+    ));
+    item.add_path_operation(&item_path, vec![HttpMethod::Delete], remove_op.build());
+
+    let collection_router: MethodRouter<SystemState> = get(list::<T>).post(create::<T>);
+    let item_router: MethodRouter<SystemState> = get(read::<T>).put(update::<T>).patch(update::<T>).delete(remove::<T>);
+    let mut deleted = Vec::new();
+    <Envelope<Deleted> as ToSchema>::schemas(&mut deleted);
+    ApiRouter::new().routes((schemas, collection, collection_router)).routes((deleted, item, item_router))
+}
+
+fn operation(description: String, status: &str, body: RefOr<Schema>) -> OperationBuilder {
+    let content = ContentBuilder::new().schema(Some(body)).build();
+    let response = ResponseBuilder::new().description(description).content("application/json", content).build();
+    OperationBuilder::new().tag("system").response(status, response)
+}
+
+fn with_id(operation: OperationBuilder) -> OperationBuilder {
+    operation.parameter(
+        utoipa::openapi::path::ParameterBuilder::new()
+            .name("id")
+            .parameter_in(utoipa::openapi::path::ParameterIn::Path)
+            .required(Required::True)
+            .schema(Some(String::schema())),
+    )
+}
+
+fn body<B: ToSchema>() -> utoipa::openapi::request_body::RequestBody {
+    let content = ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name(B::name()))).build();
+    RequestBodyBuilder::new().content("application/json", content).required(Some(Required::True)).build()
 }
 
 fn missing<T: GuidanceApi>(e: StoreError) -> ApiError {
@@ -113,8 +181,8 @@ pub async fn remove<T: GuidanceApi>(
     State(state): State<Tenancy>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Admin)?;
     state.store.delete_guidance::<T>(tenant.account_id(), &id).await.map_err(missing::<T>)?;
-    Ok(Success::ok(json!({"id": id, "deleted": true})))
+    Ok(Success::ok(Deleted::of(id)))
 }

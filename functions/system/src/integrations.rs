@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use igny8_ai::provider::openai::{self, OpenAiClient};
 use igny8_ai::provider::runware::{self, RunwareClient};
 use igny8_ai::provider::{CallPolicy, ProviderError};
+use igny8_http::openapi::Envelope;
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank, nullable};
 use igny8_store::{Integration, now};
 use igny8_tenancy::secrets::mask;
 use igny8_tenancy::{Access, Tenant};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use validator::{Validate, ValidationError};
 
 use crate::SystemState;
@@ -62,7 +62,8 @@ impl Provider {
     }
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The key, and for OpenAI-compatible servers the base URL (null for OpenAI's own).
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct IntegrationInput {
     /// Required unless a key is stored already (then absent keeps it).
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
@@ -70,6 +71,7 @@ pub struct IntegrationInput {
     /// OpenAI only: an OpenAI-compatible server; `null` goes back to OpenAI's own.
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(max = 500), custom(function = "valid_base_url"))]
+    #[schema(value_type = Option<String>)]
     base_url: Option<Option<String>>,
 }
 
@@ -92,7 +94,8 @@ fn valid_base_url(value: &str) -> Result<(), ValidationError> {
 }
 
 /// What is shown of an integration: never the key, sealed or not.
-#[derive(Debug, Serialize)]
+/// A provider's integration; the key only ever masked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IntegrationView {
     provider: &'static str,
     configured: bool,
@@ -117,6 +120,8 @@ fn view(provider: Provider, integration: Option<Integration>) -> IntegrationView
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/system/settings/integrations/{provider}", tag = "system", params(("provider" = String, Path, description = "`openai` or `runware`.")),
+    responses((status = 200, description = "The integration (not configured until a key is saved).", body = Envelope<IntegrationView>)))]
 pub async fn read(
     State(state): State<SystemState>,
     tenant: Tenant,
@@ -130,6 +135,9 @@ pub async fn read(
 }
 
 /// Stores the key (sealed) and base URL; fields left out keep their stored values.
+#[utoipa::path(method(put, patch), path = "/api/v1/system/settings/integrations/{provider}", tag = "system",
+    params(("provider" = String, Path, description = "`openai` or `runware`.")), request_body = IntegrationInput,
+    responses((status = 200, description = "The saved integration.", body = Envelope<IntegrationView>)))]
 pub async fn update(
     State(state): State<SystemState>,
     tenant: Tenant,
@@ -185,6 +193,8 @@ pub async fn update(
 }
 
 /// Forgets the key. Answers the same whether one was stored or not.
+#[utoipa::path(delete, path = "/api/v1/system/settings/integrations/{provider}", tag = "system", params(("provider" = String, Path, description = "`openai` or `runware`.")),
+    responses((status = 200, description = "The integration, no longer configured.", body = Envelope<IntegrationView>)))]
 pub async fn remove(
     State(state): State<SystemState>,
     tenant: Tenant,
@@ -199,7 +209,31 @@ pub async fn remove(
 /// The models the configured OpenAI(-compatible) endpoint offers (`GET /models`), so the
 /// web app can offer a choice. 400 `NOT_CONFIGURED` without a key; 502 when the endpoint
 /// does not answer as expected.
-pub async fn openai_models(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<Value>> {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ModelList {
+    models: Vec<String>,
+    count: usize,
+}
+
+/// What a provider check found. `ok: false` is still a 200: the check ran.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckView {
+    ok: bool,
+    provider: &'static str,
+    /// Absent when the stored key could not be read (nothing was called).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base_url: Option<String>,
+    /// What went wrong, without the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/system/settings/integrations/openai/models", tag = "system",
+    responses(
+        (status = 200, description = "The models the configured endpoint offers.", body = Envelope<ModelList>),
+        (status = 502, description = "The endpoint did not list its models.", body = igny8_http::openapi::ErrorEnvelope),
+    ))]
+pub async fn openai_models(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<ModelList>> {
     tenant.require(Access::Admin)?;
     let client = openai_client(&state, &tenant).await?;
     let models = client.models().await.map_err(|e| {
@@ -209,7 +243,7 @@ pub async fn openai_models(State(state): State<SystemState>, tenant: Tenant) -> 
             format!("The models could not be listed: {e}"),
         )
     })?;
-    Ok(Success::ok(json!({"models": models, "count": models.len()})))
+    Ok(Success::ok(ModelList { count: models.len(), models }))
 }
 
 /// A client for the account's OpenAI endpoint with its stored key.
@@ -231,17 +265,35 @@ pub(crate) async fn openai_client(state: &SystemState, tenant: &Tenant) -> ApiRe
     Ok(OpenAiClient::new(state.http.clone(), base_url, key, CHECK_POLICY))
 }
 
-pub async fn test_openai(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<Value>> {
+#[utoipa::path(post, path = "/api/v1/system/settings/integrations/openai/test_openai", tag = "system",
+    responses((status = 200, description = "Whether the saved key and base URL work.", body = Envelope<CheckView>)))]
+pub async fn test_openai(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<CheckView>> {
     check(&state, &tenant, Provider::OpenAi).await
 }
 
-pub async fn test_runware(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<Value>> {
+#[utoipa::path(post, path = "/api/v1/system/settings/integrations/runware/test_runware", tag = "system",
+    responses((status = 200, description = "Whether the saved key works.", body = Envelope<CheckView>)))]
+pub async fn test_runware(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<CheckView>> {
+    check(&state, &tenant, Provider::Runware).await
+}
+
+/// `test_openai`, where the earlier API had it.
+#[utoipa::path(post, path = "/api/v1/system/settings/test_openai", tag = "system",
+    responses((status = 200, description = "Whether the saved key and base URL work.", body = Envelope<CheckView>)))]
+pub async fn test_openai_settings(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<CheckView>> {
+    check(&state, &tenant, Provider::OpenAi).await
+}
+
+/// `test_runware`, where the earlier API had it.
+#[utoipa::path(post, path = "/api/v1/system/settings/test_runware", tag = "system",
+    responses((status = 200, description = "Whether the saved key works.", body = Envelope<CheckView>)))]
+pub async fn test_runware_settings(State(state): State<SystemState>, tenant: Tenant) -> ApiResult<Success<CheckView>> {
     check(&state, &tenant, Provider::Runware).await
 }
 
 /// Calls the provider with the stored key: `{ok: true}`, or `{ok: false, error}` saying
 /// why it failed (a bad key is an answer, not an error of this request).
-async fn check(state: &SystemState, tenant: &Tenant, provider: Provider) -> ApiResult<Success<Value>> {
+async fn check(state: &SystemState, tenant: &Tenant, provider: Provider) -> ApiResult<Success<CheckView>> {
     tenant.require(Access::Admin)?;
     let stored = state
         .tenancy
@@ -257,7 +309,8 @@ async fn check(state: &SystemState, tenant: &Tenant, provider: Provider) -> ApiR
         Err(e) => {
             tracing::error!(provider = provider.name(), error = %e, "stored API key cannot be opened");
             let error = "The stored key cannot be read (the encryption key changed?); save the key again.";
-            return Ok(Success::ok(json!({"ok": false, "provider": provider.name(), "error": error})));
+            let view = CheckView { ok: false, provider: provider.name(), base_url: None, error: Some(error.into()) };
+            return Ok(Success::ok(view));
         }
     };
     let base_url = stored.base_url.clone().unwrap_or_else(|| provider.default_base_url().to_owned());
@@ -266,16 +319,8 @@ async fn check(state: &SystemState, tenant: &Tenant, provider: Provider) -> ApiR
         Provider::OpenAi => OpenAiClient::new(http, base_url.clone(), key.clone(), CHECK_POLICY).check().await,
         Provider::Runware => RunwareClient::new(http, base_url.clone(), key.clone(), CHECK_POLICY).check().await,
     };
-    let body = match result {
-        Ok(()) => json!({"ok": true, "provider": provider.name(), "base_url": base_url}),
-        Err(e) => json!({
-            "ok": false,
-            "provider": provider.name(),
-            "base_url": base_url,
-            "error": describe(&e, &key),
-        }),
-    };
-    Ok(Success::ok(body))
+    let error = result.err().map(|e| describe(&e, &key));
+    Ok(Success::ok(CheckView { ok: error.is_none(), provider: provider.name(), base_url: Some(base_url), error }))
 }
 
 /// The provider's complaint, with the key masked should the provider have echoed it.

@@ -3,45 +3,60 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use igny8_ai::jobs::view;
+use igny8_ai::jobs::JobView;
+use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams, Success};
+use igny8_store::{JobFunction, JobState};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
-use serde_json::Value;
 
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(get, path = "/api/v1/system/jobs/{id}", tag = "system",
+    params(("id" = String, Path, description = "The job's id.")),
+    responses((status = 200, description = "The job with its progress.", body = Envelope<JobView>)))]
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<JobView>> {
     tenant.require(Access::Read)?;
     match state.store.job(tenant.account_id(), &id).await.map_err(ApiError::internal)? {
-        Some(job) if tenant.sees_site(&job.site_id) => Ok(Success::ok(view(&job))),
+        Some(job) if tenant.sees_site(&job.site_id) => Ok(Success::ok(JobView::of(&job))),
         _ => Err(ApiError::not_found("Job")),
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The same as `jobs/{id}`, where the earlier API had it.
+#[utoipa::path(get, path = "/api/v1/system/settings/task_progress/{id}", tag = "system",
+    params(("id" = String, Path, description = "The job's id.")),
+    responses((status = 200, description = "The job with its progress.", body = Envelope<JobView>)))]
+pub async fn task_progress(state: State<Tenancy>, tenant: Tenant, id: Path<String>) -> ApiResult<Success<JobView>> {
+    read(state, tenant, id).await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobFilter {
-    state: Option<String>,
-    function: Option<String>,
+    state: Option<JobState>,
+    function: Option<JobFunction>,
     site_id: Option<String>,
 }
 
 /// The account's jobs the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/system/jobs", tag = "system", params(PageQuery, JobFilter),
+    responses((status = 200, description = "Jobs, newest first.", body = Page<JobView>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     QueryParams(filter): QueryParams<JobFilter>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<JobView>> {
     tenant.require(Access::Read)?;
     page.check()?;
     let jobs = state.store.jobs(tenant.account_id()).await.map_err(ApiError::internal)?;
-    let wanted = |value: &str, filter: &Option<String>| filter.as_deref().is_none_or(|f| f == value);
-    let views: Vec<Value> = jobs
+    let views: Vec<JobView> = jobs
         .iter()
         .filter(|job| tenant.sees_site(&job.site_id))
-        .filter(|job| wanted(&job.function, &filter.function) && wanted(&job.site_id, &filter.site_id))
-        .map(view)
-        .filter(|v| wanted(v["state"].as_str().unwrap_or_default(), &filter.state))
+        .filter(|job| filter.function.is_none_or(|f| job.function == f.as_str()))
+        .filter(|job| filter.site_id.as_deref().is_none_or(|s| job.site_id == s))
+        .filter(|job| filter.state.is_none_or(|s| job.state == s))
+        .map(JobView::of)
         .collect();
     Ok(ListResponse::paginate(views, &page, &uri))
 }

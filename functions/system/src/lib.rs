@@ -2,6 +2,7 @@
 //! profiles, strategies, AI settings and the API keys of AI providers
 //! (`docs/product.md §4` system).
 
+mod contract;
 mod guidance;
 mod integrations;
 mod jobs;
@@ -15,12 +16,14 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use axum::routing::{get, post};
-use igny8_http::{HttpService, Success};
+use igny8_http::openapi::Envelope;
+use igny8_http::{ApiRouter, HttpService, Success};
 use igny8_outbound::OutboundPolicy;
 use igny8_store::{AuthorProfile, Store, Strategy};
 use igny8_tenancy::{SecretBox, Tenancy};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::routes;
 
 /// What the system function's handlers share.
 #[derive(Clone)]
@@ -51,39 +54,64 @@ impl FromRef<SystemState> for Tenancy {
     }
 }
 
+/// The function's routes, each with its description (`docs/api-contract.md`).
+fn api() -> ApiRouter<SystemState> {
+    ApiRouter::new()
+        .routes(routes!(status))
+        .routes(routes!(contract::schema))
+        .routes(routes!(contract::page))
+        .routes(routes!(contract::start_js))
+        .routes(routes!(contract::swagger_js))
+        .routes(routes!(contract::swagger_css))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::read))
+        .routes(routes!(jobs::task_progress))
+        .routes(routes!(prompts::list))
+        .routes(routes!(prompts::read, prompts::update))
+        .routes(routes!(prompts::reset))
+        .merge(guidance::routes::<AuthorProfile>("/api/v1/system/author-profiles"))
+        .merge(guidance::routes::<Strategy>("/api/v1/system/strategies"))
+        .routes(routes!(settings::read, settings::update))
+        .routes(routes!(integrations::read, integrations::update, integrations::remove))
+        .routes(routes!(integrations::test_openai))
+        .routes(routes!(integrations::openai_models))
+        .routes(routes!(integrations::test_runware))
+        .routes(routes!(integrations::test_openai_settings))
+        .routes(routes!(integrations::test_runware_settings))
+}
+
 pub fn routes(state: SystemState) -> Router {
-    let s = "/api/v1/system";
-    let integration = format!("{s}/settings/integrations");
-    Router::new()
-        .route(&format!("{s}/status"), get(status))
-        .route(&format!("{s}/jobs"), get(jobs::list))
-        .route(&format!("{s}/jobs/{{id}}"), get(jobs::read))
-        .route(&format!("{s}/settings/task_progress/{{id}}"), get(jobs::read))
-        .route(&format!("{s}/prompts"), get(prompts::list))
-        .route(&format!("{s}/prompts/{{function}}"), get(prompts::read).put(prompts::update).patch(prompts::update))
-        .route(&format!("{s}/prompts/{{function}}/reset_to_default"), post(prompts::reset))
-        .merge(guidance::routes::<AuthorProfile>(&format!("{s}/author-profiles")))
-        .merge(guidance::routes::<Strategy>(&format!("{s}/strategies")))
-        .route(&format!("{s}/settings"), get(settings::read).put(settings::update).patch(settings::update))
-        .route(
-            &format!("{integration}/{{provider}}"),
-            get(integrations::read).put(integrations::update).patch(integrations::update).delete(integrations::remove),
-        )
-        .route(&format!("{integration}/openai/test_openai"), post(integrations::test_openai))
-        .route(&format!("{integration}/openai/models"), get(integrations::openai_models))
-        .route(&format!("{integration}/runware/test_runware"), post(integrations::test_runware))
-        .route(&format!("{s}/settings/test_openai"), post(integrations::test_openai))
-        .route(&format!("{s}/settings/test_runware"), post(integrations::test_runware))
-        .with_state(state)
+    api().split(state).0
+}
+
+/// This function's part of the API document.
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
 }
 
 pub fn app(state: SystemState) -> HttpService {
     igny8_http::into_service(routes(state))
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StatusView {
+    /// `ok`, or `degraded` when the store did not answer.
+    status: &'static str,
+    version: &'static str,
+    store: StoreStatus,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StoreStatus {
+    reachable: bool,
+    latency_ms: f64,
+}
+
 /// No authentication. Always 200: the body says whether the store answered, so a
 /// monitor can tell "function up, store down" from "function down".
-async fn status(State(state): State<SystemState>) -> Success<Value> {
+#[utoipa::path(get, path = "/api/v1/system/status", tag = "system", security(()),
+    responses((status = 200, description = "Whether the function and its store answer.", body = Envelope<StatusView>)))]
+async fn status(State(state): State<SystemState>) -> Success<StatusView> {
     let started = Instant::now();
     let store_check = state.tenancy.store.ping().await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -91,9 +119,9 @@ async fn status(State(state): State<SystemState>) -> Success<Value> {
         tracing::warn!(error = %e, "store unreachable");
     }
     let reachable = store_check.is_ok();
-    Success::ok(json!({
-        "status": if reachable { "ok" } else { "degraded" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "store": {"reachable": reachable, "latency_ms": (latency_ms * 10.0).round() / 10.0},
-    }))
+    Success::ok(StatusView {
+        status: if reachable { "ok" } else { "degraded" },
+        version: env!("CARGO_PKG_VERSION"),
+        store: StoreStatus { reachable, latency_ms: (latency_ms * 10.0).round() / 10.0 },
+    })
 }

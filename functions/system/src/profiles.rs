@@ -7,7 +7,7 @@ use validator::Validate;
 
 use crate::guidance::GuidanceApi;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct CreateProfileInput {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: String,
@@ -22,7 +22,7 @@ pub struct CreateProfileInput {
     language: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct UpdateProfileInput {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: Option<String>,
@@ -37,6 +37,7 @@ pub struct UpdateProfileInput {
 impl GuidanceApi for AuthorProfile {
     const WHAT: &'static str = "Author profile";
     const ID_PREFIX: &'static str = "aut";
+    const WHAT_PLURAL: &'static str = "author profiles";
     type Create = CreateProfileInput;
     type Update = UpdateProfileInput;
 

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use igny8_ai::prompts::{FUNCTIONS, default_prompt, placeholders};
+use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank};
 use igny8_store::{PromptOverride, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
@@ -12,7 +13,7 @@ use validator::Validate;
 /// Longest prompt text an account may store.
 const MAX_PROMPT_CHARS: u64 = 20_000;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PromptView {
     function: &'static str,
     text: String,
@@ -24,9 +25,10 @@ pub struct PromptView {
     updated_at: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct PromptInput {
     #[validate(length(min = 1, max = MAX_PROMPT_CHARS), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 20_000)]
     text: String,
 }
 
@@ -59,6 +61,8 @@ fn view(function: &'static str, default_text: &'static str, custom: Option<Promp
 }
 
 /// Every AI function's prompt, in pipeline order.
+#[utoipa::path(get, path = "/api/v1/system/prompts", tag = "system", params(PageQuery),
+    responses((status = 200, description = "Every AI function's prompt, in pipeline order.", body = Page<PromptView>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -78,6 +82,8 @@ pub async fn list(
     Ok(ListResponse::paginate(views, &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/system/prompts/{function}", tag = "system", params(("function" = String, Path, description = "An AI function: auto_cluster, generate_ideas, generate_content, generate_image_prompts or generate_images.")),
+    responses((status = 200, description = "The function's prompt: the account's own or the default.", body = Envelope<PromptView>)))]
 pub async fn read(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -89,6 +95,10 @@ pub async fn read(
     Ok(Success::ok(view(function, default_text, custom)))
 }
 
+/// Saves the account's own text (admins).
+#[utoipa::path(method(put, patch), path = "/api/v1/system/prompts/{function}", tag = "system", params(("function" = String, Path, description = "An AI function: auto_cluster, generate_ideas, generate_content, generate_image_prompts or generate_images.")),
+    request_body = PromptInput,
+    responses((status = 200, description = "The saved prompt.", body = Envelope<PromptView>)))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -108,6 +118,8 @@ pub async fn update(
 }
 
 /// Drops the account's text: the built-in default applies again.
+#[utoipa::path(post, path = "/api/v1/system/prompts/{function}/reset_to_default", tag = "system", params(("function" = String, Path, description = "An AI function: auto_cluster, generate_ideas, generate_content, generate_image_prompts or generate_images.")),
+    responses((status = 200, description = "The default prompt, now in use.", body = Envelope<PromptView>)))]
 pub async fn reset(
     State(state): State<Tenancy>,
     tenant: Tenant,

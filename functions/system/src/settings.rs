@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use igny8_ai::provider::{image_options, openai};
+use igny8_http::openapi::Envelope;
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank, nullable};
 use igny8_store::{AiSettings, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
@@ -18,9 +19,11 @@ pub const IMAGE_QUALITIES: [&str; 2] = ["standard", "hd"];
 const MIN_IMAGE_SIDE: u32 = 256;
 const MAX_IMAGE_SIDE: u32 = 2048;
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change; those not given keep their values.
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct SettingsInput {
     #[validate(custom(function = "valid_text_provider"))]
+    #[schema(examples("offline", "openai"))]
     text_provider: Option<String>,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
     model: Option<String>,
@@ -29,15 +32,19 @@ pub struct SettingsInput {
     #[validate(range(min = 1, max = 32000))]
     max_tokens: Option<u32>,
     #[validate(custom(function = "valid_image_provider"))]
+    #[schema(examples("offline", "openai", "runware"))]
     image_provider: Option<String>,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
     image_model: Option<String>,
     #[validate(custom(function = "valid_image_size"))]
+    #[schema(examples("1024x1024"))]
     image_size: Option<String>,
     #[validate(custom(function = "valid_image_quality"))]
+    #[schema(examples("standard", "hd"))]
     image_quality: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(custom(function = "valid_image_style"))]
+    #[schema(value_type = Option<String>)]
     image_style: Option<Option<String>>,
 }
 
@@ -92,12 +99,16 @@ fn valid_image_size(value: &str) -> Result<(), ValidationError> {
     Err(error)
 }
 
+#[utoipa::path(get, path = "/api/v1/system/settings", tag = "system",
+    responses((status = 200, description = "The account's AI settings (the defaults until saved).", body = Envelope<AiSettings>)))]
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant) -> ApiResult<Success<AiSettings>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(state.store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?))
 }
 
 /// Changes the fields given (PUT and PATCH alike); the rest keep their current values.
+#[utoipa::path(method(put, patch), path = "/api/v1/system/settings", tag = "system", request_body = SettingsInput,
+    responses((status = 200, description = "The saved settings.", body = Envelope<AiSettings>)))]
 pub async fn update(
     State(state): State<SystemState>,
     tenant: Tenant,

@@ -7,7 +7,7 @@ use validator::Validate;
 
 use crate::guidance::GuidanceApi;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct CreateStrategyInput {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: String,
@@ -19,7 +19,7 @@ pub struct CreateStrategyInput {
     guidelines: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct UpdateStrategyInput {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: Option<String>,
@@ -32,6 +32,7 @@ pub struct UpdateStrategyInput {
 impl GuidanceApi for Strategy {
     const WHAT: &'static str = "Strategy";
     const ID_PREFIX: &'static str = "str";
+    const WHAT_PLURAL: &'static str = "strategies";
     type Create = CreateStrategyInput;
     type Update = UpdateStrategyInput;
 

@@ -6,33 +6,39 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
 use igny8_store::{Content, ContentStatus, StoreError, Task, TaxonomyTerm, new_id, now};
 use igny8_tenancy::{Access, Tenant};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use igny8_http::validate::slugify;
 
 use crate::{Media, WriterState};
+use igny8_http::Deleted;
 use igny8_media::html::sanitise;
 use igny8_media::place_html;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentFilter {
     site_id: Option<String>,
     sector_id: Option<String>,
+    /// Words in the title.
     search: Option<String>,
     status: Option<ContentStatus>,
     task_id: Option<String>,
+    /// `title`, `word_count`, `created_at` or `updated_at`, with `-` before it for
+    /// descending; `-created_at` unless given.
     ordering: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateContentInput {
     #[validate(length(min = 1))]
     site_id: String,
@@ -41,6 +47,7 @@ pub struct CreateContentInput {
     task_id: Option<String>,
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
     title: String,
+    /// The article; it is sanitised before it is stored.
     #[serde(default)]
     html: String,
     #[serde(default)]
@@ -49,7 +56,9 @@ pub struct CreateContentInput {
     #[serde(default)]
     #[validate(length(max = 1000))]
     meta_description: String,
+    /// Lower-case letters, digits and hyphens; made from the title unless given.
     #[validate(length(max = 255), custom(function = "valid_slug"))]
+    #[schema(pattern = "^[a-z0-9-]*$")]
     slug: Option<String>,
     #[serde(default)]
     #[validate(length(max = 255))]
@@ -59,34 +68,47 @@ pub struct CreateContentInput {
     secondary_keywords: Vec<String>,
     #[serde(default)]
     status: ContentStatus,
+    /// Terms of the content's site.
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     taxonomy_term_ids: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change. A site API key may change only `status`, `external_id` and
+/// `external_url`; such a change keeps no version.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateContentInput {
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
     title: Option<String>,
+    /// The article; it is sanitised before it is stored.
     html: Option<String>,
     #[validate(length(max = 255))]
     meta_title: Option<String>,
     #[validate(length(max = 1000))]
     meta_description: Option<String>,
+    /// Lower-case letters, digits and hyphens.
     #[validate(length(max = 255), custom(function = "valid_slug"))]
+    #[schema(pattern = "^[a-z0-9-]*$")]
     slug: Option<String>,
     #[validate(length(max = 255))]
     primary_keyword: Option<String>,
     #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     secondary_keywords: Option<Vec<String>>,
     status: Option<ContentStatus>,
+    /// Terms of the content's site.
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     taxonomy_term_ids: Option<Vec<String>>,
+    /// The post's id in WordPress; null forgets it.
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(min = 1, max = 100))]
+    #[schema(value_type = Option<String>)]
     external_id: Option<Option<String>>,
+    /// The post's address; null forgets it.
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(max = 2000), custom(function = "igny8_http::validate::web_url"))]
+    #[schema(value_type = Option<String>)]
     external_url: Option<Option<String>>,
 }
 
@@ -135,34 +157,138 @@ async fn check_terms(state: &WriterState, tenant: &Tenant, ids: &[String], site_
     }))
 }
 
+/// An article without its HTML.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentSummary {
+    id: String,
+    account_id: String,
+    site_id: String,
+    sector_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    task_id: Option<String>,
+    title: String,
+    meta_title: String,
+    meta_description: String,
+    slug: String,
+    primary_keyword: String,
+    secondary_keywords: Vec<String>,
+    word_count: u32,
+    status: ContentStatus,
+    taxonomy_term_ids: Vec<String>,
+    /// The post's id in WordPress, once published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    external_id: Option<String>,
+    /// The post's address, once published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    external_url: Option<String>,
+    /// 1 for the first save; each update adds one.
+    version: u32,
+    /// The number of the newest kept version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    version_seq: Option<u32>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// An article with its HTML.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentView {
+    #[serde(flatten)]
+    summary: ContentSummary,
+    /// The sanitised article.
+    html: String,
+}
+
+/// A former version of an article, without its HTML.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentVersionSummary {
+    /// The version's number, for `versions/{seq}`.
+    seq: u32,
+    #[serde(flatten)]
+    summary: ContentSummary,
+}
+
+/// A former version of an article, with its HTML.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentVersionView {
+    seq: u32,
+    #[serde(flatten)]
+    content: ContentView,
+}
+
 /// A content item as the API shows it: with its HTML, wherever it is stored.
-async fn full_view(media: &Media, content: &Content) -> ApiResult<Value> {
+async fn full_view(media: &Media, content: &Content) -> ApiResult<ContentView> {
     let html = match &content.html_s3_key {
         Some(key) => media.get_text(key).await.map_err(ApiError::internal)?,
         None => content.html.clone(),
     };
-    let mut view = summary_view(content);
-    view["html"] = Value::String(html);
-    Ok(view)
+    Ok(ContentView { summary: summary_view(content), html })
 }
 
 /// A content item in a list: everything but the body.
-fn summary_view(content: &Content) -> Value {
-    let mut view = serde_json::to_value(content).unwrap_or_default();
-    if let Some(fields) = view.as_object_mut() {
-        fields.remove("html");
-        fields.remove("html_s3_key");
+fn summary_view(content: &Content) -> ContentSummary {
+    // Named in full so that a new field of `Content` is a decision here, not a leak.
+    let Content {
+        id,
+        account_id,
+        site_id,
+        sector_id,
+        task_id,
+        title,
+        html: _,
+        html_s3_key: _,
+        meta_title,
+        meta_description,
+        slug,
+        primary_keyword,
+        secondary_keywords,
+        word_count,
+        status,
+        taxonomy_term_ids,
+        external_id,
+        external_url,
+        version,
+        version_seq,
+        created_at,
+        updated_at,
+    } = content;
+    ContentSummary {
+        id: id.clone(),
+        account_id: account_id.clone(),
+        site_id: site_id.clone(),
+        sector_id: sector_id.clone(),
+        task_id: task_id.clone(),
+        title: title.clone(),
+        meta_title: meta_title.clone(),
+        meta_description: meta_description.clone(),
+        slug: slug.clone(),
+        primary_keyword: primary_keyword.clone(),
+        secondary_keywords: secondary_keywords.clone(),
+        word_count: *word_count,
+        status: *status,
+        taxonomy_term_ids: taxonomy_term_ids.clone(),
+        external_id: external_id.clone(),
+        external_url: external_url.clone(),
+        version: *version,
+        version_seq: *version_seq,
+        created_at: created_at.clone(),
+        updated_at: updated_at.clone(),
     }
-    view
 }
 
+#[utoipa::path(get, path = "/api/v1/writer/content", tag = "writer", params(PageQuery, ContentFilter),
+    responses((status = 200, description = "The content the caller may see, without HTML, newest first unless ordered otherwise.", body = Page<ContentSummary>)))]
 pub async fn list(
     State(state): State<WriterState>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     QueryParams(filter): QueryParams<ContentFilter>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<ContentSummary>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
     let ordering = Ordering::parse(
@@ -193,21 +319,26 @@ pub async fn list(
     Ok(ListResponse::paginate(items.iter().map(summary_view).collect(), &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/writer/content/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The content's id.")),
+    responses((status = 200, description = "The content with its HTML.", body = Envelope<ContentView>)))]
 pub async fn read(
     State(state): State<WriterState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<ContentView>> {
     tenant.require(Access::SiteRead)?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     Ok(Success::ok(full_view(&state.media, &content).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/writer/content", tag = "writer", request_body = CreateContentInput,
+    responses((status = 201, description = "The content, created, with its sanitised HTML.", body = Envelope<ContentView>)))]
 pub async fn create(
     State(state): State<WriterState>,
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateContentInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<ContentView>> {
     tenant.require(Access::Write)?;
     let (site, sector) = state.tenancy.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     if let Some(task_id) = &input.task_id {
@@ -250,12 +381,15 @@ pub async fn create(
     Ok(Success::created(full_view(&state.media, &content).await?))
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/writer/content/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The content's id.")), request_body = UpdateContentInput,
+    responses((status = 200, description = "The content as changed, with its HTML (a change of its text keeps the former one as a version).", body = Envelope<ContentView>)))]
 pub async fn update(
     State(state): State<WriterState>,
     tenant: Tenant,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<UpdateContentInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<ContentView>> {
     let input_was_workflow = input.only_workflow();
     tenant.require(if input_was_workflow { Access::WorkflowStatus } else { Access::Write })?;
     let current: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
@@ -314,11 +448,14 @@ pub async fn update(
     }
 }
 
+#[utoipa::path(delete, path = "/api/v1/writer/content/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The content's id.")),
+    responses((status = 200, description = "The content and its versions are deleted.", body = Envelope<Deleted>)))]
 pub async fn remove(
     State(state): State<WriterState>,
     tenant: Tenant,
     Path(id): Path<String>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     let versions = state.store().delete_content(&content).await.map_err(|e| match e {
@@ -329,40 +466,45 @@ pub async fn remove(
     objects.sort();
     objects.dedup();
     state.media.delete_quietly(objects).await;
-    Ok(Success::ok(json!({"id": content.id, "deleted": true})))
+    Ok(Success::ok(Deleted::of(content.id)))
 }
 
 /// Former versions of the article (changes of its text, not of its status; the newest
 /// `CONTENT_VERSIONS_KEPT`), newest first, without their HTML: `versions/{seq}/` has it.
+#[utoipa::path(get, path = "/api/v1/writer/content/{id}/versions", tag = "writer",
+    params(("id" = String, Path, description = "The content's id."), PageQuery),
+    responses((status = 200, description = "The kept former versions, newest first, without HTML.", body = Page<ContentVersionSummary>)))]
 pub async fn versions(
     State(state): State<WriterState>,
     tenant: Tenant,
     Path(id): Path<String>,
     QueryParams(page): QueryParams<PageParams>,
     uri: Uri,
-) -> ApiResult<ListResponse<Value>> {
+) -> ApiResult<ListResponse<ContentVersionSummary>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     let versions =
         state.store().content_versions(tenant.account_id(), &content.id).await.map_err(ApiError::internal)?;
-    let results: Vec<Value> = versions
+    let results: Vec<ContentVersionSummary> = versions
         .iter()
-        .map(|(seq, version)| {
-            let mut view = summary_view(version);
-            view["seq"] = json!(seq);
-            view
-        })
+        .map(|(seq, version)| ContentVersionSummary { seq: *seq, summary: summary_view(version) })
         .collect();
     Ok(ListResponse::paginate(results, &page, &uri))
 }
 
 /// One former version, with its HTML.
+#[utoipa::path(get, path = "/api/v1/writer/content/{id}/versions/{seq}", tag = "writer",
+    params(
+        ("id" = String, Path, description = "The content's id."),
+        ("seq" = u32, Path, description = "The version's number."),
+    ),
+    responses((status = 200, description = "The former version with its HTML.", body = Envelope<ContentVersionView>)))]
 pub async fn version(
     State(state): State<WriterState>,
     tenant: Tenant,
     Path((id, seq)): Path<(String, u32)>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<ContentVersionView>> {
     tenant.require(Access::SiteRead)?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     let version = state
@@ -371,13 +513,76 @@ pub async fn version(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("Version"))?;
-    let mut view = full_view(&state.media, &version).await?;
-    view["seq"] = json!(seq);
-    Ok(Success::ok(view))
+    Ok(Success::ok(ContentVersionView { seq, content: full_view(&state.media, &version).await? }))
 }
 
 impl WriterState {
     fn store(&self) -> &igny8_store::Store {
         &self.tenancy.store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(optional: bool) -> Content {
+        let some = |v: &str| optional.then(|| v.to_owned());
+        Content {
+            id: "cnt_1".into(),
+            account_id: "acc_1".into(),
+            site_id: "site_1".into(),
+            sector_id: "sec_1".into(),
+            task_id: some("task_1"),
+            title: "Running shoes".into(),
+            html: "<p>Hi</p>".into(),
+            html_s3_key: some("content/acc_1/cnt_1/v1.html"),
+            meta_title: "Shoes".into(),
+            meta_description: "All about shoes".into(),
+            slug: "running-shoes".into(),
+            primary_keyword: "running shoes".into(),
+            secondary_keywords: vec!["trail shoes".into()],
+            word_count: 1200,
+            status: ContentStatus::Review,
+            taxonomy_term_ids: vec!["term_1".into()],
+            external_id: some("42"),
+            external_url: some("https://example.com/running-shoes"),
+            version: 3,
+            version_seq: optional.then_some(2),
+            created_at: "2026-03-01T10:00:00.000Z".into(),
+            updated_at: "2026-03-02T10:00:00.000Z".into(),
+        }
+    }
+
+    /// The stored content without its body, as the API showed it before it had a type.
+    fn stored_without_body(content: &Content) -> serde_json::Value {
+        let mut expected = serde_json::to_value(content).unwrap();
+        let fields = expected.as_object_mut().unwrap();
+        fields.remove("html");
+        fields.remove("html_s3_key");
+        expected
+    }
+
+    #[test]
+    fn views_show_the_stored_fields_but_the_body_key() {
+        for optional in [true, false] {
+            let content = content(optional);
+            let expected = stored_without_body(&content);
+            assert_eq!(serde_json::to_value(summary_view(&content)).unwrap(), expected);
+
+            let mut with_html = expected.clone();
+            with_html["html"] = "<p>Hi</p>".into();
+            let full = ContentView { summary: summary_view(&content), html: "<p>Hi</p>".into() };
+            assert_eq!(serde_json::to_value(&full).unwrap(), with_html);
+
+            let mut version = with_html.clone();
+            version["seq"] = 7.into();
+            assert_eq!(serde_json::to_value(ContentVersionView { seq: 7, content: full }).unwrap(), version);
+
+            let mut listed = expected.clone();
+            listed["seq"] = 7.into();
+            let summary = ContentVersionSummary { seq: 7, summary: summary_view(&content) };
+            assert_eq!(serde_json::to_value(summary).unwrap(), listed);
+        }
     }
 }

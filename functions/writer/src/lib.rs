@@ -12,11 +12,12 @@ mod taxonomies;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{get, post};
 use igny8_ai::JobQueue;
-use igny8_http::HttpService;
+use igny8_http::{ApiRouter, HttpService};
 pub use igny8_media::{Media, s3_client};
 use igny8_tenancy::Tenancy;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::routes;
 
 /// Largest image upload.
 const IMAGE_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
@@ -38,45 +39,42 @@ impl FromRef<WriterState> for Tenancy {
     }
 }
 
+/// The function's routes, each with its description (`docs/api-contract.md`).
+fn api() -> ApiRouter<WriterState> {
+    // Article bodies and image bytes are larger than the default body limit allows.
+    let content = ApiRouter::new()
+        .routes(routes!(content::list, content::create))
+        .routes(routes!(content::read, content::update, content::remove))
+        .layer(DefaultBodyLimit::max(CONTENT_BODY_LIMIT_BYTES));
+    let upload = ApiRouter::new().routes(routes!(images::upload)).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT_BYTES));
+    ApiRouter::new()
+        .routes(routes!(ai_jobs::generate_content))
+        .routes(routes!(ai_jobs::auto_generate_content))
+        .routes(routes!(ai_jobs::generate_image_prompts))
+        .routes(routes!(ai_jobs::generate_images))
+        .routes(routes!(publish::bulk_publish))
+        .routes(routes!(publish::publish_one))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(tasks::bulk_delete))
+        .routes(routes!(tasks::bulk_update))
+        .routes(routes!(tasks::read, tasks::update, tasks::remove))
+        .merge(content)
+        .routes(routes!(content::versions))
+        .routes(routes!(content::version))
+        .routes(routes!(images::list, images::create))
+        .routes(routes!(images::read, images::update, images::remove))
+        .merge(upload)
+        .routes(routes!(taxonomies::list, taxonomies::create))
+        .routes(routes!(taxonomies::read, taxonomies::update, taxonomies::remove))
+}
+
 pub fn routes(state: WriterState) -> Router {
-    let w = "/api/v1/writer";
-    let content_limit = DefaultBodyLimit::max(CONTENT_BODY_LIMIT_BYTES);
-    Router::new()
-        .route(&format!("{w}/tasks/generate_content"), post(ai_jobs::generate_content))
-        .route(&format!("{w}/tasks/auto_generate_content"), post(ai_jobs::generate_content))
-        .route(&format!("{w}/content/generate_image_prompts"), post(ai_jobs::generate_image_prompts))
-        .route(&format!("{w}/images/generate_images"), post(ai_jobs::generate_images))
-        .route(&format!("{w}/content/bulk_publish"), post(publish::bulk_publish))
-        .route(&format!("{w}/content/{{id}}/publish"), post(publish::publish_one))
-        .route(&format!("{w}/tasks"), get(tasks::list).post(tasks::create))
-        .route(&format!("{w}/tasks/bulk_delete"), post(tasks::bulk_delete))
-        .route(&format!("{w}/tasks/bulk_update"), post(tasks::bulk_update))
-        .route(
-            &format!("{w}/tasks/{{id}}"),
-            get(tasks::read).put(tasks::update).patch(tasks::update).delete(tasks::remove),
-        )
-        .route(&format!("{w}/content"), get(content::list).post(content::create).layer(content_limit))
-        .route(
-            &format!("{w}/content/{{id}}"),
-            get(content::read).put(content::update).patch(content::update).delete(content::remove).layer(content_limit),
-        )
-        .route(&format!("{w}/content/{{id}}/versions"), get(content::versions))
-        .route(&format!("{w}/content/{{id}}/versions/{{seq}}"), get(content::version))
-        .route(&format!("{w}/images"), get(images::list).post(images::create))
-        .route(
-            &format!("{w}/images/{{id}}"),
-            get(images::read).put(images::update).patch(images::update).delete(images::remove),
-        )
-        .route(
-            &format!("{w}/images/{{id}}/upload"),
-            post(images::upload).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT_BYTES)),
-        )
-        .route(&format!("{w}/taxonomies"), get(taxonomies::list).post(taxonomies::create))
-        .route(
-            &format!("{w}/taxonomies/{{id}}"),
-            get(taxonomies::read).put(taxonomies::update).patch(taxonomies::update).delete(taxonomies::remove),
-        )
-        .with_state(state)
+    api().split(state).0
+}
+
+/// This function's part of the API document.
+pub fn openapi() -> OpenApi {
+    api().into_openapi()
 }
 
 pub fn app(state: WriterState) -> HttpService {

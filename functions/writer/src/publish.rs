@@ -4,12 +4,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use igny8_ai::jobs::{self, JobRequest};
+use igny8_ai::jobs::{self, JobRequest, JobView};
+use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, parse_json};
 use igny8_store::{Content, PublishStatus};
 use igny8_tenancy::{Access, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::WriterState;
@@ -17,41 +19,57 @@ use crate::WriterState;
 /// Articles in one publish job: each with its images fits the publisher's time.
 const MAX_PER_JOB: usize = 50;
 
-#[derive(Debug, Default, Deserialize, Validate)]
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishOptions {
     /// Overrides the integration's default status.
     status: Option<PublishStatus>,
-    /// For `future`: when, RFC 3339.
+    /// For `future` only, and then required: when, RFC 3339, in the future.
     date: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkPublishInput {
+    /// Content of one site.
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
     ids: Vec<String>,
+    /// Overrides the integration's default status.
     status: Option<PublishStatus>,
+    /// For `future` only, and then required: when, RFC 3339, in the future.
     date: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/writer/content/{id}/publish", tag = "writer",
+    params(("id" = String, Path, description = "The content's id.")),
+    request_body(content = Option<PublishOptions>, description = "Optional: an empty body publishes with the integration's defaults."),
+    responses(
+        (status = 202, description = "The publish job, queued.", body = Envelope<JobView>),
+        (status = 409, description = "The site is not connected to WordPress (`NOT_CONNECTED`).", body = ErrorEnvelope),
+    ))]
 pub async fn publish_one(
     State(state): State<WriterState>,
     tenant: Tenant,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> ApiResult<(StatusCode, Success<Value>)> {
+) -> ApiResult<(StatusCode, Success<JobView>)> {
     // The body is optional: an empty one publishes with the integration's defaults.
     let options: PublishOptions =
         if body.iter().all(u8::is_ascii_whitespace) { PublishOptions::default() } else { parse_json(&body)? };
     queue(&state, &tenant, vec![id], options.status, options.date).await
 }
 
+#[utoipa::path(post, path = "/api/v1/writer/content/bulk_publish", tag = "writer", request_body = BulkPublishInput,
+    responses(
+        (status = 202, description = "One publish job for the articles, queued.", body = Envelope<JobView>),
+        (status = 409, description = "The site is not connected to WordPress (`NOT_CONNECTED`).", body = ErrorEnvelope),
+    ))]
 pub async fn bulk_publish(
     State(state): State<WriterState>,
     tenant: Tenant,
     JsonBody(input): JsonBody<BulkPublishInput>,
-) -> ApiResult<(StatusCode, Success<Value>)> {
+) -> ApiResult<(StatusCode, Success<JobView>)> {
     queue(&state, &tenant, input.ids, input.status, input.date).await
 }
 
@@ -61,7 +79,7 @@ async fn queue(
     ids: Vec<String>,
     status: Option<PublishStatus>,
     date: Option<String>,
-) -> ApiResult<(StatusCode, Success<Value>)> {
+) -> ApiResult<(StatusCode, Success<JobView>)> {
     tenant.require(Access::Write)?;
     let mut options = serde_json::Map::new();
     if let Some(status) = status {

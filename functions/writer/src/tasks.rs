@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::validate::clean_phrases;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
@@ -10,23 +11,29 @@ use igny8_http::{
 };
 use igny8_store::{ContentStructure, ContentType, Scoped, StoreError, Task, TaskStatus, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-#[derive(Debug, Deserialize)]
+use igny8_http::Deleted;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TaskFilter {
     site_id: Option<String>,
     sector_id: Option<String>,
+    /// Words in the title.
     search: Option<String>,
     status: Option<TaskStatus>,
     cluster_id: Option<String>,
     content_type: Option<ContentType>,
     content_structure: Option<ContentStructure>,
+    /// `title`, `word_count`, `created_at` or `updated_at`, with `-` before it for
+    /// descending; `-created_at` unless given.
     ordering: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateTaskInput {
     #[validate(length(min = 1))]
     site_id: String,
@@ -45,13 +52,16 @@ pub struct CreateTaskInput {
     content_type: ContentType,
     #[serde(default)]
     content_structure: ContentStructure,
+    /// Target length of the article; 1500 unless given.
     #[validate(range(min = 100, max = 20000))]
+    #[schema(minimum = 100, maximum = 20000)]
     word_count: Option<u32>,
     #[serde(default)]
     status: TaskStatus,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+/// The fields to change. A site API key may change `status` alone.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateTaskInput {
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
     title: Option<String>,
@@ -59,11 +69,14 @@ pub struct UpdateTaskInput {
     description: Option<String>,
     #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     keywords: Option<Vec<String>>,
+    /// Null unlinks the cluster.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     cluster_id: Option<Option<String>>,
     content_type: Option<ContentType>,
     content_structure: Option<ContentStructure>,
     #[validate(range(min = 100, max = 20000))]
+    #[schema(minimum = 100, maximum = 20000)]
     word_count: Option<u32>,
     status: Option<TaskStatus>,
 }
@@ -80,21 +93,37 @@ impl UpdateTaskInput {
     }
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct IdsInput {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BulkUpdateInput {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<String>,
     status: TaskStatus,
 }
 
+/// How many tasks were deleted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TasksDeleted {
+    deleted: usize,
+}
+
+/// How many tasks were changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TasksUpdated {
+    updated: usize,
+}
+
 const DEFAULT_WORD_COUNT: u32 = 1_500;
 
+#[utoipa::path(get, path = "/api/v1/writer/tasks", tag = "writer", params(PageQuery, TaskFilter),
+    responses((status = 200, description = "The tasks the caller may see, newest first unless ordered otherwise.", body = Page<Task>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -133,11 +162,16 @@ pub async fn list(
     Ok(ListResponse::paginate(tasks, &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/writer/tasks/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The task's id.")),
+    responses((status = 200, description = "The task.", body = Envelope<Task>)))]
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Task>> {
     tenant.require(Access::SiteRead)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Task").await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/writer/tasks", tag = "writer", request_body = CreateTaskInput,
+    responses((status = 201, description = "The task, created.", body = Envelope<Task>)))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -172,6 +206,9 @@ pub async fn create(
     Ok(Success::created(task))
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/writer/tasks/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The task's id.")), request_body = UpdateTaskInput,
+    responses((status = 200, description = "The task as changed.", body = Envelope<Task>)))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -219,29 +256,40 @@ pub async fn update(
     Ok(Success::ok(updated))
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/writer/tasks/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The task's id.")),
+    responses((status = 200, description = "The task is deleted; an idea it was made from can be queued again.", body = Envelope<Deleted>)))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let task: Task = state.find_scoped(&tenant, &id, "Task").await?;
     state.store.delete_tasks(std::slice::from_ref(&task)).await.map_err(ApiError::internal)?;
-    Ok(Success::ok(json!({"id": task.id, "deleted": true})))
+    Ok(Success::ok(Deleted::of(task.id)))
 }
 
+#[utoipa::path(post, path = "/api/v1/writer/tasks/bulk_delete", tag = "writer", request_body = IdsInput,
+    responses((status = 200, description = "The tasks are deleted.", body = Envelope<TasksDeleted>)))]
 pub async fn bulk_delete(
     State(state): State<Tenancy>,
     tenant: Tenant,
     JsonBody(input): JsonBody<IdsInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<TasksDeleted>> {
     tenant.require(Access::Write)?;
     let tasks: Vec<Task> = state.find_all_scoped(&tenant, &input.ids, "Task").await?;
     state.store.delete_tasks(&tasks).await.map_err(ApiError::internal)?;
-    Ok(Success::ok(json!({"deleted": tasks.len()})))
+    Ok(Success::ok(TasksDeleted { deleted: tasks.len() }))
 }
 
+#[utoipa::path(post, path = "/api/v1/writer/tasks/bulk_update", tag = "writer", request_body = BulkUpdateInput,
+    responses((status = 200, description = "Every task has the status now.", body = Envelope<TasksUpdated>)))]
 pub async fn bulk_update(
     State(state): State<Tenancy>,
     tenant: Tenant,
     JsonBody(input): JsonBody<BulkUpdateInput>,
-) -> ApiResult<Success<Value>> {
+) -> ApiResult<Success<TasksUpdated>> {
     tenant.require(Access::Write)?;
     let tasks: Vec<Task> = state.find_all_scoped(&tenant, &input.ids, "Task").await?;
     let stamp = now();
@@ -256,5 +304,5 @@ pub async fn bulk_update(
         }
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!({"updated": tasks.len()})))
+    Ok(Success::ok(TasksUpdated { updated: tasks.len() }))
 }

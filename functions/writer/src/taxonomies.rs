@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
+use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::validate::slugify;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
@@ -10,19 +11,24 @@ use igny8_http::{
 use igny8_store::{Scoped, StoreError, Taxonomy, TaxonomyTerm, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-#[derive(Debug, Deserialize)]
+use igny8_http::Deleted;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TermFilter {
     site_id: Option<String>,
     sector_id: Option<String>,
     taxonomy: Option<Taxonomy>,
+    /// Words in the name.
     search: Option<String>,
+    /// `name` or `created_at`, with `-` before it for descending; `name` unless given.
     ordering: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateTermInput {
     #[validate(length(min = 1))]
     site_id: String,
@@ -30,16 +36,19 @@ pub struct CreateTermInput {
     taxonomy: Taxonomy,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: String,
+    /// Made from the name unless given.
     #[validate(length(min = 1, max = 200))]
     slug: Option<String>,
     #[serde(default)]
     #[validate(length(max = 2000))]
     description: String,
+    /// A term of the same site and taxonomy.
     parent_id: Option<String>,
+    /// The term's id in WordPress.
     external_id: Option<u64>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateTermInput {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: Option<String>,
@@ -47,9 +56,13 @@ pub struct UpdateTermInput {
     slug: Option<String>,
     #[validate(length(max = 2000))]
     description: Option<String>,
+    /// Null makes the term a top-level one.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     parent_id: Option<Option<String>>,
+    /// Null forgets the WordPress id.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u64>)]
     external_id: Option<Option<u64>>,
 }
 
@@ -87,6 +100,8 @@ async fn check_no_cycle(state: &Tenancy, tenant: &Tenant, term_id: &str, parent_
     Err(ApiError::field("parent_id", "The parent chain is too deep."))
 }
 
+#[utoipa::path(get, path = "/api/v1/writer/taxonomies", tag = "writer", params(PageQuery, TermFilter),
+    responses((status = 200, description = "The taxonomy terms the caller may see, by name unless ordered otherwise.", body = Page<TaxonomyTerm>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -116,6 +131,9 @@ pub async fn list(
     Ok(ListResponse::paginate(terms, &page, &uri))
 }
 
+#[utoipa::path(get, path = "/api/v1/writer/taxonomies/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The term's id.")),
+    responses((status = 200, description = "The taxonomy term.", body = Envelope<TaxonomyTerm>)))]
 pub async fn read(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -125,6 +143,8 @@ pub async fn read(
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Term").await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/writer/taxonomies", tag = "writer", request_body = CreateTermInput,
+    responses((status = 201, description = "The taxonomy term, created.", body = Envelope<TaxonomyTerm>)))]
 pub async fn create(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -159,6 +179,9 @@ pub async fn create(
     Ok(Success::created(term))
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/writer/taxonomies/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The term's id.")), request_body = UpdateTermInput,
+    responses((status = 200, description = "The taxonomy term as changed.", body = Envelope<TaxonomyTerm>)))]
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -208,12 +231,19 @@ pub async fn update(
     Ok(Success::ok(updated))
 }
 
-pub async fn remove(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Value>> {
+#[utoipa::path(delete, path = "/api/v1/writer/taxonomies/{id}", tag = "writer",
+    params(("id" = String, Path, description = "The term's id.")),
+    responses((status = 200, description = "The taxonomy term is deleted.", body = Envelope<Deleted>)))]
+pub async fn remove(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let term: TaxonomyTerm = state.find_scoped(&tenant, &id, "Term").await?;
     state.store.remove::<TaxonomyTerm>(tenant.account_id(), &term.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Term"),
         e => ApiError::internal(e),
     })?;
-    Ok(Success::ok(json!({"id": term.id, "deleted": true})))
+    Ok(Success::ok(Deleted::of(term.id)))
 }

@@ -6,9 +6,11 @@
 //! - [`queue`]: the AI job queue delivered to the AI worker, the publish queue to the
 //!   publisher and the automation queue to the runner, as Lambda's SQS event source
 //!   mappings would.
+//! - [`contract`]: the API document, from every HTTP function's routes.
 //! - [`firing`]: fires the emulator's schedules (it keeps them but never fires them), as
 //!   EventBridge Scheduler would.
 
+pub mod contract;
 pub mod firing;
 pub mod queue;
 pub mod resources;

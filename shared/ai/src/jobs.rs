@@ -4,8 +4,9 @@
 
 use axum::http::StatusCode;
 use igny8_http::{ApiError, ApiResult, Success};
-use igny8_store::{AuthorProfile, Job, JobPhase, JobState, Store, Strategy, new_id, now};
+use igny8_store::{AuthorProfile, ItemState, Job, JobFunction, JobPhase, JobState, Store, Strategy, new_id, now};
 use igny8_tenancy::Tenant;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::pricing;
@@ -48,11 +49,11 @@ pub async fn accept(
     queue: &JobQueue,
     tenant: &Tenant,
     request: JobRequest,
-) -> ApiResult<(StatusCode, Success<Value>)> {
+) -> ApiResult<(StatusCode, Success<JobView>)> {
     igny8_tenancy::throttle::per_account(store, tenant, "job submissions", JOBS_PER_MINUTE).await?;
     let user_id = tenant.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
     match submit(store, queue, tenant.account_id(), &user_id, new_id("job"), request).await {
-        Ok(job) => Ok((StatusCode::ACCEPTED, Success::accepted(view(&job)).with_message("Job queued."))),
+        Ok(job) => Ok((StatusCode::ACCEPTED, Success::accepted(JobView::of(&job)).with_message("Job queued."))),
         Err(SubmitError::InsufficientCredits { needed, balance }) => Err(ApiError::new(
             StatusCode::PAYMENT_REQUIRED,
             "INSUFFICIENT_CREDITS",
@@ -205,46 +206,109 @@ pub async fn report_to_automation(queue: Option<&JobQueue>, job: &Job) {
 }
 
 /// The API's view of a job.
-pub fn view(job: &Job) -> Value {
-    let items: Vec<Value> = job
-        .item_ids
-        .iter()
-        .map(|id| match job.items.get(id) {
-            Some(p) => {
-                json!({"id": id, "state": p.state, "reason": p.reason, "results": p.results, "credits": p.credits})
-            }
-            None => json!({"id": id, "state": "pending", "reason": null, "results": [], "credits": 0}),
-        })
-        .collect();
-    json!({
-        "id": job.id,
-        "job_id": job.id,
-        "function": job.function,
-        "site_id": job.site_id,
-        "state": job.state,
-        "phase": job.phase,
-        "reason": job.reason,
-        "progress": {
-            "total": job.total,
-            "done": job.done,
-            "failed": job.failed,
-            "percent": ((job.done + job.failed) * 100).checked_div(job.total).unwrap_or(100),
-            "items": items,
-        },
-        "provider": job.provider,
-        "model": job.model,
-        "tokens": {"input": job.tokens_in, "output": job.tokens_out},
-        // Unknown (null) when any part had no price, never a made-up 0.
-        "cost_usd": job.cost_note.is_none().then(|| job.cost_micros as f64 / 1_000_000.0),
-        "cost_note": job.cost_note,
-        "credits": job.credits,
-        "estimated_credits": job.estimated_credits,
-        "options": job.options,
-        "attempts": job.attempt,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "finished_at": job.finished_at,
-    })
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobView {
+    pub id: String,
+    /// The same as `id` (older clients read `job_id`).
+    pub job_id: String,
+    #[schema(value_type = JobFunction)]
+    pub function: String,
+    pub site_id: String,
+    pub state: JobState,
+    pub phase: JobPhase,
+    /// Why the job failed, or what it could not do.
+    pub reason: Option<String>,
+    pub progress: JobProgress,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub tokens: JobTokens,
+    /// Unknown (null) when any part had no price, never a made-up 0.
+    pub cost_usd: Option<f64>,
+    pub cost_note: Option<String>,
+    pub credits: i64,
+    pub estimated_credits: i64,
+    /// The request's options, as given.
+    #[schema(value_type = Object)]
+    pub options: Value,
+    pub attempts: u32,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobProgress {
+    pub total: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub percent: u64,
+    /// How each input fared, for jobs with listed inputs.
+    pub items: Vec<JobItemView>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobItemView {
+    pub id: String,
+    pub state: ItemState,
+    pub reason: Option<String>,
+    /// Ids of what was created or updated for it.
+    pub results: Vec<String>,
+    pub credits: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobTokens {
+    pub input: u64,
+    pub output: u64,
+}
+
+impl JobView {
+    pub fn of(job: &Job) -> Self {
+        let items = job
+            .item_ids
+            .iter()
+            .map(|id| match job.items.get(id) {
+                Some(p) => JobItemView {
+                    id: id.clone(),
+                    state: p.state,
+                    reason: p.reason.clone(),
+                    results: p.results.clone(),
+                    credits: p.credits,
+                },
+                None => {
+                    JobItemView { id: id.clone(), state: ItemState::Pending, reason: None, results: vec![], credits: 0 }
+                }
+            })
+            .collect();
+        Self {
+            id: job.id.clone(),
+            job_id: job.id.clone(),
+            function: job.function.clone(),
+            site_id: job.site_id.clone(),
+            state: job.state,
+            phase: job.phase,
+            reason: job.reason.clone(),
+            progress: JobProgress {
+                total: job.total,
+                done: job.done,
+                failed: job.failed,
+                percent: ((job.done + job.failed) * 100).checked_div(job.total).unwrap_or(100),
+                items,
+            },
+            provider: job.provider.clone(),
+            model: job.model.clone(),
+            tokens: JobTokens { input: job.tokens_in, output: job.tokens_out },
+            cost_usd: job.cost_note.is_none().then(|| job.cost_micros as f64 / 1_000_000.0),
+            cost_note: job.cost_note.clone(),
+            credits: job.credits,
+            estimated_credits: job.estimated_credits,
+            options: job.options.clone(),
+            attempts: job.attempt,
+            created_at: job.created_at.clone(),
+            updated_at: job.updated_at.clone(),
+            finished_at: job.finished_at.clone(),
+        }
+    }
 }
 
 /// Credits a job is estimated to cost, for the 402 check (the charge is made from what

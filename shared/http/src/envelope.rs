@@ -59,3 +59,17 @@ impl<T: Serialize> IntoResponse for Success<T> {
         (self.status, Json(body)).into_response()
     }
 }
+
+/// What deleting one object answers: `{"id": …, "deleted": true}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    pub id: String,
+    /// Always true.
+    pub deleted: bool,
+}
+
+impl Deleted {
+    pub fn of(id: impl Into<String>) -> Self {
+        Self { id: id.into(), deleted: true }
+    }
+}

@@ -5,8 +5,8 @@
 mod envelope;
 mod error;
 mod input;
-pub mod openapi;
 pub mod listing;
+pub mod openapi;
 mod pagination;
 mod request_id;
 mod retry_after;
@@ -14,11 +14,11 @@ mod service;
 mod telemetry;
 pub mod validate;
 
-pub use envelope::{Success, now_rfc3339};
+pub use envelope::{Deleted, Success, now_rfc3339};
 pub use error::{ApiError, ApiResult, FieldErrors};
 pub use input::{JsonBody, QueryParams, parse_json, parse_query, validation_messages};
-pub use openapi::ApiRouter;
 pub use listing::{Ordering, matches_search};
+pub use openapi::ApiRouter;
 pub use pagination::{ListResponse, PageParams};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 pub use retry_after::retry_after;

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use axum::Router;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi, Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
@@ -134,18 +136,37 @@ const COMMON_ERRORS: &[(&str, &str)] = &[
     ("503", "A service the request needs is briefly unavailable: retry after `Retry-After` seconds."),
 ];
 
-/// The whole document from the functions' parts: every operation gets the error
-/// answers it does not describe itself, and the two ways to authenticate are declared
-/// (an operation that needs neither says so with an empty requirement).
-pub fn document(title: &str, version: &str, description: &str, parts: impl IntoIterator<Item = OpenApi>) -> OpenApi {
+/// The whole document from the functions' parts: every operation gets a unique id
+/// and the error answers it does not describe itself, and the two ways to authenticate
+/// are declared (an operation that needs neither says so with an empty requirement).
+///
+/// Fails when two parts describe different schemas under one name: merging would keep
+/// the first silently and the document would lie about the second.
+pub fn document(
+    title: &str,
+    version: &str,
+    description: &str,
+    parts: impl IntoIterator<Item = OpenApi>,
+) -> Result<OpenApi, String> {
     let mut api = OpenApi::default();
     api.info.title = title.to_owned();
     api.info.version = version.to_owned();
     api.info.description = Some(description.to_owned());
     api.info.license = None;
     api.info.contact = None;
+    let mut clashes = Vec::new();
     for part in parts {
+        if let (Some(known), Some(new)) = (&api.components, &part.components) {
+            for (name, schema) in &new.schemas {
+                if known.schemas.get(name).is_some_and(|k| k != schema) {
+                    clashes.push(name.clone());
+                }
+            }
+        }
         api.merge(part);
+    }
+    if !clashes.is_empty() {
+        return Err(format!("schemas described differently under one name: {}", clashes.join(", ")));
     }
     let components = api.components.get_or_insert_with(Default::default);
     components.schemas.insert("ErrorEnvelope".to_owned(), ErrorEnvelope::schema());
@@ -170,30 +191,56 @@ pub fn document(title: &str, version: &str, description: &str, parts: impl IntoI
         SecurityRequirement::new(BEARER, Vec::<String>::new()),
         SecurityRequirement::new(API_KEY, Vec::<String>::new()),
     ]);
-    for item in api.paths.paths.values_mut() {
-        for operation in operations_mut(item) {
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (method, operation) in operations_mut(item) {
+            operation.operation_id = Some(operation_id(method, path));
             add_common_errors(operation);
         }
     }
-    api
+    Ok(api)
 }
 
-fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
-    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head]
-        .into_iter()
-        .filter_map(Option::as_mut)
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("patch", &mut item.patch),
+        ("head", &mut item.head),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.as_mut().map(|o| (method, o)))
+}
+
+/// `get /api/v1/planner/keywords/{id}` → `planner_keywords_id_get`: unique, because
+/// method and path are, and readable in generated clients. (Handlers' own names repeat
+/// across functions: every area has a `list`.)
+fn operation_id(method: &str, path: &str) -> String {
+    let words: Vec<String> = path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .map(|segment| segment.trim_matches(|c| c == '{' || c == '}').replace(['-', '.'], "_"))
+        .filter(|segment| !segment.is_empty())
+        .collect();
+    format!("{}_{method}", words.join("_"))
 }
 
 fn add_common_errors(operation: &mut Operation) {
     for (status, description) in COMMON_ERRORS {
-        operation.responses.responses.entry((*status).to_owned()).or_insert_with(|| error_response(status, description));
+        operation
+            .responses
+            .responses
+            .entry((*status).to_owned())
+            .or_insert_with(|| error_response(status, description));
     }
 }
 
 fn error_response(status: &str, description: &str) -> RefOr<Response> {
-    let mut builder = ResponseBuilder::new()
-        .description(description)
-        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build());
+    let mut builder = ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build(),
+    );
     if status == "429" || status == "503" {
         builder = builder.header(
             "Retry-After",

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::client::{Body, Credentials, WpClient, WpError};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = ConnectionCheck)]
 pub struct Check {
     pub id: &'static str,
     pub ok: bool,

@@ -44,6 +44,34 @@ pub enum ItemState {
     Failed,
 }
 
+/// What a job does: the five AI functions and the two WordPress ones. Stored as its
+/// snake_case name in `Job::function`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobFunction {
+    AutoCluster,
+    GenerateIdeas,
+    GenerateContent,
+    GenerateImagePrompts,
+    GenerateImages,
+    Publish,
+    WordpressSync,
+}
+
+impl JobFunction {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AutoCluster => "auto_cluster",
+            Self::GenerateIdeas => "generate_ideas",
+            Self::GenerateContent => "generate_content",
+            Self::GenerateImagePrompts => "generate_image_prompts",
+            Self::GenerateImages => "generate_images",
+            Self::Publish => "publish",
+            Self::WordpressSync => "wordpress_sync",
+        }
+    }
+}
+
 /// How one input item (a cluster, a task …) fared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemProgress {

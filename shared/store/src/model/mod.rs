@@ -33,8 +33,8 @@ pub use content::{CONTENT_VERSIONS_KEPT, Content, ContentStatus, ContentVersion}
 pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 pub use image::{Image, ImageStatus, ImageType};
 pub use job::{
-    ItemProgress, ItemState, JOB_TAKEN, Job, JobPhase, JobState, JobWatch, LEASE_LOST, UNIT_SAVED, UnitOutcome,
-    WATCH_SHARDS,
+    ItemProgress, ItemState, JOB_TAKEN, Job, JobFunction, JobPhase, JobState, JobWatch, LEASE_LOST, UNIT_SAVED,
+    UnitOutcome, WATCH_SHARDS,
 };
 pub use keyword::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus};
 pub use ledger::{
