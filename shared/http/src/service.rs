@@ -28,9 +28,28 @@ pub fn with_conventions(routes: Router) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::map_response(envelope_rejections))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors_from_env())
         .layer(middleware::from_fn(request_id_middleware))
+}
+
+/// axum's own extractors (a path segment that is not a number, say) answer plain text;
+/// every answer of the API is an envelope, so their message is put in one.
+async fn envelope_rejections(response: Response) -> Response {
+    let plain_text =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !response.status().is_client_error() || !plain_text {
+        return response;
+    }
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        _ => "BAD_REQUEST",
+    };
+    ApiError::new(status, code, String::from_utf8_lossy(&bytes).trim().to_owned()).into_response()
 }
 
 /// The service Lambda (and the local gateway) runs: `with_conventions` + path normalising,
@@ -88,6 +107,10 @@ mod tests {
 
     use super::*;
 
+    async fn number(axum::extract::Path(n): axum::extract::Path<u32>) -> String {
+        n.to_string()
+    }
+
     async fn boom() -> &'static str {
         panic!("secret detail")
     }
@@ -95,7 +118,8 @@ mod tests {
     async fn call(request: Request<Body>) -> (StatusCode, http::HeaderMap, serde_json::Value) {
         let routes = Router::new()
             .route("/ok", get(|| async { crate::Success::ok(serde_json::json!({"fine": true})) }))
-            .route("/boom", get(boom));
+            .route("/boom", get(boom))
+            .route("/number/{n}", get(number));
         let response = into_service(routes).oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -123,6 +147,15 @@ mod tests {
         assert_eq!(headers["x-request-id"], "abc-1");
         assert_eq!(body["request_id"], "abc-1");
         assert_eq!(body["data"]["fine"], true);
+    }
+
+    #[tokio::test]
+    async fn extractor_rejections_are_envelopes() {
+        let (status, _, body) = call(Request::get("/number/-1").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error_code"], "BAD_REQUEST");
+        assert!(body["error"].as_str().unwrap().contains("-1"), "{body}");
+        assert!(body["request_id"].is_string());
     }
 
     #[tokio::test]
