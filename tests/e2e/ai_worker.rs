@@ -3,6 +3,7 @@
 //! nothing already saved; a bad model answer fails its item, not the worker; many jobs
 //! finishing at once never take the balance below zero.
 
+use igny8_store::Conflict;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -150,7 +151,7 @@ async fn a_job_whose_worker_died_resumes_without_redoing_saved_items() {
     ))
     .set("lease_until", 0)
     .unwrap();
-    app.store.update::<Value>(expire, "missing").await.unwrap();
+    app.store.update::<Value>(expire, Conflict::Missing).await.unwrap();
     released.store(true, Ordering::SeqCst);
     let response = app.worker.handle(event).await;
     assert!(response.batch_item_failures.is_empty());
@@ -373,7 +374,7 @@ async fn a_resumed_clustering_job_applies_its_plan_once() {
         .and_then(|u| u.set("phase", "SAVE"))
         .and_then(|u| u.set("lease_until", 0))
         .unwrap();
-    app.store.update::<Value>(reopen, "missing").await.unwrap();
+    app.store.update::<Value>(reopen, Conflict::Missing).await.unwrap();
     assert!(app.worker.handle(event).await.batch_item_failures.is_empty());
 
     let second = job(&app, t, &job_id).await;

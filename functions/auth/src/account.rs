@@ -32,8 +32,7 @@ pub async fn update(
     JsonBody(input): JsonBody<AccountInput>,
 ) -> ApiResult<Success<AccountView>> {
     tenant.require(Access::Owner)?;
-    let account =
-        state.store.rename_account(tenant.account_id(), input.name.trim()).await.map_err(ApiError::internal)?;
+    let account = state.store.rename_account(tenant.account_id(), input.name.trim()).await?;
     Ok(Success::ok(views::account(&account)))
 }
 

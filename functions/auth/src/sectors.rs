@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
+use igny8_store::Conflict;
 use igny8_store::{MAX_ACTIVE_SECTORS, Sector, SectorChanges, Site, StoreError, industry_sector, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
@@ -83,7 +84,7 @@ fn stale() -> ApiError {
 
 /// The sector, if it is in the caller's account and on a site the caller may see.
 async fn find_sector(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Sector> {
-    let sector = state.store.sector(tenant.account_id(), id).await.map_err(ApiError::internal)?;
+    let sector = state.store.sector(tenant.account_id(), id).await?;
     match sector {
         Some(sector) if tenant.sees_site(&sector.site_id) => Ok(sector),
         _ => Err(ApiError::not_found("Sector")),
@@ -103,7 +104,7 @@ pub async fn list(
     page.check()?;
     let site_id = filter.site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
     let site = find_site(&state, &tenant, &site_id).await?;
-    let sectors = state.store.sectors(tenant.account_id(), &site.id).await.map_err(ApiError::internal)?;
+    let sectors = state.store.sectors(tenant.account_id(), &site.id).await?;
     Ok(ListResponse::paginate(sectors.iter().map(views::sector).collect(), &page, &uri))
 }
 
@@ -148,10 +149,10 @@ pub async fn create(
     };
     match state.store.create_sector(&sector).await {
         Ok(()) => Ok(Success::created(views::sector(&sector))),
-        Err(StoreError::Condition("sector_limit")) => Err(sector_limit()),
-        Err(StoreError::Condition("sector_name_taken")) => Err(name_taken()),
-        Err(StoreError::Condition("site_missing")) => Err(ApiError::not_found("Site")),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(StoreError::Condition(Conflict::SectorLimit)) => Err(sector_limit()),
+        Err(StoreError::Condition(Conflict::SectorNameTaken)) => Err(name_taken()),
+        Err(StoreError::Condition(Conflict::SiteMissing)) => Err(ApiError::not_found("Site")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -181,10 +182,10 @@ pub async fn update(
     };
     match state.store.update_sector(&current, changes).await {
         Ok(sector) => Ok(Success::ok(views::sector(&sector))),
-        Err(StoreError::Condition("sector_limit")) => Err(sector_limit()),
-        Err(StoreError::Condition("sector_name_taken")) => Err(name_taken()),
+        Err(StoreError::Condition(Conflict::SectorLimit)) => Err(sector_limit()),
+        Err(StoreError::Condition(Conflict::SectorNameTaken)) => Err(name_taken()),
         Err(StoreError::Condition(_)) => Err(stale()),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -203,11 +204,11 @@ pub async fn remove(
     let current = find_sector(&state, &tenant, &id).await?;
     match state.store.delete_sector(&current).await {
         Ok(()) => Ok(Success::ok(Deleted::of(current.id))),
-        Err(StoreError::Condition("sector_not_empty")) => Err(ApiError::conflict(
+        Err(StoreError::Condition(Conflict::SectorNotEmpty)) => Err(ApiError::conflict(
             "SECTOR_NOT_EMPTY",
             "This sector still holds keywords, clusters, ideas, tasks, content, images or terms; delete or move them first.",
         )),
         Err(StoreError::Condition(_)) => Err(stale()),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }

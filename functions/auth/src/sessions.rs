@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::Utc;
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank};
+use igny8_store::Conflict;
 use igny8_store::{
     Account, AccountStatus, RefreshOutcome, Registration, Role, Session, StoreError, TRIAL_PLAN, User, new_id, now,
     plan,
@@ -188,8 +189,8 @@ pub async fn register(
     match state.store.register(&registration).await {
         Ok(()) => Ok(Success::created(signed_in(&tokens, &registration.owner, &registration.account))
             .with_message("Account created.")),
-        Err(StoreError::Condition("email_taken")) => Err(email_taken()),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(StoreError::Condition(Conflict::EmailTaken)) => Err(email_taken()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -211,7 +212,7 @@ pub async fn login(
     JsonBody(input): JsonBody<LoginInput>,
 ) -> ApiResult<Success<SignedInView>> {
     throttle::begin_sign_in(&state.store, &input.email, &address).await?;
-    let user = state.store.user_by_email(&input.email).await.map_err(ApiError::internal)?;
+    let user = state.store.user_by_email(&input.email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = verify_password_off_thread(input.password, stored_hash).await;
     let invalid = || ApiError::new(http::StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "Invalid email or password.");
@@ -220,7 +221,7 @@ pub async fn login(
         _ => return Err(invalid()),
     };
     throttle::signed_in(&state.store, &input.email, &address).await?;
-    let account = state.store.account(&user.account_id).await.map_err(ApiError::internal)?.ok_or_else(invalid)?;
+    let account = state.store.account(&user.account_id).await?.ok_or_else(invalid)?;
     if !account.status.is_usable() {
         return Err(ApiError::new(
             http::StatusCode::FORBIDDEN,
@@ -229,7 +230,7 @@ pub async fn login(
         ));
     }
     let (session, tokens) = start_session(&state, &user);
-    state.store.create_session(&session).await.map_err(ApiError::internal)?;
+    state.store.create_session(&session).await?;
     Ok(Success::ok(signed_in(&tokens, &user, &account)).with_message("Signed in."))
 }
 
@@ -248,13 +249,12 @@ pub async fn refresh(
         TokenError::Invalid => ApiError::unauthenticated("Refresh token is invalid."),
     })?;
     let family = claims.fam.clone().ok_or_else(|| ApiError::unauthenticated("Refresh token is invalid."))?;
-    let (user, account) =
-        state.store.user_and_account(&claims.account_id, &claims.user_id).await.map_err(ApiError::internal)?;
+    let (user, account) = state.store.user_and_account(&claims.account_id, &claims.user_id).await?;
     let (user, account) = match (user, account) {
         (Some(user), Some(account)) if user.is_active && user.session_epoch == claims.ver => (user, account),
         _ => {
             // Deleted or deactivated user, or a password change since: the family is dead.
-            state.store.revoke_session(&family).await.map_err(ApiError::internal)?;
+            state.store.revoke_session(&family).await?;
             return Err(ApiError::unauthenticated("Session is no longer valid; sign in again."));
         }
     };
@@ -270,8 +270,7 @@ pub async fn refresh(
     let outcome = state
         .store
         .rotate_session(&family, &claims.jti, &next_jti, Utc::now().timestamp(), tokens.refresh_expires_at)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     match outcome {
         RefreshOutcome::Rotated(_) => Ok(Success::ok(TokensView::from(&tokens))),
         RefreshOutcome::Reused => Err(ApiError::new(
@@ -295,7 +294,7 @@ pub async fn logout(
     match state.tokens.verify(&input.refresh, TokenKind::Refresh) {
         Ok(claims) => {
             if let Some(family) = claims.fam {
-                state.store.revoke_session(&family).await.map_err(ApiError::internal)?;
+                state.store.revoke_session(&family).await?;
             }
         }
         // An expired refresh token has nothing left to end.
@@ -331,10 +330,10 @@ pub async fn change_password(
         return Err(ApiError::field("current_password", "Wrong password."));
     }
     let new_hash = hash(input.new_password).await?;
-    let user = state.store.set_password(&user.account_id, &user.id, &new_hash).await.map_err(ApiError::internal)?;
+    let user = state.store.set_password(&user.account_id, &user.id, &new_hash).await?;
     // Every earlier token is now stale (session epoch moved on); this one starts afresh.
     let (session, tokens) = start_session(&state, &user);
-    state.store.create_session(&session).await.map_err(ApiError::internal)?;
+    state.store.create_session(&session).await?;
     Ok(Success::ok(NewPasswordTokens { access: tokens.access, refresh: tokens.refresh })
         .with_message("Password changed."))
 }

@@ -6,6 +6,7 @@ use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::validate::normalise_domain;
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
+use igny8_store::Conflict;
 use igny8_store::{Role, Site, SiteChanges, SiteStatus, StoreError, new_id, now, plan};
 use igny8_tenancy::{Access, Tenancy, Tenant, api_key};
 use serde::{Deserialize, Serialize};
@@ -68,12 +69,7 @@ fn check_industry(industry_id: Option<&str>) -> ApiResult<()> {
 /// The site, if it exists in the caller's account and the caller may see it; else 404.
 pub(crate) async fn find_site(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Site> {
     tenant.require_site(id)?;
-    state
-        .store
-        .site(tenant.account_id(), id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("Site"))
+    state.store.site(tenant.account_id(), id).await?.ok_or_else(|| ApiError::not_found("Site"))
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/sites", tag = "auth", params(PageQuery),
@@ -86,7 +82,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<SiteView>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
-    let sites = state.store.sites(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let sites = state.store.sites(tenant.account_id()).await?;
     let visible = sites.iter().filter(|s| tenant.sees_site(&s.id)).map(views::site).collect();
     Ok(ListResponse::paginate(visible, &page, &uri))
 }
@@ -131,10 +127,10 @@ pub async fn create(
     };
     match state.store.create_site(&site, limits.max_sites).await {
         Ok(()) => Ok(Success::created(views::site(&site))),
-        Err(StoreError::Condition("plan_limit")) => {
+        Err(StoreError::Condition(Conflict::PlanLimit)) => {
             Err(ApiError::plan_limit(format!("The {} plan allows {} sites.", limits.name, limits.max_sites)))
         }
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -172,7 +168,7 @@ pub async fn update(
     };
     let site = state.store.update_site(tenant.account_id(), &id, changes).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Site"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(views::site(&site)))
 }
@@ -192,15 +188,15 @@ pub async fn remove(
     let site = find_site(&state, &tenant, &id).await?;
     match state.store.delete_site(&site).await {
         Ok(()) => Ok(Success::ok(Deleted::of(site.id))),
-        Err(StoreError::Condition("site_has_sectors")) => Err(ApiError::conflict(
+        Err(StoreError::Condition(Conflict::SiteHasSectors)) => Err(ApiError::conflict(
             "SITE_HAS_SECTORS",
             "Delete this site's sectors first; a site is deleted only when it holds nothing.",
         )),
-        Err(StoreError::Condition("site_not_empty")) => Err(ApiError::conflict(
+        Err(StoreError::Condition(Conflict::SiteNotEmpty)) => Err(ApiError::conflict(
             "SITE_NOT_EMPTY",
             "Delete this site's taxonomy terms first; a site is deleted only when it holds nothing.",
         )),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -225,10 +221,10 @@ pub async fn rotate_api_key(
             api_key_prefix: key.display_prefix,
         })
         .with_message("Copy this key now: it is shown only once. Any previous key has stopped working.")),
-        Err(StoreError::Condition("stale")) => {
+        Err(StoreError::Condition(Conflict::Stale)) => {
             Err(ApiError::conflict("CONFLICT", "The key was rotated by another request at the same time; try again."))
         }
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -242,7 +238,7 @@ pub async fn access_list(
 ) -> ApiResult<Success<Vec<UserView>>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
-    let users = state.store.users(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let users = state.store.users(tenant.account_id()).await?;
     let granted: Vec<_> = users.iter().filter(|u| u.site_grants.contains_key(&site.id)).map(views::user).collect();
     Ok(Success::ok(granted))
 }
@@ -258,12 +254,8 @@ pub async fn grant_access(
 ) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
-    let user = state
-        .store
-        .user(tenant.account_id(), &input.user_id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("User"))?;
+    let user =
+        state.store.user(tenant.account_id(), &input.user_id).await?.ok_or_else(|| ApiError::not_found("User"))?;
     if !matches!(user.role, Role::Editor | Role::Viewer) {
         return Err(ApiError::field(
             "user_id",
@@ -271,9 +263,9 @@ pub async fn grant_access(
         ));
     }
     let user = state.store.grant_site(tenant.account_id(), &user.id, &site.id).await.map_err(|e| match e {
-        StoreError::Condition("site_missing") => ApiError::not_found("Site"),
+        StoreError::Condition(Conflict::SiteMissing) => ApiError::not_found("Site"),
         StoreError::Condition(_) => ApiError::not_found("User"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(views::user(&user)))
 }
@@ -293,7 +285,7 @@ pub async fn revoke_access(
     let site = find_site(&state, &tenant, &id).await?;
     let user = state.store.revoke_site(tenant.account_id(), &user_id, &site.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("User"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(views::user(&user)))
 }

@@ -12,7 +12,7 @@
 use axum::extract::FromRequestParts;
 use chrono::Utc;
 use http::request::Parts;
-use igny8_http::{ApiError, ApiResult};
+use igny8_http::ApiResult;
 use igny8_store::{Attempts, Store};
 use igny8_tenancy::throttle::too_many;
 
@@ -77,17 +77,14 @@ fn buckets(email: &str, address: &str) -> [(&'static str, String, u32); 3] {
 pub async fn begin_sign_in(store: &Store, email: &str, address: &str) -> ApiResult<()> {
     let now = Utc::now().timestamp();
     for (scope, subject, free) in buckets(email, address) {
-        let current = store.attempts(scope, &subject, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
-        let before = store
-            .attempts(scope, &subject, LOGIN_WINDOW_SECS, now - LOGIN_WINDOW_SECS)
-            .await
-            .map_err(ApiError::internal)?;
+        let current = store.attempts(scope, &subject, LOGIN_WINDOW_SECS, now).await?;
+        let before = store.attempts(scope, &subject, LOGIN_WINDOW_SECS, now - LOGIN_WINDOW_SECS).await?;
         let recent = Attempts { count: current.count + before.count, last_at: current.last_at.max(before.last_at) };
         let ready_at = recent.last_at + delay(recent, free);
         if now < ready_at {
             return Err(too_many(ready_at - now, "failed sign-ins"));
         }
-        let counted = store.count_attempt(scope, &subject, LOGIN_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
+        let counted = store.count_attempt(scope, &subject, LOGIN_WINDOW_SECS, now).await?;
         let raced = counted.count > current.count + 1;
         let total = Attempts { count: counted.count + before.count, last_at: now };
         if raced && total.count > free {
@@ -107,7 +104,7 @@ pub async fn signed_in(store: &Store, email: &str, address: &str) -> ApiResult<(
         } else {
             store.uncount_attempt(scope, &subject, LOGIN_WINDOW_SECS, now).await
         };
-        done.map_err(ApiError::internal)?;
+        done?;
     }
     Ok(())
 }
@@ -115,8 +112,7 @@ pub async fn signed_in(store: &Store, email: &str, address: &str) -> ApiResult<(
 /// Counts a registration from the address; 429 past the hourly limit.
 pub async fn registration(store: &Store, address: &str) -> ApiResult<()> {
     let now = Utc::now().timestamp();
-    let attempts =
-        store.count_attempt("register-ip", address, REGISTRATION_WINDOW_SECS, now).await.map_err(ApiError::internal)?;
+    let attempts = store.count_attempt("register-ip", address, REGISTRATION_WINDOW_SECS, now).await?;
     if attempts.count > REGISTRATIONS_PER_ADDRESS {
         let window_end = now - now.rem_euclid(REGISTRATION_WINDOW_SECS) + REGISTRATION_WINDOW_SECS;
         return Err(too_many(window_end - now, "registrations from this address"));

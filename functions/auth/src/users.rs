@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success};
+use igny8_store::Conflict;
 use igny8_store::{Role, StoreError, User, UserChanges, new_id, now, plan};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
@@ -77,12 +78,7 @@ fn check_manageable(caller: &Tenant, target: &User) -> ApiResult<()> {
 }
 
 async fn find(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<User> {
-    state
-        .store
-        .user(tenant.account_id(), id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("User"))
+    state.store.user(tenant.account_id(), id).await?.ok_or_else(|| ApiError::not_found("User"))
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/users", tag = "auth", params(PageQuery),
@@ -95,7 +91,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<UserView>> {
     tenant.require(Access::Admin)?;
     page.check()?;
-    let users = state.store.users(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let users = state.store.users(tenant.account_id()).await?;
     let views = users.iter().map(views::user).collect();
     Ok(ListResponse::paginate(views, &page, &uri))
 }
@@ -143,11 +139,11 @@ pub async fn create(
     };
     match state.store.add_user(&user, limits.max_users).await {
         Ok(()) => Ok(Success::created(views::user(&user))),
-        Err(StoreError::Condition("plan_limit")) => {
+        Err(StoreError::Condition(Conflict::PlanLimit)) => {
             Err(ApiError::plan_limit(format!("The {} plan allows {} users.", limits.name, limits.max_users)))
         }
-        Err(StoreError::Condition("email_taken")) => Err(email_taken()),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(StoreError::Condition(Conflict::EmailTaken)) => Err(email_taken()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -184,7 +180,7 @@ pub async fn update(
     };
     let user = state.store.update_user(tenant.account_id(), &id, changes).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("User"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(views::user(&user)))
 }
@@ -207,8 +203,8 @@ pub async fn remove(
     }
     check_manageable(&tenant, &target)?;
     state.store.delete_user(&target).await.map_err(|e| match e {
-        StoreError::Condition("user_missing") => ApiError::not_found("User"),
-        e => ApiError::internal(e),
+        StoreError::Condition(Conflict::UserMissing) => ApiError::not_found("User"),
+        e => e.into(),
     })?;
     Ok(Success::ok(Deleted::of(target.id)))
 }

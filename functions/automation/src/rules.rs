@@ -151,14 +151,14 @@ async fn save(state: &AutomationState, mut rule: AutomationRule, create: bool) -
     if create {
         store.create(&rule).await.map_err(igny8_tenancy::create_failed)?;
     } else {
-        store.put_automation_rule(&rule).await.map_err(ApiError::internal)?;
+        store.put_automation_rule(&rule).await?;
     }
     if let Err(e) = state.schedules.sync(&rule).await {
         tracing::error!(rule_id = %rule.id, error = %e, "the rule's schedule could not be updated");
         return Err(ApiError::unavailable("The rule was saved but its schedule could not be updated; save it again."));
     }
     rule.schedule_synced = true;
-    store.mark_schedule_synced(&rule).await.map_err(ApiError::internal)?;
+    store.mark_schedule_synced(&rule).await?;
     Ok(rule)
 }
 
@@ -331,14 +331,14 @@ pub async fn remove(
     // rule says so instead of claiming a schedule it no longer has.
     rule.schedule_synced = false;
     rule.updated_at = now();
-    state.tenancy.store.put_automation_rule(&rule).await.map_err(ApiError::internal)?;
+    state.tenancy.store.put_automation_rule(&rule).await?;
     if let Err(e) = state.schedules.delete(&rule.id).await {
         tracing::error!(rule_id = %rule.id, error = %e, "the rule's schedule could not be deleted");
         return Err(ApiError::unavailable("The rule's schedule could not be deleted; nothing was changed. Try again."));
     }
     state.tenancy.store.remove::<AutomationRule>(tenant.account_id(), &rule.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Rule"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(Deleted::of(rule.id)))
 }

@@ -24,12 +24,8 @@ pub async fn execute(
 ) -> ApiResult<(StatusCode, Success<AutomationRun>)> {
     tenant.require(Access::Write)?;
     let rule = find(&state, &tenant, &id).await?;
-    let run = state
-        .runner
-        .fire(tenant.account_id(), &rule.id, "manual")
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    let run =
+        state.runner.fire(tenant.account_id(), &rule.id, "manual").await?.ok_or_else(|| ApiError::not_found("Rule"))?;
     Ok((StatusCode::ACCEPTED, Success::accepted(run).with_message("Run started.")))
 }
 

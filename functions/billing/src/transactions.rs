@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::Uri;
 use igny8_http::openapi::{Page, PageQuery};
-use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams};
+use igny8_http::{ApiResult, ListResponse, PageParams, QueryParams};
 use igny8_store::{CreditTransaction, CreditTransactionType};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
@@ -25,7 +25,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<CreditTransaction>> {
     tenant.require(Access::Owner)?;
     page.check()?;
-    let all = state.store.credit_transactions(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let all = state.store.credit_transactions(tenant.account_id()).await?;
     let transactions =
         all.into_iter().filter(|t| filter.transaction_type.is_none_or(|x| t.transaction_type == x)).collect();
     Ok(ListResponse::paginate(transactions, &page, &uri))

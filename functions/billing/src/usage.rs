@@ -88,7 +88,7 @@ async fn filtered(state: &Tenancy, tenant: &Tenant, filter: &UsageFilter) -> Api
         return Err(ApiError::field("date_to", "Must not be before date_from."));
     }
     let operation = filter.operation.map(JobFunction::as_str);
-    let all = state.store.usage_records(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let all = state.store.usage_records(tenant.account_id()).await?;
     Ok(all
         .into_iter()
         .filter(|r| {

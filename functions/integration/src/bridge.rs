@@ -39,8 +39,7 @@ async fn integration_of(state: &IntegrationState, tenant: &Tenant, site_id: &str
         .tenancy
         .store
         .wp_integration_of_site(tenant.account_id(), site_id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::conflict("NOT_CONNECTED", "Press Connect in the plugin's settings first."))
 }
 
@@ -87,7 +86,7 @@ pub async fn connect(
     let store = &state.tenancy.store;
     let url = site_url(&state, "site_url", &input.site_url)?;
     let stamp = now();
-    let existing = store.wp_integration_of_site(tenant.account_id(), &site_id).await.map_err(ApiError::internal)?;
+    let existing = store.wp_integration_of_site(tenant.account_id(), &site_id).await?;
     let mut integration =
         existing.unwrap_or_else(|| WpIntegration::new(tenant.account_id(), &site_id, url.clone(), WpMode::Bridge));
     if integration.mode == WpMode::Bridge {
@@ -106,7 +105,7 @@ pub async fn connect(
         connected_at: stamp.clone(),
     });
     integration.updated_at = stamp;
-    store.put_wp_integration(&integration).await.map_err(ApiError::internal)?;
+    store.put_wp_integration(&integration).await?;
     tracing::info!(site_id, integration_id = %integration.id, "bridge plugin connected");
     Ok(Success::ok(BridgeConnected {
         signing_secret: secret,
@@ -183,7 +182,7 @@ pub async fn structure(
         return Err(ApiError::field("post_types", "A list of post types is required."));
     }
     let integration = integration_of(&state, &tenant, &site_id).await?;
-    save_structure(&state.tenancy.store, &integration, &site).await.map_err(ApiError::internal)?;
+    save_structure(&state.tenancy.store, &integration, &site).await?;
     Ok(Success::ok(BridgeStructureSaved { site_id, saved: true }))
 }
 
@@ -230,12 +229,8 @@ pub async fn taxonomies(
         BridgeTaxonomy::PostTag => Taxonomy::PostTag,
     };
     integration_of(&state, &tenant, &site_id).await?;
-    let (created, updated) = state
-        .tenancy
-        .store
-        .mirror_wp_terms(tenant.account_id(), &site_id, taxonomy, &input.terms)
-        .await
-        .map_err(ApiError::internal)?;
+    let (created, updated) =
+        state.tenancy.store.mirror_wp_terms(tenant.account_id(), &site_id, taxonomy, &input.terms).await?;
     Ok(Success::ok(BridgeTermsMirrored { created, updated }))
 }
 
@@ -307,11 +302,10 @@ pub async fn webhook(
     let started = Instant::now();
     let site_id = key_site(&tenant)?.to_owned();
     let store = &state.tenancy.store;
-    let content =
-        match store.find::<Content>(tenant.account_id(), &input.content_id).await.map_err(ApiError::internal)? {
-            Some(content) if content.site_id == site_id => content,
-            _ => return Err(ApiError::not_found("Content")),
-        };
+    let content = match store.find::<Content>(tenant.account_id(), &input.content_id).await? {
+        Some(content) if content.site_id == site_id => content,
+        _ => return Err(ApiError::not_found("Content")),
+    };
     let post_state = match input.event {
         WordPressWebhookEvent::Deleted => PostState::Deleted,
         WordPressWebhookEvent::StatusChanged | WordPressWebhookEvent::Updated => PostState::Present {
@@ -324,11 +318,11 @@ pub async fn webhook(
     // A post we do not know as this content's (published again since) changes nothing,
     // and news older than what we know of the post (a retry from the plugin's outbox
     // arriving after newer news) is not applied over it.
-    let publication = store.publication(tenant.account_id(), &content.id).await.map_err(ApiError::internal)?;
+    let publication = store.publication(tenant.account_id(), &content.id).await?;
     let stale = publication.as_ref().is_some_and(|p| p.is_stale(&input.modified_gmt));
     let known = content.external_id.as_deref() == Some(input.post_id.to_string().as_str()) && !stale;
     if known {
-        apply_post_state(store, &content, &post_state).await.map_err(ApiError::internal)?;
+        apply_post_state(store, &content, &post_state).await?;
     }
     let log = SyncLog {
         id: new_id("log"),
@@ -352,7 +346,7 @@ pub async fn webhook(
         created_at: now(),
     };
     write_logs(store, vec![log]).await;
-    let fresh = store.find::<Content>(tenant.account_id(), &content.id).await.map_err(ApiError::internal)?;
+    let fresh = store.find::<Content>(tenant.account_id(), &content.id).await?;
     let current = fresh.as_ref().unwrap_or(&content);
     Ok(Success::ok(WordPressWebhookResult {
         content_id: current.id.clone(),

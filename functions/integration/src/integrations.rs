@@ -229,7 +229,7 @@ pub async fn create(
     }
     let store = &state.tenancy.store;
     tenant.require_site(&input.site_id)?;
-    if store.site(tenant.account_id(), &input.site_id).await.map_err(ApiError::internal)?.is_none() {
+    if store.site(tenant.account_id(), &input.site_id).await?.is_none() {
         return Err(ApiError::field("site_id", "No such site."));
     }
     let mut integration = WpIntegration::new(
@@ -249,7 +249,7 @@ pub async fn create(
             "INTEGRATION_EXISTS",
             "This site has a WordPress integration already; change or delete that one.",
         )),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -290,13 +290,13 @@ pub async fn list(
     tenant.require(Access::Admin)?;
     page.check()?;
     let store = &state.tenancy.store;
-    let sites = store.sites(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let sites = store.sites(tenant.account_id()).await?;
     let ids: Vec<String> = sites
         .iter()
         .filter(|s| tenant.sees_site(&s.id) && filter.site_id.as_deref().is_none_or(|f| f == s.id))
         .map(|s| WpIntegration::id_for_site(&s.id))
         .collect();
-    let mut found: Vec<WpIntegration> = store.find_many(tenant.account_id(), &ids).await.map_err(ApiError::internal)?;
+    let mut found: Vec<WpIntegration> = store.find_many(tenant.account_id(), &ids).await?;
     found.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     Ok(ListResponse::paginate(found.iter().map(view).collect(), &page, &uri))
 }
@@ -341,7 +341,7 @@ pub async fn update(
     apply_defaults(&mut integration, input.defaults)?;
     check_rest_credentials(&integration)?;
     integration.updated_at = now();
-    state.tenancy.store.put_wp_integration(&integration).await.map_err(ApiError::internal)?;
+    state.tenancy.store.put_wp_integration(&integration).await?;
     Ok(Success::ok(view(&integration)))
 }
 
@@ -357,7 +357,7 @@ pub async fn remove(
     let store = &state.tenancy.store;
     store.remove::<WpIntegration>(tenant.account_id(), &integration.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Integration"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(Deleted::of(integration.id)))
 }
@@ -416,7 +416,7 @@ pub async fn test_connection(
         && style != integration.rest_style
     {
         integration.rest_style = style;
-        state.tenancy.store.set_wp_rest_style(&integration, style).await.map_err(ApiError::internal)?;
+        state.tenancy.store.set_wp_rest_style(&integration, style).await?;
     }
     let ok = checks.iter().all(|c| c.ok);
     Ok(Success::ok(ConnectionChecklist {
@@ -447,9 +447,8 @@ pub async fn update_structure(
     log_attempts(&state, &integration, SyncKind::Structure, &client).await;
     let site = read.map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "WORDPRESS_ERROR", e.reason()))?;
     let store = &state.tenancy.store;
-    save_structure(store, &integration, &site).await.map_err(ApiError::internal)?;
-    let saved =
-        store.wp_integration_of_site(tenant.account_id(), &integration.site_id).await.map_err(ApiError::internal)?;
+    save_structure(store, &integration, &site).await?;
+    let saved = store.wp_integration_of_site(tenant.account_id(), &integration.site_id).await?;
     Ok(Success::ok(content_types_of(saved.as_ref().unwrap_or(&integration))))
 }
 

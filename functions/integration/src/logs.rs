@@ -40,11 +40,10 @@ pub async fn list(
     let site_id = filter.site_id.as_deref().ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
     tenant.require_site(site_id)?;
     let store = &state.tenancy.store;
-    if store.site(tenant.account_id(), site_id).await.map_err(ApiError::internal)?.is_none() {
+    if store.site(tenant.account_id(), site_id).await?.is_none() {
         return Err(ApiError::not_found("Site"));
     }
-    let mut logs: Vec<SyncLog> =
-        store.list_scope(tenant.account_id(), site_id, None).await.map_err(ApiError::internal)?;
+    let mut logs: Vec<SyncLog> = store.list_scope(tenant.account_id(), site_id, None).await?;
     logs.retain(|l| {
         filter.content_id.as_deref().is_none_or(|c| l.content_id.as_deref() == Some(c))
             && filter.job_id.as_deref().is_none_or(|j| l.job_id.as_deref() == Some(j))

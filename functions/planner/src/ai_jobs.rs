@@ -63,7 +63,7 @@ pub async fn auto_cluster(
     }
     let store = &state.tenancy.store;
     if method == ClusterMethod::Ai && ids.len() > MAX_AI_KEYWORDS {
-        let settings = store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?;
+        let settings = store.ai_settings(tenant.account_id()).await?;
         if settings.text_provider != "offline" {
             let message =
                 format!("An AI model clusters at most {MAX_AI_KEYWORDS} keywords a job; use method {BUILTIN_METHOD}.");

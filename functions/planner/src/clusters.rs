@@ -170,19 +170,19 @@ pub async fn update(
 ) -> ApiResult<Success<Cluster>> {
     tenant.require(Access::Write)?;
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
-    let mut update = Update::new(cluster.key()).set("updated_at", now()).map_err(ApiError::internal)?;
+    let mut update = Update::new(cluster.key()).set("updated_at", now())?;
     if let Some(name) = input.name {
-        update = update.set("name", name.trim()).map_err(ApiError::internal)?;
+        update = update.set("name", name.trim())?;
     }
     if let Some(description) = input.description {
-        update = update.set("description", description).map_err(ApiError::internal)?;
+        update = update.set("description", description)?;
     }
     if let Some(status) = input.status {
-        update = update.set("status", status).map_err(ApiError::internal)?;
+        update = update.set("status", status)?;
     }
     let updated = state.store.modify::<Cluster>(update).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Cluster"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(updated))
 }
@@ -204,7 +204,7 @@ pub async fn remove(
         StoreError::Condition(_) => {
             ApiError::conflict("CONFLICT", "Keywords kept joining the cluster while it was being deleted; try again.")
         }
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(ClusterDeleted { id: cluster.id, deleted: true, keywords_released: released }))
 }

@@ -251,7 +251,7 @@ pub async fn import(
     }
     let changes: Vec<KeywordChange> =
         candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
-    let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
+    let outcome = state.store.apply_keyword_changes(&changes).await?;
     let duplicates: Vec<CsvDuplicate> = outcome
         .duplicates
         .iter()

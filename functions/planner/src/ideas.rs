@@ -8,6 +8,7 @@ use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
+use igny8_store::Conflict;
 use igny8_store::{ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
@@ -288,7 +289,7 @@ pub async fn remove(
     let idea: Idea = state.find_scoped(&tenant, &id, "Idea").await?;
     state.store.remove::<Idea>(tenant.account_id(), &idea.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Idea"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(IdeaDeleted { id: idea.id, deleted: true }))
 }
@@ -318,7 +319,7 @@ pub async fn queue_to_writer(
         let task = Task::from_idea(idea);
         match state.store.queue_idea(idea, &task).await {
             Ok(()) => tasks.push(task),
-            Err(StoreError::Condition("already_queued")) => {
+            Err(StoreError::Condition(Conflict::AlreadyQueued)) => {
                 let current: Idea = state.find_scoped(&tenant, &idea.id, "Idea").await?;
                 already_queued.push(AlreadyQueued { idea_id: idea.id.clone(), task_id: current.task_id });
             }

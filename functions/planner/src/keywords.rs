@@ -258,7 +258,7 @@ fn stale() -> ApiError {
 
 /// Applies one change, turning what the store reports into the API's answer.
 async fn apply_one(store: &Store, change: KeywordChange) -> ApiResult<()> {
-    let outcome = store.apply_keyword_changes(&[change]).await.map_err(ApiError::internal)?;
+    let outcome = store.apply_keyword_changes(&[change]).await?;
     if !outcome.duplicates.is_empty() {
         return Err(duplicate());
     }
@@ -288,7 +288,7 @@ pub async fn change_keywords(
         let current: Vec<Keyword> = state.find_all_scoped(tenant, &pending, "Keyword").await?;
         let changes: Vec<KeywordChange> =
             current.iter().map(|k| KeywordChange { before: Some(k.clone()), after: mutate(k) }).collect();
-        let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
+        let outcome = state.store.apply_keyword_changes(&changes).await?;
         total.applied.extend(outcome.applied.iter().copied());
         total.duplicates.extend(outcome.duplicates);
         total.missing_cluster.extend(outcome.missing_cluster);
@@ -428,7 +428,7 @@ pub async fn bulk_create(
     }
     let changes: Vec<KeywordChange> =
         candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
-    let outcome = state.store.apply_keyword_changes(&changes).await.map_err(ApiError::internal)?;
+    let outcome = state.store.apply_keyword_changes(&changes).await?;
     let created: Vec<Keyword> = outcome.applied.iter().map(|&i| candidates[i].1.clone()).collect();
     let duplicates: Vec<KeywordDuplicate> = outcome
         .duplicates

@@ -17,8 +17,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use igny8_media::Media;
 pub use igny8_queue::{RETRY_AFTER, Retry};
 use igny8_store::{
-    Content, ItemProgress, ItemState, Job, JobPhase, LEASE_LOST, Publication, Store, StoreError, SyncKind,
-    WpIntegration,
+    Conflict, Content, ItemProgress, ItemState, Job, JobPhase, Publication, Store, StoreError, SyncKind, WpIntegration,
 };
 use igny8_tenancy::SecretBox;
 use igny8_wordpress::records::{mark_published, write_logs};
@@ -99,7 +98,7 @@ impl Publisher {
                 igny8_ai::jobs::report_to_automation(self.automation.as_ref(), &job).await;
                 Ok(())
             }
-            Err(StoreError::Condition(LEASE_LOST)) => Ok(()),
+            Err(StoreError::Condition(Conflict::LeaseLost)) => Ok(()),
             Err(e) => {
                 let _ = self.store.release_job(&job).await;
                 Err(e)
@@ -156,7 +155,7 @@ impl Publisher {
                         credits: 0,
                     };
                     let update = self.store.job_update(&job)?.set_entry("items", &content_id, progress)?.add("done", 1);
-                    self.store.update(update, LEASE_LOST).await?
+                    self.store.update(update, Conflict::LeaseLost).await?
                 }
                 Err(Failure::Item(reason)) => self.store.fail_job_item(&job, &content_id, &reason).await?,
                 Err(Failure::Store(e)) => return Err(e),

@@ -10,7 +10,7 @@ use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, ApiRouter, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search,
 };
-use igny8_store::{GUIDANCE_MISSING, Guidance, StoreError, new_id, now};
+use igny8_store::{Conflict, Guidance, StoreError, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -117,8 +117,8 @@ fn body<B: ToSchema>() -> utoipa::openapi::request_body::RequestBody {
 
 fn missing<T: GuidanceApi>(e: StoreError) -> ApiError {
     match e {
-        StoreError::Condition(GUIDANCE_MISSING) => ApiError::not_found(T::WHAT),
-        e => ApiError::internal(e),
+        StoreError::Condition(Conflict::GuidanceMissing) => ApiError::not_found(T::WHAT),
+        e => e.into(),
     }
 }
 
@@ -132,7 +132,7 @@ pub async fn list<T: GuidanceApi>(
     tenant.require(Access::Read)?;
     page.check()?;
     let ordering = Ordering::parse(filter.ordering.as_deref(), &["name", "created_at"], "created_at")?;
-    let all: Vec<T> = state.store.guidances(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let all: Vec<T> = state.store.guidances(tenant.account_id()).await?;
     let mut found: Vec<T> = all.into_iter().filter(|g| matches_search(g.name(), filter.search.as_deref())).collect();
     ordering.sort(
         &mut found,
@@ -151,7 +151,7 @@ pub async fn read<T: GuidanceApi>(
     Path(id): Path<String>,
 ) -> ApiResult<Success<T>> {
     tenant.require(Access::Read)?;
-    let found: Option<T> = state.store.guidance(tenant.account_id(), &id).await.map_err(ApiError::internal)?;
+    let found: Option<T> = state.store.guidance(tenant.account_id(), &id).await?;
     Ok(Success::ok(found.ok_or_else(|| ApiError::not_found(T::WHAT))?))
 }
 
@@ -162,7 +162,7 @@ pub async fn create<T: GuidanceApi>(
 ) -> ApiResult<Success<T>> {
     tenant.require(Access::Admin)?;
     let guidance = T::build(new_id(T::ID_PREFIX), tenant.account_id().to_owned(), now(), input);
-    state.store.create_guidance(&guidance).await.map_err(ApiError::internal)?;
+    state.store.create_guidance(&guidance).await?;
     Ok(Success::created(guidance))
 }
 

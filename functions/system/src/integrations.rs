@@ -129,8 +129,7 @@ pub async fn read(
 ) -> ApiResult<Success<IntegrationView>> {
     tenant.require(Access::Admin)?;
     let provider = Provider::parse(&provider)?;
-    let stored =
-        state.tenancy.store.integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
+    let stored = state.tenancy.store.integration(tenant.account_id(), provider.name()).await?;
     Ok(Success::ok(view(provider, stored)))
 }
 
@@ -150,7 +149,7 @@ pub async fn update(
         return Err(ApiError::field("base_url", "Only the OpenAI integration takes a base URL."));
     }
     let store = &state.tenancy.store;
-    let stored = store.integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
+    let stored = store.integration(tenant.account_id(), provider.name()).await?;
     // The stored key goes wherever the base URL points: moving it to another server
     // takes the key again, or anyone allowed to edit settings could collect the key.
     let new_url = input.base_url.as_ref().and_then(|u| u.as_deref()).map(|u| u.trim().trim_end_matches('/'));
@@ -188,7 +187,7 @@ pub async fn update(
         quirks,
         updated_at: now(),
     };
-    store.put_integration(&integration).await.map_err(ApiError::internal)?;
+    store.put_integration(&integration).await?;
     Ok(Success::ok(view(provider, Some(integration))))
 }
 
@@ -202,7 +201,7 @@ pub async fn remove(
 ) -> ApiResult<Success<IntegrationView>> {
     tenant.require(Access::Admin)?;
     let provider = Provider::parse(&provider)?;
-    state.tenancy.store.delete_integration(tenant.account_id(), provider.name()).await.map_err(ApiError::internal)?;
+    state.tenancy.store.delete_integration(tenant.account_id(), provider.name()).await?;
     Ok(Success::ok(view(provider, None)))
 }
 
@@ -252,8 +251,7 @@ pub(crate) async fn openai_client(state: &SystemState, tenant: &Tenant) -> ApiRe
         .tenancy
         .store
         .integration(tenant.account_id(), openai::NAME)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::bad_request("NOT_CONFIGURED", "No OpenAI API key is configured."))?;
     let key = state.secrets.open(&stored.api_key_sealed).map_err(|_| {
         ApiError::bad_request(
@@ -295,15 +293,9 @@ pub async fn test_runware_settings(State(state): State<SystemState>, tenant: Ten
 /// why it failed (a bad key is an answer, not an error of this request).
 async fn check(state: &SystemState, tenant: &Tenant, provider: Provider) -> ApiResult<Success<CheckView>> {
     tenant.require(Access::Admin)?;
-    let stored = state
-        .tenancy
-        .store
-        .integration(tenant.account_id(), provider.name())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::bad_request("NOT_CONFIGURED", format!("No {} API key is configured.", provider.label()))
-        })?;
+    let stored = state.tenancy.store.integration(tenant.account_id(), provider.name()).await?.ok_or_else(|| {
+        ApiError::bad_request("NOT_CONFIGURED", format!("No {} API key is configured.", provider.label()))
+    })?;
     let key = match state.secrets.open(&stored.api_key_sealed) {
         Ok(key) => key,
         Err(e) => {

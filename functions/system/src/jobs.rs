@@ -15,7 +15,7 @@ use serde::Deserialize;
     responses((status = 200, description = "The job with its progress.", body = Envelope<JobView>)))]
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<JobView>> {
     tenant.require(Access::Read)?;
-    match state.store.job(tenant.account_id(), &id).await.map_err(ApiError::internal)? {
+    match state.store.job(tenant.account_id(), &id).await? {
         Some(job) if tenant.sees_site(&job.site_id) => Ok(Success::ok(JobView::of(&job))),
         _ => Err(ApiError::not_found("Job")),
     }
@@ -49,7 +49,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<JobView>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let jobs = state.store.jobs(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let jobs = state.store.jobs(tenant.account_id()).await?;
     let views: Vec<JobView> = jobs
         .iter()
         .filter(|job| tenant.sees_site(&job.site_id))

@@ -71,7 +71,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<PromptView>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let mut custom = state.store.prompt_overrides(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let mut custom = state.store.prompt_overrides(tenant.account_id()).await?;
     let views = FUNCTIONS
         .iter()
         .map(|function| {
@@ -91,7 +91,7 @@ pub async fn read(
 ) -> ApiResult<Success<PromptView>> {
     tenant.require(Access::Read)?;
     let (function, default_text) = known(&function)?;
-    let custom = state.store.prompt_override(tenant.account_id(), function).await.map_err(ApiError::internal)?;
+    let custom = state.store.prompt_override(tenant.account_id(), function).await?;
     Ok(Success::ok(view(function, default_text, custom)))
 }
 
@@ -113,7 +113,7 @@ pub async fn update(
         text: input.text,
         updated_at: now(),
     };
-    state.store.put_prompt_override(&custom).await.map_err(ApiError::internal)?;
+    state.store.put_prompt_override(&custom).await?;
     Ok(Success::ok(view(function, default_text, Some(custom))))
 }
 
@@ -127,6 +127,6 @@ pub async fn reset(
 ) -> ApiResult<Success<PromptView>> {
     tenant.require(Access::Admin)?;
     let (function, default_text) = known(&function)?;
-    state.store.delete_prompt_override(tenant.account_id(), function).await.map_err(ApiError::internal)?;
+    state.store.delete_prompt_override(tenant.account_id(), function).await?;
     Ok(Success::ok(view(function, default_text, None)).with_message("Prompt reset to the default."))
 }

@@ -103,7 +103,7 @@ fn valid_image_size(value: &str) -> Result<(), ValidationError> {
     responses((status = 200, description = "The account's AI settings (the defaults until saved).", body = Envelope<AiSettings>)))]
 pub async fn read(State(state): State<Tenancy>, tenant: Tenant) -> ApiResult<Success<AiSettings>> {
     tenant.require(Access::Read)?;
-    Ok(Success::ok(state.store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?))
+    Ok(Success::ok(state.store.ai_settings(tenant.account_id()).await?))
 }
 
 /// Changes the fields given (PUT and PATCH alike); the rest keep their current values.
@@ -116,7 +116,7 @@ pub async fn update(
 ) -> ApiResult<Success<AiSettings>> {
     tenant.require(Access::Admin)?;
     let store = &state.tenancy.store;
-    let mut settings = store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let mut settings = store.ai_settings(tenant.account_id()).await?;
     let before = settings.clone();
     if let Some(v) = input.text_provider {
         settings.text_provider = v;
@@ -154,7 +154,7 @@ pub async fn update(
         check_model_offered(&state, &tenant, &settings.model).await?;
     }
     settings.updated_at = now();
-    store.save_ai_settings(&settings).await.map_err(ApiError::internal)?;
+    store.save_ai_settings(&settings).await?;
     Ok(Success::ok(settings))
 }
 

@@ -143,7 +143,7 @@ pub async fn generate_images(
         return Err(error);
     }
     let store = &state.tenancy.store;
-    let settings = store.ai_settings(tenant.account_id()).await.map_err(ApiError::internal)?;
+    let settings = store.ai_settings(tenant.account_id()).await?;
     let request = JobRequest {
         function: "generate_images",
         site_id,

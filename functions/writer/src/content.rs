@@ -444,7 +444,7 @@ pub async fn update(
             "CONFLICT",
             "The content was changed by another request at the same time; reload and try again.",
         )),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -460,7 +460,7 @@ pub async fn remove(
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
     let versions = state.store().delete_content(&content).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Content"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     let mut objects: Vec<String> = versions.iter().chain([&content]).filter_map(|c| c.html_s3_key.clone()).collect();
     objects.sort();
@@ -484,8 +484,7 @@ pub async fn versions(
     tenant.require(Access::SiteRead)?;
     page.check()?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
-    let versions =
-        state.store().content_versions(tenant.account_id(), &content.id).await.map_err(ApiError::internal)?;
+    let versions = state.store().content_versions(tenant.account_id(), &content.id).await?;
     let results: Vec<ContentVersionSummary> = versions
         .iter()
         .map(|(seq, version)| ContentVersionSummary { seq: *seq, summary: summary_view(version) })
@@ -510,8 +509,7 @@ pub async fn version(
     let version = state
         .store()
         .content_version(tenant.account_id(), &content.id, seq)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(|| ApiError::not_found("Version"))?;
     Ok(Success::ok(ContentVersionView { seq, content: full_view(&state.media, &version).await? }))
 }

@@ -310,7 +310,7 @@ pub async fn remove(
     let image: Image = state.tenancy.find_scoped(&tenant, &id, "Image").await?;
     state.tenancy.store.remove::<Image>(tenant.account_id(), &image.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Image"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     state.media.delete_quietly(image.s3_key.clone()).await;
     Ok(Success::ok(Deleted::of(image.id)))
@@ -373,11 +373,10 @@ pub async fn upload(
         .set("s3_key", &key)
         .and_then(|u| u.set("content_type", &content_type))
         .and_then(|u| u.set("status", ImageStatus::Generated))
-        .and_then(|u| u.set("updated_at", now()))
-        .map_err(ApiError::internal)?;
+        .and_then(|u| u.set("updated_at", now()))?;
     let updated: Image = state.tenancy.store.modify(update).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Image"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     state.media.delete_quietly(image.s3_key.clone()).await;
     Ok(Success::ok(view(&state.media, &updated).await?))

@@ -94,7 +94,7 @@ async fn queue(
     let articles: Vec<Content> = state.tenancy.find_all_scoped(tenant, &ids, "Content").await?;
     let site_id = jobs::one_site(articles.iter().map(|c| c.site_id.as_str()))?;
     let store = &state.tenancy.store;
-    if store.wp_integration_of_site(tenant.account_id(), &site_id).await.map_err(ApiError::internal)?.is_none() {
+    if store.wp_integration_of_site(tenant.account_id(), &site_id).await?.is_none() {
         return Err(ApiError::conflict(
             "NOT_CONNECTED",
             "Connect this site to WordPress first (integration/integrations/).",

@@ -266,7 +266,7 @@ pub async fn remove(
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let task: Task = state.find_scoped(&tenant, &id, "Task").await?;
-    state.store.delete_tasks(std::slice::from_ref(&task)).await.map_err(ApiError::internal)?;
+    state.store.delete_tasks(std::slice::from_ref(&task)).await?;
     Ok(Success::ok(Deleted::of(task.id)))
 }
 
@@ -279,7 +279,7 @@ pub async fn bulk_delete(
 ) -> ApiResult<Success<TasksDeleted>> {
     tenant.require(Access::Write)?;
     let tasks: Vec<Task> = state.find_all_scoped(&tenant, &input.ids, "Task").await?;
-    state.store.delete_tasks(&tasks).await.map_err(ApiError::internal)?;
+    state.store.delete_tasks(&tasks).await?;
     Ok(Success::ok(TasksDeleted { deleted: tasks.len() }))
 }
 
@@ -296,13 +296,12 @@ pub async fn bulk_update(
     let updates = tasks
         .iter()
         .map(|t| Update::new(t.key()).set("status", input.status).and_then(|u| u.set("updated_at", &stamp)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)?;
+        .collect::<Result<Vec<_>, _>>()?;
     state.store.modify_many(updates).await.map_err(|e| match e {
         StoreError::Condition(_) => {
             ApiError::conflict("CONFLICT", "A task was deleted meanwhile; nothing in that batch was changed.")
         }
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(TasksUpdated { updated: tasks.len() }))
 }

@@ -92,7 +92,7 @@ async fn check_no_cycle(state: &Tenancy, tenant: &Tenant, term_id: &str, parent_
         if id == term_id {
             return Err(ApiError::field("parent_id", "A term cannot be its own ancestor."));
         }
-        ancestor = match state.store.find::<TaxonomyTerm>(tenant.account_id(), &id).await.map_err(ApiError::internal)? {
+        ancestor = match state.store.find::<TaxonomyTerm>(tenant.account_id(), &id).await? {
             Some(term) => term.parent_id,
             None => None,
         };
@@ -243,7 +243,7 @@ pub async fn remove(
     let term: TaxonomyTerm = state.find_scoped(&tenant, &id, "Term").await?;
     state.store.remove::<TaxonomyTerm>(tenant.account_id(), &term.id).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Term"),
-        e => ApiError::internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(Deleted::of(term.id)))
 }

@@ -16,8 +16,7 @@ use tracing::Instrument;
 
 use igny8_media::Media;
 use igny8_store::{
-    AiSettings, AuthorProfile, BALANCE_CHANGED, Charge, ItemState, Job, JobPhase, LEASE_LOST, Store, StoreError,
-    Strategy, Tx, UNIT_SAVED, UnitOutcome,
+    AiSettings, AuthorProfile, Charge, Conflict, ItemState, Job, JobPhase, Store, StoreError, Strategy, Tx, UnitOutcome,
 };
 
 use crate::functions;
@@ -141,7 +140,7 @@ pub fn bounded(reason: &str) -> String {
 /// Maps a write that lost the job to `LeaseLost`.
 pub fn lease<T>(result: Result<T, StoreError>) -> Result<T, EngineError> {
     match result {
-        Err(StoreError::Condition(LEASE_LOST)) => Err(EngineError::LeaseLost),
+        Err(StoreError::Condition(Conflict::LeaseLost)) => Err(EngineError::LeaseLost),
         other => Ok(other?),
     }
 }
@@ -158,7 +157,7 @@ pub enum Saved {
         balance: i64,
     },
     /// A condition of the domain writes failed (e.g. the task was deleted meanwhile).
-    Rejected(&'static str),
+    Rejected(Conflict),
 }
 
 /// Commits `domain` (the unit's own writes) with the unit marker, the job's counters
@@ -198,17 +197,20 @@ pub async fn save_unit(
             },
         )?;
         let failed = ctx.store.try_commit(tx).await?;
-        let labels: Vec<&str> = failed.iter().map(|(_, label)| *label).collect();
+        let labels: Vec<Conflict> = failed.iter().map(|(_, label)| *label).collect();
         match labels.as_slice() {
             [] => {
                 // Mirror what the transaction added, so later writes see it.
                 ctx.job = ctx.store.job(&ctx.job.account_id, &ctx.job.id).await?.ok_or(EngineError::LeaseLost)?;
                 return Ok(Saved::Yes);
             }
-            l if l.contains(&UNIT_SAVED) => return Ok(Saved::Before),
-            l if l.contains(&LEASE_LOST) => return Err(EngineError::LeaseLost),
-            l if l.iter().all(|label| *label == BALANCE_CHANGED) => continue,
-            l => return Ok(Saved::Rejected(l.iter().find(|x| **x != BALANCE_CHANGED).copied().unwrap_or("conflict"))),
+            l if l.contains(&Conflict::UnitSaved) => return Ok(Saved::Before),
+            l if l.contains(&Conflict::LeaseLost) => return Err(EngineError::LeaseLost),
+            l if l.iter().all(|label| *label == Conflict::BalanceChanged) => continue,
+            l => {
+                let first = l.iter().find(|x| **x != Conflict::BalanceChanged).copied().unwrap_or(Conflict::Never);
+                return Ok(Saved::Rejected(first));
+            }
         }
     }
     Err(EngineError::Store(StoreError::Aws("the balance kept changing; charge not applied".into())))
@@ -328,11 +330,12 @@ pub async fn run_items<F: ItemFunction>(function: &F, ctx: &mut Ctx) -> Result<(
     Ok(())
 }
 
-fn describe_rejection(label: &str) -> &str {
-    match label {
-        "missing" => "the item was changed or deleted while the job ran",
-        "sector_missing" => "its sector was deleted",
-        _ => label,
+/// Why a unit was not saved, for the job's item.
+pub fn describe_rejection(conflict: Conflict) -> &'static str {
+    match conflict {
+        Conflict::SectorMissing => "its sector was deleted",
+        Conflict::ImageDrawn => "an image of the article was drawn meanwhile; run again to replace the rest",
+        _ => "the item was changed or deleted while the job ran",
     }
 }
 

@@ -60,7 +60,8 @@ pub async fn accept(
             format!("This needs about {needed} credits; the balance is {balance}."),
         )),
         Err(SubmitError::Queue(_)) => Err(ApiError::unavailable("The job could not be queued; try again.")),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(SubmitError::Store(e)) => Err(e.into()),
+        Err(e @ SubmitError::Exists) => Err(ApiError::internal(e)),
     }
 }
 
@@ -357,13 +358,13 @@ pub async fn guidance_options(
 ) -> ApiResult<serde_json::Map<String, Value>> {
     let mut options = serde_json::Map::new();
     if let Some(id) = author_profile_id {
-        if store.guidance::<AuthorProfile>(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
+        if store.guidance::<AuthorProfile>(tenant.account_id(), id).await?.is_none() {
             return Err(ApiError::field("author_profile_id", "No such author profile."));
         }
         options.insert("author_profile_id".into(), json!(id));
     }
     if let Some(id) = strategy_id {
-        if store.guidance::<Strategy>(tenant.account_id(), id).await.map_err(ApiError::internal)?.is_none() {
+        if store.guidance::<Strategy>(tenant.account_id(), id).await?.is_none() {
             return Err(ApiError::field("strategy_id", "No such strategy."));
         }
         options.insert("strategy_id".into(), json!(id));

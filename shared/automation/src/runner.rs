@@ -15,9 +15,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use igny8_ai::jobs::{self, AUTOMATION_RUN, JobQueue, JobRequest, SubmitError, estimate};
 use igny8_store::{
-    AutomationRule, AutomationRun, Cluster, Content, ContentStatus, Idea, IdeaStatus, Image, ImageStatus, JobState,
-    Keyword, KeywordStatus, PublishStatus, RUN_ACTIVE, RUN_MOVED, RunState, StageAction, StageState, Store, StoreError,
-    Task, TaskStatus, TriggerType, new_id, now, pending_stages,
+    AutomationRule, AutomationRun, Cluster, Conflict, Content, ContentStatus, Idea, IdeaStatus, Image, ImageStatus,
+    JobState, Keyword, KeywordStatus, PublishStatus, RunState, StageAction, StageState, Store, StoreError, Task,
+    TaskStatus, TriggerType, new_id, now, pending_stages,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -157,7 +157,7 @@ impl Runner {
                 self.advance(run.clone()).await?;
                 Ok(self.store.find::<AutomationRun>(account_id, &run.id).await?)
             }
-            Err(StoreError::Condition(RUN_ACTIVE)) => {
+            Err(StoreError::Condition(Conflict::RunActive)) => {
                 // The active run may only be waiting for a report that was lost: move it on.
                 if let Some(active_id) = &rule.active_run_id
                     && let Some(active) = self.store.find::<AutomationRun>(account_id, active_id).await?
@@ -191,7 +191,7 @@ impl Runner {
             match self.store.save_run_step(&next, run.step).await {
                 Ok(()) => run = next,
                 // Another delivery moved it; that one carries on.
-                Err(StoreError::Condition(RUN_MOVED)) => return Ok(()),
+                Err(StoreError::Condition(Conflict::RunMoved)) => return Ok(()),
                 Err(e) => return Err(e),
             }
         }

@@ -11,6 +11,7 @@ mod pagination;
 mod request_id;
 mod retry_after;
 mod service;
+mod store_errors;
 mod telemetry;
 pub mod validate;
 
@@ -23,5 +24,6 @@ pub use pagination::{ListResponse, PageParams};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 pub use retry_after::retry_after;
 pub use service::{BODY_LIMIT_BYTES, HttpService, into_service, with_conventions};
+pub use store_errors::conflict_error;
 pub use telemetry::init_lambda_tracing;
 pub use validate::{not_blank, nullable};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 pub use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{
@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::conflict::Conflict;
 use crate::keys::GSI1;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -22,18 +23,79 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A labelled condition of a write did not hold (duplicate, limit reached, stale).
-    #[error("condition failed: {0}")]
-    Condition(&'static str),
+    #[error("condition failed: {0:?}")]
+    Condition(Conflict),
     #[error("stored item could not be read: {0}")]
     Corrupt(String),
+    /// DynamoDB throttled the request, timed out, failed inside, or kept cancelling a
+    /// transaction for conflicts — after the retries. Worth trying again soon.
+    #[error("DynamoDB is busy: {0}")]
+    Busy(String),
     #[error("DynamoDB: {0}")]
     Aws(String),
 }
 
+/// Error codes that say "not now" rather than "not this": the SDK has retried them
+/// already (throttling, 5xx) or they end a transaction another one overlapped.
+const BUSY_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "TransactionConflictException",
+];
+
 impl StoreError {
-    fn aws(err: impl std::fmt::Debug) -> Self {
+    fn aws<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::fmt::Debug,
+        R: std::fmt::Debug,
+    {
         // The SDK's Display is terse ("service error"); Debug carries the code and message.
-        StoreError::Aws(format!("{err:?}"))
+        let busy = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(e) => e.err().code().is_some_and(|code| BUSY_CODES.contains(&code)),
+            _ => false,
+        };
+        if busy { StoreError::Busy(format!("{err:?}")) } else { StoreError::Aws(format!("{err:?}")) }
+    }
+}
+
+/// Transactions cancelled because another transaction touched the same items are tried
+/// again this many times, after a short random wait (DynamoDB does not retry them).
+const CONFLICT_RETRIES: u32 = 4;
+
+/// How long to wait before the `attempt`-th retry: 20, 40, 80 … ms, each scaled by a
+/// random factor between ½ and 1½ so that the writers that collided do not collide again.
+fn conflict_backoff(attempt: u32) -> std::time::Duration {
+    use rand::Rng;
+    let base = 20u64 << attempt.min(5);
+    std::time::Duration::from_millis(rand::thread_rng().gen_range(base / 2..=base + base / 2))
+}
+
+/// What a cancelled transaction says: the first failed condition's index, or that it
+/// ran into another transaction (and may be tried again).
+enum Cancelled {
+    Conditions(Vec<usize>),
+    Conflict,
+    Other,
+}
+
+fn cancelled(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> Cancelled {
+    let failed: Vec<usize> = reasons
+        .iter()
+        .enumerate()
+        .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
+        .map(|(index, _)| index)
+        .collect();
+    if !failed.is_empty() {
+        Cancelled::Conditions(failed)
+    } else if reasons.iter().any(|r| matches!(r.code(), Some("TransactionConflict" | "ThrottlingError"))) {
+        Cancelled::Conflict
+    } else {
+        Cancelled::Other
     }
 }
 
@@ -232,7 +294,7 @@ impl Update {
 /// apart ("email taken" vs "site limit reached").
 #[derive(Debug, Clone, Default)]
 pub struct Tx {
-    actions: Vec<(TransactWriteItem, &'static str)>,
+    actions: Vec<(TransactWriteItem, Conflict)>,
 }
 
 impl Tx {
@@ -249,7 +311,7 @@ impl Tx {
     }
 
     /// Put that fails (with `label`) if the item already exists.
-    pub fn create(&mut self, table: &str, record: Record, label: &'static str) {
+    pub fn create(&mut self, table: &str, record: Record, label: Conflict) {
         let put = Put::builder()
             .table_name(table)
             .set_item(Some(record.attrs))
@@ -260,7 +322,7 @@ impl Tx {
     }
 
     /// Put that replaces the item only if `condition` holds on it (else `label`).
-    pub fn replace_if(&mut self, table: &str, record: Record, condition: &str, values: Item, label: &'static str) {
+    pub fn replace_if(&mut self, table: &str, record: Record, condition: &str, values: Item, label: Conflict) {
         let mut put = Put::builder().table_name(table).set_item(Some(record.attrs)).condition_expression(condition);
         if !values.is_empty() {
             put = put.set_expression_attribute_values(Some(values));
@@ -273,10 +335,10 @@ impl Tx {
     pub fn replace(&mut self, table: &str, record: Record) {
         let put =
             Put::builder().table_name(table).set_item(Some(record.attrs)).build().expect("table and item are set");
-        self.actions.push((TransactWriteItem::builder().put(put).build(), "replace"));
+        self.actions.push((TransactWriteItem::builder().put(put).build(), Conflict::Never));
     }
 
-    pub fn update(&mut self, table: &str, update: Update, label: &'static str) {
+    pub fn update(&mut self, table: &str, update: Update, label: Conflict) {
         let (key, expression, condition, names, values) = update.build();
         let mut action = UpdateAction::builder()
             .table_name(table)
@@ -297,7 +359,7 @@ impl Tx {
     ///
     /// (Every action builder below panics only on a missing required field, which
     /// each sets; they cannot fail on input.)
-    pub fn delete(&mut self, table: &str, key: Key, label: &'static str) {
+    pub fn delete(&mut self, table: &str, key: Key, label: Conflict) {
         let delete = Delete::builder()
             .table_name(table)
             .set_key(Some(key.to_item()))
@@ -308,7 +370,7 @@ impl Tx {
     }
 
     /// Delete that fails (with `label`) unless `condition` holds on the item.
-    pub fn delete_where(&mut self, table: &str, key: Key, condition: &str, values: Item, label: &'static str) {
+    pub fn delete_where(&mut self, table: &str, key: Key, condition: &str, values: Item, label: Conflict) {
         let mut delete = Delete::builder()
             .table_name(table)
             .set_key(Some(key.to_item()))
@@ -324,11 +386,11 @@ impl Tx {
     pub fn delete_if_present(&mut self, table: &str, key: Key) {
         let delete =
             Delete::builder().table_name(table).set_key(Some(key.to_item())).build().expect("table and key are set");
-        self.actions.push((TransactWriteItem::builder().delete(delete).build(), "delete"));
+        self.actions.push((TransactWriteItem::builder().delete(delete).build(), Conflict::Never));
     }
 
     /// Asserts a condition on an item without changing it.
-    pub fn check(&mut self, table: &str, key: Key, condition: &str, values: Item, label: &'static str) {
+    pub fn check(&mut self, table: &str, key: Key, condition: &str, values: Item, label: Conflict) {
         let mut check =
             ConditionCheck::builder().table_name(table).set_key(Some(key.to_item())).condition_expression(condition);
         if !values.is_empty() {
@@ -396,7 +458,7 @@ impl Store {
         for key in &keys {
             request = request.keys(key.to_item());
         }
-        let request = request.build().map_err(StoreError::aws)?;
+        let request = request.build().map_err(|e| StoreError::Aws(e.to_string()))?;
         let mut pending = HashMap::from([(self.table.to_string(), request)]);
         let mut found = Vec::new();
         // Unprocessed keys are rare (throttling) but must be retried, not dropped.
@@ -411,7 +473,7 @@ impl Store {
                 None => return Ok(found),
             }
         }
-        Err(StoreError::Aws("batch get left keys unprocessed after retries".into()))
+        Err(StoreError::Busy("batch get left keys unprocessed after retries".into()))
     }
 
     /// Two items of different kinds in one round trip.
@@ -514,7 +576,7 @@ impl Store {
 
     /// Applies an update; `label` is reported if its condition fails. Returns the item
     /// as it is after the update.
-    pub async fn update<T: DeserializeOwned>(&self, update: Update, label: &'static str) -> StoreResult<T> {
+    pub async fn update<T: DeserializeOwned>(&self, update: Update, label: Conflict) -> StoreResult<T> {
         let (key, expression, condition, names, values) = update.build();
         let mut request = self
             .client
@@ -542,56 +604,47 @@ impl Store {
     /// Runs a transaction (at most 100 actions). A failed condition is reported with the
     /// label of the first action whose condition failed.
     pub async fn commit(&self, tx: Tx) -> StoreResult<()> {
-        let (items, labels): (Vec<_>, Vec<_>) = tx.actions.into_iter().unzip();
-        if items.is_empty() {
-            return Ok(());
-        }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) => match e.err() {
-                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
-                    let failed = cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
-                    match failed {
-                        Some(index) => Err(StoreError::Condition(labels[index])),
-                        None => Err(StoreError::Aws(format!("transaction cancelled: {cancelled:?}"))),
-                    }
-                }
-                other => Err(StoreError::aws(other)),
-            },
-            Err(e) => Err(StoreError::aws(e)),
+        match self.try_commit(tx).await?.first() {
+            None => Ok(()),
+            Some((_, label)) => Err(StoreError::Condition(*label)),
         }
     }
 
     /// Runs a transaction and reports which actions' conditions failed, with their
     /// labels (empty: committed). For batches that drop the failing members and retry.
-    pub async fn try_commit(&self, tx: Tx) -> StoreResult<Vec<(usize, &'static str)>> {
+    /// A transaction cancelled by another one is tried again (`CONFLICT_RETRIES`), then
+    /// reported as `Busy`.
+    pub async fn try_commit(&self, tx: Tx) -> StoreResult<Vec<(usize, Conflict)>> {
         let (items, labels): (Vec<_>, Vec<_>) = tx.actions.into_iter().unzip();
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(Vec::new()),
-            Err(SdkError::ServiceError(e)) => match e.err() {
-                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
-                    let failed: Vec<_> = cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, reason)| reason.code() == Some("ConditionalCheckFailed"))
-                        .map(|(index, _)| (index, labels[index]))
-                        .collect();
-                    if failed.is_empty() {
-                        Err(StoreError::Aws(format!("transaction cancelled: {cancelled:?}")))
-                    } else {
-                        Ok(failed)
+        let mut attempt = 0;
+        loop {
+            let request = self.client.transact_write_items().set_transact_items(Some(items.clone()));
+            let error = match request.send().await {
+                Ok(_) => return Ok(Vec::new()),
+                Err(SdkError::ServiceError(e)) => match e.err() {
+                    TransactWriteItemsError::TransactionCanceledException(cancel) => {
+                        match cancelled(cancel.cancellation_reasons()) {
+                            Cancelled::Conditions(failed) => {
+                                return Ok(failed.into_iter().map(|index| (index, labels[index])).collect());
+                            }
+                            Cancelled::Conflict => StoreError::Busy(format!("transaction cancelled: {cancel:?}")),
+                            Cancelled::Other => {
+                                return Err(StoreError::Aws(format!("transaction cancelled: {cancel:?}")));
+                            }
+                        }
                     }
-                }
-                other => Err(StoreError::aws(other)),
-            },
-            Err(e) => Err(StoreError::aws(e)),
+                    _ => StoreError::aws(SdkError::ServiceError(e)),
+                },
+                Err(e) => StoreError::aws(e),
+            };
+            if !matches!(error, StoreError::Busy(_)) || attempt >= CONFLICT_RETRIES {
+                return Err(error);
+            }
+            tokio::time::sleep(conflict_backoff(attempt)).await;
+            attempt += 1;
         }
     }
 

@@ -66,8 +66,7 @@ impl Tenancy {
     async fn authenticate_token(&self, token: &str) -> Result<Tenant, ApiError> {
         let claims =
             self.tokens.verify(token, TokenKind::Access).map_err(|e| ApiError::unauthenticated(e.to_string()))?;
-        let (user, account) =
-            self.store.user_and_account(&claims.account_id, &claims.user_id).await.map_err(ApiError::internal)?;
+        let (user, account) = self.store.user_and_account(&claims.account_id, &claims.user_id).await?;
         let (Some(user), Some(account)) = (user, account) else {
             return Err(ApiError::unauthenticated("User not found."));
         };
@@ -85,10 +84,8 @@ impl Tenancy {
 
     async fn authenticate_api_key(&self, key: &str) -> Result<Tenant, ApiError> {
         let invalid = || ApiError::unauthenticated("Invalid API key.");
-        let owner =
-            self.store.api_key_owner(&api_key::hash(key)).await.map_err(ApiError::internal)?.ok_or_else(invalid)?;
-        let (site, account) =
-            self.store.site_and_account(&owner.account_id, &owner.site_id).await.map_err(ApiError::internal)?;
+        let owner = self.store.api_key_owner(&api_key::hash(key)).await?.ok_or_else(invalid)?;
+        let (site, account) = self.store.site_and_account(&owner.account_id, &owner.site_id).await?;
         let (Some(site), Some(account)) = (site, account) else {
             return Err(invalid());
         };

@@ -1,6 +1,7 @@
 //! Resolving the site/sector scope a request names (`site_id`, `sector_id`).
 
 use igny8_http::ApiError;
+use igny8_store::Conflict;
 use igny8_store::{Cluster, Scoped, Sector, Site, StoreError};
 
 use crate::access::Tenant;
@@ -23,21 +24,12 @@ impl Tenancy {
         sector_id: Option<&str>,
     ) -> Result<Scope, ApiError> {
         tenant.require_site(site_id)?;
-        let site = self
-            .store
-            .site(tenant.account_id(), site_id)
-            .await
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::not_found("Site"))?;
+        let site = self.store.site(tenant.account_id(), site_id).await?.ok_or_else(|| ApiError::not_found("Site"))?;
         let sector = match sector_id {
             None => None,
             Some(id) => {
-                let sector = self
-                    .store
-                    .sector(tenant.account_id(), id)
-                    .await
-                    .map_err(ApiError::internal)?
-                    .ok_or_else(|| ApiError::not_found("Sector"))?;
+                let sector =
+                    self.store.sector(tenant.account_id(), id).await?.ok_or_else(|| ApiError::not_found("Sector"))?;
                 // A sector of a site the caller may not see is not there for them: saying
                 // it belongs elsewhere would confirm it exists.
                 if !tenant.sees_site(&sector.site_id) {
@@ -69,7 +61,7 @@ impl Tenancy {
     /// A site-scoped object by id, if it is in the caller's account and on a site the
     /// caller may see; 404 (`what` not found) otherwise.
     pub async fn find_scoped<T: Scoped>(&self, tenant: &Tenant, id: &str, what: &str) -> Result<T, ApiError> {
-        match self.store.find::<T>(tenant.account_id(), id).await.map_err(ApiError::internal)? {
+        match self.store.find::<T>(tenant.account_id(), id).await? {
             Some(object) if tenant.sees_site(object.site_id()) => Ok(object),
             _ => Err(ApiError::not_found(what)),
         }
@@ -83,7 +75,7 @@ impl Tenancy {
         ids: &[String],
         what: &str,
     ) -> Result<Vec<T>, ApiError> {
-        let found: Vec<T> = self.store.find_many(tenant.account_id(), ids).await.map_err(ApiError::internal)?;
+        let found: Vec<T> = self.store.find_many(tenant.account_id(), ids).await?;
         let visible: Vec<T> = found.into_iter().filter(|o| tenant.sees_site(o.site_id())).collect();
         let missing: Vec<&String> = ids.iter().filter(|id| !visible.iter().any(|o| o.id() == id.as_str())).collect();
         if missing.is_empty() {
@@ -114,8 +106,8 @@ impl Tenancy {
 /// The API's answer to a failed create of a site-scoped object.
 pub fn create_failed(error: StoreError) -> ApiError {
     match error {
-        StoreError::Condition("sector_missing") => ApiError::not_found("Sector"),
-        error => ApiError::internal(error),
+        StoreError::Condition(Conflict::SectorMissing) => ApiError::not_found("Sector"),
+        error => error.into(),
     }
 }
 

@@ -23,7 +23,7 @@ pub fn too_many(wait: i64, what: &str) -> ApiError {
 pub async fn per_account(store: &Store, tenant: &Tenant, what: &str, per_minute: u32) -> ApiResult<()> {
     const WINDOW: i64 = 60;
     let now = chrono::Utc::now().timestamp();
-    let attempts = store.count_attempt(what, tenant.account_id(), WINDOW, now).await.map_err(ApiError::internal)?;
+    let attempts = store.count_attempt(what, tenant.account_id(), WINDOW, now).await?;
     if attempts.count > per_minute {
         let wait = WINDOW - now.rem_euclid(WINDOW);
         return Err(too_many(wait, &format!("{what} for this account (at most {per_minute} a minute)")));

@@ -3,6 +3,7 @@
 //! and the log of calls. The publisher and the integration function share these so
 //! a fact from WordPress means the same wherever it arrives.
 
+use igny8_store::Conflict;
 use igny8_store::{
     Content, ContentStatus, Scoped, Store, StoreError, Task, TaskStatus, Taxonomy, Update, WpIntegration, WpTerm, now,
 };
@@ -60,7 +61,7 @@ pub async fn apply_to_content(
             other => return other,
         }
     }
-    Err(StoreError::Condition("stale"))
+    Err(StoreError::Condition(Conflict::Stale))
 }
 
 /// Logs are for people; a failure to write them must not fail the publish.

@@ -8,6 +8,7 @@
 //! assigned through `apply_keyword_changes`, which keeps each cluster's count and
 //! volume true. A retry skips saved units and keywords already in their cluster.
 
+use igny8_store::Conflict;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use igny8_store::{
@@ -234,7 +235,7 @@ async fn save_plan(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
             return Ok(());
         }
         Saved::Rejected(label) => {
-            ctx.failure = Some(format!("not charged: {label}"));
+            ctx.failure = Some(format!("not charged: {}", crate::engine::describe_rejection(label)));
             return Ok(());
         }
     }
@@ -246,7 +247,7 @@ async fn save_plan(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
         match save_unit(ctx, &unit, tx, outcome, "auto_cluster", &plan.provider, &plan.model).await? {
             Saved::Yes | Saved::Before => saved.extend(chunk),
             Saved::InsufficientCredits { .. } => {}
-            Saved::Rejected(label) => tracing::info!(unit, label, "clusters not saved (their sector went away)"),
+            Saved::Rejected(label) => tracing::info!(unit, ?label, "clusters not saved (their sector went away)"),
         }
     }
     let filled = assign_keywords(ctx, &saved).await?;
@@ -280,7 +281,7 @@ fn clusters_tx(ctx: &Ctx, chunk: &[PlannedCluster]) -> Result<Tx, EngineError> {
             created_at: stamp.clone(),
             updated_at: stamp.clone(),
         };
-        tx.create(table, cluster.record()?, "exists");
+        tx.create(table, cluster.record()?, Conflict::Exists);
         if !sectors.contains(&planned.sector_id.as_str()) {
             sectors.push(&planned.sector_id);
         }
@@ -334,7 +335,7 @@ async fn remove_empty<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a str>) -> Resu
         let mut tx = Tx::new();
         let none = Item::from([(":none".to_owned(), AttributeValue::N("0".into()))]);
         let key = scoped_key::<Cluster>(&ctx.job.account_id, id);
-        tx.delete_where(ctx.store.table(), key, "keywords_count = :none", none, "filled");
+        tx.delete_where(ctx.store.table(), key, "keywords_count = :none", none, Conflict::Filled);
         ctx.store.try_commit(tx).await?;
     }
     Ok(())

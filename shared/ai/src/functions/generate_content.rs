@@ -2,6 +2,7 @@
 //! keywords; the task is completed in the same transaction. One credit per 500 words.
 
 use igny8_media::html::sanitise;
+use igny8_store::Conflict;
 use igny8_store::{Content, ContentStatus, Scoped, StoreError, Task, TaskStatus, Tx, UnitOutcome, Update, new_id, now};
 use serde::Deserialize;
 
@@ -145,14 +146,14 @@ impl ItemFunction for GenerateContent {
         igny8_media::place_html(&ctx.media, &mut content, output.html.clone()).await?;
         let table = ctx.store.table();
         let mut tx = Tx::new();
-        tx.create(table, content.record().map_err(|e| e.to_string())?, "exists");
+        tx.create(table, content.record().map_err(|e| e.to_string())?, Conflict::Exists);
         let complete = Update::new(task.key())
             .set("status", TaskStatus::Completed)
             .and_then(|u| u.set("content_id", &content.id))
             .and_then(|u| u.set("updated_at", now()))
             .map_err(|e| e.to_string())?
             .when("attribute_not_exists(content_id)");
-        tx.update(table, complete, "missing");
+        tx.update(table, complete, Conflict::Missing);
         tx.check_sector_open(table, &task.account_id, &task.sector_id);
         let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {

@@ -1,5 +1,6 @@
 //! Clusters → content ideas. Two credits per cluster.
 
+use igny8_store::Conflict;
 use std::collections::HashMap;
 
 use igny8_store::{
@@ -149,9 +150,9 @@ impl ItemFunction for GenerateIdeas {
         let table = ctx.store.table();
         let mut tx = Tx::new();
         for idea in &output.ideas {
-            tx.create(table, idea.record().map_err(|e| e.to_string())?, "exists");
+            tx.create(table, idea.record().map_err(|e| e.to_string())?, Conflict::Exists);
         }
-        tx.check(table, input.cluster.key(), "attribute_exists(PK)", Default::default(), "missing");
+        tx.check(table, input.cluster.key(), "attribute_exists(PK)", Default::default(), Conflict::Missing);
         tx.check_sector_open(table, &input.cluster.account_id, &input.cluster.sector_id);
         let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {

@@ -3,6 +3,7 @@
 //! the same article and not yet turned into images are replaced, not added to.
 //! Half a credit per prompt, rounded up per article.
 
+use igny8_store::Conflict;
 use std::collections::HashMap;
 
 use igny8_store::{Content, Image, ImageStatus, ImageType, Scoped, StoreError, Tx, UnitOutcome, new_id, now};
@@ -15,9 +16,6 @@ use crate::prompts::fill;
 use crate::provider::ChatAnswer;
 
 pub struct GenerateImagePrompts;
-
-/// Condition label: an image of the article was drawn while its new prompts were made.
-pub const IMAGE_DRAWN: &str = "an image of the article was drawn meanwhile; run again to replace the rest";
 
 pub const DEFAULT_IN_ARTICLE_IMAGES: u64 = 2;
 
@@ -162,12 +160,12 @@ impl ItemFunction for GenerateImagePrompts {
         // Only prompts still without an image go: one drawn since the job read them is
         // kept, and this article's new prompts are not saved this time.
         for old in input.pending.iter().take(40) {
-            tx.delete_where(table, old.key(), "attribute_not_exists(s3_key)", Default::default(), IMAGE_DRAWN);
+            tx.delete_where(table, old.key(), "attribute_not_exists(s3_key)", Default::default(), Conflict::ImageDrawn);
         }
         for image in &output.images {
-            tx.create(table, image.record().map_err(|e| e.to_string())?, "exists");
+            tx.create(table, image.record().map_err(|e| e.to_string())?, Conflict::Exists);
         }
-        tx.check(table, input.content.key(), "attribute_exists(PK)", Default::default(), "missing");
+        tx.check(table, input.content.key(), "attribute_exists(PK)", Default::default(), Conflict::Missing);
         tx.check_sector_open(table, &input.content.account_id, &input.content.sector_id);
         let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {

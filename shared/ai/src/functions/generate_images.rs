@@ -2,6 +2,7 @@
 //! the media bucket and the image record points to them. One to four credits per
 //! image, by provider and quality.
 
+use igny8_store::Conflict;
 use igny8_store::{Image, ImageStatus, Scoped, StoreError, Tx, UnitOutcome, Update, now};
 
 use crate::engine::{Answer, Ctx, ItemFunction};
@@ -95,7 +96,7 @@ impl ItemFunction for GenerateImages {
             .map_err(|e| e.to_string())?
             .remove("url");
         let mut tx = Tx::new();
-        tx.update(ctx.store.table(), update, "missing");
+        tx.update(ctx.store.table(), update, Conflict::Missing);
         let outcome = UnitOutcome {
             results: vec![image.id.clone()],
             cost_micros: generated.cost_usd.map(usd_to_micros).unwrap_or(0),

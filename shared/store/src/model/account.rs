@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::Conflict;
 use crate::keys;
 use crate::model::{Session, User};
 use crate::table::{Record, Store, StoreResult, Tx, Update, now};
@@ -53,13 +54,13 @@ impl Store {
         let table = self.table();
         let mut tx = Tx::new();
         let account = &registration.account;
-        tx.create(table, Record::new(keys::account(&account.id), "account", account)?, "account_exists");
-        tx.create(table, registration.owner.record()?, "user_exists");
-        tx.create(table, registration.owner.email_record()?, "email_taken");
-        tx.create(table, registration.session.record()?, "session_exists");
+        tx.create(table, Record::new(keys::account(&account.id), "account", account)?, Conflict::AccountExists);
+        tx.create(table, registration.owner.record()?, Conflict::UserExists);
+        tx.create(table, registration.owner.email_record()?, Conflict::EmailTaken);
+        tx.create(table, registration.session.record()?, Conflict::SessionExists);
         if account.credits > 0 {
             let opening = crate::model::ledger::opening_balance(&account.id, account.credits, "Starting credits")?;
-            tx.create(table, opening, "exists");
+            tx.create(table, opening, Conflict::Exists);
         }
         self.commit(tx).await
     }
@@ -70,6 +71,6 @@ impl Store {
 
     pub async fn rename_account(&self, account_id: &str, name: &str) -> StoreResult<Account> {
         let update = Update::new(keys::account(account_id)).set("name", name)?.set("updated_at", now())?;
-        self.update(update, "account_missing").await
+        self.update(update, Conflict::AccountMissing).await
     }
 }

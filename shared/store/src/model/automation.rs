@@ -5,6 +5,7 @@
 //! that run when it ends. A run moves through its stages by conditional writes on its
 //! `step` counter, so a message delivered twice cannot advance it twice.
 
+use crate::Conflict;
 use serde::{Deserialize, Serialize};
 
 use crate::model::scoped::{Scoped, scoped};
@@ -193,10 +194,6 @@ pub struct AutomationRun {
 
 scoped!(AutomationRun, "automation_run", "RUN");
 
-/// Condition labels.
-pub const RUN_ACTIVE: &str = "run_active";
-pub const RUN_MOVED: &str = "run_moved";
-
 impl AutomationRun {
     pub fn is_finished(&self) -> bool {
         !matches!(self.state, RunState::Running)
@@ -217,7 +214,7 @@ impl Store {
             .set("schedule_synced", rule.schedule_synced)?
             .set("updated_at", &rule.updated_at)?
             .when("attribute_exists(PK)");
-        self.update::<AutomationRule>(update, "missing").await.map(|_| ())
+        self.update::<AutomationRule>(update, Conflict::Missing).await.map(|_| ())
     }
 
     /// Notes that the scheduler holds the rule as saved at `rule.updated_at` (not if it
@@ -227,21 +224,21 @@ impl Store {
             .set("schedule_synced", true)?
             .when("updated_at = :u")
             .value(":u", &rule.updated_at)?;
-        match self.update::<AutomationRule>(update, "changed").await {
+        match self.update::<AutomationRule>(update, Conflict::Changed).await {
             Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
-    /// Starts `run` for `rule`: the rule must have no active run (`Condition(RUN_ACTIVE)`
+    /// Starts `run` for `rule`: the rule must have no active run (`Condition(Conflict::RunActive)`
     /// otherwise, and nothing is written).
     pub async fn start_run(&self, rule: &AutomationRule, run: &AutomationRun) -> StoreResult<()> {
         let mut tx = Tx::new();
-        tx.create(self.table(), run.record()?, "exists");
+        tx.create(self.table(), run.record()?, Conflict::Exists);
         let update = Update::new(rule.key())
             .set("active_run_id", &run.id)?
             .when("attribute_exists(PK) AND attribute_not_exists(active_run_id)");
-        tx.update(self.table(), update, RUN_ACTIVE);
+        tx.update(self.table(), update, Conflict::RunActive);
         self.commit(tx).await
     }
 
@@ -249,17 +246,17 @@ impl Store {
     /// the rule's sector is gone meanwhile: the record says what happened.
     pub async fn add_finished_run(&self, run: &AutomationRun) -> StoreResult<()> {
         let mut tx = Tx::new();
-        tx.create(self.table(), run.record()?, "exists");
+        tx.create(self.table(), run.record()?, Conflict::Exists);
         self.commit(tx).await
     }
 
-    /// Replaces the run if it is still at `expected_step` (`Condition(RUN_MOVED)` if
+    /// Replaces the run if it is still at `expected_step` (`Condition(Conflict::RunMoved)` if
     /// another delivery moved it first); `next.step` must be `expected_step + 1`. A
     /// finished run also lets go of its rule (if the rule still exists).
     pub async fn save_run_step(&self, next: &AutomationRun, expected_step: u64) -> StoreResult<()> {
         let mut tx = Tx::new();
         let values = Item::from([(":s".to_owned(), AttributeValue::N(expected_step.to_string()))]);
-        tx.replace_if(self.table(), next.record()?, "step = :s", values, RUN_MOVED);
+        tx.replace_if(self.table(), next.record()?, "step = :s", values, Conflict::RunMoved);
         self.commit(tx).await?;
         if next.is_finished() {
             self.release_rule(next).await?;
@@ -275,7 +272,7 @@ impl Store {
             .remove("active_run_id")
             .when("active_run_id = :run")
             .value(":run", &run.id)?;
-        match self.update::<AutomationRule>(update, "released").await {
+        match self.update::<AutomationRule>(update, Conflict::Released).await {
             Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -294,7 +291,7 @@ impl Store {
             .when("attribute_exists(PK) AND ((drip_day = :day AND drip_count = :count) OR drip_day <> :day)")
             .value(":day", day)?
             .value(":count", rule.drip_count)?;
-        match self.update::<AutomationRule>(update, "drip_moved").await {
+        match self.update::<AutomationRule>(update, Conflict::DripMoved).await {
             Ok(_) => Ok(true),
             Err(StoreError::Condition(_)) => Ok(false),
             Err(e) => Err(e),

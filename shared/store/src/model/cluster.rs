@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::Conflict;
 use crate::model::keyword::{Keyword, KeywordChange};
 use crate::model::scoped::{Scoped, scoped};
 use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, now};
@@ -61,7 +62,7 @@ impl Store {
             released += self.apply_keyword_changes(&changes).await?.applied.len();
             let mut tx = Tx::new();
             let empty = Item::from([(":zero".to_owned(), AttributeValue::N("0".into()))]);
-            tx.delete_where(self.table(), cluster.key(), "keywords_count = :zero", empty, "not_empty");
+            tx.delete_where(self.table(), cluster.key(), "keywords_count = :zero", empty, Conflict::NotEmpty);
             match self.commit(tx).await {
                 Ok(()) => return Ok(released),
                 Err(StoreError::Condition(_)) => {
@@ -72,6 +73,6 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Condition("busy"))
+        Err(StoreError::Condition(Conflict::Busy))
     }
 }

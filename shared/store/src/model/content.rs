@@ -2,6 +2,7 @@
 //! version item; the HTML body itself may live in S3 when it is too big for an item
 //! (the writer function decides and fills `html_s3_key`).
 
+use crate::Conflict;
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
@@ -113,7 +114,7 @@ impl Store {
             let seq = current.last_version_seq() + 1;
             next.version_seq = Some(seq);
             let old = Record::new(version_key(&current.account_id, &current.id, seq), "content_version", current)?;
-            tx.create(table, old, "stale");
+            tx.create(table, old, Conflict::Stale);
             if seq > CONTENT_VERSIONS_KEPT {
                 let oldest = seq - CONTENT_VERSIONS_KEPT;
                 let gone = version_key(&current.account_id, &current.id, oldest);
@@ -136,7 +137,7 @@ impl Store {
             next.version_seq = Some(current.last_version_seq());
         }
         let values = Item::from([(":v".to_owned(), AttributeValue::N(current.version.to_string()))]);
-        tx.replace_if(table, next.record()?, "version = :v", values, "stale");
+        tx.replace_if(table, next.record()?, "version = :v", values, Conflict::Stale);
         self.commit(tx).await?;
         Ok(dropped)
     }
@@ -181,7 +182,7 @@ impl Store {
     /// The versions, for the caller to clean up what they point to (S3 objects).
     pub async fn delete_content(&self, content: &Content) -> StoreResult<Vec<ContentVersion>> {
         let mut tx = Tx::new();
-        tx.delete(self.table(), content.key(), "missing");
+        tx.delete(self.table(), content.key(), Conflict::Missing);
         self.commit(tx).await?;
         let versions = self.content_versions(&content.account_id, &content.id).await?;
         for chunk in versions.chunks(100) {

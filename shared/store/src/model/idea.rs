@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::Conflict;
 use crate::model::scoped::{Scoped, scoped};
 use crate::model::task::Task;
 use crate::table::{Store, StoreResult, Tx, Update};
@@ -81,8 +82,8 @@ impl Store {
             .set("task_id", &task.id)?
             .set("updated_at", &task.created_at)?
             .when("attribute_not_exists(task_id)");
-        tx.update(self.table(), update, "already_queued");
-        tx.create(self.table(), task.record()?, "exists");
+        tx.update(self.table(), update, Conflict::AlreadyQueued);
+        tx.create(self.table(), task.record()?, Conflict::Exists);
         tx.check_sector_open(self.table(), &task.account_id, &task.sector_id);
         self.commit(tx).await
     }

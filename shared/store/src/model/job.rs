@@ -8,6 +8,7 @@
 //! transaction creates a unit marker (`JOBUNIT#<job>#<unit>`), so a unit saved before a
 //! crash is never saved — or charged — again.
 
+use crate::Conflict;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -162,11 +163,6 @@ fn watch_key(job: &Job) -> Key {
     Key::new(format!("JOBWATCH#{}", watch_shard(&job.id)), format!("{}#{}#{}", job.created_at, job.account_id, job.id))
 }
 
-/// Labels of the conditions of job writes.
-pub const JOB_TAKEN: &str = "job_taken";
-pub const UNIT_SAVED: &str = "unit_saved";
-pub const LEASE_LOST: &str = "lease_lost";
-
 /// Bytes of one job part item (well under the 400 KB item limit).
 const PART_BYTES: usize = 256 * 1024;
 
@@ -233,10 +229,14 @@ impl Store {
     /// Writes a new job, with `parts` (name → text) too big for the job item.
     pub async fn create_job(&self, job: &Job, parts: &[(&str, String)]) -> StoreResult<()> {
         let mut tx = Tx::new();
-        tx.create(self.table(), job.record()?, "exists");
+        tx.create(self.table(), job.record()?, Conflict::Exists);
         let watch = JobWatch { account_id: job.account_id.clone(), job_id: job.id.clone(), resent: 0 };
         let expires = chrono::Utc::now().timestamp() + WATCH_DAYS * 86_400;
-        tx.create(self.table(), Record::new(watch_key(job), "job_watch", &watch)?.expires_at(expires), "exists");
+        tx.create(
+            self.table(),
+            Record::new(watch_key(job), "job_watch", &watch)?.expires_at(expires),
+            Conflict::Exists,
+        );
         for (name, text) in parts {
             for (index, piece) in split_parts(text).into_iter().enumerate() {
                 let record = Record::new(
@@ -244,7 +244,7 @@ impl Store {
                     "job_part",
                     &JobPart { text: piece.to_owned() },
                 )?;
-                tx.create(self.table(), record, "exists");
+                tx.create(self.table(), record, Conflict::Exists);
             }
         }
         self.commit(tx).await
@@ -285,19 +285,19 @@ impl Store {
                 "job_part",
                 &JobPart { text: piece.to_owned() },
             )?;
-            tx.create(self.table(), record, UNIT_SAVED);
+            tx.create(self.table(), record, Conflict::UnitSaved);
         }
         match self.commit(tx).await {
             Ok(()) => Ok(text),
-            Err(StoreError::Condition(UNIT_SAVED)) => {
-                self.job_part(&job.account_id, &job.id, name).await?.ok_or(StoreError::Condition(UNIT_SAVED))
+            Err(StoreError::Condition(Conflict::UnitSaved)) => {
+                self.job_part(&job.account_id, &job.id, name).await?.ok_or(StoreError::Condition(Conflict::UnitSaved))
             }
             Err(e) => Err(e),
         }
     }
 
     /// Takes a job for running: it must be queued, or running under an expired lease
-    /// (its worker died). `Condition(JOB_TAKEN)` otherwise — finished, or running
+    /// (its worker died). `Condition(Conflict::JobTaken)` otherwise — finished, or running
     /// elsewhere. Returns the job with its new `attempt`.
     pub async fn claim_job(&self, account_id: &str, job_id: &str, lease_secs: i64) -> StoreResult<Job> {
         let now_secs = chrono::Utc::now().timestamp();
@@ -312,7 +312,7 @@ impl Store {
             .value(":queued", JobState::Queued)?
             .value(":running", JobState::Running)?
             .value(":now", now_secs)?;
-        self.update(update, JOB_TAKEN).await
+        self.update(update, Conflict::JobTaken).await
     }
 
     /// An update of the job valid only while `job.attempt` holds it.
@@ -325,14 +325,14 @@ impl Store {
             .value(":running", JobState::Running)
     }
 
-    /// Moves the job to `phase` (`Condition(LEASE_LOST)` if another attempt took it).
+    /// Moves the job to `phase` (`Condition(Conflict::LeaseLost)` if another attempt took it).
     pub async fn set_job_phase(&self, job: &Job, phase: JobPhase) -> StoreResult<Job> {
-        self.update(self.job_update(job)?.set("phase", phase)?, LEASE_LOST).await
+        self.update(self.job_update(job)?.set("phase", phase)?, Conflict::LeaseLost).await
     }
 
     /// Records which provider and model the job's calls go to.
     pub async fn set_job_provider(&self, job: &Job, provider: &str, model: &str) -> StoreResult<Job> {
-        self.update(self.job_update(job)?.set("provider", provider)?.set("model", model)?, LEASE_LOST).await
+        self.update(self.job_update(job)?.set("provider", provider)?.set("model", model)?, Conflict::LeaseLost).await
     }
 
     /// Records an item that failed without saving anything.
@@ -343,7 +343,7 @@ impl Store {
         if !job.item_ids.is_empty() {
             update = update.set_entry("items", item_id, progress)?;
         }
-        self.update(update, LEASE_LOST).await
+        self.update(update, Conflict::LeaseLost).await
     }
 
     /// Ends the job: `Done`, or `Failed` with `reason`.
@@ -361,19 +361,19 @@ impl Store {
         if let Some(reason) = failure {
             update = update.set("reason", reason)?;
         }
-        self.update(update, LEASE_LOST).await
+        self.update(update, Conflict::LeaseLost).await
     }
 
     /// Sets the job's done and failed counts (for jobs that count items themselves).
     pub async fn set_job_counts(&self, job: &Job, done: u64, failed: u64) -> StoreResult<Job> {
-        self.update(self.job_update(job)?.set("done", done)?.set("failed", failed)?, LEASE_LOST).await
+        self.update(self.job_update(job)?.set("done", done)?.set("failed", failed)?, Conflict::LeaseLost).await
     }
 
     /// Hands a job back (state `queued`) after a transient failure, so the redelivered
     /// message can take it at once instead of waiting for the lease to expire.
     pub async fn release_job(&self, job: &Job) -> StoreResult<Job> {
         let update = self.job_update(job)?.set("state", JobState::Queued)?.set("lease_until", 0)?;
-        self.update(update, LEASE_LOST).await
+        self.update(update, Conflict::LeaseLost).await
     }
 
     /// Ends a job that cannot run at all (its input is gone), whoever holds it.
@@ -384,7 +384,7 @@ impl Store {
             .set("reason", reason)?
             .set("finished_at", now())?
             .set("updated_at", now())?;
-        self.update::<Job>(update, LEASE_LOST).await.map(|_| ())
+        self.update::<Job>(update, Conflict::LeaseLost).await.map(|_| ())
     }
 
     /// Watched jobs of a shard created before `before` (RFC 3339), oldest first.
@@ -407,7 +407,7 @@ impl Store {
     /// Notes one more resend of a watched job.
     pub async fn count_resend(&self, key: Key) -> StoreResult<()> {
         let update = Update::new(key).add("resent", 1);
-        match self.update::<WatchItem>(update, "gone").await {
+        match self.update::<WatchItem>(update, Conflict::Gone).await {
             Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -439,8 +439,8 @@ pub struct UnitOutcome {
 
 impl Tx {
     /// Adds the unit's bookkeeping to the transaction that saves it: the unit marker
-    /// (`Condition(UNIT_SAVED)` if it was saved before) and the job's counters, under
-    /// the worker's attempt (`Condition(LEASE_LOST)`).
+    /// (`Condition(Conflict::UnitSaved)` if it was saved before) and the job's counters, under
+    /// the worker's attempt (`Condition(Conflict::LeaseLost)`).
     pub fn save_job_unit(&mut self, store: &Store, job: &Job, unit: &str, outcome: &UnitOutcome) -> StoreResult<()> {
         #[derive(Serialize)]
         struct Marker<'a> {
@@ -452,7 +452,7 @@ impl Tx {
         self.create(
             store.table(),
             Record::new(unit_key(&job.account_id, &job.id, unit), "job_unit", &marker)?,
-            UNIT_SAVED,
+            Conflict::UnitSaved,
         );
         let mut update = store
             .job_update(job)?
@@ -473,7 +473,7 @@ impl Tx {
             };
             update = update.set_entry("items", item_id, progress)?;
         }
-        self.update(store.table(), update, LEASE_LOST);
+        self.update(store.table(), update, Conflict::LeaseLost);
         Ok(())
     }
 }

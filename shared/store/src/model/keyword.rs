@@ -3,6 +3,7 @@
 //! `volume` are always the count and sum of its keywords (changed in the same
 //! transaction as the keywords).
 
+use crate::Conflict;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,7 @@ impl Store {
                     match &owners[action] {
                         ActionOwner::Change(change) => {
                             match label {
-                                "duplicate" => outcome.duplicates.push(*change),
+                                Conflict::Duplicate => outcome.duplicates.push(*change),
                                 _ => outcome.stale.push(*change),
                             }
                             members.retain(|m| m != change);
@@ -176,24 +177,24 @@ impl Store {
             let change = &changes[index];
             match (&change.before, &change.after) {
                 (None, Some(new)) => {
-                    tx.create(table, new.record()?, "exists");
-                    tx.create(table, new.guard_record()?, "duplicate");
+                    tx.create(table, new.record()?, Conflict::Exists);
+                    tx.create(table, new.guard_record()?, Conflict::Duplicate);
                     owners.extend([ActionOwner::Change(index), ActionOwner::Change(index)]);
                 }
                 (Some(old), Some(new)) => {
                     let (condition, values) = unchanged_since(old);
                     let new = Keyword { revision: old.revision + 1, ..new.clone() };
-                    tx.replace_if(table, new.record()?, &condition, values, "stale");
+                    tx.replace_if(table, new.record()?, &condition, values, Conflict::Stale);
                     owners.push(ActionOwner::Change(index));
                     if old.normalised() != new.normalised() {
                         tx.delete_if_present(table, old.guard_key());
-                        tx.create(table, new.guard_record()?, "duplicate");
+                        tx.create(table, new.guard_record()?, Conflict::Duplicate);
                         owners.extend([ActionOwner::Change(index), ActionOwner::Change(index)]);
                     }
                 }
                 (Some(old), None) => {
                     let (condition, values) = unchanged_since(old);
-                    tx.delete_where(table, old.key(), &condition, values, "stale");
+                    tx.delete_where(table, old.key(), &condition, values, Conflict::Stale);
                     tx.delete_if_present(table, old.guard_key());
                     owners.extend([ActionOwner::Change(index), ActionOwner::Change(index)]);
                 }
@@ -230,7 +231,7 @@ impl Store {
                 let update = Update::new(scoped_key::<Cluster>(&account_id, &cluster_id))
                     .add("keywords_count", count)
                     .add("volume", volume);
-                tx.update(table, update, "cluster_missing");
+                tx.update(table, update, Conflict::ClusterMissing);
                 owners.push(ActionOwner::Cluster(cluster_id));
             }
         }

@@ -7,6 +7,7 @@
 //! it can never go below zero, and `balance_after` on the transaction is exact even
 //! when many jobs finish at once (a loser of that race re-reads and tries again).
 
+use crate::Conflict;
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
@@ -105,9 +106,6 @@ pub struct Charge {
     pub description: String,
 }
 
-pub const BALANCE_CHANGED: &str = "balance_changed";
-pub const INSUFFICIENT_CREDITS: &str = "insufficient_credits";
-
 fn transaction_key(account_id: &str, id: &str) -> Key {
     Key::new(keys::account_pk(account_id), format!("CREDITTX#{id}"))
 }
@@ -120,7 +118,7 @@ impl Tx {
     /// Adds `charge` to the transaction: the balance moves from `balance` (as just read)
     /// to `balance - credits`, a credit transaction is written when credits change hands
     /// (negative credits: a refund), and a usage record when anything was used. Fails
-    /// with `Condition(BALANCE_CHANGED)` at commit if the balance moved since it was
+    /// with `Condition(Conflict::BalanceChanged)` at commit if the balance moved since it was
     /// read; the caller checks `balance >= credits` first.
     pub fn charge(&mut self, table: &str, balance: i64, charge: &Charge) -> StoreResult<()> {
         let created_at = now();
@@ -131,7 +129,7 @@ impl Tx {
                 .when("credits = :read AND :read >= :cost")
                 .value(":read", balance)?
                 .value(":cost", charge.credits)?;
-            self.update(table, update, BALANCE_CHANGED);
+            self.update(table, update, Conflict::BalanceChanged);
             // Negative credits give back what an earlier charge of the job took.
             let kind = if charge.credits > 0 { CreditTransactionType::Usage } else { CreditTransactionType::Refund };
             let mut transaction = CreditTransaction::new(
@@ -143,7 +141,7 @@ impl Tx {
             );
             transaction.operation = Some(charge.operation.clone());
             transaction.job_id = charge.job_id.clone();
-            self.create(table, transaction.record()?, "exists");
+            self.create(table, transaction.record()?, Conflict::Exists);
         }
         let used = charge.credits > 0 || charge.tokens_in > 0 || charge.tokens_out > 0 || charge.cost_micros > 0;
         if !used {
@@ -164,7 +162,7 @@ impl Tx {
             job_id: charge.job_id.clone(),
             created_at,
         };
-        self.create(table, Record::new(usage_key(&charge.account_id, &usage.id), "usage", &usage)?, "exists");
+        self.create(table, Record::new(usage_key(&charge.account_id, &usage.id), "usage", &usage)?, Conflict::Exists);
         Ok(())
     }
 }
@@ -206,10 +204,10 @@ impl Store {
     ) -> StoreResult<CreditTransaction> {
         loop {
             let Some(balance) = self.balance(account_id).await? else {
-                return Err(crate::StoreError::Condition("account_missing"));
+                return Err(crate::StoreError::Condition(Conflict::AccountMissing));
             };
             if balance + amount < 0 {
-                return Err(crate::StoreError::Condition(INSUFFICIENT_CREDITS));
+                return Err(crate::StoreError::Condition(Conflict::InsufficientCredits));
             }
             let transaction =
                 CreditTransaction::new(account_id, transaction_type, amount, balance + amount, description);
@@ -219,10 +217,10 @@ impl Store {
                 .set("updated_at", &transaction.created_at)?
                 .when("credits = :read")
                 .value(":read", balance)?;
-            tx.update(self.table(), update, BALANCE_CHANGED);
-            tx.create(self.table(), transaction.record()?, "exists");
+            tx.update(self.table(), update, Conflict::BalanceChanged);
+            tx.create(self.table(), transaction.record()?, Conflict::Exists);
             match self.commit(tx).await {
-                Err(crate::StoreError::Condition(BALANCE_CHANGED)) => continue,
+                Err(crate::StoreError::Condition(Conflict::BalanceChanged)) => continue,
                 Err(e) => return Err(e),
                 Ok(()) => return Ok(transaction),
             }

@@ -25,29 +25,23 @@ mod wordpress;
 
 pub use account::{Account, AccountStatus, Registration};
 pub use automation::{
-    AutomationRule, AutomationRun, Condition, PublishPolicy, RUN_ACTIVE, RUN_MOVED, RunState, Stage, StageAction,
-    StageRun, StageState, Trigger, TriggerType, pending_stages,
+    AutomationRule, AutomationRun, Condition, PublishPolicy, RunState, Stage, StageAction, StageRun, StageState,
+    Trigger, TriggerType, pending_stages,
 };
 pub use cluster::{Cluster, ClusterStatus};
 pub use content::{CONTENT_VERSIONS_KEPT, Content, ContentStatus, ContentVersion};
 pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 pub use image::{Image, ImageStatus, ImageType};
-pub use job::{
-    ItemProgress, ItemState, JOB_TAKEN, Job, JobFunction, JobPhase, JobState, JobWatch, LEASE_LOST, UNIT_SAVED,
-    UnitOutcome, WATCH_SHARDS,
-};
+pub use job::{ItemProgress, ItemState, Job, JobFunction, JobPhase, JobState, JobWatch, UnitOutcome, WATCH_SHARDS};
 pub use keyword::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus};
-pub use ledger::{
-    BALANCE_CHANGED, Charge, CreditTransaction, CreditTransactionType, INSUFFICIENT_CREDITS, UsageRecord,
-};
+pub use ledger::{Charge, CreditTransaction, CreditTransactionType, UsageRecord};
 pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan};
 pub use role::Role;
 pub use scoped::{NO_SECTOR, Scoped, scoped_key};
 pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
 pub use session::{RefreshOutcome, SESSION_ABSOLUTE_SECS, Session};
 pub use settings::{
-    AiSettings, AnswerFormat, AuthorProfile, GUIDANCE_MISSING, Guidance, Integration, ModelQuirks, PromptOverride,
-    Strategy, TokenParam,
+    AiSettings, AnswerFormat, AuthorProfile, Guidance, Integration, ModelQuirks, PromptOverride, Strategy, TokenParam,
 };
 pub use site::{ApiKeyOwner, Site, SiteChanges, SiteStatus};
 pub use task::{Task, TaskStatus};

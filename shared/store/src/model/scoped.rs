@@ -7,6 +7,7 @@
 //!   site's objects of one kind with one Query, a sector's with `begins_with` on GSI1SK,
 //!   in creation order (ids are time-sortable).
 
+use crate::Conflict;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -80,7 +81,7 @@ impl Tx {
             keys::sector(account_id, sector_id),
             "attribute_exists(PK) AND attribute_not_exists(deleting)",
             Default::default(),
-            "sector_missing",
+            Conflict::SectorMissing,
         );
     }
 }
@@ -131,7 +132,7 @@ impl Store {
     /// with `Condition("sector_missing")` if its sector is gone or being deleted.
     pub async fn create<T: Scoped>(&self, object: &T) -> StoreResult<()> {
         let mut tx = Tx::new();
-        tx.create(self.table(), object.record()?, "exists");
+        tx.create(self.table(), object.record()?, Conflict::Exists);
         if let Some(sector_id) = object.sector_id() {
             tx.check_sector_open(self.table(), object.account_id(), sector_id);
         }
@@ -154,15 +155,15 @@ impl Store {
 
     /// Applies `update` to the object's item; `Condition("missing")` if it is gone.
     pub async fn modify<T: Scoped>(&self, update: Update) -> StoreResult<T> {
-        self.update(update, "missing").await
+        self.update(update, Conflict::Missing).await
     }
 
     /// Deletes an object; `Condition("missing")` if it was not there.
     pub async fn remove<T: Scoped>(&self, account_id: &str, id: &str) -> StoreResult<()> {
         let mut tx = Tx::new();
-        tx.delete(self.table(), scoped_key::<T>(account_id, id), "missing");
+        tx.delete(self.table(), scoped_key::<T>(account_id, id), Conflict::Missing);
         match self.commit(tx).await {
-            Err(StoreError::Condition(_)) => Err(StoreError::Condition("missing")),
+            Err(StoreError::Condition(_)) => Err(StoreError::Condition(Conflict::Missing)),
             other => other,
         }
     }
@@ -176,7 +177,7 @@ impl Store {
         while updates.peek().is_some() {
             let mut tx = Tx::new();
             for update in updates.by_ref().take(100) {
-                tx.update(self.table(), update, "missing");
+                tx.update(self.table(), update, Conflict::Missing);
             }
             self.commit(tx).await?;
         }

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::AttributeValue;
+use crate::Conflict;
 use crate::keys;
 use crate::table::{Item, Record, Store, StoreError, StoreResult, Tx, Update, now};
 
@@ -65,15 +66,15 @@ impl Store {
         if sector.is_active {
             site = site.add("active_sectors", 1).when("active_sectors < :max").value(":max", MAX_ACTIVE_SECTORS)?;
         }
-        tx.update(table, site, "sector_limit");
-        tx.create(table, sector.record()?, "sector_exists");
-        tx.create(table, sector.name_guard(&sector.name)?, "sector_name_taken");
+        tx.update(table, site, Conflict::SectorLimit);
+        tx.create(table, sector.record()?, Conflict::SectorExists);
+        tx.create(table, sector.name_guard(&sector.name)?, Conflict::SectorNameTaken);
         match self.commit(tx).await {
             // The site update carries both "exists" and "below limit"; tell them apart.
-            Err(StoreError::Condition("sector_limit"))
+            Err(StoreError::Condition(Conflict::SectorLimit))
                 if self.site(&sector.account_id, &sector.site_id).await?.is_none() =>
             {
-                Err(StoreError::Condition("site_missing"))
+                Err(StoreError::Condition(Conflict::SiteMissing))
             }
             other => other,
         }
@@ -98,7 +99,7 @@ impl Store {
                     table,
                     keys::sector_name_guard(&current.account_id, &current.site_id, &current.name),
                 );
-                tx.create(table, current.name_guard(name)?, "sector_name_taken");
+                tx.create(table, current.name_guard(name)?, Conflict::SectorNameTaken);
             }
         }
         if let Some(v) = &changes.industry_sector_id {
@@ -108,12 +109,12 @@ impl Store {
             update = update.set("is_active", active)?;
             if active != current.is_active {
                 let delta = if active { 1 } else { -1 };
-                tx.update(table, active_counter(&current.account_id, &current.site_id, delta)?, "sector_limit");
+                tx.update(table, active_counter(&current.account_id, &current.site_id, delta)?, Conflict::SectorLimit);
             }
         }
-        tx.update(table, update, "stale");
+        tx.update(table, update, Conflict::Stale);
         self.commit(tx).await?;
-        self.sector(&current.account_id, &current.id).await?.ok_or(StoreError::Condition("stale"))
+        self.sector(&current.account_id, &current.id).await?.ok_or(StoreError::Condition(Conflict::Stale))
     }
 
     /// Deletes an empty sector, its name guard, and its place in the site's counts.
@@ -130,18 +131,18 @@ impl Store {
             .name("#name", "name")
             .value(":was_active", current.is_active)?
             .value(":was_name", &current.name)?;
-        self.update::<Sector>(mark, "stale").await?;
+        self.update::<Sector>(mark, Conflict::Stale).await?;
         let unmark = || Update::new(key.clone()).remove("deleting");
         for prefix in crate::model::scoped::SECTOR_CONTENTS {
             match self.scope_has_any(&current.account_id, &current.site_id, prefix, Some(&current.id)).await {
                 Ok(false) => {}
                 Ok(true) => {
-                    self.update::<Sector>(unmark(), "stale").await?;
-                    return Err(StoreError::Condition("sector_not_empty"));
+                    self.update::<Sector>(unmark(), Conflict::Stale).await?;
+                    return Err(StoreError::Condition(Conflict::SectorNotEmpty));
                 }
                 Err(e) => {
                     // Never leave the sector closed to creates because a read failed.
-                    let _ = self.update::<Sector>(unmark(), "stale").await;
+                    let _ = self.update::<Sector>(unmark(), Conflict::Stale).await;
                     return Err(e);
                 }
             }
@@ -152,13 +153,13 @@ impl Store {
             (":yes".to_owned(), AttributeValue::Bool(true)),
             (":was_active".to_owned(), AttributeValue::Bool(current.is_active)),
         ]);
-        tx.delete_where(table, key, "deleting = :yes AND is_active = :was_active", marked, "stale");
+        tx.delete_where(table, key, "deleting = :yes AND is_active = :was_active", marked, Conflict::Stale);
         tx.delete_if_present(table, keys::sector_name_guard(&current.account_id, &current.site_id, &current.name));
         let mut site = Update::new(keys::site(&current.account_id, &current.site_id)).add("sectors_count", -1);
         if current.is_active {
             site = site.add("active_sectors", -1);
         }
-        tx.update(table, site, "site_missing");
+        tx.update(table, site, Conflict::SiteMissing);
         self.commit(tx).await
     }
 }

@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::Conflict;
 use crate::keys;
 use crate::table::{Record, Store, StoreError, StoreResult, Update};
 
@@ -43,7 +44,7 @@ impl Session {
 impl Store {
     pub async fn create_session(&self, session: &Session) -> StoreResult<()> {
         let mut tx = crate::Tx::new();
-        tx.create(self.table(), session.record()?, "session_exists");
+        tx.create(self.table(), session.record()?, Conflict::SessionExists);
         self.commit(tx).await
     }
 
@@ -76,7 +77,7 @@ impl Store {
             .value(":no", false)?
             .value(":now", now_epoch)?
             .value(":zero", 0)?;
-        match self.update::<Session>(update, "not_current").await {
+        match self.update::<Session>(update, Conflict::NotCurrent).await {
             Ok(session) => Ok(RefreshOutcome::Rotated(session)),
             Err(StoreError::Condition(_)) => match self.session(family_id).await? {
                 Some(session)
@@ -96,7 +97,7 @@ impl Store {
     /// Revokes a family (logout, reuse). Revoking a missing family is not an error.
     pub async fn revoke_session(&self, family_id: &str) -> StoreResult<()> {
         let update = Update::new(keys::session(family_id)).set("revoked", true)?;
-        match self.update::<Session>(update, "session_missing").await {
+        match self.update::<Session>(update, Conflict::SessionMissing).await {
             Ok(_) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }

@@ -6,6 +6,7 @@
 //! `SETTINGS#AI`, `PROMPT#<function>`, `AUTHOR#<aut_…>`, `STRATEGY#<str_…>`,
 //! `AIINTEGRATION#<provider>`.
 
+use crate::Conflict;
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -171,9 +172,6 @@ impl Guidance for Strategy {
     }
 }
 
-/// Condition label of a change or delete of guidance that is not there.
-pub const GUIDANCE_MISSING: &str = "guidance_missing";
-
 fn guidance_key<T: Guidance>(account_id: &str, id: &str) -> Key {
     Key::new(keys::account_pk(account_id), format!("{}#{id}", T::PREFIX))
 }
@@ -222,7 +220,7 @@ impl Store {
     pub async fn create_guidance<T: Guidance>(&self, guidance: &T) -> StoreResult<()> {
         let key = guidance_key::<T>(guidance.account_id(), guidance.id());
         let mut tx = Tx::new();
-        tx.create(self.table(), Record::new(key, T::KIND, guidance)?, "exists");
+        tx.create(self.table(), Record::new(key, T::KIND, guidance)?, Conflict::Exists);
         self.commit(tx).await
     }
 
@@ -239,7 +237,7 @@ impl Store {
         self.query_prefix(&keys::account_pk(account_id), &format!("{}#", T::PREFIX)).await
     }
 
-    /// Sets the given text fields; `Condition(GUIDANCE_MISSING)` if there is no such item.
+    /// Sets the given text fields; `Condition(Conflict::GuidanceMissing)` if there is no such item.
     pub async fn update_guidance<T: Guidance>(
         &self,
         account_id: &str,
@@ -248,18 +246,18 @@ impl Store {
     ) -> StoreResult<T> {
         let key = guidance_key::<T>(account_id, id);
         if !key.fits() {
-            return Err(StoreError::Condition(GUIDANCE_MISSING));
+            return Err(StoreError::Condition(Conflict::GuidanceMissing));
         }
         let mut update = Update::new(key).set("updated_at", now())?;
         for (field, value) in fields {
             update = update.set(field, value)?;
         }
-        self.update(update, GUIDANCE_MISSING).await
+        self.update(update, Conflict::GuidanceMissing).await
     }
 
-    /// `Condition(GUIDANCE_MISSING)` if there is no such item.
+    /// `Condition(Conflict::GuidanceMissing)` if there is no such item.
     pub async fn delete_guidance<T: Guidance>(&self, account_id: &str, id: &str) -> StoreResult<()> {
-        delete_existing(self, guidance_key::<T>(account_id, id), GUIDANCE_MISSING).await
+        delete_existing(self, guidance_key::<T>(account_id, id), Conflict::GuidanceMissing).await
     }
 
     pub async fn integration(&self, account_id: &str, provider: &str) -> StoreResult<Option<Integration>> {
@@ -293,7 +291,7 @@ impl Store {
         let record = Record::new(integration_key(account_id, provider), "ai_integration", &integration)?;
         let values = crate::table::Item::from([(":u".to_owned(), crate::table::AttributeValue::S(read_at))]);
         let mut tx = Tx::new();
-        tx.replace_if(self.table(), record, "updated_at = :u", values, "changed");
+        tx.replace_if(self.table(), record, "updated_at = :u", values, Conflict::Changed);
         match self.commit(tx).await {
             Ok(()) | Err(StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
@@ -324,7 +322,7 @@ async fn delete_quietly(store: &Store, key: Key) -> StoreResult<()> {
 }
 
 /// Deletes the item; `Condition(missing)` if it is not there.
-async fn delete_existing(store: &Store, key: Key, missing: &'static str) -> StoreResult<()> {
+async fn delete_existing(store: &Store, key: Key, missing: Conflict) -> StoreResult<()> {
     if !key.fits() {
         return Err(StoreError::Condition(missing));
     }

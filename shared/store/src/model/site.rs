@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::Conflict;
 use crate::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -70,8 +71,8 @@ impl Store {
             .add("sites_count", 1)
             .when("sites_count < :max")
             .value(":max", max_sites)?;
-        tx.update(table, count, "plan_limit");
-        tx.create(table, Record::new(keys::site(&site.account_id, &site.id), "site", site)?, "site_exists");
+        tx.update(table, count, Conflict::PlanLimit);
+        tx.create(table, Record::new(keys::site(&site.account_id, &site.id), "site", site)?, Conflict::SiteExists);
         self.commit(tx).await
     }
 
@@ -94,7 +95,7 @@ impl Store {
                 .name("#current_status", "status")
                 .value(":suspended", SiteStatus::Suspended)?;
         }
-        self.update(update, "site_missing").await
+        self.update(update, Conflict::SiteMissing).await
     }
 
     /// Deletes a site that has no sectors left (else `Condition("site_has_sectors")`) and
@@ -103,7 +104,7 @@ impl Store {
     pub async fn delete_site(&self, site: &Site) -> StoreResult<()> {
         // Site-wide objects (taxonomy terms without a sector) also keep a site alive.
         if self.scope_has_any(&site.account_id, &site.id, "TERM", Some(crate::NO_SECTOR)).await? {
-            return Err(crate::StoreError::Condition("site_not_empty"));
+            return Err(crate::StoreError::Condition(Conflict::SiteNotEmpty));
         }
         let table = self.table();
         let mut tx = Tx::new();
@@ -113,12 +114,12 @@ impl Store {
             keys::site(&site.account_id, &site.id),
             "sectors_count = :zero",
             empty,
-            "site_has_sectors",
+            Conflict::SiteHasSectors,
         );
         if let Some(hash) = &site.api_key_hash {
             tx.delete_if_present(table, keys::api_key(hash));
         }
-        tx.update(table, Update::new(keys::account(&site.account_id)).add("sites_count", -1), "account_missing");
+        tx.update(table, Update::new(keys::account(&site.account_id)).add("sites_count", -1), Conflict::AccountMissing);
         self.commit(tx).await
     }
 
@@ -135,12 +136,12 @@ impl Store {
             Some(previous) => update.when("api_key_hash = :previous").value(":previous", previous)?,
             None => update.when("attribute_not_exists(api_key_hash)"),
         };
-        tx.update(table, update, "stale");
+        tx.update(table, update, Conflict::Stale);
         if let Some(previous) = &site.api_key_hash {
             tx.delete_if_present(table, keys::api_key(previous));
         }
         let owner = ApiKeyOwner { account_id: site.account_id.clone(), site_id: site.id.clone() };
-        tx.create(table, Record::new(keys::api_key(key_hash), "api_key", &owner)?, "key_exists");
+        tx.create(table, Record::new(keys::api_key(key_hash), "api_key", &owner)?, Conflict::KeyExists);
         self.commit(tx).await
     }
 

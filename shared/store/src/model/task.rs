@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::Conflict;
 use crate::model::idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 use crate::model::scoped::{Scoped, scoped, scoped_key};
 use crate::table::{Store, StoreError, StoreResult, Tx, Update};
@@ -78,10 +79,10 @@ impl Store {
             match self.commit(delete_tx(self.table(), chunk, true)?).await {
                 Ok(()) => {}
                 // Some idea is gone or points elsewhere: unlink one task at a time.
-                Err(StoreError::Condition("idea_moved")) => {
+                Err(StoreError::Condition(Conflict::IdeaMoved)) => {
                     for task in chunk {
                         match self.commit(delete_tx(self.table(), std::slice::from_ref(task), true)?).await {
-                            Err(StoreError::Condition("idea_moved")) => {
+                            Err(StoreError::Condition(Conflict::IdeaMoved)) => {
                                 self.commit(delete_tx(self.table(), std::slice::from_ref(task), false)?).await?
                             }
                             other => other?,
@@ -105,7 +106,7 @@ fn delete_tx(table: &str, tasks: &[Task], unlink_ideas: bool) -> StoreResult<Tx>
                 .set("status", IdeaStatus::Approved)?
                 .when("task_id = :task")
                 .value(":task", &task.id)?;
-            tx.update(table, unlink, "idea_moved");
+            tx.update(table, unlink, Conflict::IdeaMoved);
         }
     }
     Ok(tx)

@@ -3,6 +3,7 @@
 //! in the key, so a new window starts a new count on the dot; the table's TTL only
 //! removes old items, it does not decide when a window ends.
 
+use crate::Conflict;
 use serde::{Deserialize, Serialize};
 
 use crate::table::{Key, Store, StoreResult, Update};
@@ -38,7 +39,7 @@ impl Store {
             return Ok(Attempts::default());
         }
         let update = Update::upsert(key).add("count", 1).set("last_at", now)?.set("ttl", now + 2 * window_secs)?;
-        self.update(update, "never").await
+        self.update(update, Conflict::Never).await
     }
 
     /// Forgets a subject's attempts of this window and the one before.
@@ -61,7 +62,7 @@ impl Store {
         }
         let update =
             Update::new(key).add("count", -1).when("#count > :zero").name("#count", "count").value(":zero", 0)?;
-        match self.update::<Attempts>(update, "none").await {
+        match self.update::<Attempts>(update, Conflict::Never).await {
             Ok(_) | Err(crate::table::StoreError::Condition(_)) => Ok(()),
             Err(e) => Err(e),
         }

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use crate::Conflict;
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
@@ -90,9 +91,9 @@ impl Store {
             .add("users_count", 1)
             .when("users_count < :max")
             .value(":max", max_users)?;
-        tx.update(table, count, "plan_limit");
-        tx.create(table, user.record()?, "user_exists");
-        tx.create(table, user.email_record()?, "email_taken");
+        tx.update(table, count, Conflict::PlanLimit);
+        tx.create(table, user.record()?, Conflict::UserExists);
+        tx.create(table, user.email_record()?, Conflict::EmailTaken);
         self.commit(tx).await
     }
 
@@ -110,7 +111,7 @@ impl Store {
         if let Some(v) = changes.is_active {
             update = update.set("is_active", v)?;
         }
-        self.update(update, "user_missing").await
+        self.update(update, Conflict::UserMissing).await
     }
 
     /// Stores a new password hash and ends every session issued before it.
@@ -119,16 +120,16 @@ impl Store {
             .set("password_hash", password_hash)?
             .set("updated_at", now())?
             .add("session_epoch", 1);
-        self.update(update, "user_missing").await
+        self.update(update, Conflict::UserMissing).await
     }
 
     /// Removes a user, its email lookup, and frees its seat on the plan.
     pub async fn delete_user(&self, user: &User) -> StoreResult<()> {
         let table = self.table();
         let mut tx = Tx::new();
-        tx.delete(table, keys::user(&user.account_id, &user.id), "user_missing");
+        tx.delete(table, keys::user(&user.account_id, &user.id), Conflict::UserMissing);
         tx.delete_if_present(table, keys::email(&user.email));
-        tx.update(table, Update::new(keys::account(&user.account_id)).add("users_count", -1), "account_missing");
+        tx.update(table, Update::new(keys::account(&user.account_id)).add("users_count", -1), Conflict::AccountMissing);
         self.commit(tx).await
     }
 
@@ -136,15 +137,21 @@ impl Store {
     pub async fn grant_site(&self, account_id: &str, user_id: &str, site_id: &str) -> StoreResult<User> {
         let table = self.table();
         let mut tx = Tx::new();
-        tx.check(table, keys::site(account_id, site_id), "attribute_exists(PK)", Default::default(), "site_missing");
+        tx.check(
+            table,
+            keys::site(account_id, site_id),
+            "attribute_exists(PK)",
+            Default::default(),
+            Conflict::SiteMissing,
+        );
         let update = Update::new(keys::user(account_id, user_id)).set_entry("site_grants", site_id, now())?;
-        tx.update(table, update, "user_missing");
+        tx.update(table, update, Conflict::UserMissing);
         self.commit(tx).await?;
-        self.user(account_id, user_id).await?.ok_or(StoreError::Condition("user_missing"))
+        self.user(account_id, user_id).await?.ok_or(StoreError::Condition(Conflict::UserMissing))
     }
 
     pub async fn revoke_site(&self, account_id: &str, user_id: &str, site_id: &str) -> StoreResult<User> {
         let update = Update::new(keys::user(account_id, user_id)).remove_entry("site_grants", site_id);
-        self.update(update, "user_missing").await
+        self.update(update, Conflict::UserMissing).await
     }
 }

@@ -9,6 +9,7 @@
 //! - [`SyncLog`]: every call made to WordPress while publishing, syncing or testing, and
 //!   every webhook received; kept 90 days.
 
+use crate::Conflict;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -279,7 +280,7 @@ impl Store {
     /// integration (a connect may have rotated its secret meanwhile).
     pub async fn set_wp_rest_style(&self, integration: &WpIntegration, style: RestStyle) -> StoreResult<()> {
         let update = Update::new(integration.key()).set("rest_style", style)?;
-        self.update::<WpIntegration>(update, "missing").await.map(|_| ())
+        self.update::<WpIntegration>(update, Conflict::Missing).await.map(|_| ())
     }
 
     pub async fn publication(&self, account_id: &str, content_id: &str) -> StoreResult<Option<Publication>> {
@@ -303,7 +304,7 @@ impl Store {
         for chunk in logs.chunks(100) {
             let mut tx = Tx::new();
             for log in chunk {
-                tx.create(self.table(), log.record()?.expires_at(expires), "exists");
+                tx.create(self.table(), log.record()?.expires_at(expires), Conflict::Exists);
             }
             self.commit(tx).await?;
         }
