@@ -12,6 +12,9 @@ moto's TransactWriteItems also deep-copies every table it touches as its rollbac
 which makes a 100-action transaction on a 20 000-item table take a second; see
 transactions.py for the equivalent that copies only the items a transaction touches.
 
+In front of the lock, faults.py lets tests make DynamoDB, SQS and S3 fail as AWS does
+(`POST /_faults`); its checks and held requests never take the lock.
+
 Usage: serve.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
 With --port 0 a free port is chosen; it is written to --port-file once listening.
 """
@@ -23,6 +26,7 @@ import threading
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+from faults import Faults
 from transactions import install_fast_transactions
 
 
@@ -46,7 +50,7 @@ def main() -> None:
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     install_fast_transactions()
-    app = Serialised(DomainDispatcherApplication(create_backend_app))
+    app = Faults(Serialised(DomainDispatcherApplication(create_backend_app)))
     server = make_server(args.host, args.port, app, threaded=True)
     port = server.socket.getsockname()[1]
     os.environ["MOTO_PORT"] = str(port)

@@ -23,6 +23,9 @@ async fn charge(app: &TestApp, account_id: &str, operation: &str, credits: i64, 
     let balance = app.store.balance(account_id).await.unwrap().expect("account");
     let mut tx = Tx::new();
     let charge = Charge {
+        account_counts: Vec::new(),
+        words: 0,
+        images: 0,
         account_id: account_id.to_owned(),
         site_id: None,
         operation: operation.to_owned(),

@@ -218,3 +218,100 @@ async fn job_submissions_and_imports_are_rated_per_account() {
     }
     assert!(imports_throttled, "the import limit was reached");
 }
+
+/// Keywords, clusters and ideas are counted on the account as they are made and
+/// deleted; at the plan's limit (trial: 1 000, 100, 200) a create is 403 PLAN_LIMIT and
+/// a bulk create makes what fits and names the rest.
+#[tokio::test]
+async fn keyword_cluster_and_idea_limits_of_the_plan() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "content-limits").await;
+    let (t, account) = (ws.owner.access.as_str(), ws.owner.account_id.as_str());
+    let keyword = |text: &str| json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": text});
+
+    // The counts follow creates and deletes.
+    let first = app.post("/api/v1/planner/keywords/", t, keyword("one")).await.expect(201);
+    let two = app.post("/api/v1/planner/keywords/", t, keyword("two")).await.expect(201);
+    let two = igny8_e2e::common::id_of(two.data());
+    let bulk =
+        json!({"site_id": ws.site, "sector_id": ws.sector, "keywords": [{"keyword": "three"}, {"keyword": "four"}]});
+    app.post("/api/v1/planner/keywords/bulk_create/", t, bulk).await.expect(201);
+    app.delete(&format!("/api/v1/planner/keywords/{}/", igny8_e2e::common::id_of(first.data())), t).await.expect(200);
+    let stored = app.store.account(account).await.unwrap().unwrap();
+    assert_eq!(stored.keywords_count, 3);
+
+    // Two below the limit: a bulk create of three makes the two that fit and names the
+    // third; at the limit a create is refused, a delete makes room again.
+    app.set_account_count(account, "keywords_count", 998).await;
+    let bulk = json!({"site_id": ws.site, "sector_id": ws.sector,
+        "keywords": [{"keyword": "five"}, {"keyword": "six"}, {"keyword": "seven"}]});
+    let partly = app.post("/api/v1/planner/keywords/bulk_create/", t, bulk).await.expect(201);
+    assert_eq!(partly.data()["created"].as_array().unwrap().len(), 2, "{}", partly.body);
+    assert_eq!(partly.data()["errors"][0]["index"], 2, "{}", partly.body);
+    assert_eq!(app.store.account(account).await.unwrap().unwrap().keywords_count, 1000);
+    let single = app.post("/api/v1/planner/keywords/", t, keyword("eight")).await.expect(403);
+    assert_eq!(single.code(), "PLAN_LIMIT");
+    assert!(single.body["error"].as_str().unwrap().contains("1000 keywords"), "{}", single.body);
+    let bulk = json!({"site_id": ws.site, "sector_id": ws.sector, "keywords": [{"keyword": "nine"}]});
+    assert_eq!(app.post("/api/v1/planner/keywords/bulk_create/", t, bulk).await.expect(403).code(), "PLAN_LIMIT");
+    let five = partly.data()["created"][0]["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("/api/v1/planner/keywords/{five}/"), t).await.expect(200);
+    app.post("/api/v1/planner/keywords/", t, keyword("eight")).await.expect(201);
+
+    // Clusters and ideas.
+    let cluster = json!({"site_id": ws.site, "sector_id": ws.sector, "name": "Shoes"});
+    let made = app.post("/api/v1/planner/clusters/", t, cluster.clone()).await.expect(201);
+    let cluster_id = igny8_e2e::common::id_of(made.data());
+    assert_eq!(app.store.account(account).await.unwrap().unwrap().clusters_count, 1);
+    app.set_account_count(account, "clusters_count", 100).await;
+    let refused = app.post("/api/v1/planner/clusters/", t, cluster).await.expect(403);
+    assert_eq!(refused.code(), "PLAN_LIMIT");
+    let clustering = app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [two]})).await.expect(403);
+    assert!(clustering.body["error"].as_str().unwrap().contains("100 clusters"), "{}", clustering.body);
+
+    let idea = json!({"site_id": ws.site, "sector_id": ws.sector, "cluster_id": cluster_id, "title": "Best shoes"});
+    app.post("/api/v1/planner/ideas/", t, idea.clone()).await.expect(201);
+    app.set_account_count(account, "ideas_count", 200).await;
+    assert_eq!(app.post("/api/v1/planner/ideas/", t, idea).await.expect(403).code(), "PLAN_LIMIT");
+    let ideas_job = app.post("/api/v1/planner/clusters/generate_ideas/", t, json!({"ids": [cluster_id]})).await;
+    assert_eq!(ideas_job.expect(403).code(), "PLAN_LIMIT");
+    app.set_account_count(account, "clusters_count", 99).await;
+    app.delete(&format!("/api/v1/planner/clusters/{cluster_id}/"), t).await.expect(200);
+    assert_eq!(app.store.account(account).await.unwrap().unwrap().clusters_count, 98);
+}
+
+/// AI requests, words and images per month (trial: 200, 50 000, 50) stop new jobs at
+/// the limit with 403 PLAN_LIMIT; the month's usage grows as jobs save results.
+#[tokio::test]
+async fn monthly_ai_limits_of_the_plan() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "ai-limits").await;
+    let (t, account) = (ws.owner.access.as_str(), ws.owner.account_id.as_str());
+    let new_keyword = |text: &str| json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": text});
+    let id = igny8_e2e::common::id_of(
+        app.post("/api/v1/planner/keywords/", t, new_keyword("trail")).await.expect(201).data(),
+    );
+    let other = igny8_e2e::common::id_of(
+        app.post("/api/v1/planner/keywords/", t, new_keyword("road")).await.expect(201).data(),
+    );
+
+    // A job's saved results count.
+    app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [id]})).await.expect(202);
+    app.run_jobs().await;
+    let jobs = app.get("/api/v1/system/jobs/", t).await.expect(200);
+    let used = app.store.monthly_usage(account, &igny8_store::now()).await.unwrap();
+    assert!(used.ai_requests >= 1, "{used:?} {}", jobs.body);
+    assert_eq!(app.store.account(account).await.unwrap().unwrap().clusters_count, 1);
+
+    app.set_monthly_usage(account, 200, 0, 0).await;
+    let refused = app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [other]})).await.expect(403);
+    assert_eq!(refused.code(), "PLAN_LIMIT");
+    assert!(refused.body["error"].as_str().unwrap().contains("AI requests a month"), "{}", refused.body);
+
+    app.set_monthly_usage(account, 0, 50_000, 50).await;
+    app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [other]})).await.expect(202);
+    let task = json!({"site_id": ws.site, "sector_id": ws.sector, "title": "Trail shoes"});
+    let task_id = igny8_e2e::common::id_of(app.post("/api/v1/writer/tasks/", t, task).await.expect(201).data());
+    let words = app.post("/api/v1/writer/tasks/generate_content/", t, json!({"ids": [task_id]})).await.expect(403);
+    assert!(words.body["error"].as_str().unwrap().contains("words a month"), "{}", words.body);
+}

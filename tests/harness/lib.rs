@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod fake_openai;
+pub mod faults;
 pub mod wordpress;
 
 use std::sync::Arc;
@@ -235,6 +236,41 @@ impl TestApp {
         let balance = self.store.balance(account_id).await.expect("balance").expect("account");
         let kind = igny8_store::CreditTransactionType::Adjustment;
         self.store.grant_credits(account_id, credits - balance, kind, "test balance").await.expect("adjust");
+    }
+
+    /// Sets one of the account's counts (`keywords_count`, `clusters_count` …) as if the
+    /// account held that many, to reach a plan limit without making them all.
+    pub async fn set_account_count(&self, account_id: &str, counter: &str, value: u32) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(format!("ACCOUNT#{account_id}")))
+            .key("SK", AttributeValue::S("ACCOUNT".into()))
+            .update_expression("SET #c = :v")
+            .expression_attribute_names("#c", counter)
+            .expression_attribute_values(":v", AttributeValue::N(value.to_string()))
+            .send()
+            .await
+            .expect("set the account's count");
+    }
+
+    /// Sets what the account used of its AI this month.
+    pub async fn set_monthly_usage(&self, account_id: &str, ai_requests: u64, words: u64, images: u64) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let month = &igny8_store::now()[..7];
+        let n = |v: u64| AttributeValue::N(v.to_string());
+        self.dynamodb
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", AttributeValue::S(format!("ACCOUNT#{account_id}")))
+            .item("SK", AttributeValue::S(format!("MONTHUSE#{month}")))
+            .item("ai_requests", n(ai_requests))
+            .item("words", n(words))
+            .item("images", n(images))
+            .send()
+            .await
+            .expect("set the month's usage");
     }
 
     /// A sender to this app's job queue.

@@ -181,6 +181,9 @@ pub async fn register(
         owner_user_id: user.id.clone(),
         users_count: 1,
         sites_count: 0,
+        keywords_count: 0,
+        clusters_count: 0,
+        ideas_count: 0,
         created_at: timestamp.clone(),
         updated_at: timestamp,
     };

@@ -149,7 +149,7 @@ async fn save(state: &AutomationState, mut rule: AutomationRule, create: bool) -
     rule.schedule_synced = false;
     rule.updated_at = now();
     if create {
-        store.create(&rule).await.map_err(igny8_tenancy::create_failed)?;
+        store.create(&rule).await?;
     } else {
         store.put_automation_rule(&rule).await?;
     }

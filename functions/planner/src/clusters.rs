@@ -7,7 +7,7 @@ use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
 };
-use igny8_store::{Cluster, ClusterStatus, Keyword, Scoped, StoreError, Update, new_id, now};
+use igny8_store::{Cluster, ClusterStatus, Conflict, Keyword, Scoped, StoreError, Update, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -155,7 +155,13 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.store.create(&cluster).await.map_err(igny8_tenancy::create_failed)?;
+    let plan = tenant.plan()?;
+    match state.store.create_within(&cluster, Some(plan.max_clusters)).await {
+        Err(StoreError::Condition(Conflict::PlanLimit)) => {
+            return Err(Tenant::plan_limit(plan, plan.max_clusters, "clusters"));
+        }
+        other => other?,
+    }
     Ok(Success::created(cluster))
 }
 

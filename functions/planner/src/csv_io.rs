@@ -251,7 +251,18 @@ pub async fn import(
     }
     let changes: Vec<KeywordChange> =
         candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
-    let outcome = state.store.apply_keyword_changes(&changes).await?;
+    let plan = tenant.plan()?;
+    let outcome = state.store.apply_keyword_changes(&changes, plan.max_keywords).await?;
+    if outcome.applied.is_empty() && !outcome.plan_limited.is_empty() {
+        return Err(crate::keywords::plan_limit(plan));
+    }
+    errors.extend(
+        outcome
+            .plan_limited
+            .iter()
+            .map(|&i| CsvRowErrors { row: candidates[i].0, errors: crate::keywords::plan_limit_errors(plan) }),
+    );
+    errors.sort_by_key(|e| e.row);
     let duplicates: Vec<CsvDuplicate> = outcome
         .duplicates
         .iter()

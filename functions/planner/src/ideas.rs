@@ -204,7 +204,13 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.store.create(&idea).await.map_err(igny8_tenancy::create_failed)?;
+    let plan = tenant.plan()?;
+    match state.store.create_within(&idea, Some(plan.max_ideas)).await {
+        Err(StoreError::Condition(Conflict::PlanLimit)) => {
+            return Err(Tenant::plan_limit(plan, plan.max_ideas, "ideas"));
+        }
+        other => other?,
+    }
     Ok(Success::created(idea))
 }
 

@@ -8,7 +8,7 @@ use igny8_http::{
     ApiError, ApiResult, FieldErrors, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success,
     matches_search, not_blank, nullable,
 };
-use igny8_store::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Store, new_id, now};
+use igny8_store::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Plan, Store, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -256,9 +256,22 @@ fn stale() -> ApiError {
     ApiError::conflict("CONFLICT", "The keyword was changed by another request at the same time; reload and try again.")
 }
 
+/// What a create beyond the plan's keyword limit answers (403 `PLAN_LIMIT`).
+pub fn plan_limit(plan: &Plan) -> ApiError {
+    Tenant::plan_limit(plan, plan.max_keywords, "keywords")
+}
+
+/// `plan_limit` as a field error of one item of a bulk create or import.
+pub fn plan_limit_errors(plan: &Plan) -> FieldErrors {
+    FieldErrors::from([("keyword".to_owned(), vec![plan_limit(plan).message])])
+}
+
 /// Applies one change, turning what the store reports into the API's answer.
-async fn apply_one(store: &Store, change: KeywordChange) -> ApiResult<()> {
-    let outcome = store.apply_keyword_changes(&[change]).await?;
+async fn apply_one(store: &Store, plan: &Plan, change: KeywordChange) -> ApiResult<()> {
+    let outcome = store.apply_keyword_changes(&[change], plan.max_keywords).await?;
+    if !outcome.plan_limited.is_empty() {
+        return Err(plan_limit(plan));
+    }
     if !outcome.duplicates.is_empty() {
         return Err(duplicate());
     }
@@ -288,7 +301,8 @@ pub async fn change_keywords(
         let current: Vec<Keyword> = state.find_all_scoped(tenant, &pending, "Keyword").await?;
         let changes: Vec<KeywordChange> =
             current.iter().map(|k| KeywordChange { before: Some(k.clone()), after: mutate(k) }).collect();
-        let outcome = state.store.apply_keyword_changes(&changes).await?;
+        // Changes and deletes create nothing: no limit applies.
+        let outcome = state.store.apply_keyword_changes(&changes, u32::MAX).await?;
         total.applied.extend(outcome.applied.iter().copied());
         total.duplicates.extend(outcome.duplicates);
         total.missing_cluster.extend(outcome.missing_cluster);
@@ -346,7 +360,7 @@ pub async fn create(
     if let Some(cluster_id) = &input.cluster_id {
         keyword.cluster_id = Some(state.cluster_in_sector(&tenant, cluster_id, &sector.id).await?.id);
     }
-    apply_one(&state.store, KeywordChange { before: None, after: Some(keyword.clone()) }).await?;
+    apply_one(&state.store, tenant.plan()?, KeywordChange { before: None, after: Some(keyword.clone()) }).await?;
     Ok(Success::created(keyword))
 }
 
@@ -379,7 +393,8 @@ pub async fn update(
         };
     }
     after.updated_at = now();
-    apply_one(&state.store, KeywordChange { before: Some(before.clone()), after: Some(after.clone()) }).await?;
+    let change = KeywordChange { before: Some(before.clone()), after: Some(after.clone()) };
+    apply_one(&state.store, tenant.plan()?, change).await?;
     after.revision = before.revision + 1;
     Ok(Success::ok(after))
 }
@@ -428,7 +443,18 @@ pub async fn bulk_create(
     }
     let changes: Vec<KeywordChange> =
         candidates.iter().map(|(_, k)| KeywordChange { before: None, after: Some(k.clone()) }).collect();
-    let outcome = state.store.apply_keyword_changes(&changes).await?;
+    let plan = tenant.plan()?;
+    let outcome = state.store.apply_keyword_changes(&changes, plan.max_keywords).await?;
+    if outcome.applied.is_empty() && !outcome.plan_limited.is_empty() {
+        return Err(plan_limit(plan));
+    }
+    errors.extend(
+        outcome
+            .plan_limited
+            .iter()
+            .map(|&i| KeywordItemErrors { index: candidates[i].0, errors: plan_limit_errors(plan) }),
+    );
+    errors.sort_by_key(|e| e.index);
     let created: Vec<Keyword> = outcome.applied.iter().map(|&i| candidates[i].1.clone()).collect();
     let duplicates: Vec<KeywordDuplicate> = outcome
         .duplicates

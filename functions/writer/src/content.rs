@@ -376,7 +376,7 @@ pub async fn create(
     place_html(&state.media, &mut content, sanitise(&input.html)).await.map_err(ApiError::internal)?;
     if let Err(e) = state.store().create(&content).await {
         state.media.delete_quietly(content.html_s3_key.clone()).await;
-        return Err(igny8_tenancy::create_failed(e));
+        return Err(e.into());
     }
     Ok(Success::created(full_view(&state.media, &content).await?))
 }

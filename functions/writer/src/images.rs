@@ -245,7 +245,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.tenancy.store.create(&image).await.map_err(igny8_tenancy::create_failed)?;
+    state.tenancy.store.create(&image).await?;
     Ok(Success::created(view(&state.media, &image).await?))
 }
 

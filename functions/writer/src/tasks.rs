@@ -202,7 +202,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.store.create(&task).await.map_err(igny8_tenancy::create_failed)?;
+    state.store.create(&task).await?;
     Ok(Success::created(task))
 }
 

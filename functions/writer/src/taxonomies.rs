@@ -175,7 +175,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    state.store.create(&term).await.map_err(igny8_tenancy::create_failed)?;
+    state.store.create(&term).await?;
     Ok(Success::created(term))
 }
 

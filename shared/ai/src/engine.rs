@@ -194,6 +194,9 @@ pub async fn save_unit(
                 model: model.to_owned(),
                 job_id: Some(ctx.job.id.clone()),
                 description: format!("{operation} ({unit})"),
+                account_counts: outcome.account_counts.clone(),
+                words: outcome.words,
+                images: outcome.images,
             },
         )?;
         let failed = ctx.store.try_commit(tx).await?;

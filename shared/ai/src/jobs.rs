@@ -4,7 +4,10 @@
 
 use axum::http::StatusCode;
 use igny8_http::{ApiError, ApiResult, Success};
-use igny8_store::{AuthorProfile, ItemState, Job, JobFunction, JobPhase, JobState, Store, Strategy, new_id, now};
+use igny8_store::{
+    Account, AuthorProfile, Conflict, ItemState, Job, JobFunction, JobPhase, JobState, Store, StoreError, Strategy,
+    new_id, now,
+};
 use igny8_tenancy::Tenant;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -36,6 +39,9 @@ pub enum SubmitError {
     /// A job with this id exists already (submitted before, e.g. by a redelivered message).
     #[error("the job exists already")]
     Exists,
+    /// The plan's limit for the month or for the account is reached.
+    #[error("{0}")]
+    PlanLimit(String),
     #[error("the job could not be queued: {0}")]
     Queue(String),
     #[error(transparent)]
@@ -60,8 +66,34 @@ pub async fn accept(
             format!("This needs about {needed} credits; the balance is {balance}."),
         )),
         Err(SubmitError::Queue(_)) => Err(ApiError::unavailable("The job could not be queued; try again.")),
+        Err(SubmitError::PlanLimit(message)) => Err(ApiError::plan_limit(message)),
         Err(SubmitError::Store(e)) => Err(e.into()),
         Err(e @ SubmitError::Exists) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The plan's limits an AI job must be within to start: AI requests, words and images
+/// this month, and the account's clusters and ideas. (Publishing is not limited.)
+async fn within_plan(store: &Store, account: &Account, function: &str, now: &str) -> Result<(), SubmitError> {
+    if matches!(function, "publish" | "wordpress_sync") {
+        return Ok(());
+    }
+    let Some(plan) = igny8_store::plan(&account.plan_id) else { return Ok(()) };
+    let used = store.monthly_usage(&account.id, now).await?;
+    let reached = |what: &str, max: u32| SubmitError::PlanLimit(format!("The {} plan allows {max} {what}.", plan.name));
+    if used.ai_requests >= u64::from(plan.max_ai_requests_per_month) {
+        return Err(reached("AI requests a month", plan.max_ai_requests_per_month));
+    }
+    match function {
+        "generate_content" if used.words >= u64::from(plan.max_words_per_month) => {
+            Err(reached("words a month", plan.max_words_per_month))
+        }
+        "generate_images" if used.images >= u64::from(plan.max_images_per_month) => {
+            Err(reached("images a month", plan.max_images_per_month))
+        }
+        "auto_cluster" if account.clusters_count >= plan.max_clusters => Err(reached("clusters", plan.max_clusters)),
+        "generate_ideas" if account.ideas_count >= plan.max_ideas => Err(reached("ideas", plan.max_ideas)),
+        _ => Ok(()),
     }
 }
 
@@ -76,11 +108,13 @@ pub async fn submit(
     job_id: String,
     request: JobRequest,
 ) -> Result<Job, SubmitError> {
-    let balance = store.balance(account_id).await?.unwrap_or(0);
+    let account = store.account(account_id).await?.ok_or(StoreError::Condition(Conflict::AccountMissing))?;
+    let stamp = now();
+    within_plan(store, &account, request.function, &stamp).await?;
+    let balance = account.credits;
     if balance < request.estimated_credits {
         return Err(SubmitError::InsufficientCredits { needed: request.estimated_credits, balance });
     }
-    let stamp = now();
     let inline = request.ids.len() <= INLINE_ITEMS;
     let job = Job {
         id: job_id,

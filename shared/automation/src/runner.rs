@@ -442,7 +442,7 @@ impl Runner {
                 action.name()
             ))),
             Err(SubmitError::Store(e)) => Err(e),
-            Err(e @ SubmitError::Queue(_)) => Ok(Started::Failed(e.to_string())),
+            Err(e @ (SubmitError::Queue(_) | SubmitError::PlanLimit(_))) => Ok(Started::Failed(e.to_string())),
         }
     }
 }

@@ -56,6 +56,17 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The account's plan, whose limits creates are held to.
+    pub fn plan(&self) -> igny8_http::ApiResult<&'static igny8_store::Plan> {
+        igny8_store::plan(&self.account.plan_id)
+            .ok_or_else(|| igny8_http::ApiError::internal(format!("unknown plan {}", self.account.plan_id)))
+    }
+
+    /// 403 `PLAN_LIMIT`: the plan allows `max` of `what` (e.g. `clusters`).
+    pub fn plan_limit(plan: &igny8_store::Plan, max: u32, what: &str) -> igny8_http::ApiError {
+        igny8_http::ApiError::plan_limit(format!("The {} plan allows {max} {what}.", plan.name))
+    }
+
     pub fn for_user(account: Account, user: User) -> Self {
         let sites = match user.role {
             Role::Owner | Role::Admin | Role::Developer => SiteScope::All,

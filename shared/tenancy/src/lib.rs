@@ -20,6 +20,6 @@ pub mod tokens;
 pub use access::{Access, SiteScope, Tenant};
 pub use extractor::Tenancy;
 pub use igny8_store::Role;
-pub use scope::{Scope, create_failed};
+pub use scope::Scope;
 pub use secrets::{SecretBox, SecretError};
 pub use tokens::{Claims, IssuedTokens, TokenError, TokenKind, Tokens};

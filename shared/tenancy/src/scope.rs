@@ -1,8 +1,7 @@
 //! Resolving the site/sector scope a request names (`site_id`, `sector_id`).
 
 use igny8_http::ApiError;
-use igny8_store::Conflict;
-use igny8_store::{Cluster, Scoped, Sector, Site, StoreError};
+use igny8_store::{Cluster, Scoped, Sector, Site};
 
 use crate::access::Tenant;
 use crate::extractor::Tenancy;
@@ -99,15 +98,7 @@ impl Tenancy {
         let site_id = site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
         let scope = self.resolve_scope(tenant, site_id, sector_id).await?;
         let sector = scope.sector.as_ref().map(|s| s.id.as_str());
-        self.store.list_scope(tenant.account_id(), &scope.site.id, sector).await.map_err(ApiError::internal)
-    }
-}
-
-/// The API's answer to a failed create of a site-scoped object.
-pub fn create_failed(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Condition(Conflict::SectorMissing) => ApiError::not_found("Sector"),
-        error => error.into(),
+        Ok(self.store.list_scope(tenant.account_id(), &scope.site.id, sector).await?)
     }
 }
 

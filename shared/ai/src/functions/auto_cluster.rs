@@ -289,6 +289,7 @@ fn clusters_tx(ctx: &Ctx, chunk: &[PlannedCluster]) -> Result<Tx, EngineError> {
     for sector in sectors {
         tx.check_sector_open(table, account_id, sector);
     }
+    tx.count_in_account(table, account_id, "clusters_count", chunk.len() as i64, None)?;
     Ok(tx)
 }
 
@@ -318,7 +319,8 @@ async fn assign_keywords(ctx: &mut Ctx, saved: &[&PlannedCluster]) -> Result<Has
             }
         }
     }
-    let outcome = ctx.store.apply_keyword_changes(&changes).await?;
+    // Assigning keywords to clusters creates none: no limit applies.
+    let outcome = ctx.store.apply_keyword_changes(&changes, u32::MAX).await?;
     placed += outcome.applied.len() as u64;
     for &applied in &outcome.applied {
         filled.extend(changes[applied].after.as_ref().and_then(|k| k.cluster_id.clone()));
@@ -336,6 +338,7 @@ async fn remove_empty<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a str>) -> Resu
         let none = Item::from([(":none".to_owned(), AttributeValue::N("0".into()))]);
         let key = scoped_key::<Cluster>(&ctx.job.account_id, id);
         tx.delete_where(ctx.store.table(), key, "keywords_count = :none", none, Conflict::Filled);
+        tx.count_in_account(ctx.store.table(), &ctx.job.account_id, "clusters_count", -1, None)?;
         ctx.store.try_commit(tx).await?;
     }
     Ok(())

@@ -159,6 +159,7 @@ impl ItemFunction for GenerateContent {
         let outcome = UnitOutcome {
             results: vec![content.id.clone()],
             credits: content_credits(u64::from(content.word_count)),
+            words: u64::from(content.word_count),
             ..usage
         };
         Ok((tx, outcome))

@@ -158,6 +158,7 @@ impl ItemFunction for GenerateIdeas {
         let outcome = UnitOutcome {
             results: output.ideas.iter().map(|i| i.id.clone()).collect(),
             credits: ideas_credits(1),
+            account_counts: vec![("ideas_count", output.ideas.len() as i64)],
             ..usage
         };
         Ok((tx, outcome))

@@ -102,6 +102,7 @@ impl ItemFunction for GenerateImages {
             cost_micros: generated.cost_usd.map(usd_to_micros).unwrap_or(0),
             cost_note: generated.cost_usd.is_none().then(|| no_price(&generated.model)),
             credits: image_credits(ctx.image.name(), &ctx.settings.image_quality),
+            images: 1,
             ..Default::default()
         };
         Ok((tx, outcome))

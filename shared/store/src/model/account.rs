@@ -21,8 +21,8 @@ impl AccountStatus {
     }
 }
 
-/// The tenant. `users_count` and `sites_count` are kept true transactionally: they are
-/// what plan limits are checked against.
+/// The tenant. Its counts are kept true transactionally (each moves in the transaction
+/// that creates or deletes what it counts): they are what plan limits are checked against.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: String,
@@ -33,6 +33,12 @@ pub struct Account {
     pub owner_user_id: String,
     pub users_count: u32,
     pub sites_count: u32,
+    #[serde(default)]
+    pub keywords_count: u32,
+    #[serde(default)]
+    pub clusters_count: u32,
+    #[serde(default)]
+    pub ideas_count: u32,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -43,6 +49,32 @@ pub struct Registration {
     pub account: Account,
     pub owner: User,
     pub session: Session,
+}
+
+impl Tx {
+    /// Moves one of the account's counts by `delta`. With `max`, a rise may not take it
+    /// past `max` (else `PlanLimit`). DynamoDB conditions have no arithmetic, so the
+    /// condition is that the count before leaves room for `delta`; a rise larger than
+    /// the whole limit gets a room no count can meet.
+    pub fn count_in_account(
+        &mut self,
+        table: &str,
+        account_id: &str,
+        counter: &str,
+        delta: i64,
+        max: Option<u32>,
+    ) -> StoreResult<()> {
+        let mut update = Update::new(keys::account(account_id)).add(counter, delta);
+        if let (Some(max), true) = (max, delta > 0) {
+            update = update
+                .name("#count", counter)
+                .when("(attribute_not_exists(#count) AND :room >= :zero) OR #count <= :room")
+                .value(":room", i64::from(max) - delta)?
+                .value(":zero", 0)?;
+        }
+        self.update(table, update, Conflict::PlanLimit);
+        Ok(())
+    }
 }
 
 impl Store {

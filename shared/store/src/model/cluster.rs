@@ -31,7 +31,7 @@ pub struct Cluster {
     pub updated_at: String,
 }
 
-scoped!(Cluster, "cluster", "CLUSTER");
+scoped!(Cluster, "cluster", "CLUSTER", counted as "clusters_count");
 
 impl Store {
     /// The keywords of a cluster (read from its sector).
@@ -59,10 +59,12 @@ impl Store {
                     KeywordChange { before: Some(before), after: Some(after) }
                 })
                 .collect();
-            released += self.apply_keyword_changes(&changes).await?.applied.len();
+            // Releasing creates nothing: no limit applies.
+            released += self.apply_keyword_changes(&changes, u32::MAX).await?.applied.len();
             let mut tx = Tx::new();
             let empty = Item::from([(":zero".to_owned(), AttributeValue::N("0".into()))]);
             tx.delete_where(self.table(), cluster.key(), "keywords_count = :zero", empty, Conflict::NotEmpty);
+            tx.count_in_account(self.table(), &cluster.account_id, "clusters_count", -1, None)?;
             match self.commit(tx).await {
                 Ok(()) => return Ok(released),
                 Err(StoreError::Condition(_)) => {

@@ -68,7 +68,7 @@ pub struct Idea {
     pub updated_at: String,
 }
 
-scoped!(Idea, "idea", "IDEA");
+scoped!(Idea, "idea", "IDEA", counted as "ideas_count");
 
 impl Store {
     /// Turns an idea into its writer task: creates the task and marks the idea

@@ -435,6 +435,12 @@ pub struct UnitOutcome {
     /// Set when the unit's dollar cost is unknown, saying why.
     pub cost_note: Option<String>,
     pub credits: i64,
+    /// The account's counts the unit moves (`("ideas_count", 3)`), moved with its charge:
+    /// one transaction may not touch the account item twice.
+    pub account_counts: Vec<(&'static str, i64)>,
+    /// Words written and images drawn, for the month's usage (plan limits).
+    pub words: u64,
+    pub images: u64,
 }
 
 impl Tx {

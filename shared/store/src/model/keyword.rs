@@ -89,12 +89,20 @@ pub struct KeywordOutcome {
     pub missing_cluster: Vec<usize>,
     /// Its sector is gone or being deleted.
     pub missing_sector: Vec<usize>,
+    /// Creating it would take the account past its plan's keyword limit.
+    pub plan_limited: Vec<usize>,
 }
 
 enum ActionOwner {
     Change(usize),
     Cluster(String),
     Sector(String),
+    /// The account's keyword count (the plan limit).
+    Account,
+}
+
+fn creates(change: &KeywordChange) -> bool {
+    change.before.is_none() && change.after.is_some()
 }
 
 /// (keywords_count delta, volume delta) per cluster id.
@@ -108,8 +116,14 @@ impl Store {
     /// Applies keyword changes in as few transactions as the 100-action limit allows.
     /// A change that would duplicate a keyword, acts on a stale read or names a missing
     /// cluster is left out and reported; the others are applied. Cluster counters move
-    /// in the same transactions, so they are never wrong, even for a moment.
-    pub async fn apply_keyword_changes(&self, changes: &[KeywordChange]) -> StoreResult<KeywordOutcome> {
+    /// in the same transactions, so they are never wrong, even for a moment. So does the
+    /// account's `keywords_count`, which creates may not take past `max_keywords` (the
+    /// plan's limit; creates beyond it are reported in `plan_limited`).
+    pub async fn apply_keyword_changes(
+        &self,
+        changes: &[KeywordChange],
+        max_keywords: u32,
+    ) -> StoreResult<KeywordOutcome> {
         let mut outcome = KeywordOutcome::default();
         let mut pending: Vec<usize> = dedupe_creates(changes, &mut outcome);
         while !pending.is_empty() {
@@ -119,7 +133,7 @@ impl Store {
                 if members.is_empty() {
                     break;
                 }
-                let (tx, owners) = self.keyword_tx(changes, &members)?;
+                let (tx, owners) = self.keyword_tx(changes, &members, max_keywords)?;
                 let failed = self.try_commit(tx).await?;
                 if failed.is_empty() {
                     outcome.applied.extend(&members);
@@ -143,6 +157,14 @@ impl Store {
                             outcome.missing_sector.extend(members.iter().copied().filter(creates_in));
                             members.retain(|m| !creates_in(m));
                         }
+                        ActionOwner::Account => {
+                            // Keep the creates that still fit, in order; the rest are limited.
+                            let room = self.keyword_room(changes, &members, max_keywords).await?;
+                            let limited: Vec<usize> =
+                                members.iter().copied().filter(|m| creates(&changes[*m])).skip(room).collect();
+                            outcome.plan_limited.extend(&limited);
+                            members.retain(|m| !limited.contains(m));
+                        }
                         ActionOwner::Cluster(cluster) => {
                             // The cluster is gone: every member touching it is out.
                             let touches = |m: &usize| {
@@ -164,11 +186,34 @@ impl Store {
         }
         outcome.applied.sort_unstable();
         outcome.duplicates.sort_unstable();
+        outcome.plan_limited.sort_unstable();
         Ok(outcome)
     }
 
+    /// How many more keywords the account of `members` may have, with the members'
+    /// deletes counted as done.
+    async fn keyword_room(
+        &self,
+        changes: &[KeywordChange],
+        members: &[usize],
+        max_keywords: u32,
+    ) -> StoreResult<usize> {
+        let Some(account_id) = members.first().and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
+        else {
+            return Ok(0);
+        };
+        let count = self.account(&account_id.account_id).await?.map_or(0, |a| a.keywords_count);
+        let deleting = members.iter().filter(|&&m| changes[m].before.is_some() && changes[m].after.is_none()).count();
+        Ok((max_keywords as usize + deleting).saturating_sub(count as usize))
+    }
+
     /// The transaction for `members`, and for each action what it belongs to.
-    fn keyword_tx(&self, changes: &[KeywordChange], members: &[usize]) -> StoreResult<(Tx, Vec<ActionOwner>)> {
+    fn keyword_tx(
+        &self,
+        changes: &[KeywordChange],
+        members: &[usize],
+        max_keywords: u32,
+    ) -> StoreResult<(Tx, Vec<ActionOwner>)> {
         let table = self.table();
         let mut tx = Tx::new();
         let mut owners = Vec::new();
@@ -224,6 +269,14 @@ impl Store {
                 tx.check_sector_open(table, &account_id, sector);
                 owners.push(ActionOwner::Sector(sector.to_owned()));
             }
+            let created = members.iter().filter(|&&m| creates(&changes[m])).count() as i64;
+            let deleted =
+                members.iter().filter(|&&m| changes[m].before.is_some() && changes[m].after.is_none()).count();
+            let net = created - deleted as i64;
+            if net != 0 {
+                tx.count_in_account(table, &account_id, "keywords_count", net, Some(max_keywords))?;
+                owners.push(ActionOwner::Account);
+            }
             for (cluster_id, (count, volume)) in deltas {
                 if count == 0 && volume == 0 {
                     continue;
@@ -260,8 +313,9 @@ fn dedupe_creates(changes: &[KeywordChange], outcome: &mut KeywordOutcome) -> Ve
 /// As many pending changes as fit one transaction (≤ 3 keyword actions each, plus room
 /// for counter updates of every cluster they touch), and the rest.
 fn take_chunk(changes: &[KeywordChange], pending: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    // One action is kept for the sector check (keywords of one request share a sector).
-    const MAX_ACTIONS: usize = 99;
+    // Two actions are kept: the sector check (keywords of one request share a sector)
+    // and the account's keyword count.
+    const MAX_ACTIONS: usize = 98;
     let mut used = 0;
     let mut clusters = std::collections::HashSet::new();
     let mut taken = 0;

@@ -104,6 +104,32 @@ pub struct Charge {
     pub model: String,
     pub job_id: Option<String>,
     pub description: String,
+    /// The account's counts that move with the charge (see `UnitOutcome::account_counts`).
+    pub account_counts: Vec<(&'static str, i64)>,
+    /// Words written and images drawn (the month's usage, which plans limit).
+    pub words: u64,
+    pub images: u64,
+}
+
+/// What an account used of its AI in one calendar month (UTC): the plan limits these.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MonthlyUsage {
+    /// Saved AI results (an article, an image, a cluster's ideas, a clustering run …).
+    #[serde(default)]
+    pub ai_requests: u64,
+    #[serde(default)]
+    pub words: u64,
+    #[serde(default)]
+    pub images: u64,
+}
+
+/// `YYYY-MM` of an RFC 3339 time.
+fn month_of(stamp: &str) -> &str {
+    stamp.get(..7).unwrap_or(stamp)
+}
+
+fn monthly_key(account_id: &str, month: &str) -> Key {
+    Key::new(keys::account_pk(account_id), format!("MONTHUSE#{month}"))
 }
 
 fn transaction_key(account_id: &str, id: &str) -> Key {
@@ -122,13 +148,20 @@ impl Tx {
     /// read; the caller checks `balance >= credits` first.
     pub fn charge(&mut self, table: &str, balance: i64, charge: &Charge) -> StoreResult<()> {
         let created_at = now();
-        if charge.credits != 0 {
-            let update = Update::new(keys::account(&charge.account_id))
+        if charge.credits == 0 {
+            for (counter, delta) in &charge.account_counts {
+                self.count_in_account(table, &charge.account_id, counter, *delta, None)?;
+            }
+        } else {
+            let mut update = Update::new(keys::account(&charge.account_id))
                 .set("credits", balance - charge.credits)?
                 .set("updated_at", &created_at)?
                 .when("credits = :read AND :read >= :cost")
                 .value(":read", balance)?
                 .value(":cost", charge.credits)?;
+            for (counter, delta) in &charge.account_counts {
+                update = update.add(counter, *delta);
+            }
             self.update(table, update, Conflict::BalanceChanged);
             // Negative credits give back what an earlier charge of the job took.
             let kind = if charge.credits > 0 { CreditTransactionType::Usage } else { CreditTransactionType::Refund };
@@ -162,7 +195,12 @@ impl Tx {
             job_id: charge.job_id.clone(),
             created_at,
         };
+        let month = Update::upsert(monthly_key(&charge.account_id, month_of(&usage.created_at)))
+            .add("ai_requests", 1)
+            .add("words", charge.words as i64)
+            .add("images", charge.images as i64);
         self.create(table, Record::new(usage_key(&charge.account_id, &usage.id), "usage", &usage)?, Conflict::Exists);
+        self.update(table, month, Conflict::Never);
         Ok(())
     }
 }
@@ -174,6 +212,11 @@ pub(crate) fn opening_balance(account_id: &str, credits: i64, description: &str)
 }
 
 impl Store {
+    /// What the account used of its AI in the month of `now` (zeros before any use).
+    pub async fn monthly_usage(&self, account_id: &str, now: &str) -> StoreResult<MonthlyUsage> {
+        Ok(self.get(monthly_key(account_id, month_of(now))).await?.unwrap_or_default())
+    }
+
     /// The account's balance, read strongly consistent.
     pub async fn balance(&self, account_id: &str) -> StoreResult<Option<i64>> {
         Ok(self.account(account_id).await?.map(|a| a.credits))

@@ -34,7 +34,7 @@ pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 pub use image::{Image, ImageStatus, ImageType};
 pub use job::{ItemProgress, ItemState, Job, JobFunction, JobPhase, JobState, JobWatch, UnitOutcome, WATCH_SHARDS};
 pub use keyword::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus};
-pub use ledger::{Charge, CreditTransaction, CreditTransactionType, UsageRecord};
+pub use ledger::{Charge, CreditTransaction, CreditTransactionType, MonthlyUsage, UsageRecord};
 pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan};
 pub use role::Role;
 pub use scoped::{NO_SECTOR, Scoped, scoped_key};

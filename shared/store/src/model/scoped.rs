@@ -18,15 +18,19 @@ use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update};
 /// `sector_id: String` fields (`sector_id: Option<String>` with `site_wide`).
 macro_rules! scoped {
     ($type:ty, $kind:literal, $prefix:literal) => {
-        scoped!(@impl $type, $kind, $prefix, self => Some(self.sector_id.as_str()));
+        scoped!(@impl $type, $kind, $prefix, None, self => Some(self.sector_id.as_str()));
+    };
+    ($type:ty, $kind:literal, $prefix:literal, counted as $counter:literal) => {
+        scoped!(@impl $type, $kind, $prefix, Some($counter), self => Some(self.sector_id.as_str()));
     };
     ($type:ty, $kind:literal, $prefix:literal, site_wide) => {
-        scoped!(@impl $type, $kind, $prefix, self => self.sector_id.as_deref());
+        scoped!(@impl $type, $kind, $prefix, None, self => self.sector_id.as_deref());
     };
-    (@impl $type:ty, $kind:literal, $prefix:literal, $this:ident => $sector:expr) => {
+    (@impl $type:ty, $kind:literal, $prefix:literal, $counter:expr, $this:ident => $sector:expr) => {
         impl $crate::model::scoped::Scoped for $type {
             const KIND: &'static str = $kind;
             const PREFIX: &'static str = $prefix;
+            const ACCOUNT_COUNT: Option<&'static str> = $counter;
             fn id(&self) -> &str {
                 &self.id
             }
@@ -52,6 +56,9 @@ pub trait Scoped: Serialize + DeserializeOwned + Send + Sync {
     const KIND: &'static str;
     /// Sort-key prefix, e.g. `KEYWORD`.
     const PREFIX: &'static str;
+    /// The account's count of this kind, if the plan limits it (e.g. `clusters_count`);
+    /// `create` and `remove` move it. (Keywords keep theirs in `apply_keyword_changes`.)
+    const ACCOUNT_COUNT: Option<&'static str> = None;
     fn id(&self) -> &str;
     fn account_id(&self) -> &str;
     fn site_id(&self) -> &str;
@@ -131,8 +138,17 @@ impl Store {
     /// Stores a new object; fails with `Condition("exists")` if its id is taken, and
     /// with `Condition("sector_missing")` if its sector is gone or being deleted.
     pub async fn create<T: Scoped>(&self, object: &T) -> StoreResult<()> {
+        self.create_within(object, None).await
+    }
+
+    /// `create`, failing with `Condition(PlanLimit)` when the account already has `max`
+    /// objects of this kind (kinds with an `ACCOUNT_COUNT`).
+    pub async fn create_within<T: Scoped>(&self, object: &T, max: Option<u32>) -> StoreResult<()> {
         let mut tx = Tx::new();
         tx.create(self.table(), object.record()?, Conflict::Exists);
+        if let Some(counter) = T::ACCOUNT_COUNT {
+            tx.count_in_account(self.table(), object.account_id(), counter, 1, max)?;
+        }
         if let Some(sector_id) = object.sector_id() {
             tx.check_sector_open(self.table(), object.account_id(), sector_id);
         }
@@ -162,6 +178,9 @@ impl Store {
     pub async fn remove<T: Scoped>(&self, account_id: &str, id: &str) -> StoreResult<()> {
         let mut tx = Tx::new();
         tx.delete(self.table(), scoped_key::<T>(account_id, id), Conflict::Missing);
+        if let Some(counter) = T::ACCOUNT_COUNT {
+            tx.count_in_account(self.table(), account_id, counter, -1, None)?;
+        }
         match self.commit(tx).await {
             Err(StoreError::Condition(_)) => Err(StoreError::Condition(Conflict::Missing)),
             other => other,
