@@ -78,13 +78,25 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds():
+    """CPU time the whole machine spent busy (all cores); None without /proc."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+
+
 def own_cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
 class CpuWatch:
-    """CPU time of the processes named in LOAD_PROCESSES and of this one, over a run."""
+    """CPU time of the processes named in LOAD_PROCESSES and of this one, over a run, and
+    what the rest of the machine took meanwhile: figures from a machine busy with other
+    work are not comparable."""
 
     def __init__(self):
         self.pids = {}
@@ -96,13 +108,18 @@ class CpuWatch:
     def start(self):
         self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
         self.before["load generator"] = own_cpu_seconds()
+        self.machine = machine_busy_seconds()
         self.started = time.monotonic()
 
     def spent(self):
         after = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
         after["load generator"] = own_cpu_seconds()
-        return {name: after[name] - self.before[name] for name in after
-                if after[name] is not None and self.before.get(name) is not None}
+        spent = {name: after[name] - self.before[name] for name in after
+                 if after[name] is not None and self.before.get(name) is not None}
+        machine = machine_busy_seconds()
+        if machine is not None and self.machine is not None:
+            spent["other processes"] = max(0.0, machine - self.machine - sum(spent.values()))
+        return spent
 
     def report(self):
         wall = time.monotonic() - self.started

@@ -8,6 +8,7 @@ mod api_keys;
 mod automation;
 mod billing;
 mod contract;
+mod faults;
 mod isolation;
 mod lambda_adapter;
 mod limits;

@@ -12,7 +12,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     igny8_http::init_lambda_tracing();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = igny8_store::sdk_config().await;
     let store = Store::from_config(&config);
     let media = Media::from_env(&config)?;
     let secrets = Arc::new(SecretBox::from_env()?);

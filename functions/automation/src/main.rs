@@ -8,7 +8,7 @@ use igny8_tenancy::Tenancy;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = igny8_store::sdk_config().await;
     let store = Store::from_config(&config);
     let runner = Runner {
         store: store.clone(),

@@ -4,7 +4,7 @@ use igny8_store::Store;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = igny8_store::sdk_config().await;
     let state = IntegrationState::from_env(Store::from_config(&config), &config)?;
     lambda_http::run(igny8_integration::app(state)).await
 }

@@ -223,7 +223,7 @@ pub struct ContentVersionView {
 /// A content item as the API shows it: with its HTML, wherever it is stored.
 async fn full_view(media: &Media, content: &Content) -> ApiResult<ContentView> {
     let html = match &content.html_s3_key {
-        Some(key) => media.get_text(key).await.map_err(ApiError::internal)?,
+        Some(key) => media.get_text(key).await.map_err(crate::media_failed)?,
         None => content.html.clone(),
     };
     Ok(ContentView { summary: summary_view(content), html })
@@ -373,7 +373,7 @@ pub async fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
     };
-    place_html(&state.media, &mut content, sanitise(&input.html)).await.map_err(ApiError::internal)?;
+    place_html(&state.media, &mut content, sanitise(&input.html)).await.map_err(crate::media_failed)?;
     if let Err(e) = state.store().create(&content).await {
         state.media.delete_quietly(content.html_s3_key.clone()).await;
         return Err(e.into());
@@ -427,7 +427,7 @@ pub async fn update(
         next.external_url = v;
     }
     if let Some(html) = input.html {
-        place_html(&state.media, &mut next, sanitise(&html)).await.map_err(ApiError::internal)?;
+        place_html(&state.media, &mut next, sanitise(&html)).await.map_err(crate::media_failed)?;
     }
     // A change of status (or of where it was published) is not a new text: no version.
     match state.store().save_content(&current, &next, !input_was_workflow).await {

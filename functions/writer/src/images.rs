@@ -368,7 +368,7 @@ pub async fn upload(
     }
     // A new key per upload: a signed URL handed out earlier never shows other bytes.
     let key = format!("images/{}/{}/{}.{extension}", image.account_id, image.id, new_id("up"));
-    state.media.put(&key, body.to_vec(), &content_type).await.map_err(ApiError::internal)?;
+    state.media.put(&key, body.to_vec(), &content_type).await.map_err(crate::media_failed)?;
     let update = Update::new(image.key())
         .set("s3_key", &key)
         .and_then(|u| u.set("content_type", &content_type))

@@ -80,3 +80,15 @@ pub fn openapi() -> OpenApi {
 pub fn app(state: WriterState) -> HttpService {
     igny8_http::into_service(routes(state))
 }
+
+/// The API's answer when the media bucket fails: 503 with `Retry-After` when S3 is busy
+/// (throttled, failing inside, not answering), else 500.
+pub(crate) fn media_failed(error: igny8_media::MediaError) -> igny8_http::ApiError {
+    match error {
+        igny8_media::MediaError::Busy(detail) => {
+            tracing::warn!(%detail, "the media bucket stayed busy through its retries");
+            igny8_http::ApiError::unavailable("Storage is busy; try again in a moment.")
+        }
+        igny8_media::MediaError::Failed(detail) => igny8_http::ApiError::internal(detail),
+    }
+}

@@ -6,7 +6,7 @@ use igny8_writer::{Media, WriterState};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
-    let config = aws_config::load_from_env().await;
+    let config = igny8_store::sdk_config().await;
     let tenancy = Tenancy::from_env(Store::from_config(&config))?;
     let media = Media::from_env(&config)?;
     let jobs = JobQueue::from_env(&config, "AI_QUEUE_URL")?;

@@ -4,14 +4,14 @@
 
 use igny8_store::{Content, new_id};
 
-use crate::Media;
 use crate::html::word_count;
+use crate::{Media, MediaError};
 
 /// DynamoDB items hold at most 400 KB; past this the body goes to S3.
 pub const INLINE_HTML_LIMIT: usize = 300 * 1024;
 
 /// Places sanitised `html` as `content`'s body (inline or in S3) and counts its words.
-pub async fn place_html(media: &Media, content: &mut Content, html: String) -> Result<(), String> {
+pub async fn place_html(media: &Media, content: &mut Content, html: String) -> Result<(), MediaError> {
     content.word_count = word_count(&html);
     if html.len() <= INLINE_HTML_LIMIT {
         content.html = html;

@@ -3,8 +3,50 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+
+/// Why the bucket did not do what was asked.
+#[derive(Debug)]
+pub enum MediaError {
+    /// S3 throttled, failed inside or did not answer in time — after the SDK's retries.
+    /// Worth trying again soon.
+    Busy(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for MediaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MediaError::Busy(detail) => write!(f, "S3 is busy: {detail}"),
+            MediaError::Failed(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl std::error::Error for MediaError {}
+
+impl From<MediaError> for String {
+    fn from(error: MediaError) -> Self {
+        error.to_string()
+    }
+}
+
+fn s3_error<E: ProvideErrorMetadata + std::fmt::Debug>(
+    what: String,
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> MediaError {
+    let busy = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(e) => {
+            e.raw().status().is_server_error() || matches!(e.err().code(), Some("SlowDown" | "InternalError"))
+        }
+        _ => false,
+    };
+    let detail = format!("{what}: {err:?}");
+    if busy { MediaError::Busy(detail) } else { MediaError::Failed(detail) }
+}
 
 /// How long a signed image URL stays valid.
 pub const SIGNED_URL_TTL: Duration = Duration::from_secs(15 * 60);
@@ -27,7 +69,7 @@ impl Media {
         Ok(Self::new(client(config), bucket))
     }
 
-    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), String> {
+    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), MediaError> {
         self.s3
             .put_object()
             .bucket(&*self.bucket)
@@ -37,10 +79,10 @@ impl Media {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| format!("S3 put {key}: {e:?}"))
+            .map_err(|e| s3_error(format!("S3 put {key}"), e))
     }
 
-    pub async fn get_bytes(&self, key: &str) -> Result<Vec<u8>, String> {
+    pub async fn get_bytes(&self, key: &str) -> Result<Vec<u8>, MediaError> {
         let object = self
             .s3
             .get_object()
@@ -48,13 +90,14 @@ impl Media {
             .key(key)
             .send()
             .await
-            .map_err(|e| format!("S3 get {key}: {e:?}"))?;
-        Ok(object.body.collect().await.map_err(|e| format!("S3 read {key}: {e}"))?.into_bytes().to_vec())
+            .map_err(|e| s3_error(format!("S3 get {key}"), e))?;
+        let body = object.body.collect().await.map_err(|e| MediaError::Busy(format!("S3 read {key}: {e}")))?;
+        Ok(body.into_bytes().to_vec())
     }
 
-    pub async fn get_text(&self, key: &str) -> Result<String, String> {
+    pub async fn get_text(&self, key: &str) -> Result<String, MediaError> {
         let bytes = self.get_bytes(key).await?;
-        String::from_utf8(bytes).map_err(|e| format!("S3 object {key} is not UTF-8: {e}"))
+        String::from_utf8(bytes).map_err(|e| MediaError::Failed(format!("S3 object {key} is not UTF-8: {e}")))
     }
 
     /// Deletes objects; failures are logged, not returned (an orphaned object costs

@@ -7,5 +7,5 @@ pub mod html;
 mod image_type;
 
 pub use article::{INLINE_HTML_LIMIT, place_html};
-pub use bucket::{Media, SIGNED_URL_TTL, client as s3_client};
+pub use bucket::{Media, MediaError, SIGNED_URL_TTL, client as s3_client};
 pub use image_type::image_type;

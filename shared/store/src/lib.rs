@@ -5,12 +5,14 @@
 //! a repository call always takes the caller's account id: another tenant's object cannot
 //! be addressed at all.
 
+mod config;
 mod conflict;
 pub mod keys;
 pub mod model;
 pub mod schema;
 mod table;
 
+pub use config::{sdk_config, timeouts};
 pub use conflict::Conflict;
 pub use model::*;
 pub use table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};

@@ -415,7 +415,7 @@ impl Store {
     /// Client and table from the environment (`TABLE_NAME`; `AWS_ENDPOINT_URL` for the
     /// emulator). Built once per process, in `main`.
     pub async fn from_env() -> Self {
-        Self::from_config(&aws_config::load_from_env().await)
+        Self::from_config(&crate::sdk_config().await)
     }
 
     /// Client from a loaded SDK configuration, table from `TABLE_NAME`.
@@ -622,7 +622,8 @@ impl Store {
         let mut attempt = 0;
         loop {
             let request = self.client.transact_write_items().set_transact_items(Some(items.clone()));
-            let error = match request.send().await {
+            // Throttling and 5xx were retried by the SDK already; only conflicts are ours.
+            let conflict = match request.send().await {
                 Ok(_) => return Ok(Vec::new()),
                 Err(SdkError::ServiceError(e)) => match e.err() {
                     TransactWriteItemsError::TransactionCanceledException(cancel) => {
@@ -630,18 +631,18 @@ impl Store {
                             Cancelled::Conditions(failed) => {
                                 return Ok(failed.into_iter().map(|index| (index, labels[index])).collect());
                             }
-                            Cancelled::Conflict => StoreError::Busy(format!("transaction cancelled: {cancel:?}")),
+                            Cancelled::Conflict => format!("transaction cancelled: {cancel:?}"),
                             Cancelled::Other => {
                                 return Err(StoreError::Aws(format!("transaction cancelled: {cancel:?}")));
                             }
                         }
                     }
-                    _ => StoreError::aws(SdkError::ServiceError(e)),
+                    _ => return Err(StoreError::aws(SdkError::ServiceError(e))),
                 },
-                Err(e) => StoreError::aws(e),
+                Err(e) => return Err(StoreError::aws(e)),
             };
-            if !matches!(error, StoreError::Busy(_)) || attempt >= CONFLICT_RETRIES {
-                return Err(error);
+            if attempt >= CONFLICT_RETRIES {
+                return Err(StoreError::Busy(conflict));
             }
             tokio::time::sleep(conflict_backoff(attempt)).await;
             attempt += 1;
