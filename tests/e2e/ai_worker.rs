@@ -231,16 +231,20 @@ async fn jobs_finishing_together_never_take_the_balance_below_zero() {
     let ws = workspace(&app, "race").await;
     let t = &ws.owner.access;
     let clusters = add_clusters(&app, &ws, 6).await;
-    app.set_balance(&ws.owner.account_id, 7).await;
-    // Each job alone is affordable (2 credits), so all six are accepted …
+    app.set_balance(&ws.owner.account_id, 12).await;
+    // Six jobs of 2 credits are accepted against 12 (each holds its 2) …
     for cluster in &clusters {
         app.post(IDEAS, t, json!({"ids": [cluster], "ideas_per_cluster": 1})).await.expect(202);
     }
-    // … and run at the same time: only three can be paid for.
+    // … then the balance drops (an adjustment) and they run at the same time: only
+    // three can be paid for, and the charge, not the hold, is what keeps the balance
+    // from going below zero.
+    app.set_balance(&ws.owner.account_id, 7).await;
     app.run_jobs().await;
 
     let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
     assert_eq!(balance.data()["credits"], 1);
+    assert_eq!(balance.data()["held"], 0, "every job gave back what it held");
     let jobs = app.get("/api/v1/system/jobs/?page_size=50", t).await.expect(200);
     let jobs = jobs.body["results"].as_array().unwrap().clone();
     let done = jobs.iter().filter(|j| j["state"] == "done").count();

@@ -4,7 +4,7 @@
 
 use igny8_e2e::{Session, TestApp};
 use igny8_store::{Charge, CreditTransactionType, TRIAL_PLAN, Tx, plan};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use igny8_e2e::common::{assert_field_error, assert_forbidden, results};
 
@@ -26,6 +26,7 @@ async fn charge(app: &TestApp, account_id: &str, operation: &str, credits: i64, 
         account_counts: Vec::new(),
         words: 0,
         images: 0,
+        release_hold: 0,
         account_id: account_id.to_owned(),
         site_id: None,
         operation: operation.to_owned(),
@@ -204,4 +205,51 @@ async fn accounts_see_only_their_own_ledger() {
     assert_eq!(app.get(SUMMARY, &b.access).await.expect(200).data()["totals"]["count"], 0);
     assert_eq!(app.get(TRANSACTIONS, &a.access).await.expect(200).body["count"], 3);
     assert_eq!(app.get(USAGE, &a.access).await.expect(200).body["count"], 1);
+}
+
+/// Jobs accepted together cannot promise the same credits twice: each holds its
+/// estimate when accepted (402 once the credits not held run out), charges against it,
+/// and gives back what it did not use when it ends — failed or done.
+#[tokio::test]
+async fn accepted_jobs_hold_their_estimate_until_they_end() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "holds").await;
+    let t = ws.owner.access.as_str();
+    app.set_balance(&ws.owner.account_id, 25).await;
+    let mut ids = Vec::new();
+    for text in ["trail shoes", "road shoes", "hiking boots"] {
+        let body = json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": text});
+        ids.push(igny8_e2e::common::id_of(app.post("/api/v1/planner/keywords/", t, body).await.expect(201).data()));
+    }
+    // Clustering is estimated at 10 credits: two jobs fit 25, the third does not.
+    for id in &ids[..2] {
+        app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [id]})).await.expect(202);
+    }
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!((balance.data()["credits"].as_i64(), balance.data()["held"].as_i64()), (Some(25), Some(20)));
+    assert_eq!(balance.data()["available"], 5);
+    let third = app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [ids[2]]})).await.expect(402);
+    assert_eq!(third.code(), "INSUFFICIENT_CREDITS");
+
+    // Both run and charge 10 each; their holds are gone with them.
+    app.run_jobs().await;
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!(balance.data()["credits"], 5, "{}", balance.body);
+    assert_eq!(balance.data()["held"], 0, "{}", balance.body);
+
+    // A job that fails gives its whole hold back.
+    app.set_balance(&ws.owner.account_id, 10).await;
+    let body = json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": "doomed"});
+    let doomed = igny8_e2e::common::id_of(app.post("/api/v1/planner/keywords/", t, body).await.expect(201).data());
+    app.post("/api/v1/planner/keywords/auto_cluster/", t, json!({"ids": [doomed]})).await.expect(202);
+    app.delete(&format!("/api/v1/planner/keywords/{doomed}/"), t).await.expect(200);
+    assert_eq!(app.get("/api/v1/billing/balance/", t).await.expect(200).data()["held"], 10);
+    app.run_jobs().await;
+    let balance = app.get("/api/v1/billing/balance/", t).await.expect(200);
+    assert_eq!(
+        (balance.data()["credits"].as_i64(), balance.data()["held"].as_i64()),
+        (Some(10), Some(0)),
+        "{}",
+        balance.body
+    );
 }

@@ -178,6 +178,7 @@ pub async fn register(
         plan_id: trial.id.to_owned(),
         status: AccountStatus::Trial,
         credits: i64::from(trial.starting_credits),
+        held: 0,
         owner_user_id: user.id.clone(),
         users_count: 1,
         sites_count: 0,

@@ -10,6 +10,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BalanceView {
     credits: i64,
+    /// Held for accepted jobs that have not charged them yet.
+    held: i64,
+    /// What new jobs can count on: `credits - held`.
+    available: i64,
     plan_id: String,
     /// Null when the account's plan is no longer offered.
     plan_name: Option<&'static str>,
@@ -25,6 +29,8 @@ pub async fn balance(tenant: Tenant) -> ApiResult<Success<BalanceView>> {
     let plan = igny8_store::plan(&account.plan_id);
     Ok(Success::ok(BalanceView {
         credits: account.credits,
+        held: account.held,
+        available: account.credits - account.held,
         plan_id: account.plan_id.clone(),
         plan_name: plan.map(|p| p.name),
         monthly_credits: plan.map_or(0, |p| p.monthly_credits),

@@ -166,11 +166,12 @@ pub async fn save_unit(
     ctx: &mut Ctx,
     unit: &str,
     domain: Tx,
-    outcome: UnitOutcome,
+    mut outcome: UnitOutcome,
     operation: &str,
     provider: &str,
     model: &str,
 ) -> Result<Saved, EngineError> {
+    outcome.hold_used = outcome.credits.max(0).min(ctx.job.held_left());
     for _ in 0..CHARGE_ATTEMPTS {
         let balance = ctx.store.balance(&ctx.job.account_id).await?.unwrap_or(0);
         if outcome.credits > balance {
@@ -197,6 +198,7 @@ pub async fn save_unit(
                 account_counts: outcome.account_counts.clone(),
                 words: outcome.words,
                 images: outcome.images,
+                release_hold: outcome.hold_used,
             },
         )?;
         let failed = ctx.store.try_commit(tx).await?;

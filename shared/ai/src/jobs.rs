@@ -108,13 +108,9 @@ pub async fn submit(
     job_id: String,
     request: JobRequest,
 ) -> Result<Job, SubmitError> {
-    let account = store.account(account_id).await?.ok_or(StoreError::Condition(Conflict::AccountMissing))?;
+    let mut account = store.account(account_id).await?.ok_or(StoreError::Condition(Conflict::AccountMissing))?;
     let stamp = now();
     within_plan(store, &account, request.function, &stamp).await?;
-    let balance = account.credits;
-    if balance < request.estimated_credits {
-        return Err(SubmitError::InsufficientCredits { needed: request.estimated_credits, balance });
-    }
     let inline = request.ids.len() <= INLINE_ITEMS;
     let job = Job {
         id: job_id,
@@ -136,6 +132,8 @@ pub async fn submit(
         cost_note: None,
         credits: 0,
         estimated_credits: request.estimated_credits,
+        held: request.estimated_credits.max(0),
+        hold_used: 0,
         options: request.options,
         provider: None,
         model: None,
@@ -146,14 +144,29 @@ pub async fn submit(
         finished_at: None,
     };
     let parts = if inline { vec![] } else { vec![("input", request.ids.join("\n"))] };
-    match store.create_job(&job, &parts).await {
-        Err(igny8_store::StoreError::Condition(_)) => return Err(SubmitError::Exists),
-        other => other?,
+    // The estimate is held on the account with the job, against the credits no other
+    // accepted job holds; a balance that moves meanwhile is read again.
+    for attempt in 0.. {
+        let available = account.credits - account.held;
+        if available < job.held {
+            return Err(SubmitError::InsufficientCredits { needed: job.held, balance: available });
+        }
+        match store.create_job(&job, &account, &parts).await {
+            Ok(()) => break,
+            Err(StoreError::Condition(Conflict::BalanceChanged)) if attempt < 5 => {
+                account = store.account(account_id).await?.ok_or(StoreError::Condition(Conflict::AccountMissing))?;
+            }
+            Err(StoreError::Condition(Conflict::BalanceChanged)) => {
+                return Err(SubmitError::Store(StoreError::Busy("the balance kept changing".into())));
+            }
+            Err(StoreError::Condition(_)) => return Err(SubmitError::Exists),
+            Err(e) => return Err(e.into()),
+        }
     }
     let message = JobMessage { account_id: job.account_id.clone(), job_id: job.id.clone() };
     if let Err(e) = queue.send(&message).await {
         tracing::error!(job_id = %job.id, error = %e, "job could not be queued");
-        let _ = store.abandon_job(&job.account_id, &job.id, "the job could not be queued").await;
+        let _ = store.abandon_job(&job, "the job could not be queued").await;
         return Err(SubmitError::Queue(e));
     }
     tracing::info!(job_id = %job.id, function = job.function, items = job.total, "job queued");
@@ -206,7 +219,11 @@ pub async fn sweep(
             }
             if watch.resent >= MAX_RESENDS {
                 let reason = "the job was not taken up by a worker after several tries; submit it again";
-                store.abandon_job(&job.account_id, &job.id, reason).await?;
+                match store.abandon_job(&job, reason).await {
+                    // Finished meanwhile: nothing to fail.
+                    Ok(()) | Err(StoreError::Condition(Conflict::State)) => {}
+                    Err(e) => return Err(e),
+                }
                 store.unwatch_job(key).await?;
                 swept.failed += 1;
                 continue;

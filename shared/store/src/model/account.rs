@@ -30,6 +30,10 @@ pub struct Account {
     pub plan_id: String,
     pub status: AccountStatus,
     pub credits: i64,
+    /// Credits held for accepted jobs that have not charged them yet: what new jobs
+    /// can count on is `credits - held` (`docs/decisions.md`, credit holds).
+    #[serde(default)]
+    pub held: i64,
     pub owner_user_id: String,
     pub users_count: u32,
     pub sites_count: u32,

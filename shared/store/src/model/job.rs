@@ -9,6 +9,7 @@
 //! crash is never saved — or charged — again.
 
 use crate::Conflict;
+use crate::model::Account;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -123,6 +124,12 @@ pub struct Job {
     #[serde(default)]
     pub credits: i64,
     pub estimated_credits: i64,
+    /// Credits held on the account for this job when it was accepted. Its charges use
+    /// the hold up (`hold_used`); what is left is released when it ends.
+    #[serde(default)]
+    pub held: i64,
+    #[serde(default)]
+    pub hold_used: i64,
     /// Options of the request (e.g. ideas per cluster), as given.
     #[serde(default)]
     pub options: serde_json::Value,
@@ -165,6 +172,20 @@ fn watch_key(job: &Job) -> Key {
 
 /// Bytes of one job part item (well under the 400 KB item limit).
 const PART_BYTES: usize = 256 * 1024;
+
+/// Gives back `amount` of what `job` holds on its account.
+fn release_hold(tx: &mut Tx, table: &str, job: &Job, amount: i64) {
+    if amount > 0 {
+        tx.update(table, Update::new(keys::account(&job.account_id)).add("held", -amount), Conflict::AccountMissing);
+    }
+}
+
+impl Job {
+    /// What the job still holds of the account's credits.
+    pub fn held_left(&self) -> i64 {
+        (self.held - self.hold_used).max(0)
+    }
+}
 
 fn job_key(account_id: &str, job_id: &str) -> Key {
     Key::new(keys::account_pk(account_id), format!("JOB#{job_id}"))
@@ -227,9 +248,21 @@ impl Job {
 
 impl Store {
     /// Writes a new job, with `parts` (name → text) too big for the job item.
-    pub async fn create_job(&self, job: &Job, parts: &[(&str, String)]) -> StoreResult<()> {
+    /// Writes a new job and holds its `held` credits on the account, whose credits and
+    /// holds must still be `seen` (`Condition(BalanceChanged)` otherwise: read and try
+    /// again).
+    pub async fn create_job(&self, job: &Job, seen: &Account, parts: &[(&str, String)]) -> StoreResult<()> {
         let mut tx = Tx::new();
         tx.create(self.table(), job.record()?, Conflict::Exists);
+        if job.held > 0 {
+            let hold = Update::new(keys::account(&job.account_id))
+                .add("held", job.held)
+                .when("credits = :credits AND (held = :held OR (attribute_not_exists(held) AND :held = :zero))")
+                .value(":credits", seen.credits)?
+                .value(":held", seen.held)?
+                .value(":zero", 0)?;
+            tx.update(self.table(), hold, Conflict::BalanceChanged);
+        }
         let watch = JobWatch { account_id: job.account_id.clone(), job_id: job.id.clone(), resent: 0 };
         let expires = chrono::Utc::now().timestamp() + WATCH_DAYS * 86_400;
         tx.create(
@@ -346,22 +379,36 @@ impl Store {
         self.update(update, Conflict::LeaseLost).await
     }
 
-    /// Ends the job: `Done`, or `Failed` with `reason`.
+    /// Ends the job: `Done`, or `Failed` with `reason`; what it still holds of the
+    /// account's credits is released in the same transaction (so exactly once).
     pub async fn finish_job(&self, job: &Job, failure: Option<&str>) -> StoreResult<Job> {
         let (state, phase) = match failure {
             None => (JobState::Done, JobPhase::Done),
             Some(_) => (JobState::Failed, JobPhase::Failed),
         };
+        let stamp = now();
         let mut update = self
             .job_update(job)?
             .set("state", state)?
             .set("phase", phase)?
-            .set("finished_at", now())?
+            .set("finished_at", &stamp)?
             .set("lease_until", 0)?;
         if let Some(reason) = failure {
             update = update.set("reason", reason)?;
         }
-        self.update(update, Conflict::LeaseLost).await
+        let mut tx = Tx::new();
+        tx.update(self.table(), update, Conflict::LeaseLost);
+        release_hold(&mut tx, self.table(), job, job.held_left());
+        self.commit(tx).await?;
+        Ok(Job {
+            state,
+            phase,
+            reason: failure.map(str::to_owned).or_else(|| job.reason.clone()),
+            finished_at: Some(stamp.clone()),
+            lease_until: 0,
+            updated_at: stamp,
+            ..job.clone()
+        })
     }
 
     /// Sets the job's done and failed counts (for jobs that count items themselves).
@@ -377,14 +424,21 @@ impl Store {
     }
 
     /// Ends a job that cannot run at all (its input is gone), whoever holds it.
-    pub async fn abandon_job(&self, account_id: &str, job_id: &str, reason: &str) -> StoreResult<()> {
-        let update = Update::new(job_key(account_id, job_id))
+    pub async fn abandon_job(&self, job: &Job, reason: &str) -> StoreResult<()> {
+        let update = Update::new(job.key())
             .set("state", JobState::Failed)?
             .set("phase", JobPhase::Failed)?
             .set("reason", reason)?
             .set("finished_at", now())?
-            .set("updated_at", now())?;
-        self.update::<Job>(update, Conflict::LeaseLost).await.map(|_| ())
+            .set("updated_at", now())?
+            .when("#state <> :failed AND #state <> :done")
+            .name("#state", "state")
+            .value(":failed", JobState::Failed)?
+            .value(":done", JobState::Done)?;
+        let mut tx = Tx::new();
+        tx.update(self.table(), update, Conflict::State);
+        release_hold(&mut tx, self.table(), job, job.held_left());
+        self.commit(tx).await
     }
 
     /// Watched jobs of a shard created before `before` (RFC 3339), oldest first.
@@ -441,6 +495,8 @@ pub struct UnitOutcome {
     /// Words written and images drawn, for the month's usage (plan limits).
     pub words: u64,
     pub images: u64,
+    /// What of the job's hold the unit's charge uses up (set when it is saved).
+    pub hold_used: i64,
 }
 
 impl Tx {
@@ -466,7 +522,8 @@ impl Tx {
             .add("tokens_in", outcome.tokens_in as i64)
             .add("tokens_out", outcome.tokens_out as i64)
             .add("cost_micros", outcome.cost_micros)
-            .add("credits", outcome.credits);
+            .add("credits", outcome.credits)
+            .add("hold_used", outcome.hold_used);
         if let Some(note) = &outcome.cost_note {
             update = update.set("cost_note", note)?;
         }

@@ -109,6 +109,8 @@ pub struct Charge {
     /// Words written and images drawn (the month's usage, which plans limit).
     pub words: u64,
     pub images: u64,
+    /// What of the job's hold this charge uses up (and so releases).
+    pub release_hold: i64,
 }
 
 /// What an account used of its AI in one calendar month (UTC): the plan limits these.
@@ -161,6 +163,9 @@ impl Tx {
                 .value(":cost", charge.credits)?;
             for (counter, delta) in &charge.account_counts {
                 update = update.add(counter, *delta);
+            }
+            if charge.release_hold > 0 {
+                update = update.add("held", -charge.release_hold);
             }
             self.update(table, update, Conflict::BalanceChanged);
             // Negative credits give back what an earlier charge of the job took.
