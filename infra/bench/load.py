@@ -243,6 +243,7 @@ class Account:
                                  content_type="text/csv"), 201)["data"]
         self.keywords = []
         self.clusters = []
+        self.odd_balances = []    # balance reads with held or available below zero
         page = 1
         while True:
             listed = expect(api.call("setup", "GET", f"/planner/keywords?site_id={self.site}"
@@ -310,7 +311,9 @@ class MixClient:
         self.get("jobs.list", "/system/jobs?page_size=25" + self.rng.choice(("", "&state=done", "&state=queued")))
 
     def billing_balance(self):
-        self.get("billing.balance", "/billing/balance")
+        status, body = self.get("billing.balance", "/billing/balance")
+        if status == 200 and min(body["data"].get("held", 0), body["data"].get("available", 0)) < 0:
+            self.account.odd_balances.append(body["data"])
 
     def keywords_create(self):
         rng = self.rng
@@ -520,7 +523,8 @@ def mix(api, clients, seconds, accounts_wanted):
 
     for n, account in enumerate(accounts):
         token = account.token
-        balance = expect(api.call("check", "GET", "/billing/balance", token), 200)["data"]["credits"]
+        view = expect(api.call("check", "GET", "/billing/balance", token), 200)["data"]
+        balance = view["credits"]
         transactions = list_all(api, token, "/billing/transactions")
         by_type = defaultdict(int)
         for tx in transactions:
@@ -537,6 +541,13 @@ def mix(api, clients, seconds, accounts_wanted):
         lowest = min([balance] + [tx["balance_after"] for tx in transactions])
         check(lowest >= 0, f"account {n}: balance never negative (lowest {lowest})")
         check(chains(transactions, balance), f"account {n}: balance_after values chain from 0 to {balance}")
+        # Holds (accepted jobs' estimates) are released when their jobs finish.
+        if "held" in view:
+            check(view["held"] == 0 and view["available"] == balance,
+                  f"account {n}: nothing held once the jobs are done (held {view['held']}, "
+                  f"available {view['available']})")
+            check(not account.odd_balances, f"account {n}: held and available never negative in "
+                  f"the run's balance reads", f"{len(account.odd_balances)} reads, e.g. {account.odd_balances[:3]}")
 
         keywords = list_all(api, token, f"/planner/keywords?site_id={account.site}&sector_id={account.sector}")
         texts = Counter(" ".join(k["keyword"].split()).lower() for k in keywords)

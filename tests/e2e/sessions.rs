@@ -299,3 +299,33 @@ async fn a_burst_of_guesses_gets_no_more_tries_than_one_by_one() {
     assert_eq!(checked + held, 12, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert!(checked <= 5, "{checked} passwords were checked");
 }
+
+/// In AWS the template names the token and sealing keys' secrets (`<NAME>_ARN`), never
+/// their values; a function reads them from Secrets Manager when it starts.
+#[tokio::test]
+async fn startup_secrets_come_from_secrets_manager_by_arn() {
+    use igny8_tenancy::startup::secret_from;
+    let config = igny8_local::sdk_config().await;
+    let value = format!("token-key-{}-0123456789abcdef0123456789", ulid::Ulid::new());
+    let created = aws_sdk_secretsmanager::Client::new(&config)
+        .create_secret()
+        .name(format!("igny8-test-{}", ulid::Ulid::new()))
+        .secret_string(&value)
+        .send()
+        .await
+        .expect("the emulator keeps secrets");
+    let arn = created.arn().unwrap().to_owned();
+
+    let by_arn = |name: &str| (name == "JWT_SECRET_ARN").then(|| arn.clone());
+    assert_eq!(secret_from(&config, "JWT_SECRET", by_arn).await.unwrap(), value);
+    assert!(igny8_tenancy::Tokens::from_secret(&value).is_ok());
+
+    // Locally the value itself may be given, and wins.
+    let local = |name: &str| (name == "JWT_SECRET").then(|| "local".to_owned());
+    assert_eq!(secret_from(&config, "JWT_SECRET", local).await.unwrap(), "local");
+
+    let missing = secret_from(&config, "JWT_SECRET", |_| None).await.unwrap_err();
+    assert!(missing.contains("JWT_SECRET_ARN"), "{missing}");
+    let wrong = |name: &str| (name == "JWT_SECRET_ARN").then(|| format!("{arn}-gone"));
+    assert!(secret_from(&config, "JWT_SECRET", wrong).await.is_err(), "an unknown secret stops the start");
+}

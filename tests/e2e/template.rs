@@ -89,3 +89,25 @@ fn lambda_refuses_private_addresses_and_serves_the_plugin() {
     assert!(!compact.contains("ALLOW_PRIVATE_URLS:"), "never set in Lambda");
     assert!(compact.contains("FunctionUrlConfig: AuthType: NONE"), "the plugin's Function URL");
 }
+
+/// Secrets reach functions by name (an ARN read at start), never as values the
+/// template resolves into environment variables, and each function may read only the
+/// secrets it names.
+#[test]
+fn the_template_names_secrets_and_never_resolves_their_values() {
+    let template = compact_template();
+    assert!(!template.contains("{{resolve:"), "a secret's value would sit in the function's configuration");
+    let functions = template.split("Type: AWS::Serverless::Function").skip(1);
+    for function in functions {
+        for (variable, parameter) in [("JWT_SECRET_ARN", "JwtSecretArn"), ("SECRETS_KEY_ARN", "SecretsKeyArn")] {
+            if function.contains(&format!("{variable}: !Ref {parameter}")) {
+                let grant = format!("Action: secretsmanager:GetSecretValue Resource: - !Ref");
+                assert!(function.contains(&grant) && function.contains(&format!("- !Ref {parameter}")), "{variable}");
+            }
+        }
+        assert!(
+            !function.contains("JWT_SECRET:") && !function.contains("SECRETS_KEY:"),
+            "no secret value in the environment"
+        );
+    }
+}

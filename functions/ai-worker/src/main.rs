@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = igny8_store::sdk_config().await;
     let store = Store::from_config(&config);
     let media = Media::from_env(&config)?;
-    let secrets = Arc::new(SecretBox::from_env()?);
+    let secrets = Arc::new(SecretBox::load(&config).await?);
     // Provider base URLs are the customer's: the guarded client (`ALLOW_PRIVATE_URLS`).
     let http = igny8_outbound::client(igny8_outbound::OutboundPolicy::from_env());
     let providers = Providers::new(http, secrets, CallPolicy::default());

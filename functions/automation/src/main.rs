@@ -15,7 +15,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         ai: JobQueue::from_env(&config, "AI_QUEUE_URL")?,
         publish: JobQueue::from_env(&config, "PUBLISH_QUEUE_URL")?,
     };
-    let state =
-        AutomationState { tenancy: Tenancy::from_env(store)?, schedules: Schedules::from_env(&config)?, runner };
+    let state = AutomationState {
+        tenancy: Tenancy::load(store, &config).await?,
+        schedules: Schedules::from_env(&config)?,
+        runner,
+    };
     lambda_http::run(igny8_automation_api::app(state)).await
 }

@@ -4,6 +4,7 @@ use igny8_tenancy::Tenancy;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
-    let tenancy = Tenancy::from_env(Store::from_env().await)?;
+    let config = igny8_store::sdk_config().await;
+    let tenancy = Tenancy::load(Store::from_config(&config), &config).await?;
     lambda_http::run(igny8_billing::app(tenancy)).await
 }

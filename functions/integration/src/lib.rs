@@ -48,11 +48,13 @@ impl IntegrationState {
         Self { tenancy, secrets, jobs, outbound, http, policy: REQUEST_POLICY }
     }
 
-    /// For the function's `main`: keys, queue and outbound policy from the environment.
-    pub fn from_env(store: Store, config: &aws_config::SdkConfig) -> Result<Self, String> {
+    /// For the function's `main`: keys (`igny8_tenancy::startup`), queue and outbound
+    /// policy from the environment.
+    pub async fn load(store: Store, config: &aws_config::SdkConfig) -> Result<Self, String> {
         let url = std::env::var("PUBLISH_QUEUE_URL").map_err(|_| "PUBLISH_QUEUE_URL is not set".to_owned())?;
         let jobs = JobQueue::new(aws_sdk_sqs::Client::new(config), url);
-        Ok(Self::new(Tenancy::from_env(store)?, Arc::new(SecretBox::from_env()?), jobs, OutboundPolicy::from_env()))
+        let tenancy = Tenancy::load(store, config).await?;
+        Ok(Self::new(tenancy, Arc::new(SecretBox::load(config).await?), jobs, OutboundPolicy::from_env()))
     }
 }
 

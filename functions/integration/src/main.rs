@@ -5,6 +5,6 @@ use igny8_store::Store;
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
     let config = igny8_store::sdk_config().await;
-    let state = IntegrationState::from_env(Store::from_config(&config), &config)?;
+    let state = IntegrationState::load(Store::from_config(&config), &config).await?;
     lambda_http::run(igny8_integration::app(state)).await
 }

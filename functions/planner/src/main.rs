@@ -7,7 +7,7 @@ use igny8_tenancy::Tenancy;
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
     let config = igny8_store::sdk_config().await;
-    let tenancy = Tenancy::from_env(Store::from_config(&config))?;
+    let tenancy = Tenancy::load(Store::from_config(&config), &config).await?;
     let jobs = JobQueue::from_env(&config, "AI_QUEUE_URL")?;
     let automation = JobQueue::from_env(&config, "AUTOMATION_QUEUE_URL").ok();
     lambda_http::run(igny8_planner::app(PlannerState { tenancy, jobs, automation })).await

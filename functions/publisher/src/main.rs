@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = igny8_store::sdk_config().await;
     let store = Store::from_config(&config);
     let media = Media::from_env(&config)?;
-    let secrets = Arc::new(SecretBox::from_env()?);
+    let secrets = Arc::new(SecretBox::load(&config).await?);
     let retry = Retry {
         sqs: aws_sdk_sqs::Client::new(&config),
         queue_url: std::env::var("PUBLISH_QUEUE_URL").map_err(|_| "PUBLISH_QUEUE_URL is not set")?,

@@ -41,10 +41,11 @@ impl SystemState {
         Self { tenancy, secrets, http: igny8_outbound::client(outbound), outbound }
     }
 
-    /// For the function's `main`: token keys (`JWT_SECRET`), the secrets key
-    /// (`SECRETS_KEY`) and the outbound policy (`ALLOW_PRIVATE_URLS`) from the environment.
-    pub fn from_env(store: Store) -> Result<Self, String> {
-        Ok(Self::new(Tenancy::from_env(store)?, Arc::new(SecretBox::from_env()?), OutboundPolicy::from_env()))
+    /// For the function's `main`: token keys and the secrets key (`igny8_tenancy::startup`)
+    /// and the outbound policy (`ALLOW_PRIVATE_URLS`).
+    pub async fn load(store: Store, config: &aws_config::SdkConfig) -> Result<Self, String> {
+        let tenancy = Tenancy::load(store, config).await?;
+        Ok(Self::new(tenancy, Arc::new(SecretBox::load(config).await?), OutboundPolicy::from_env()))
     }
 }
 

@@ -4,6 +4,7 @@ use igny8_system::SystemState;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
-    let state = SystemState::from_env(Store::from_env().await)?;
+    let config = igny8_store::sdk_config().await;
+    let state = SystemState::load(Store::from_config(&config), &config).await?;
     lambda_http::run(igny8_system::app(state)).await
 }

@@ -7,7 +7,7 @@ use igny8_writer::{Media, WriterState};
 async fn main() -> Result<(), lambda_http::Error> {
     igny8_http::init_lambda_tracing();
     let config = igny8_store::sdk_config().await;
-    let tenancy = Tenancy::from_env(Store::from_config(&config))?;
+    let tenancy = Tenancy::load(Store::from_config(&config), &config).await?;
     let media = Media::from_env(&config)?;
     let jobs = JobQueue::from_env(&config, "AI_QUEUE_URL")?;
     let publish = JobQueue::from_env(&config, "PUBLISH_QUEUE_URL")?;

@@ -21,13 +21,6 @@ pub struct Tenancy {
     pub tokens: Arc<Tokens>,
 }
 
-impl Tenancy {
-    /// For a function's `main`: the store plus token keys from the environment.
-    pub fn from_env(store: Store) -> Result<Self, String> {
-        Ok(Self { store, tokens: Arc::new(Tokens::from_env()?) })
-    }
-}
-
 impl<S> FromRequestParts<S> for Tenant
 where
     S: Send + Sync,

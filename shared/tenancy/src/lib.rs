@@ -14,6 +14,7 @@ pub mod extractor;
 pub mod password;
 pub mod scope;
 pub mod secrets;
+pub mod startup;
 pub mod throttle;
 pub mod tokens;
 

@@ -83,7 +83,11 @@ impl Tokens {
 
     /// `JWT_SECRET` (at least 32 bytes), `ACCESS_TOKEN_TTL_SECS` (default 15 minutes).
     pub fn from_env() -> Result<Self, String> {
-        let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set".to_owned())?;
+        Self::from_secret(&std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set".to_owned())?)
+    }
+
+    /// Keys from `secret` (at least 32 bytes), `ACCESS_TOKEN_TTL_SECS` (default 15 minutes).
+    pub fn from_secret(secret: &str) -> Result<Self, String> {
         if secret.len() < MIN_SECRET_BYTES {
             return Err(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"));
         }
