@@ -101,8 +101,8 @@ fn the_template_names_secrets_and_never_resolves_their_values() {
     for function in functions {
         for (variable, parameter) in [("JWT_SECRET_ARN", "JwtSecretArn"), ("SECRETS_KEY_ARN", "SecretsKeyArn")] {
             if function.contains(&format!("{variable}: !Ref {parameter}")) {
-                let grant = format!("Action: secretsmanager:GetSecretValue Resource: - !Ref");
-                assert!(function.contains(&grant) && function.contains(&format!("- !Ref {parameter}")), "{variable}");
+                let grant = "Action: secretsmanager:GetSecretValue Resource: - !Ref";
+                assert!(function.contains(grant) && function.contains(&format!("- !Ref {parameter}")), "{variable}");
             }
         }
         assert!(
