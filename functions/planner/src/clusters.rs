@@ -7,7 +7,7 @@ use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
 };
-use igny8_store::{Cluster, ClusterStatus, Conflict, Keyword, Scoped, StoreError, Update, new_id, now};
+use igny8_store::{Cluster, ClusterPatch, ClusterStatus, Conflict, Keyword, StoreError, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -176,17 +176,12 @@ pub async fn update(
 ) -> ApiResult<Success<Cluster>> {
     tenant.require(Access::Write)?;
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
-    let mut update = Update::new(cluster.key()).set("updated_at", now())?;
-    if let Some(name) = input.name {
-        update = update.set("name", name.trim())?;
-    }
-    if let Some(description) = input.description {
-        update = update.set("description", description)?;
-    }
-    if let Some(status) = input.status {
-        update = update.set("status", status)?;
-    }
-    let updated = state.store.modify::<Cluster>(update).await.map_err(|e| match e {
+    let patch = ClusterPatch {
+        name: input.name.map(|name| name.trim().to_owned()),
+        description: input.description,
+        status: input.status,
+    };
+    let updated = state.store.patch(&cluster, patch).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Cluster"),
         e => e.into(),
     })?;

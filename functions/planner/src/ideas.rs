@@ -9,7 +9,7 @@ use igny8_http::{
     nullable,
 };
 use igny8_store::Conflict;
-use igny8_store::{ContentStructure, ContentType, Idea, IdeaStatus, Scoped, StoreError, Task, Update, new_id, now};
+use igny8_store::{ContentStructure, ContentType, Idea, IdeaPatch, IdeaStatus, StoreError, Task, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -228,35 +228,10 @@ pub async fn update(
 ) -> ApiResult<Success<Idea>> {
     tenant.require(Access::Write)?;
     let idea: Idea = state.find_scoped(&tenant, &id, "Idea").await?;
-    let internal = ApiError::internal;
-    let mut update = Update::new(idea.key()).set("updated_at", now()).map_err(internal)?;
-    if let Some(v) = input.title {
-        update = update.set("title", v.trim()).map_err(internal)?;
-    }
-    if let Some(v) = input.description {
-        update = update.set("description", v).map_err(internal)?;
-    }
-    if let Some(v) = input.content_type {
-        update = update.set("content_type", v).map_err(internal)?;
-    }
-    if let Some(v) = input.content_structure {
-        update = update.set("content_structure", v).map_err(internal)?;
-    }
-    if let Some(v) = input.target_keywords {
-        update = update.set("target_keywords", clean_phrases(v)).map_err(internal)?;
-    }
-    if let Some(cluster) = input.cluster_id {
-        update = match cluster {
-            Some(cluster_id) => {
-                update.set("cluster_id", state.cluster_in_sector(&tenant, &cluster_id, &idea.sector_id).await?.id)
-            }
-            None => Ok(update.remove("cluster_id")),
-        }
-        .map_err(internal)?;
-    }
-    if let Some(v) = input.estimated_word_count {
-        update = update.set("estimated_word_count", v).map_err(internal)?;
-    }
+    let cluster_id = match input.cluster_id {
+        Some(Some(cluster_id)) => Some(Some(state.cluster_in_sector(&tenant, &cluster_id, &idea.sector_id).await?.id)),
+        other => other,
+    };
     if let Some(status) = input.status {
         let queued = idea.task_id.is_some();
         let valid = match status {
@@ -269,16 +244,25 @@ pub async fn update(
                 "in_progress and completed belong to queued ideas; draft and approved to the others.",
             ));
         }
-        // Checked against the stored idea too: a concurrent queue_to_writer may have linked it.
-        let linked = if queued { "attribute_exists(task_id)" } else { "attribute_not_exists(task_id)" };
-        update = update.set("status", status).map_err(internal)?.when(linked);
     }
-    let updated = state.store.modify::<Idea>(update).await.map_err(|e| match e {
+    let patch = IdeaPatch {
+        title: input.title.map(|v| v.trim().to_owned()),
+        description: input.description,
+        content_type: input.content_type,
+        content_structure: input.content_structure,
+        target_keywords: input.target_keywords.map(clean_phrases),
+        estimated_word_count: input.estimated_word_count,
+        status: input.status,
+        cluster_id,
+    };
+    // The store checks the status against the stored idea too: a concurrent
+    // queue_to_writer may have linked it.
+    let updated = state.store.patch_idea(&idea, patch).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::conflict(
             "CONFLICT",
             "The idea was queued or deleted by another request at the same time; reload it.",
         ),
-        e => internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(updated))
 }

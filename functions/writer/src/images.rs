@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri, header};
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, nullable};
-use igny8_store::{Content, Image, ImageStatus, ImageType, Scoped, StoreError, Update, new_id, now};
+use igny8_store::{Content, Image, ImagePatch, ImageStatus, ImageType, StoreError, new_id, now};
 use igny8_tenancy::{Access, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -260,40 +260,24 @@ pub async fn update(
 ) -> ApiResult<Success<ImageView>> {
     tenant.require(Access::Write)?;
     let image: Image = state.tenancy.find_scoped(&tenant, &id, "Image").await?;
-    let internal = ApiError::internal;
-    let mut update = Update::new(image.key()).set("updated_at", now()).map_err(internal)?;
-    if let Some(content) = input.content_id {
-        update = match content {
-            Some(content_id) => update
-                .set("content_id", check_content(&state, &tenant, &content_id, &image.sector_id).await?)
-                .map_err(internal)?,
-            None => update.remove("content_id"),
-        };
-    }
-    if let Some(v) = input.image_type {
-        update = update.set("image_type", v).map_err(internal)?;
-    }
-    if let Some(v) = input.prompt {
-        update = update.set("prompt", v).map_err(internal)?;
-    }
-    if let Some(v) = input.alt_text {
-        update = update.set("alt_text", v).map_err(internal)?;
-    }
-    if let Some(v) = input.caption {
-        update = update.set("caption", v).map_err(internal)?;
-    }
-    if let Some(v) = input.position {
-        update = update.set("position", v).map_err(internal)?;
-    }
-    if let Some(v) = input.status {
-        update = update.set("status", v).map_err(internal)?;
-    }
-    if let Some(v) = input.url {
-        update = update.set("url", v).map_err(internal)?;
-    }
-    let updated: Image = state.tenancy.store.modify(update).await.map_err(|e| match e {
+    let content_id = match input.content_id {
+        Some(Some(content_id)) => Some(Some(check_content(&state, &tenant, &content_id, &image.sector_id).await?)),
+        other => other,
+    };
+    let patch = ImagePatch {
+        content_id,
+        image_type: input.image_type,
+        prompt: input.prompt,
+        alt_text: input.alt_text,
+        caption: input.caption,
+        position: input.position,
+        status: input.status,
+        url: input.url,
+        ..Default::default()
+    };
+    let updated: Image = state.tenancy.store.patch(&image, patch).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Image"),
-        e => internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(view(&state.media, &updated).await?))
 }
@@ -369,12 +353,13 @@ pub async fn upload(
     // A new key per upload: a signed URL handed out earlier never shows other bytes.
     let key = format!("images/{}/{}/{}.{extension}", image.account_id, image.id, new_id("up"));
     state.media.put(&key, body.to_vec(), &content_type).await.map_err(crate::media_failed)?;
-    let update = Update::new(image.key())
-        .set("s3_key", &key)
-        .and_then(|u| u.set("content_type", &content_type))
-        .and_then(|u| u.set("status", ImageStatus::Generated))
-        .and_then(|u| u.set("updated_at", now()))?;
-    let updated: Image = state.tenancy.store.modify(update).await.map_err(|e| match e {
+    let patch = ImagePatch {
+        s3_key: Some(key),
+        content_type: Some(content_type),
+        status: Some(ImageStatus::Generated),
+        ..Default::default()
+    };
+    let updated: Image = state.tenancy.store.patch(&image, patch).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Image"),
         e => e.into(),
     })?;

@@ -9,7 +9,7 @@ use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
-use igny8_store::{ContentStructure, ContentType, Scoped, StoreError, Task, TaskStatus, Update, new_id, now};
+use igny8_store::{ContentStructure, ContentType, StoreError, Task, TaskPatch, TaskStatus, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -218,40 +218,23 @@ pub async fn update(
     let needed = if input.only_status() { Access::WorkflowStatus } else { Access::Write };
     tenant.require(needed)?;
     let task: Task = state.find_scoped(&tenant, &id, "Task").await?;
-    let internal = ApiError::internal;
-    let mut update = Update::new(task.key()).set("updated_at", now()).map_err(internal)?;
-    if let Some(v) = input.title {
-        update = update.set("title", v.trim()).map_err(internal)?;
-    }
-    if let Some(v) = input.description {
-        update = update.set("description", v).map_err(internal)?;
-    }
-    if let Some(v) = input.keywords {
-        update = update.set("keywords", clean_phrases(v)).map_err(internal)?;
-    }
-    if let Some(cluster) = input.cluster_id {
-        update = match cluster {
-            Some(cluster_id) => update
-                .set("cluster_id", state.cluster_in_sector(&tenant, &cluster_id, &task.sector_id).await?.id)
-                .map_err(internal)?,
-            None => update.remove("cluster_id"),
-        };
-    }
-    if let Some(v) = input.content_type {
-        update = update.set("content_type", v).map_err(internal)?;
-    }
-    if let Some(v) = input.content_structure {
-        update = update.set("content_structure", v).map_err(internal)?;
-    }
-    if let Some(v) = input.word_count {
-        update = update.set("word_count", v).map_err(internal)?;
-    }
-    if let Some(v) = input.status {
-        update = update.set("status", v).map_err(internal)?;
-    }
-    let updated = state.store.modify::<Task>(update).await.map_err(|e| match e {
+    let cluster_id = match input.cluster_id {
+        Some(Some(cluster_id)) => Some(Some(state.cluster_in_sector(&tenant, &cluster_id, &task.sector_id).await?.id)),
+        other => other,
+    };
+    let patch = TaskPatch {
+        title: input.title.map(|v| v.trim().to_owned()),
+        description: input.description,
+        keywords: input.keywords.map(clean_phrases),
+        content_type: input.content_type,
+        content_structure: input.content_structure,
+        word_count: input.word_count,
+        status: input.status,
+        cluster_id,
+    };
+    let updated = state.store.patch(&task, patch).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Task"),
-        e => internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(updated))
 }
@@ -292,12 +275,8 @@ pub async fn bulk_update(
 ) -> ApiResult<Success<TasksUpdated>> {
     tenant.require(Access::Write)?;
     let tasks: Vec<Task> = state.find_all_scoped(&tenant, &input.ids, "Task").await?;
-    let stamp = now();
-    let updates = tasks
-        .iter()
-        .map(|t| Update::new(t.key()).set("status", input.status).and_then(|u| u.set("updated_at", &stamp)))
-        .collect::<Result<Vec<_>, _>>()?;
-    state.store.modify_many(updates).await.map_err(|e| match e {
+    let patch = TaskPatch { status: Some(input.status), ..Default::default() };
+    state.store.patch_many(&tasks, patch).await.map_err(|e| match e {
         StoreError::Condition(_) => {
             ApiError::conflict("CONFLICT", "A task was deleted meanwhile; nothing in that batch was changed.")
         }

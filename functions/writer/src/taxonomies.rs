@@ -8,7 +8,7 @@ use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
     nullable,
 };
-use igny8_store::{Scoped, StoreError, Taxonomy, TaxonomyTerm, Update, new_id, now};
+use igny8_store::{StoreError, Taxonomy, TaxonomyTerm, TermPatch, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -190,43 +190,37 @@ pub async fn update(
 ) -> ApiResult<Success<TaxonomyTerm>> {
     tenant.require(Access::Write)?;
     let term: TaxonomyTerm = state.find_scoped(&tenant, &id, "Term").await?;
-    let internal = ApiError::internal;
-    let mut update = Update::new(term.key()).set("updated_at", now()).map_err(internal)?;
-    if let Some(v) = input.name {
-        update = update.set("name", v.trim()).map_err(internal)?;
-    }
-    if let Some(v) = input.slug {
-        let slug = slugify(&v);
-        if slug.is_empty() {
-            return Err(ApiError::field("slug", "The slug needs at least one letter or digit."));
+    let slug = match input.slug {
+        Some(v) => {
+            let slug = slugify(&v);
+            if slug.is_empty() {
+                return Err(ApiError::field("slug", "The slug needs at least one letter or digit."));
+            }
+            Some(slug)
         }
-        update = update.set("slug", slug).map_err(internal)?;
-    }
-    if let Some(v) = input.description {
-        update = update.set("description", v).map_err(internal)?;
-    }
-    if let Some(parent) = input.parent_id {
-        update = match parent {
-            Some(parent_id) if parent_id == term.id => {
-                return Err(ApiError::field("parent_id", "A term cannot be its own parent."));
-            }
-            Some(parent_id) => {
-                let parent = check_parent(&state, &tenant, &parent_id, &term.site_id, term.taxonomy).await?;
-                check_no_cycle(&state, &tenant, &term.id, &parent).await?;
-                update.set("parent_id", parent).map_err(internal)?
-            }
-            None => update.remove("parent_id"),
-        };
-    }
-    if let Some(external) = input.external_id {
-        update = match external {
-            Some(v) => update.set("external_id", v).map_err(internal)?,
-            None => update.remove("external_id"),
-        };
-    }
-    let updated = state.store.modify::<TaxonomyTerm>(update).await.map_err(|e| match e {
+        None => None,
+    };
+    let parent_id = match input.parent_id {
+        Some(Some(parent_id)) if parent_id == term.id => {
+            return Err(ApiError::field("parent_id", "A term cannot be its own parent."));
+        }
+        Some(Some(parent_id)) => {
+            let parent = check_parent(&state, &tenant, &parent_id, &term.site_id, term.taxonomy).await?;
+            check_no_cycle(&state, &tenant, &term.id, &parent).await?;
+            Some(Some(parent))
+        }
+        other => other,
+    };
+    let patch = TermPatch {
+        name: input.name.map(|v| v.trim().to_owned()),
+        slug,
+        description: input.description,
+        parent_id,
+        external_id: input.external_id,
+    };
+    let updated = state.store.patch(&term, patch).await.map_err(|e| match e {
         StoreError::Condition(_) => ApiError::not_found("Term"),
-        e => internal(e),
+        e => e.into(),
     })?;
     Ok(Success::ok(updated))
 }

@@ -5,7 +5,7 @@
 
 use igny8_store::Conflict;
 use igny8_store::{
-    Content, ContentStatus, Scoped, Store, StoreError, Task, TaskStatus, Taxonomy, Update, WpIntegration, WpTerm, now,
+    Content, ContentStatus, Scoped, Store, StoreError, TaskPatch, TaskStatus, Taxonomy, WpIntegration, WpTerm, now,
 };
 use serde_json::Value;
 
@@ -24,11 +24,8 @@ pub async fn mark_published(store: &Store, content: &Content, published: &Publis
     })
     .await?;
     if let Some(task_id) = &content.task_id {
-        let update = Update::new(igny8_store::scoped_key::<Task>(&content.account_id, task_id))
-            .set("status", TaskStatus::Completed)?
-            .set("updated_at", now())?
-            .when("attribute_exists(PK)");
-        match store.modify::<Task>(update).await {
+        let patch = TaskPatch { status: Some(TaskStatus::Completed), ..Default::default() };
+        match store.patch_by_id(&content.account_id, task_id, patch).await {
             Ok(_) | Err(StoreError::Condition(_)) => {}
             Err(e) => return Err(e),
         }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::keys;
-use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update};
+use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx};
 
 /// Implements [`Scoped`] for a struct with `id`, `account_id`, `site_id` and
 /// `sector_id: String` fields (`sector_id: Option<String>` with `site_wide`).
@@ -169,11 +169,6 @@ impl Store {
         self.list_exists(&partition, sort_prefix.as_deref()).await
     }
 
-    /// Applies `update` to the object's item; `Condition("missing")` if it is gone.
-    pub async fn modify<T: Scoped>(&self, update: Update) -> StoreResult<T> {
-        self.update(update, Conflict::Missing).await
-    }
-
     /// Deletes an object; `Condition("missing")` if it was not there.
     pub async fn remove<T: Scoped>(&self, account_id: &str, id: &str) -> StoreResult<()> {
         let mut tx = Tx::new();
@@ -185,21 +180,5 @@ impl Store {
             Err(StoreError::Condition(_)) => Err(StoreError::Condition(Conflict::Missing)),
             other => other,
         }
-    }
-}
-
-impl Store {
-    /// Applies updates to many objects, 100 per transaction; each object must still
-    /// exist (`Condition("missing")` otherwise, and that transaction writes nothing).
-    pub async fn modify_many(&self, updates: Vec<Update>) -> StoreResult<()> {
-        let mut updates = updates.into_iter().peekable();
-        while updates.peek().is_some() {
-            let mut tx = Tx::new();
-            for update in updates.by_ref().take(100) {
-                tx.update(self.table(), update, Conflict::Missing);
-            }
-            self.commit(tx).await?;
-        }
-        Ok(())
     }
 }

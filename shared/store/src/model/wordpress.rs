@@ -345,13 +345,13 @@ impl Store {
             match matched {
                 Some(t) if t.name == name && t.slug == term.slug && t.external_id == Some(term.id) => {}
                 Some(t) => {
-                    let update = Update::new(t.key())
-                        .set("name", &name)?
-                        .set("slug", &term.slug)?
-                        .set("external_id", term.id)?
-                        .set("updated_at", now())?
-                        .when("attribute_exists(PK)");
-                    match self.modify::<TaxonomyTerm>(update).await {
+                    let patch = crate::TermPatch {
+                        name: Some(name.clone()),
+                        slug: Some(term.slug.clone()),
+                        external_id: Some(Some(term.id)),
+                        ..Default::default()
+                    };
+                    match self.patch(*t, patch).await {
                         Ok(_) => updated += 1,
                         Err(StoreError::Condition(_)) => {}
                         Err(e) => return Err(e),
