@@ -6,6 +6,7 @@ use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use igny8_http::PageParams;
 use igny8_planner::keywords::KeywordFilter;
 use igny8_store::{Intent, Keyword, KeywordStatus};
+use igny8_tenancy::ScopedList;
 
 fn keywords(n: usize) -> Vec<Keyword> {
     let intents = [Intent::Informational, Intent::Commercial, Intent::Transactional, Intent::Navigational];

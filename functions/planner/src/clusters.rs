@@ -5,10 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
+    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank,
 };
 use igny8_store::{Cluster, ClusterPatch, ClusterStatus, Conflict, Keyword, StoreError, new_id, now};
-use igny8_tenancy::{Access, Tenancy, Tenant};
+use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -29,6 +29,37 @@ pub struct ClusterFilter {
     /// `name`, `keywords_count`, `volume` or `created_at`, with a leading `-` for
     /// descending; `-created_at` unless given.
     ordering: Option<String>,
+}
+
+impl ScopedList for ClusterFilter {
+    type Item = Cluster;
+    const ORDERINGS: &'static [&'static str] = &["name", "keywords_count", "volume", "created_at"];
+    const DEFAULT_ORDERING: &'static str = "-created_at";
+
+    fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+
+    fn ordering(&self) -> Option<&str> {
+        self.ordering.as_deref()
+    }
+
+    fn keeps(&self, c: &Cluster) -> bool {
+        matches_search(&c.name, self.search.as_deref()) && self.status.is_none_or(|s| c.status == s)
+    }
+
+    fn compare(a: &Cluster, b: &Cluster, field: &str) -> std::cmp::Ordering {
+        match field {
+            "name" => by_text(&a.name, &b.name),
+            "keywords_count" => a.keywords_count.cmp(&b.keywords_count),
+            "volume" => a.volume.cmp(&b.volume),
+            _ => a.created_at.cmp(&b.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -100,27 +131,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Cluster>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let ordering = Ordering::parse(
-        filter.ordering.as_deref(),
-        &["name", "keywords_count", "volume", "created_at"],
-        "-created_at",
-    )?;
-    let all: Vec<Cluster> =
-        state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
-    let mut clusters: Vec<Cluster> = all
-        .into_iter()
-        .filter(|c| matches_search(&c.name, filter.search.as_deref()) && filter.status.is_none_or(|s| c.status == s))
-        .collect();
-    ordering.sort(
-        &mut clusters,
-        |a, b, field| match field {
-            "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-            "keywords_count" => a.keywords_count.cmp(&b.keywords_count),
-            "volume" => a.volume.cmp(&b.volume),
-            _ => a.created_at.cmp(&b.created_at),
-        },
-        |x| x.id.as_str(),
-    );
+    let clusters = state.select(&tenant, &filter).await?;
     Ok(ListResponse::paginate(clusters, &page, &uri))
 }
 

@@ -329,7 +329,7 @@ pub async fn export(
     QueryParams(filter): QueryParams<KeywordFilter>,
 ) -> ApiResult<Response> {
     tenant.require(Access::Read)?;
-    let keywords = filter.select(&state, &tenant).await?;
+    let keywords = state.select(&tenant, &filter).await?;
     let body = write(&keywords).map_err(ApiError::internal)?;
     Ok((
         [

@@ -5,12 +5,11 @@ use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::validate::clean_phrases;
 use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
-    nullable,
+    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
 use igny8_store::Conflict;
 use igny8_store::{ContentStructure, ContentType, Idea, IdeaPatch, IdeaStatus, StoreError, Task, new_id, now};
-use igny8_tenancy::{Access, Tenancy, Tenant};
+use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -33,6 +32,39 @@ pub struct IdeaFilter {
     /// `title`, `estimated_word_count` or `created_at`, with a leading `-` for
     /// descending; `-created_at` unless given.
     ordering: Option<String>,
+}
+
+impl ScopedList for IdeaFilter {
+    type Item = Idea;
+    const ORDERINGS: &'static [&'static str] = &["title", "estimated_word_count", "created_at"];
+    const DEFAULT_ORDERING: &'static str = "-created_at";
+
+    fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+
+    fn ordering(&self) -> Option<&str> {
+        self.ordering.as_deref()
+    }
+
+    fn keeps(&self, i: &Idea) -> bool {
+        matches_search(&i.title, self.search.as_deref())
+            && self.status.is_none_or(|s| i.status == s)
+            && self.content_type.is_none_or(|t| i.content_type == t)
+            && self.cluster_id.as_deref().is_none_or(|c| i.cluster_id.as_deref() == Some(c))
+    }
+
+    fn compare(a: &Idea, b: &Idea, field: &str) -> std::cmp::Ordering {
+        match field {
+            "title" => by_text(&a.title, &b.title),
+            "estimated_word_count" => a.estimated_word_count.cmp(&b.estimated_word_count),
+            _ => a.created_at.cmp(&b.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -138,27 +170,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Idea>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let ordering =
-        Ordering::parse(filter.ordering.as_deref(), &["title", "estimated_word_count", "created_at"], "-created_at")?;
-    let all: Vec<Idea> = state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
-    let mut ideas: Vec<Idea> = all
-        .into_iter()
-        .filter(|i| {
-            matches_search(&i.title, filter.search.as_deref())
-                && filter.status.is_none_or(|s| i.status == s)
-                && filter.content_type.is_none_or(|t| i.content_type == t)
-                && filter.cluster_id.as_deref().is_none_or(|c| i.cluster_id.as_deref() == Some(c))
-        })
-        .collect();
-    ordering.sort(
-        &mut ideas,
-        |a, b, field| match field {
-            "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
-            "estimated_word_count" => a.estimated_word_count.cmp(&b.estimated_word_count),
-            _ => a.created_at.cmp(&b.created_at),
-        },
-        |x| x.id.as_str(),
-    );
+    let ideas = state.select(&tenant, &filter).await?;
     Ok(ListResponse::paginate(ideas, &page, &uri))
 }
 

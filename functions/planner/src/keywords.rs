@@ -5,11 +5,11 @@ use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::validate::collapse_spaces;
 use igny8_http::{
-    ApiError, ApiResult, FieldErrors, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success,
-    matches_search, not_blank, nullable,
+    ApiError, ApiResult, FieldErrors, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search,
+    not_blank, nullable,
 };
 use igny8_store::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Plan, Store, new_id, now};
-use igny8_tenancy::{Access, Tenancy, Tenant};
+use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -37,9 +37,23 @@ pub struct KeywordFilter {
     pub ordering: Option<String>,
 }
 
-const ORDERINGS: &[&str] = &["keyword", "volume", "difficulty", "created_at"];
+impl ScopedList for KeywordFilter {
+    type Item = Keyword;
+    const ORDERINGS: &'static [&'static str] = &["keyword", "volume", "difficulty", "created_at"];
+    const DEFAULT_ORDERING: &'static str = "-created_at";
 
-impl KeywordFilter {
+    fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+
+    fn ordering(&self) -> Option<&str> {
+        self.ordering.as_deref()
+    }
+
     fn keeps(&self, k: &Keyword) -> bool {
         matches_search(&k.keyword, self.search.as_deref())
             && self.status.is_none_or(|s| k.status == s)
@@ -51,27 +65,13 @@ impl KeywordFilter {
             && self.volume_max.is_none_or(|max| k.volume <= max)
     }
 
-    /// The scope's keywords that pass the filters, in the requested order.
-    pub async fn select(&self, state: &Tenancy, tenant: &Tenant) -> ApiResult<Vec<Keyword>> {
-        let all: Vec<Keyword> = state.list_in_scope(tenant, self.site_id.as_deref(), self.sector_id.as_deref()).await?;
-        self.apply(all)
-    }
-
-    /// Filters and orders keywords already read (the in-memory half of a list request).
-    pub fn apply(&self, all: Vec<Keyword>) -> ApiResult<Vec<Keyword>> {
-        let ordering = Ordering::parse(self.ordering.as_deref(), ORDERINGS, "-created_at")?;
-        let mut selected: Vec<Keyword> = all.into_iter().filter(|k| self.keeps(k)).collect();
-        ordering.sort(
-            &mut selected,
-            |a, b, field| match field {
-                "keyword" => a.keyword.to_lowercase().cmp(&b.keyword.to_lowercase()),
-                "volume" => a.volume.cmp(&b.volume),
-                "difficulty" => a.difficulty.cmp(&b.difficulty),
-                _ => a.created_at.cmp(&b.created_at),
-            },
-            |x| x.id.as_str(),
-        );
-        Ok(selected)
+    fn compare(a: &Keyword, b: &Keyword, field: &str) -> std::cmp::Ordering {
+        match field {
+            "keyword" => by_text(&a.keyword, &b.keyword),
+            "volume" => a.volume.cmp(&b.volume),
+            "difficulty" => a.difficulty.cmp(&b.difficulty),
+            _ => a.created_at.cmp(&b.created_at),
+        }
     }
 }
 
@@ -325,7 +325,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Keyword>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let selected = filter.select(&state, &tenant).await?;
+    let selected = state.select(&tenant, &filter).await?;
     Ok(ListResponse::paginate(selected, &page, &uri))
 }
 

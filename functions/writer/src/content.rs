@@ -8,11 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
-    nullable,
+    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
 use igny8_store::{Content, ContentStatus, StoreError, Task, TaxonomyTerm, new_id, now};
-use igny8_tenancy::{Access, Tenant};
+use igny8_tenancy::{Access, ScopedList, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -36,6 +35,39 @@ pub struct ContentFilter {
     /// `title`, `word_count`, `created_at` or `updated_at`, with `-` before it for
     /// descending; `-created_at` unless given.
     ordering: Option<String>,
+}
+
+impl ScopedList for ContentFilter {
+    type Item = Content;
+    const ORDERINGS: &'static [&'static str] = &["title", "word_count", "created_at", "updated_at"];
+    const DEFAULT_ORDERING: &'static str = "-created_at";
+
+    fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+
+    fn ordering(&self) -> Option<&str> {
+        self.ordering.as_deref()
+    }
+
+    fn keeps(&self, c: &Content) -> bool {
+        matches_search(&c.title, self.search.as_deref())
+            && self.status.is_none_or(|s| c.status == s)
+            && self.task_id.as_deref().is_none_or(|t| c.task_id.as_deref() == Some(t))
+    }
+
+    fn compare(a: &Content, b: &Content, field: &str) -> std::cmp::Ordering {
+        match field {
+            "title" => by_text(&a.title, &b.title),
+            "word_count" => a.word_count.cmp(&b.word_count),
+            "updated_at" => a.updated_at.cmp(&b.updated_at),
+            _ => a.created_at.cmp(&b.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -291,31 +323,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<ContentSummary>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
-    let ordering = Ordering::parse(
-        filter.ordering.as_deref(),
-        &["title", "word_count", "created_at", "updated_at"],
-        "-created_at",
-    )?;
-    let all: Vec<Content> =
-        state.tenancy.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
-    let mut items: Vec<Content> = all
-        .into_iter()
-        .filter(|c| {
-            matches_search(&c.title, filter.search.as_deref())
-                && filter.status.is_none_or(|s| c.status == s)
-                && filter.task_id.as_deref().is_none_or(|t| c.task_id.as_deref() == Some(t))
-        })
-        .collect();
-    ordering.sort(
-        &mut items,
-        |a, b, field| match field {
-            "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
-            "word_count" => a.word_count.cmp(&b.word_count),
-            "updated_at" => a.updated_at.cmp(&b.updated_at),
-            _ => a.created_at.cmp(&b.created_at),
-        },
-        |x| x.id.as_str(),
-    );
+    let items = state.tenancy.select(&tenant, &filter).await?;
     Ok(ListResponse::paginate(items.iter().map(summary_view).collect(), &page, &uri))
 }
 

@@ -5,9 +5,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri, header};
 use igny8_http::openapi::{Envelope, Page, PageQuery};
-use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, nullable};
+use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, nullable};
 use igny8_store::{Content, Image, ImagePatch, ImageStatus, ImageType, StoreError, new_id, now};
-use igny8_tenancy::{Access, Tenant};
+use igny8_tenancy::{Access, ScopedList, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -25,6 +25,37 @@ pub struct ImageFilter {
     status: Option<ImageStatus>,
     /// `position` or `created_at`, with `-` before it for descending; `position` unless given.
     ordering: Option<String>,
+}
+
+impl ScopedList for ImageFilter {
+    type Item = Image;
+    const ORDERINGS: &'static [&'static str] = &["position", "created_at"];
+    const DEFAULT_ORDERING: &'static str = "position";
+
+    fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+
+    fn ordering(&self) -> Option<&str> {
+        self.ordering.as_deref()
+    }
+
+    fn keeps(&self, i: &Image) -> bool {
+        self.content_id.as_deref().is_none_or(|c| i.content_id.as_deref() == Some(c))
+            && self.image_type.is_none_or(|t| i.image_type == t)
+            && self.status.is_none_or(|s| i.status == s)
+    }
+
+    fn compare(a: &Image, b: &Image, field: &str) -> std::cmp::Ordering {
+        match field {
+            "position" => a.position.cmp(&b.position),
+            _ => a.created_at.cmp(&b.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -173,25 +204,8 @@ pub async fn list(
 ) -> ApiResult<ListResponse<ImageView>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
-    let ordering = Ordering::parse(filter.ordering.as_deref(), &["position", "created_at"], "position")?;
-    let all: Vec<Image> =
-        state.tenancy.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
-    let mut images: Vec<Image> = all
-        .into_iter()
-        .filter(|i| {
-            filter.content_id.as_deref().is_none_or(|c| i.content_id.as_deref() == Some(c))
-                && filter.image_type.is_none_or(|t| i.image_type == t)
-                && filter.status.is_none_or(|s| i.status == s)
-        })
-        .collect();
-    ordering.sort(
-        &mut images,
-        |a, b, field| match field {
-            "position" => a.position.cmp(&b.position),
-            _ => a.created_at.cmp(&b.created_at),
-        },
-        |x| x.id.as_str(),
-    );
+    let images = state.tenancy.select(&tenant, &filter).await?;
+    // Views are made for the page only: each may sign a URL.
     let count = images.len();
     let mut results = Vec::new();
     for image in images.iter().skip(page.offset()).take(page.page_size() as usize) {

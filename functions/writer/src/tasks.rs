@@ -6,11 +6,10 @@ use axum::http::Uri;
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::validate::clean_phrases;
 use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
-    nullable,
+    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
 use igny8_store::{ContentStructure, ContentType, StoreError, Task, TaskPatch, TaskStatus, new_id, now};
-use igny8_tenancy::{Access, Tenancy, Tenant};
+use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -31,6 +30,41 @@ pub struct TaskFilter {
     /// `title`, `word_count`, `created_at` or `updated_at`, with `-` before it for
     /// descending; `-created_at` unless given.
     ordering: Option<String>,
+}
+
+impl ScopedList for TaskFilter {
+    type Item = Task;
+    const ORDERINGS: &'static [&'static str] = &["title", "word_count", "created_at", "updated_at"];
+    const DEFAULT_ORDERING: &'static str = "-created_at";
+
+    fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+
+    fn ordering(&self) -> Option<&str> {
+        self.ordering.as_deref()
+    }
+
+    fn keeps(&self, t: &Task) -> bool {
+        matches_search(&t.title, self.search.as_deref())
+            && self.status.is_none_or(|s| t.status == s)
+            && self.content_type.is_none_or(|c| t.content_type == c)
+            && self.content_structure.is_none_or(|c| t.content_structure == c)
+            && self.cluster_id.as_deref().is_none_or(|c| t.cluster_id.as_deref() == Some(c))
+    }
+
+    fn compare(a: &Task, b: &Task, field: &str) -> std::cmp::Ordering {
+        match field {
+            "title" => by_text(&a.title, &b.title),
+            "word_count" => a.word_count.cmp(&b.word_count),
+            "updated_at" => a.updated_at.cmp(&b.updated_at),
+            _ => a.created_at.cmp(&b.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -133,32 +167,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Task>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
-    let ordering = Ordering::parse(
-        filter.ordering.as_deref(),
-        &["title", "word_count", "created_at", "updated_at"],
-        "-created_at",
-    )?;
-    let all: Vec<Task> = state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
-    let mut tasks: Vec<Task> = all
-        .into_iter()
-        .filter(|t| {
-            matches_search(&t.title, filter.search.as_deref())
-                && filter.status.is_none_or(|s| t.status == s)
-                && filter.content_type.is_none_or(|c| t.content_type == c)
-                && filter.content_structure.is_none_or(|c| t.content_structure == c)
-                && filter.cluster_id.as_deref().is_none_or(|c| t.cluster_id.as_deref() == Some(c))
-        })
-        .collect();
-    ordering.sort(
-        &mut tasks,
-        |a, b, field| match field {
-            "title" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
-            "word_count" => a.word_count.cmp(&b.word_count),
-            "updated_at" => a.updated_at.cmp(&b.updated_at),
-            _ => a.created_at.cmp(&b.created_at),
-        },
-        |x| x.id.as_str(),
-    );
+    let tasks = state.select(&tenant, &filter).await?;
     Ok(ListResponse::paginate(tasks, &page, &uri))
 }
 

@@ -5,11 +5,10 @@ use axum::http::Uri;
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::validate::slugify;
 use igny8_http::{
-    ApiError, ApiResult, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search, not_blank,
-    nullable,
+    ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
 use igny8_store::{StoreError, Taxonomy, TaxonomyTerm, TermPatch, new_id, now};
-use igny8_tenancy::{Access, Tenancy, Tenant};
+use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -26,6 +25,35 @@ pub struct TermFilter {
     search: Option<String>,
     /// `name` or `created_at`, with `-` before it for descending; `name` unless given.
     ordering: Option<String>,
+}
+
+impl ScopedList for TermFilter {
+    type Item = TaxonomyTerm;
+    const ORDERINGS: &'static [&'static str] = &["name", "created_at"];
+    const DEFAULT_ORDERING: &'static str = "name";
+
+    fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    fn sector_id(&self) -> Option<&str> {
+        self.sector_id.as_deref()
+    }
+
+    fn ordering(&self) -> Option<&str> {
+        self.ordering.as_deref()
+    }
+
+    fn keeps(&self, t: &TaxonomyTerm) -> bool {
+        self.taxonomy.is_none_or(|x| t.taxonomy == x) && matches_search(&t.name, self.search.as_deref())
+    }
+
+    fn compare(a: &TaxonomyTerm, b: &TaxonomyTerm, field: &str) -> std::cmp::Ordering {
+        match field {
+            "name" => by_text(&a.name, &b.name),
+            _ => a.created_at.cmp(&b.created_at),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -111,23 +139,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<TaxonomyTerm>> {
     tenant.require(Access::SiteRead)?;
     page.check()?;
-    let ordering = Ordering::parse(filter.ordering.as_deref(), &["name", "created_at"], "name")?;
-    let all: Vec<TaxonomyTerm> =
-        state.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
-    let mut terms: Vec<TaxonomyTerm> = all
-        .into_iter()
-        .filter(|t| {
-            filter.taxonomy.is_none_or(|x| t.taxonomy == x) && matches_search(&t.name, filter.search.as_deref())
-        })
-        .collect();
-    ordering.sort(
-        &mut terms,
-        |a, b, field| match field {
-            "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-            _ => a.created_at.cmp(&b.created_at),
-        },
-        |x| x.id.as_str(),
-    );
+    let terms = state.select(&tenant, &filter).await?;
     Ok(ListResponse::paginate(terms, &page, &uri))
 }
 

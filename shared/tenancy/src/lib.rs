@@ -11,6 +11,7 @@
 pub mod access;
 pub mod api_key;
 pub mod extractor;
+pub mod listing;
 pub mod password;
 pub mod scope;
 pub mod secrets;
@@ -21,6 +22,7 @@ pub mod tokens;
 pub use access::{Access, SiteScope, Tenant};
 pub use extractor::Tenancy;
 pub use igny8_store::Role;
+pub use listing::{ScopedList, by_text};
 pub use scope::Scope;
 pub use secrets::{SecretBox, SecretError};
 pub use tokens::{Claims, IssuedTokens, TokenError, TokenKind, Tokens};
