@@ -315,3 +315,31 @@ async fn monthly_ai_limits_of_the_plan() {
     let words = app.post("/api/v1/writer/tasks/generate_content/", t, json!({"ids": [task_id]})).await.expect(403);
     assert!(words.body["error"].as_str().unwrap().contains("words a month"), "{}", words.body);
 }
+
+/// A sector holds at most 25 000 keywords whatever the plan (its lists are read whole):
+/// the count moves with creates and deletes, a bulk create fills what is left, and one
+/// more is 400 SECTOR_FULL while another sector still takes keywords.
+#[tokio::test]
+async fn a_sector_holds_a_bounded_number_of_keywords() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "full-sector").await;
+    let (t, account) = (ws.owner.access.as_str(), ws.owner.account_id.as_str());
+    let in_sector = |sector: &str, text: &str| json!({"site_id": ws.site, "sector_id": sector, "keyword": text});
+
+    let first = app.post("/api/v1/planner/keywords/", t, in_sector(&ws.sector, "one")).await.expect(201);
+    app.post("/api/v1/planner/keywords/", t, in_sector(&ws.sector, "two")).await.expect(201);
+    app.delete(&format!("/api/v1/planner/keywords/{}/", igny8_e2e::common::id_of(first.data())), t).await.expect(200);
+    assert_eq!(app.store.sector(account, &ws.sector).await.unwrap().unwrap().keywords_count, 1);
+
+    app.set_sector_keywords(account, &ws.sector, igny8_store::MAX_KEYWORDS_PER_SECTOR - 1).await;
+    let bulk =
+        json!({"site_id": ws.site, "sector_id": ws.sector, "keywords": [{"keyword": "three"}, {"keyword": "four"}]});
+    let partly = app.post("/api/v1/planner/keywords/bulk_create/", t, bulk).await.expect(201);
+    assert_eq!(partly.data()["created"].as_array().unwrap().len(), 1, "{}", partly.body);
+    assert!(partly.data()["errors"][0]["errors"]["keyword"][0].as_str().unwrap().contains("25000"), "{}", partly.body);
+    let full = app.post("/api/v1/planner/keywords/", t, in_sector(&ws.sector, "five")).await.expect(400);
+    assert_eq!(full.code(), "SECTOR_FULL");
+
+    let other = app.create_sector(t, &ws.site, "Other").await;
+    app.post("/api/v1/planner/keywords/", t, in_sector(&other, "five")).await.expect(201);
+}

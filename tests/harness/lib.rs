@@ -241,18 +241,26 @@ impl TestApp {
     /// Sets one of the account's counts (`keywords_count`, `clusters_count` …) as if the
     /// account held that many, to reach a plan limit without making them all.
     pub async fn set_account_count(&self, account_id: &str, counter: &str, value: u32) {
+        self.set_count(igny8_store::keys::account(account_id), counter, value).await;
+    }
+
+    /// Sets a sector's keyword count as if it held that many.
+    pub async fn set_sector_keywords(&self, account_id: &str, sector_id: &str, value: u32) {
+        self.set_count(igny8_store::keys::sector(account_id, sector_id), "keywords_count", value).await;
+    }
+
+    async fn set_count(&self, key: igny8_store::Key, counter: &str, value: u32) {
         use aws_sdk_dynamodb::types::AttributeValue;
         self.dynamodb
             .update_item()
             .table_name(&self.table)
-            .key("PK", AttributeValue::S(format!("ACCOUNT#{account_id}")))
-            .key("SK", AttributeValue::S("ACCOUNT".into()))
+            .set_key(Some(key.to_item()))
             .update_expression("SET #c = :v")
             .expression_attribute_names("#c", counter)
             .expression_attribute_values(":v", AttributeValue::N(value.to_string()))
             .send()
             .await
-            .expect("set the account's count");
+            .expect("set a count");
     }
 
     /// Sets what the account used of its AI this month.

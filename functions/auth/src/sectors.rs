@@ -144,6 +144,8 @@ pub async fn create(
         name: input.name.trim().to_owned(),
         industry_sector_id: input.industry_sector_id,
         is_active: input.is_active,
+        keywords_count: 0,
+        deleting: false,
         created_at: timestamp.clone(),
         updated_at: timestamp,
     };

@@ -256,11 +256,14 @@ pub async fn import(
     if outcome.applied.is_empty() && !outcome.plan_limited.is_empty() {
         return Err(crate::keywords::plan_limit(plan));
     }
+    if outcome.applied.is_empty() && !outcome.sector_full.is_empty() {
+        return Err(crate::keywords::sector_full());
+    }
     errors.extend(
-        outcome
-            .plan_limited
-            .iter()
-            .map(|&i| CsvRowErrors { row: candidates[i].0, errors: crate::keywords::plan_limit_errors(plan) }),
+        outcome.plan_limited.iter().chain(&outcome.sector_full).map(|&i| CsvRowErrors {
+            row: candidates[i].0,
+            errors: crate::keywords::no_room_errors(&outcome, i, plan),
+        }),
     );
     errors.sort_by_key(|e| e.row);
     let duplicates: Vec<CsvDuplicate> = outcome

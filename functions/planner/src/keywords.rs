@@ -8,7 +8,9 @@ use igny8_http::{
     ApiError, ApiResult, FieldErrors, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search,
     not_blank, nullable,
 };
-use igny8_store::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, Plan, Store, new_id, now};
+use igny8_store::{
+    Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store, new_id, now,
+};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -266,11 +268,28 @@ pub fn plan_limit_errors(plan: &Plan) -> FieldErrors {
     FieldErrors::from([("keyword".to_owned(), vec![plan_limit(plan).message])])
 }
 
+/// What a create in a sector that holds `MAX_KEYWORDS_PER_SECTOR` answers (400
+/// `SECTOR_FULL`, on `keyword`).
+pub fn sector_full() -> ApiError {
+    let message = format!("A sector holds at most {MAX_KEYWORDS_PER_SECTOR} keywords; use another sector.");
+    let mut error = ApiError::bad_request("SECTOR_FULL", message.clone());
+    error.errors.insert("keyword".into(), vec![message]);
+    error
+}
+
+/// The reason a create of a bulk or import was refused for room, as its field errors.
+pub fn no_room_errors(outcome: &KeywordOutcome, index: usize, plan: &Plan) -> FieldErrors {
+    if outcome.sector_full.contains(&index) { sector_full().errors } else { plan_limit_errors(plan) }
+}
+
 /// Applies one change, turning what the store reports into the API's answer.
 async fn apply_one(store: &Store, plan: &Plan, change: KeywordChange) -> ApiResult<()> {
     let outcome = store.apply_keyword_changes(&[change], plan.max_keywords).await?;
     if !outcome.plan_limited.is_empty() {
         return Err(plan_limit(plan));
+    }
+    if !outcome.sector_full.is_empty() {
+        return Err(sector_full());
     }
     if !outcome.duplicates.is_empty() {
         return Err(duplicate());
@@ -448,11 +467,12 @@ pub async fn bulk_create(
     if outcome.applied.is_empty() && !outcome.plan_limited.is_empty() {
         return Err(plan_limit(plan));
     }
+    if outcome.applied.is_empty() && !outcome.sector_full.is_empty() {
+        return Err(sector_full());
+    }
+    let no_room = outcome.plan_limited.iter().chain(&outcome.sector_full);
     errors.extend(
-        outcome
-            .plan_limited
-            .iter()
-            .map(|&i| KeywordItemErrors { index: candidates[i].0, errors: plan_limit_errors(plan) }),
+        no_room.map(|&i| KeywordItemErrors { index: candidates[i].0, errors: no_room_errors(&outcome, i, plan) }),
     );
     errors.sort_by_key(|e| e.index);
     let created: Vec<Keyword> = outcome.applied.iter().map(|&i| candidates[i].1.clone()).collect();

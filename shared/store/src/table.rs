@@ -125,7 +125,7 @@ impl Key {
         !self.pk.is_empty() && self.pk.len() <= 2048 && !self.sk.is_empty() && self.sk.len() <= 1024
     }
 
-    fn to_item(&self) -> Item {
+    pub fn to_item(&self) -> Item {
         HashMap::from([
             ("PK".to_owned(), AttributeValue::S(self.pk.clone())),
             ("SK".to_owned(), AttributeValue::S(self.sk.clone())),

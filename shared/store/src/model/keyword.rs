@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::model::Cluster;
 use crate::model::scoped::{Scoped, scoped, scoped_key};
+use crate::model::sector::MAX_KEYWORDS_PER_SECTOR;
 use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
@@ -91,6 +92,8 @@ pub struct KeywordOutcome {
     pub missing_sector: Vec<usize>,
     /// Creating it would take the account past its plan's keyword limit.
     pub plan_limited: Vec<usize>,
+    /// Its sector holds `MAX_KEYWORDS_PER_SECTOR` already.
+    pub sector_full: Vec<usize>,
 }
 
 enum ActionOwner {
@@ -151,11 +154,36 @@ impl Store {
                         }
                         ActionOwner::Sector(sector) => {
                             let creates_in = |m: &usize| {
-                                changes[*m].before.is_none()
+                                creates(&changes[*m])
                                     && changes[*m].after.as_ref().is_some_and(|k| &k.sector_id == sector)
                             };
-                            outcome.missing_sector.extend(members.iter().copied().filter(creates_in));
-                            members.retain(|m| !creates_in(m));
+                            let account_id = members
+                                .first()
+                                .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
+                                .map(|k| k.account_id.clone())
+                                .unwrap_or_default();
+                            match self.sector(&account_id, sector).await? {
+                                Some(found) if !found.deleting => {
+                                    // Full: keep the creates that still fit, in order.
+                                    let deleting_here = members
+                                        .iter()
+                                        .filter(|&&m| changes[m].after.is_none())
+                                        .filter(|&&m| {
+                                            changes[m].before.as_ref().is_some_and(|k| &k.sector_id == sector)
+                                        })
+                                        .count();
+                                    let room = (MAX_KEYWORDS_PER_SECTOR as usize + deleting_here)
+                                        .saturating_sub(found.keywords_count as usize);
+                                    let full: Vec<usize> =
+                                        members.iter().copied().filter(creates_in).skip(room).collect();
+                                    outcome.sector_full.extend(&full);
+                                    members.retain(|m| !full.contains(m));
+                                }
+                                _ => {
+                                    outcome.missing_sector.extend(members.iter().copied().filter(creates_in));
+                                    members.retain(|m| !creates_in(m));
+                                }
+                            }
                         }
                         ActionOwner::Account => {
                             // Keep the creates that still fit, in order; the rest are limited.
@@ -253,20 +281,35 @@ impl Store {
                 }
             }
         }
-        let mut sectors: Vec<&str> = members
-            .iter()
-            .filter(|&&m| changes[m].before.is_none())
-            .filter_map(|&m| changes[m].after.as_ref().map(|k| k.sector_id.as_str()))
-            .collect();
-        sectors.sort_unstable();
-        sectors.dedup();
+        // Each sector's keyword count moves by its creates less its deletes; a sector
+        // that gains keywords must be open and have room for them.
+        let mut sectors: BTreeMap<&str, (i64, bool)> = BTreeMap::new();
+        for &m in members {
+            match (&changes[m].before, &changes[m].after) {
+                (None, Some(new)) => {
+                    let entry = sectors.entry(new.sector_id.as_str()).or_default();
+                    entry.0 += 1;
+                    entry.1 = true;
+                }
+                (Some(old), None) => sectors.entry(old.sector_id.as_str()).or_default().0 -= 1,
+                _ => {}
+            }
+        }
         let account_id = members
             .first()
             .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
             .map(|k| k.account_id.clone());
         if let Some(account_id) = account_id {
-            for sector in sectors {
-                tx.check_sector_open(table, &account_id, sector);
+            for (sector, (net, creates_any)) in sectors {
+                let mut count = Update::new(crate::keys::sector(&account_id, sector)).add("keywords_count", net);
+                if creates_any {
+                    count = count
+                        .when("attribute_not_exists(deleting)")
+                        .when("(attribute_not_exists(keywords_count) AND :room >= :zero) OR keywords_count <= :room")
+                        .value(":room", i64::from(MAX_KEYWORDS_PER_SECTOR) - net.max(0))?
+                        .value(":zero", 0)?;
+                }
+                tx.update(table, count, Conflict::SectorMissing);
                 owners.push(ActionOwner::Sector(sector.to_owned()));
             }
             let created = members.iter().filter(|&&m| creates(&changes[m])).count() as i64;

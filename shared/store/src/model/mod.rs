@@ -40,7 +40,7 @@ pub use patch::{ClusterPatch, IdeaPatch, ImagePatch, Patch, TaskPatch, TermPatch
 pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan};
 pub use role::Role;
 pub use scoped::{NO_SECTOR, Scoped, scoped_key};
-pub use sector::{MAX_ACTIVE_SECTORS, Sector, SectorChanges};
+pub use sector::{MAX_ACTIVE_SECTORS, MAX_KEYWORDS_PER_SECTOR, Sector, SectorChanges};
 pub use session::{RefreshOutcome, SESSION_ABSOLUTE_SECS, Session};
 pub use settings::{
     AiSettings, AnswerFormat, AuthorProfile, Guidance, Integration, ModelQuirks, PromptOverride, Strategy, TokenParam,

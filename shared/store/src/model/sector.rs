@@ -16,9 +16,20 @@ pub struct Sector {
     pub name: String,
     pub industry_sector_id: Option<String>,
     pub is_active: bool,
+    /// Kept true by the keyword transactions; at most `MAX_KEYWORDS_PER_SECTOR`.
+    #[serde(default)]
+    pub keywords_count: u32,
+    /// Set while the sector is being deleted: creates in it fail from then on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
     pub created_at: String,
     pub updated_at: String,
 }
+
+/// The most keywords one sector holds, whatever the plan: lists of a sector are read
+/// whole and ordered in memory (about 400 bytes a keyword, so 10 MB at most), and
+/// clustering takes a sector's keywords in one job (`docs/decisions.md`).
+pub const MAX_KEYWORDS_PER_SECTOR: u32 = 25_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct SectorChanges {
