@@ -49,6 +49,75 @@ pub fn session(family_id: &str) -> Key {
     Key::new(format!("SESSION#{family_id}"), "SESSION")
 }
 
+/// An object of an account by its kind's sort-key prefix (`KEYWORD`, `AUTHOR` …).
+pub fn object(account_id: &str, prefix: &str, id: &str) -> Key {
+    Key::new(account_pk(account_id), format!("{prefix}#{id}"))
+}
+
+/// Guard making a keyword unique within its sector (`normalised` text).
+pub fn keyword_guard(account_id: &str, sector_id: &str, normalised: &str) -> Key {
+    Key::new(account_pk(account_id), format!("GUARD#KEYWORD#{sector_id}#{normalised}"))
+}
+
+/// One version of a content's text, numbered so they sort in order.
+pub fn content_version(account_id: &str, content_id: &str, seq: u32) -> Key {
+    Key::new(account_pk(account_id), format!("CONTENTVERSION#{content_id}#{seq:010}"))
+}
+
+/// Where a content was published (WordPress post id, URL).
+pub fn publication(account_id: &str, content_id: &str) -> Key {
+    Key::new(account_pk(account_id), format!("PUBLICATION#{content_id}"))
+}
+
+/// The account's AI usage in one month (`YYYY-MM`).
+pub fn month_usage(account_id: &str, month: &str) -> Key {
+    Key::new(account_pk(account_id), format!("MONTHUSE#{month}"))
+}
+
+pub fn credit_transaction(account_id: &str, id: &str) -> Key {
+    Key::new(account_pk(account_id), format!("CREDITTX#{id}"))
+}
+
+pub fn usage_record(account_id: &str, id: &str) -> Key {
+    Key::new(account_pk(account_id), format!("USAGE#{id}"))
+}
+
+pub fn job(account_id: &str, job_id: &str) -> Key {
+    Key::new(account_pk(account_id), format!("JOB#{job_id}"))
+}
+
+/// Marks one saved unit of a job (so a redelivery never saves or charges it twice).
+pub fn job_unit(account_id: &str, job_id: &str, unit: &str) -> Key {
+    Key::new(account_pk(account_id), format!("JOBUNIT#{job_id}#{unit}"))
+}
+
+/// One piece of a job's large input.
+pub fn job_part(account_id: &str, job_id: &str, name: &str, index: usize) -> Key {
+    Key::new(account_pk(account_id), format!("JOBPART#{job_id}#{name}#{index:04}"))
+}
+
+/// Global: a job watched until it is seen finished, in one of a few shards, by time.
+pub fn job_watch(shard: u32, created_at: &str, account_id: &str, job_id: &str) -> Key {
+    Key::new(format!("JOBWATCH#{shard}"), format!("{created_at}#{account_id}#{job_id}"))
+}
+
+pub fn ai_settings(account_id: &str) -> Key {
+    Key::new(account_pk(account_id), "SETTINGS#AI")
+}
+
+pub fn prompt_override(account_id: &str, function: &str) -> Key {
+    Key::new(account_pk(account_id), format!("PROMPT#{function}"))
+}
+
+pub fn ai_integration(account_id: &str, provider: &str) -> Key {
+    Key::new(account_pk(account_id), format!("AIINTEGRATION#{provider}"))
+}
+
+/// Global: a throttle's counter for one window (starting at `window_start`, Unix seconds).
+pub fn throttle(scope: &str, subject: &str, window_start: i64) -> Key {
+    Key::new(format!("THROTTLE#{scope}#{subject}#{window_start}"), "THROTTLE")
+}
+
 /// Lower-case, single-spaced: what "the same name" means for uniqueness.
 pub fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::model::scoped::{Scoped, scoped};
-use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx};
+use crate::table::{AttributeValue, Item, Record, Store, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -81,10 +81,6 @@ scoped!(Content, "content", "CONTENT");
 /// A former state of a content item: the content as it was, under its version number.
 pub type ContentVersion = Content;
 
-fn version_key(account_id: &str, content_id: &str, seq: u32) -> Key {
-    Key::new(keys::account_pk(account_id), format!("CONTENTVERSION#{content_id}#{seq:010}"))
-}
-
 /// Versions kept per content item; older ones are removed as new ones are kept.
 pub const CONTENT_VERSIONS_KEPT: u32 = 20;
 
@@ -113,11 +109,12 @@ impl Store {
         if keep_version {
             let seq = current.last_version_seq() + 1;
             next.version_seq = Some(seq);
-            let old = Record::new(version_key(&current.account_id, &current.id, seq), "content_version", current)?;
+            let old =
+                Record::new(keys::content_version(&current.account_id, &current.id, seq), "content_version", current)?;
             tx.create(table, old, Conflict::Stale);
             if seq > CONTENT_VERSIONS_KEPT {
                 let oldest = seq - CONTENT_VERSIONS_KEPT;
-                let gone = version_key(&current.account_id, &current.id, oldest);
+                let gone = keys::content_version(&current.account_id, &current.id, oldest);
                 dropped = self.get::<ContentVersion>(gone.clone()).await?;
                 // A body is shared by consecutive versions (an edit of the title keeps
                 // it); keys are never reused, so the next kept version tells whether any
@@ -125,8 +122,9 @@ impl Store {
                 if let Some(version) = &mut dropped
                     && version.html_s3_key.is_some()
                 {
-                    let next_kept =
-                        self.get::<ContentVersion>(version_key(&current.account_id, &current.id, oldest + 1)).await?;
+                    let next_kept = self
+                        .get::<ContentVersion>(keys::content_version(&current.account_id, &current.id, oldest + 1))
+                        .await?;
                     if next_kept.is_some_and(|v| v.html_s3_key == version.html_s3_key) {
                         version.html_s3_key = None;
                     }
@@ -149,7 +147,7 @@ impl Store {
         content_id: &str,
         seq: u32,
     ) -> StoreResult<Option<ContentVersion>> {
-        let key = version_key(account_id, content_id, seq);
+        let key = keys::content_version(account_id, content_id, seq);
         if !key.fits() {
             return Ok(None);
         }
@@ -188,7 +186,7 @@ impl Store {
         for chunk in versions.chunks(100) {
             let mut tx = Tx::new();
             for (seq, version) in chunk {
-                tx.delete_if_present(self.table(), version_key(&version.account_id, &version.id, *seq));
+                tx.delete_if_present(self.table(), keys::content_version(&version.account_id, &version.id, *seq));
             }
             match self.commit(tx).await {
                 Ok(()) | Err(StoreError::Condition(_)) => {}

@@ -167,7 +167,7 @@ fn watch_shard(job_id: &str) -> u32 {
 }
 
 fn watch_key(job: &Job) -> Key {
-    Key::new(format!("JOBWATCH#{}", watch_shard(&job.id)), format!("{}#{}#{}", job.created_at, job.account_id, job.id))
+    keys::job_watch(watch_shard(&job.id), &job.created_at, &job.account_id, &job.id)
 }
 
 /// Bytes of one job part item (well under the 400 KB item limit).
@@ -185,18 +185,6 @@ impl Job {
     pub fn held_left(&self) -> i64 {
         (self.held - self.hold_used).max(0)
     }
-}
-
-fn job_key(account_id: &str, job_id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("JOB#{job_id}"))
-}
-
-fn unit_key(account_id: &str, job_id: &str, unit: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("JOBUNIT#{job_id}#{unit}"))
-}
-
-fn part_key(account_id: &str, job_id: &str, name: &str, index: usize) -> Key {
-    Key::new(keys::account_pk(account_id), format!("JOBPART#{job_id}#{name}#{index:04}"))
 }
 
 /// A watch item as stored: its keys and its fields.
@@ -234,7 +222,7 @@ fn split_parts(text: &str) -> Vec<&str> {
 
 impl Job {
     pub fn key(&self) -> Key {
-        job_key(&self.account_id, &self.id)
+        keys::job(&self.account_id, &self.id)
     }
 
     fn record(&self) -> StoreResult<Record> {
@@ -273,7 +261,7 @@ impl Store {
         for (name, text) in parts {
             for (index, piece) in split_parts(text).into_iter().enumerate() {
                 let record = Record::new(
-                    part_key(&job.account_id, &job.id, name, index),
+                    keys::job_part(&job.account_id, &job.id, name, index),
                     "job_part",
                     &JobPart { text: piece.to_owned() },
                 )?;
@@ -284,7 +272,7 @@ impl Store {
     }
 
     pub async fn job(&self, account_id: &str, job_id: &str) -> StoreResult<Option<Job>> {
-        let key = job_key(account_id, job_id);
+        let key = keys::job(account_id, job_id);
         if !key.fits() {
             return Ok(None);
         }
@@ -314,7 +302,7 @@ impl Store {
         let mut tx = Tx::new();
         for (index, piece) in split_parts(&text).into_iter().enumerate() {
             let record = Record::new(
-                part_key(&job.account_id, &job.id, name, index),
+                keys::job_part(&job.account_id, &job.id, name, index),
                 "job_part",
                 &JobPart { text: piece.to_owned() },
             )?;
@@ -334,7 +322,7 @@ impl Store {
     /// elsewhere. Returns the job with its new `attempt`.
     pub async fn claim_job(&self, account_id: &str, job_id: &str, lease_secs: i64) -> StoreResult<Job> {
         let now_secs = chrono::Utc::now().timestamp();
-        let update = Update::new(job_key(account_id, job_id))
+        let update = Update::new(keys::job(account_id, job_id))
             .set("state", JobState::Running)?
             .set("phase", JobPhase::Prep)?
             .set("lease_until", now_secs + lease_secs)?
@@ -471,7 +459,7 @@ impl Store {
     pub async fn job_unit_saved(&self, job: &Job, unit: &str) -> StoreResult<bool> {
         #[derive(Deserialize)]
         struct Marker {}
-        Ok(self.get::<Marker>(unit_key(&job.account_id, &job.id, unit)).await?.is_some())
+        Ok(self.get::<Marker>(keys::job_unit(&job.account_id, &job.id, unit)).await?.is_some())
     }
 }
 
@@ -513,7 +501,7 @@ impl Tx {
         let marker = Marker { job_id: &job.id, unit, saved_at: now() };
         self.create(
             store.table(),
-            Record::new(unit_key(&job.account_id, &job.id, unit), "job_unit", &marker)?,
+            Record::new(keys::job_unit(&job.account_id, &job.id, unit), "job_unit", &marker)?,
             Conflict::UnitSaved,
         );
         let mut update = store

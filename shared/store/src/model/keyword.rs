@@ -63,7 +63,7 @@ impl Keyword {
     }
 
     fn guard_key(&self) -> Key {
-        Key::new(keys::account_pk(&self.account_id), format!("GUARD#KEYWORD#{}#{}", self.sector_id, self.normalised()))
+        keys::keyword_guard(&self.account_id, &self.sector_id, &self.normalised())
     }
 
     fn guard_record(&self) -> StoreResult<Record> {

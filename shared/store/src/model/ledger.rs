@@ -11,7 +11,7 @@ use crate::Conflict;
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
-use crate::table::{Key, Record, Store, StoreResult, Tx, Update, new_id, now};
+use crate::table::{Record, Store, StoreResult, Tx, Update, new_id, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -61,7 +61,7 @@ impl CreditTransaction {
     }
 
     fn record(&self) -> StoreResult<Record> {
-        Record::new(transaction_key(&self.account_id, &self.id), "credit_transaction", self)
+        Record::new(keys::credit_transaction(&self.account_id, &self.id), "credit_transaction", self)
     }
 }
 
@@ -130,18 +130,6 @@ fn month_of(stamp: &str) -> &str {
     stamp.get(..7).unwrap_or(stamp)
 }
 
-fn monthly_key(account_id: &str, month: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("MONTHUSE#{month}"))
-}
-
-fn transaction_key(account_id: &str, id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("CREDITTX#{id}"))
-}
-
-fn usage_key(account_id: &str, id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("USAGE#{id}"))
-}
-
 impl Tx {
     /// Adds `charge` to the transaction: the balance moves from `balance` (as just read)
     /// to `balance - credits`, a credit transaction is written when credits change hands
@@ -200,11 +188,15 @@ impl Tx {
             job_id: charge.job_id.clone(),
             created_at,
         };
-        let month = Update::upsert(monthly_key(&charge.account_id, month_of(&usage.created_at)))
+        let month = Update::upsert(keys::month_usage(&charge.account_id, month_of(&usage.created_at)))
             .add("ai_requests", 1)
             .add("words", charge.words as i64)
             .add("images", charge.images as i64);
-        self.create(table, Record::new(usage_key(&charge.account_id, &usage.id), "usage", &usage)?, Conflict::Exists);
+        self.create(
+            table,
+            Record::new(keys::usage_record(&charge.account_id, &usage.id), "usage", &usage)?,
+            Conflict::Exists,
+        );
         self.update(table, month, Conflict::Never);
         Ok(())
     }
@@ -219,7 +211,7 @@ pub(crate) fn opening_balance(account_id: &str, credits: i64, description: &str)
 impl Store {
     /// What the account used of its AI in the month of `now` (zeros before any use).
     pub async fn monthly_usage(&self, account_id: &str, now: &str) -> StoreResult<MonthlyUsage> {
-        Ok(self.get(monthly_key(account_id, month_of(now))).await?.unwrap_or_default())
+        Ok(self.get(keys::month_usage(account_id, month_of(now))).await?.unwrap_or_default())
     }
 
     /// The account's balance, read strongly consistent.

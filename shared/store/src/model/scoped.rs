@@ -94,7 +94,7 @@ impl Tx {
 }
 
 pub fn scoped_key<T: Scoped>(account_id: &str, id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("{}#{id}", T::PREFIX))
+    keys::object(account_id, T::PREFIX, id)
 }
 
 fn scope_list<T: Scoped>(account_id: &str, site_id: &str) -> String {

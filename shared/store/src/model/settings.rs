@@ -173,34 +173,22 @@ impl Guidance for Strategy {
 }
 
 fn guidance_key<T: Guidance>(account_id: &str, id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("{}#{id}", T::PREFIX))
-}
-
-fn ai_settings_key(account_id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), "SETTINGS#AI")
-}
-
-fn prompt_key(account_id: &str, function: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("PROMPT#{function}"))
-}
-
-fn integration_key(account_id: &str, provider: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("AIINTEGRATION#{provider}"))
+    keys::object(account_id, T::PREFIX, id)
 }
 
 impl Store {
     /// The account's AI settings, or the defaults when it has saved none.
     pub async fn ai_settings(&self, account_id: &str) -> StoreResult<AiSettings> {
-        Ok(self.get(ai_settings_key(account_id)).await?.unwrap_or_else(|| AiSettings::defaults(account_id)))
+        Ok(self.get(keys::ai_settings(account_id)).await?.unwrap_or_else(|| AiSettings::defaults(account_id)))
     }
 
     /// Replaces the account's AI settings (a whole-item put: the item has no counters).
     pub async fn save_ai_settings(&self, settings: &AiSettings) -> StoreResult<()> {
-        put(self, Record::new(ai_settings_key(&settings.account_id), "ai_settings", settings)?).await
+        put(self, Record::new(keys::ai_settings(&settings.account_id), "ai_settings", settings)?).await
     }
 
     pub async fn prompt_override(&self, account_id: &str, function: &str) -> StoreResult<Option<PromptOverride>> {
-        self.get(prompt_key(account_id, function)).await
+        self.get(keys::prompt_override(account_id, function)).await
     }
 
     /// Every prompt the account has overridden.
@@ -209,12 +197,13 @@ impl Store {
     }
 
     pub async fn put_prompt_override(&self, prompt: &PromptOverride) -> StoreResult<()> {
-        put(self, Record::new(prompt_key(&prompt.account_id, &prompt.function), "prompt_override", prompt)?).await
+        put(self, Record::new(keys::prompt_override(&prompt.account_id, &prompt.function), "prompt_override", prompt)?)
+            .await
     }
 
     /// Removes an override (nothing to do if there is none).
     pub async fn delete_prompt_override(&self, account_id: &str, function: &str) -> StoreResult<()> {
-        delete_quietly(self, prompt_key(account_id, function)).await
+        delete_quietly(self, keys::prompt_override(account_id, function)).await
     }
 
     pub async fn create_guidance<T: Guidance>(&self, guidance: &T) -> StoreResult<()> {
@@ -261,12 +250,12 @@ impl Store {
     }
 
     pub async fn integration(&self, account_id: &str, provider: &str) -> StoreResult<Option<Integration>> {
-        self.get(integration_key(account_id, provider)).await
+        self.get(keys::ai_integration(account_id, provider)).await
     }
 
     /// Stores (or replaces) the provider's sealed key.
     pub async fn put_integration(&self, integration: &Integration) -> StoreResult<()> {
-        let key = integration_key(&integration.account_id, &integration.provider);
+        let key = keys::ai_integration(&integration.account_id, &integration.provider);
         put(self, Record::new(key, "ai_integration", integration)?).await
     }
 
@@ -288,7 +277,7 @@ impl Store {
         }
         let read_at = integration.updated_at.clone();
         integration.quirks.insert(model.to_owned(), quirks);
-        let record = Record::new(integration_key(account_id, provider), "ai_integration", &integration)?;
+        let record = Record::new(keys::ai_integration(account_id, provider), "ai_integration", &integration)?;
         let values = crate::table::Item::from([(":u".to_owned(), crate::table::AttributeValue::S(read_at))]);
         let mut tx = Tx::new();
         tx.replace_if(self.table(), record, "updated_at = :u", values, Conflict::Changed);
@@ -300,7 +289,7 @@ impl Store {
 
     /// Removes the provider's key (nothing to do if there is none).
     pub async fn delete_integration(&self, account_id: &str, provider: &str) -> StoreResult<()> {
-        delete_quietly(self, integration_key(account_id, provider)).await
+        delete_quietly(self, keys::ai_integration(account_id, provider)).await
     }
 }
 
@@ -339,15 +328,15 @@ mod tests {
     fn settings_items_share_the_account_partition() {
         let account = keys::account("a1");
         for key in [
-            ai_settings_key("a1"),
-            prompt_key("a1", "auto_cluster"),
+            keys::ai_settings("a1"),
+            keys::prompt_override("a1", "auto_cluster"),
             guidance_key::<AuthorProfile>("a1", "aut_1"),
             guidance_key::<Strategy>("a1", "str_1"),
-            integration_key("a1", "openai"),
+            keys::ai_integration("a1", "openai"),
         ] {
             assert_eq!(key.pk, account.pk);
         }
-        assert_ne!(integration_key("a1", "openai").pk, integration_key("a2", "openai").pk);
+        assert_ne!(keys::ai_integration("a1", "openai").pk, keys::ai_integration("a2", "openai").pk);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! removes old items, it does not decide when a window ends.
 
 use crate::Conflict;
+use crate::keys;
 use serde::{Deserialize, Serialize};
 
 use crate::table::{Key, Store, StoreResult, Update};
@@ -18,8 +19,7 @@ pub struct Attempts {
 }
 
 fn throttle_key(scope: &str, subject: &str, window_secs: i64, now: i64) -> Key {
-    let start = now - now.rem_euclid(window_secs);
-    Key::new(format!("THROTTLE#{scope}#{subject}#{start}"), "THROTTLE")
+    keys::throttle(scope, subject, now - now.rem_euclid(window_secs))
 }
 
 impl Store {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::model::scoped::{Scoped, scoped};
 use crate::model::taxonomy::{Taxonomy, TaxonomyTerm};
-use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};
+use crate::table::{Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -214,10 +214,6 @@ impl Publication {
     }
 }
 
-fn publication_key(account_id: &str, content_id: &str) -> Key {
-    Key::new(keys::account_pk(account_id), format!("PUBLICATION#{content_id}"))
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncKind {
@@ -284,7 +280,7 @@ impl Store {
     }
 
     pub async fn publication(&self, account_id: &str, content_id: &str) -> StoreResult<Option<Publication>> {
-        let key = publication_key(account_id, content_id);
+        let key = keys::publication(account_id, content_id);
         if !key.fits() {
             return Ok(None);
         }
@@ -292,7 +288,7 @@ impl Store {
     }
 
     pub async fn put_publication(&self, publication: &Publication) -> StoreResult<()> {
-        let key = publication_key(&publication.account_id, &publication.content_id);
+        let key = keys::publication(&publication.account_id, &publication.content_id);
         let mut tx = Tx::new();
         tx.replace(self.table(), Record::new(key, "publication", publication)?);
         self.commit(tx).await
