@@ -9,6 +9,7 @@ use igny8_ai::jobs::{self, JobRequest, JobView};
 use igny8_http::Deleted;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
+use igny8_store::JobFunction;
 use igny8_store::{
     CategoryRule, ClustersAs, PublishStatus, RestStyle, StoreError, SyncKind, WpIntegration, WpMode, now,
 };
@@ -500,7 +501,7 @@ pub async fn sync(
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     let integration = find(&state, &tenant, &id).await?;
     let request = JobRequest {
-        function: "wordpress_sync",
+        function: JobFunction::WordpressSync,
         site_id: integration.site_id.clone(),
         ids: vec![],
         options: json!({}),

@@ -8,6 +8,7 @@ use igny8_ai::functions::{BUILTIN_METHOD, DEFAULT_IDEAS_PER_CLUSTER, MAX_AI_KEYW
 use igny8_ai::jobs::{self, JobRequest, JobView, estimate};
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
+use igny8_store::JobFunction;
 use igny8_store::{Cluster, Keyword};
 use igny8_tenancy::{Access, Tenant};
 use serde::{Deserialize, Serialize};
@@ -71,7 +72,7 @@ pub async fn auto_cluster(
         }
     }
     let request = JobRequest {
-        function: "auto_cluster",
+        function: JobFunction::AutoCluster,
         site_id,
         ids,
         options: json!({ "method": method }),
@@ -116,7 +117,7 @@ pub async fn generate_ideas(
     let mut ids: Vec<String> = clusters.into_iter().map(|c| c.id).collect();
     ids.sort();
     let request = JobRequest {
-        function: "generate_ideas",
+        function: JobFunction::GenerateIdeas,
         site_id,
         estimated_credits: estimate::ideas(ids.len()),
         ids,

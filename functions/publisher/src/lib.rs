@@ -16,6 +16,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use igny8_media::Media;
 pub use igny8_queue::{RETRY_AFTER, Retry};
+use igny8_store::JobFunction;
 use igny8_store::{
     Conflict, Content, ItemProgress, ItemState, Job, JobPhase, Publication, Store, StoreError, SyncKind, WpIntegration,
 };
@@ -25,10 +26,6 @@ use igny8_wordpress::{LogContext, OutboundPolicy, Progress, PublishError, Publis
 
 /// A publish job of up to 50 articles with images fits well inside the worker's 900 s.
 pub const LEASE_SECS: i64 = 960;
-
-/// Job functions this worker runs.
-pub const PUBLISH: &str = "publish";
-pub const SYNC: &str = "wordpress_sync";
 
 #[derive(Clone)]
 pub struct Publisher {
@@ -119,10 +116,10 @@ impl Publisher {
             }
         };
         let job = self.store.set_job_provider(job, "wordpress", via_name(via)).await?;
-        match job.function.as_str() {
-            PUBLISH => self.publish_all(job, &integration, &client, via).await,
-            SYNC => sync::run(&self.store, job, &integration, &client, via).await,
-            other => self.store.finish_job(&job, Some(&format!("unknown job {other}"))).await.map(|_| ()),
+        match job.function {
+            JobFunction::Publish => self.publish_all(job, &integration, &client, via).await,
+            JobFunction::WordpressSync => sync::run(&self.store, job, &integration, &client, via).await,
+            other => self.store.finish_job(&job, Some(&format!("{other} is not publishing work"))).await.map(|_| ()),
         }
     }
 

@@ -53,7 +53,7 @@ pub async fn list(
     let views: Vec<JobView> = jobs
         .iter()
         .filter(|job| tenant.sees_site(&job.site_id))
-        .filter(|job| filter.function.is_none_or(|f| job.function == f.as_str()))
+        .filter(|job| filter.function.is_none_or(|f| job.function == f))
         .filter(|job| filter.site_id.as_deref().is_none_or(|s| job.site_id == s))
         .filter(|job| filter.state.is_none_or(|s| job.state == s))
         .map(JobView::of)

@@ -8,6 +8,7 @@ use igny8_ai::functions::DEFAULT_IN_ARTICLE_IMAGES;
 use igny8_ai::jobs::{self, JobRequest, JobView, estimate};
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
+use igny8_store::JobFunction;
 use igny8_store::{Content, Image, Task};
 use igny8_tenancy::{Access, Tenant};
 use serde::Deserialize;
@@ -52,7 +53,7 @@ pub async fn generate_content(
         jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref())
             .await?;
     let request = JobRequest {
-        function: "generate_content",
+        function: JobFunction::GenerateContent,
         site_id,
         estimated_credits: estimate::content(tasks.iter().map(|t| t.word_count)),
         ids: sorted_ids(tasks.iter().map(|t| &t.id)),
@@ -104,7 +105,7 @@ pub async fn generate_image_prompts(
     let site_id = jobs::one_site(articles.iter().map(|c| c.site_id.as_str()))?;
     let in_article = input.in_article_images.unwrap_or(DEFAULT_IN_ARTICLE_IMAGES);
     let request = JobRequest {
-        function: "generate_image_prompts",
+        function: JobFunction::GenerateImagePrompts,
         site_id,
         estimated_credits: estimate::image_prompts(articles.len(), in_article),
         ids: sorted_ids(articles.iter().map(|c| &c.id)),
@@ -145,7 +146,7 @@ pub async fn generate_images(
     let store = &state.tenancy.store;
     let settings = store.ai_settings(tenant.account_id()).await?;
     let request = JobRequest {
-        function: "generate_images",
+        function: JobFunction::GenerateImages,
         site_id,
         estimated_credits: estimate::images(images.len(), &settings.image_provider, &settings.image_quality),
         ids: sorted_ids(images.iter().map(|i| &i.id)),

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use igny8_ai::jobs::{self, JobRequest, JobView};
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, parse_json};
+use igny8_store::JobFunction;
 use igny8_store::{Content, PublishStatus};
 use igny8_tenancy::{Access, Tenant};
 use serde::Deserialize;
@@ -106,8 +107,13 @@ async fn queue(
     if ids.len() > MAX_PER_JOB {
         return Err(ApiError::field("ids", format!("At most {MAX_PER_JOB} articles per request.")));
     }
-    let request =
-        JobRequest { function: "publish", site_id, ids, options: Value::Object(options), estimated_credits: 0 };
+    let request = JobRequest {
+        function: JobFunction::Publish,
+        site_id,
+        ids,
+        options: Value::Object(options),
+        estimated_credits: 0,
+    };
     jobs::accept(store, &state.publish, tenant, request).await
 }
 

@@ -16,7 +16,8 @@ use tracing::Instrument;
 
 use igny8_media::Media;
 use igny8_store::{
-    AiSettings, AuthorProfile, Charge, Conflict, ItemState, Job, JobPhase, Store, StoreError, Strategy, Tx, UnitOutcome,
+    AiSettings, AuthorProfile, Charge, Conflict, ItemState, Job, JobFunction, JobPhase, Store, StoreError, Strategy,
+    Tx, UnitOutcome,
 };
 
 use crate::functions;
@@ -114,7 +115,7 @@ impl Ctx {
     /// The provider and model this job's function calls, as shown on the job.
     pub fn provider_and_model(&self) -> (String, String) {
         let offline = crate::provider::offline::MODEL.to_owned();
-        if self.job.function == "generate_images" {
+        if self.job.function == JobFunction::GenerateImages {
             let name = self.image.name();
             let model =
                 if name == crate::provider::offline::NAME { offline } else { self.settings.image_model.clone() };
@@ -396,7 +397,7 @@ impl Engine {
 
     /// Runs a job this worker has just taken.
     async fn run_taken(&self, job: Job, deadline: Option<tokio::time::Instant>) -> Result<RunOutcome, EngineError> {
-        let Some(runner) = functions::runner(&job.function) else {
+        let Some(runner) = functions::runner(job.function.as_str()) else {
             lease(self.store.finish_job(&job, Some(&format!("unknown AI function {}", job.function))).await)?;
             return Ok(RunOutcome::Finished);
         };
@@ -437,7 +438,7 @@ impl Engine {
         let settings = store.ai_settings(&job.account_id).await?;
         let builtin = job.options.get("method").and_then(|m| m.as_str()) == Some("builtin");
         // Only the provider the function calls must be configured; the other stays offline.
-        let draws = job.function == "generate_images";
+        let draws = job.function == JobFunction::GenerateImages;
         // The offline provider answers at once; a network provider may use all its tries.
         let offline =
             if draws { settings.image_provider == "offline" } else { builtin || settings.text_provider == "offline" };
@@ -448,9 +449,9 @@ impl Engine {
             self.providers.text(store, &settings).await?
         };
         let image = if draws { self.providers.image(store, &settings).await? } else { self.providers.offline_image() };
-        let prompt = match store.prompt_override(&job.account_id, &job.function).await? {
+        let prompt = match store.prompt_override(&job.account_id, job.function.as_str()).await? {
             Some(custom) => custom.text,
-            None => crate::prompts::default_prompt(&job.function).unwrap_or_default().to_owned(),
+            None => crate::prompts::default_prompt(job.function.as_str()).unwrap_or_default().to_owned(),
         };
         let guidance = self.guidance(&job).await?;
         Ok(Ctx {

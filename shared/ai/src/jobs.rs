@@ -24,7 +24,7 @@ pub use igny8_queue::{JobMessage, JobQueue};
 
 /// A job the handler has validated.
 pub struct JobRequest {
-    pub function: &'static str,
+    pub function: JobFunction,
     pub site_id: String,
     pub ids: Vec<String>,
     pub options: Value,
@@ -74,8 +74,8 @@ pub async fn accept(
 
 /// The plan's limits an AI job must be within to start: AI requests, words and images
 /// this month, and the account's clusters and ideas. (Publishing is not limited.)
-async fn within_plan(store: &Store, account: &Account, function: &str, now: &str) -> Result<(), SubmitError> {
-    if matches!(function, "publish" | "wordpress_sync") {
+async fn within_plan(store: &Store, account: &Account, function: JobFunction, now: &str) -> Result<(), SubmitError> {
+    if function.is_wordpress() {
         return Ok(());
     }
     let Some(plan) = igny8_store::plan(&account.plan_id) else { return Ok(()) };
@@ -85,14 +85,16 @@ async fn within_plan(store: &Store, account: &Account, function: &str, now: &str
         return Err(reached("AI requests a month", plan.max_ai_requests_per_month));
     }
     match function {
-        "generate_content" if used.words >= u64::from(plan.max_words_per_month) => {
+        JobFunction::GenerateContent if used.words >= u64::from(plan.max_words_per_month) => {
             Err(reached("words a month", plan.max_words_per_month))
         }
-        "generate_images" if used.images >= u64::from(plan.max_images_per_month) => {
+        JobFunction::GenerateImages if used.images >= u64::from(plan.max_images_per_month) => {
             Err(reached("images a month", plan.max_images_per_month))
         }
-        "auto_cluster" if account.clusters_count >= plan.max_clusters => Err(reached("clusters", plan.max_clusters)),
-        "generate_ideas" if account.ideas_count >= plan.max_ideas => Err(reached("ideas", plan.max_ideas)),
+        JobFunction::AutoCluster if account.clusters_count >= plan.max_clusters => {
+            Err(reached("clusters", plan.max_clusters))
+        }
+        JobFunction::GenerateIdeas if account.ideas_count >= plan.max_ideas => Err(reached("ideas", plan.max_ideas)),
         _ => Ok(()),
     }
 }
@@ -117,7 +119,7 @@ pub async fn submit(
         account_id: account_id.to_owned(),
         site_id: request.site_id,
         user_id: user_id.to_owned(),
-        function: request.function.to_owned(),
+        function: request.function,
         state: JobState::Queued,
         phase: JobPhase::Init,
         reason: None,
@@ -169,7 +171,7 @@ pub async fn submit(
         let _ = store.abandon_job(&job, "the job could not be queued").await;
         return Err(SubmitError::Queue(e));
     }
-    tracing::info!(job_id = %job.id, function = job.function, items = job.total, "job queued");
+    tracing::info!(job_id = %job.id, function = %job.function, items = job.total, "job queued");
     Ok(job)
 }
 
@@ -228,7 +230,7 @@ pub async fn sweep(
                 swept.failed += 1;
                 continue;
             }
-            let queue = if matches!(job.function.as_str(), "publish" | "wordpress_sync") { publish } else { ai };
+            let queue = if job.function.is_wordpress() { publish } else { ai };
             let message = JobMessage { account_id: job.account_id.clone(), job_id: job.id.clone() };
             if let Err(e) = queue.send(&message).await {
                 tracing::warn!(job_id = %job.id, error = %e, "a waiting job's message could not be sent again");
@@ -263,8 +265,7 @@ pub struct JobView {
     pub id: String,
     /// The same as `id` (older clients read `job_id`).
     pub job_id: String,
-    #[schema(value_type = JobFunction)]
-    pub function: String,
+    pub function: JobFunction,
     pub site_id: String,
     pub state: JobState,
     pub phase: JobPhase,
@@ -335,7 +336,7 @@ impl JobView {
         Self {
             id: job.id.clone(),
             job_id: job.id.clone(),
-            function: job.function.clone(),
+            function: job.function,
             site_id: job.site_id.clone(),
             state: job.state,
             phase: job.phase,

@@ -433,8 +433,10 @@ impl Runner {
         let taken = ids.len() as u64;
         options[AUTOMATION_RUN] = json!(run.id);
         let job_id = stage_job_id(run);
-        let request =
-            JobRequest { function: action.name(), site_id: rule.site_id.clone(), ids, options, estimated_credits };
+        let Some(function) = action.job_function() else {
+            return Ok(Started::Failed(format!("{} submits no job", action.name())));
+        };
+        let request = JobRequest { function, site_id: rule.site_id.clone(), ids, options, estimated_credits };
         match jobs::submit(&self.store, queue, &rule.account_id, &rule.created_by, job_id.clone(), request).await {
             Ok(_) | Err(SubmitError::Exists) => Ok(Started::Job { considered, taken, job_id }),
             Err(SubmitError::InsufficientCredits { needed, balance }) => Ok(Started::OutOfCredits(format!(

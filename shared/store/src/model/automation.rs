@@ -54,6 +54,20 @@ pub enum StageAction {
 }
 
 impl StageAction {
+    /// The job the stage submits (`queue_to_writer` makes tasks at once, without one).
+    pub fn job_function(self) -> Option<crate::JobFunction> {
+        use crate::JobFunction as F;
+        match self {
+            StageAction::AutoCluster => Some(F::AutoCluster),
+            StageAction::GenerateIdeas => Some(F::GenerateIdeas),
+            StageAction::QueueToWriter => None,
+            StageAction::GenerateContent => Some(F::GenerateContent),
+            StageAction::GenerateImagePrompts => Some(F::GenerateImagePrompts),
+            StageAction::GenerateImages => Some(F::GenerateImages),
+            StageAction::Publish => Some(F::Publish),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             StageAction::AutoCluster => "auto_cluster",

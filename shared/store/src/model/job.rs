@@ -60,7 +60,18 @@ pub enum JobFunction {
     WordpressSync,
 }
 
+impl std::fmt::Display for JobFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JobFunction {
+    /// Publishing and syncing go to the publisher; the rest are AI work.
+    pub const fn is_wordpress(self) -> bool {
+        matches!(self, Self::Publish | Self::WordpressSync)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::AutoCluster => "auto_cluster",
@@ -93,8 +104,8 @@ pub struct Job {
     pub account_id: String,
     pub site_id: String,
     pub user_id: String,
-    /// The AI function, e.g. `generate_content`.
-    pub function: String,
+    /// What the job does, e.g. `generate_content`.
+    pub function: JobFunction,
     pub state: JobState,
     pub phase: JobPhase,
     #[serde(default, skip_serializing_if = "Option::is_none")]
