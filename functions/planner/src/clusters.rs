@@ -36,17 +36,7 @@ impl ScopedList for ClusterFilter {
     const ORDERINGS: &'static [&'static str] = &["name", "keywords_count", "volume", "created_at"];
     const DEFAULT_ORDERING: &'static str = "-created_at";
 
-    fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
-    }
-
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-
-    fn ordering(&self) -> Option<&str> {
-        self.ordering.as_deref()
-    }
+    igny8_tenancy::scope_fields!();
 
     fn keeps(&self, c: &Cluster) -> bool {
         matches_search(&c.name, self.search.as_deref()) && self.status.is_none_or(|s| c.status == s)

@@ -39,17 +39,7 @@ impl ScopedList for IdeaFilter {
     const ORDERINGS: &'static [&'static str] = &["title", "estimated_word_count", "created_at"];
     const DEFAULT_ORDERING: &'static str = "-created_at";
 
-    fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
-    }
-
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-
-    fn ordering(&self) -> Option<&str> {
-        self.ordering.as_deref()
-    }
+    igny8_tenancy::scope_fields!();
 
     fn keeps(&self, i: &Idea) -> bool {
         matches_search(&i.title, self.search.as_deref())

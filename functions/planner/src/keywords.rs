@@ -44,17 +44,7 @@ impl ScopedList for KeywordFilter {
     const ORDERINGS: &'static [&'static str] = &["keyword", "volume", "difficulty", "created_at"];
     const DEFAULT_ORDERING: &'static str = "-created_at";
 
-    fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
-    }
-
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-
-    fn ordering(&self) -> Option<&str> {
-        self.ordering.as_deref()
-    }
+    igny8_tenancy::scope_fields!();
 
     fn keeps(&self, k: &Keyword) -> bool {
         matches_search(&k.keyword, self.search.as_deref())

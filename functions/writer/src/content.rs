@@ -42,17 +42,7 @@ impl ScopedList for ContentFilter {
     const ORDERINGS: &'static [&'static str] = &["title", "word_count", "created_at", "updated_at"];
     const DEFAULT_ORDERING: &'static str = "-created_at";
 
-    fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
-    }
-
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-
-    fn ordering(&self) -> Option<&str> {
-        self.ordering.as_deref()
-    }
+    igny8_tenancy::scope_fields!();
 
     fn keeps(&self, c: &Content) -> bool {
         matches_search(&c.title, self.search.as_deref())

@@ -32,17 +32,7 @@ impl ScopedList for ImageFilter {
     const ORDERINGS: &'static [&'static str] = &["position", "created_at"];
     const DEFAULT_ORDERING: &'static str = "position";
 
-    fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
-    }
-
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-
-    fn ordering(&self) -> Option<&str> {
-        self.ordering.as_deref()
-    }
+    igny8_tenancy::scope_fields!();
 
     fn keeps(&self, i: &Image) -> bool {
         self.content_id.as_deref().is_none_or(|c| i.content_id.as_deref() == Some(c))

@@ -37,17 +37,7 @@ impl ScopedList for TaskFilter {
     const ORDERINGS: &'static [&'static str] = &["title", "word_count", "created_at", "updated_at"];
     const DEFAULT_ORDERING: &'static str = "-created_at";
 
-    fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
-    }
-
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-
-    fn ordering(&self) -> Option<&str> {
-        self.ordering.as_deref()
-    }
+    igny8_tenancy::scope_fields!();
 
     fn keeps(&self, t: &Task) -> bool {
         matches_search(&t.title, self.search.as_deref())

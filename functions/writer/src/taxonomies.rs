@@ -32,17 +32,7 @@ impl ScopedList for TermFilter {
     const ORDERINGS: &'static [&'static str] = &["name", "created_at"];
     const DEFAULT_ORDERING: &'static str = "name";
 
-    fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
-    }
-
-    fn sector_id(&self) -> Option<&str> {
-        self.sector_id.as_deref()
-    }
-
-    fn ordering(&self) -> Option<&str> {
-        self.ordering.as_deref()
-    }
+    igny8_tenancy::scope_fields!();
 
     fn keeps(&self, t: &TaxonomyTerm) -> bool {
         self.taxonomy.is_none_or(|x| t.taxonomy == x) && matches_search(&t.name, self.search.as_deref())

@@ -45,6 +45,25 @@ impl Tenancy {
     }
 }
 
+/// The accessors of a filter whose scope and ordering are its `site_id`, `sector_id`
+/// and `ordering` fields (every list filter's), inside `impl ScopedList for …`.
+#[macro_export]
+macro_rules! scope_fields {
+    () => {
+        fn site_id(&self) -> Option<&str> {
+            self.site_id.as_deref()
+        }
+
+        fn sector_id(&self) -> Option<&str> {
+            self.sector_id.as_deref()
+        }
+
+        fn ordering(&self) -> Option<&str> {
+            self.ordering.as_deref()
+        }
+    };
+}
+
 /// Text ordering that ignores case.
 pub fn by_text(a: &str, b: &str) -> CmpOrdering {
     a.to_lowercase().cmp(&b.to_lowercase())
