@@ -229,3 +229,26 @@ async fn filters_of_closed_sets_refuse_unknown_values() {
     // Known values still filter.
     app.get("/api/v1/system/jobs/?state=done&function=generate_content", token).await.expect(200);
 }
+
+/// Every answer tells what the store did for it (`Server-Timing`: time waiting for
+/// DynamoDB, items and bytes read), so the request's own time and its read cost can be
+/// told apart and held to a budget.
+#[tokio::test]
+async fn answers_tell_the_stores_share_of_the_request() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "read-cost").await;
+    let t = ws.owner.access.as_str();
+    let body = json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": "trail shoes"});
+    let id = igny8_e2e::common::id_of(app.post("/api/v1/planner/keywords/", t, body).await.expect(201).data());
+
+    let read = app.get(&format!("/api/v1/planner/keywords/{id}/"), t).await.expect(200);
+    let timing = read.headers["server-timing"].to_str().unwrap().to_owned();
+    let field = |name: &str| -> u64 {
+        let part = timing.split(", ").find(|p| p.starts_with(name)).unwrap_or_else(|| panic!("{name} in {timing}"));
+        part.rsplit('=').next().unwrap().parse().unwrap()
+    };
+    // The caller (user and account, one batch) and the keyword.
+    assert_eq!(field("items;"), 3, "{timing}");
+    assert!(field("bytes;") > 100, "{timing}");
+    assert!(timing.starts_with("store;dur="), "{timing}");
+}

@@ -30,8 +30,31 @@ pub fn with_conventions(routes: Router) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::map_response(envelope_rejections))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(store_cost))
         .layer(cors_from_env())
         .layer(middleware::from_fn(request_id_middleware))
+}
+
+/// What the store did for the request, logged and told in `Server-Timing`
+/// (`store;dur=<ms>, items;desc=<n>, bytes;desc=<n>`): the request's own time is the
+/// rest, and tests can hold a page to its read cost.
+async fn store_cost(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let (mut response, cost) = igny8_store::metering::metered(next.run(request)).await;
+    tracing::info!(
+        path,
+        status = response.status().as_u16(),
+        items_read = cost.items,
+        bytes_read = cost.bytes,
+        store_calls = cost.calls,
+        store_ms = cost.millis,
+        "request served"
+    );
+    let timing = format!("store;dur={:.1}, items;desc={}, bytes;desc={}", cost.millis, cost.items, cost.bytes);
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        response.headers_mut().insert(HeaderName::from_static("server-timing"), value);
+    }
+    response
 }
 
 /// axum's own extractors (a path segment that is not a number, say) answer plain text;
@@ -93,7 +116,7 @@ fn cors_from_env() -> CorsLayer {
             HeaderName::from_static(REQUEST_ID_HEADER),
             HeaderName::from_static("x-igny8-api-key"),
         ])
-        .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER)])
+        .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER), HeaderName::from_static("server-timing")])
         .max_age(std::time::Duration::from_secs(600))
 }
 

@@ -8,6 +8,7 @@
 mod config;
 mod conflict;
 pub mod keys;
+pub mod metering;
 pub mod model;
 pub mod schema;
 mod table;

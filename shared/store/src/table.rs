@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 
 use crate::conflict::Conflict;
 use crate::keys::GSI1;
+use crate::metering::note;
+use std::time::Instant;
 
 pub type Item = HashMap<String, AttributeValue>;
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -436,6 +438,7 @@ impl Store {
         if !key.fits() {
             return Ok(None);
         }
+        let started = Instant::now();
         let output = self
             .client
             .get_item()
@@ -445,6 +448,7 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::aws)?;
+        note(started, output.item.as_slice());
         output.item.map(decode).transpose()
     }
 
@@ -463,10 +467,13 @@ impl Store {
         let mut found = Vec::new();
         // Unprocessed keys are rare (throttling) but must be retried, not dropped.
         for _ in 0..5 {
+            let started = Instant::now();
             let output =
                 self.client.batch_get_item().set_request_items(Some(pending)).send().await.map_err(StoreError::aws)?;
             if let Some(mut responses) = output.responses {
-                found.extend(responses.remove(&*self.table).unwrap_or_default());
+                let items = responses.remove(&*self.table).unwrap_or_default();
+                note(started, &items);
+                found.extend(items);
             }
             match output.unprocessed_keys.filter(|u| !u.is_empty()) {
                 Some(unprocessed) => pending = unprocessed,
@@ -503,6 +510,7 @@ impl Store {
 
     /// Up to `limit` items of partition `pk` whose sort key sorts before `below`, in order.
     pub async fn query_below<T: DeserializeOwned>(&self, pk: &str, below: &str, limit: i32) -> StoreResult<Vec<T>> {
+        let started = Instant::now();
         let output = self
             .client
             .query()
@@ -514,12 +522,16 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::aws)?;
-        output.items.unwrap_or_default().into_iter().map(decode).collect()
+        let items = output.items.unwrap_or_default();
+        note(started, &items);
+        items.into_iter().map(decode).collect()
     }
 
     /// The raw items of [`Store::query_prefix`] (for callers that read the keys too).
     pub async fn query_prefix_items(&self, pk: &str, prefix: &str) -> StoreResult<Vec<Item>> {
-        self.client
+        let started = Instant::now();
+        let items = self
+            .client
             .query()
             .table_name(&*self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
@@ -531,7 +543,9 @@ impl Store {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(StoreError::aws)
+            .map_err(StoreError::aws)?;
+        note(started, &items);
+        Ok(items)
     }
 
     /// All items listed in a GSI1 partition (optionally only sort keys starting with
@@ -549,8 +563,10 @@ impl Store {
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
             None => request.key_condition_expression("GSI1PK = :pk"),
         };
+        let started = Instant::now();
         let items =
             request.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.map_err(StoreError::aws)?;
+        note(started, &items);
         items.into_iter().map(decode).collect()
     }
 
@@ -570,7 +586,9 @@ impl Store {
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
             None => request.key_condition_expression("GSI1PK = :pk"),
         };
+        let started = Instant::now();
         let output = request.send().await.map_err(StoreError::aws)?;
+        note(started, output.items());
         Ok(output.count() > 0)
     }
 
@@ -592,7 +610,10 @@ impl Store {
         if !values.is_empty() {
             request = request.set_expression_attribute_values(Some(values));
         }
-        match request.send().await {
+        let started = Instant::now();
+        let sent = request.send().await;
+        note(started, &[]);
+        match sent {
             Ok(output) => decode(output.attributes.unwrap_or_default()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 Err(StoreError::Condition(label))
@@ -623,7 +644,10 @@ impl Store {
         loop {
             let request = self.client.transact_write_items().set_transact_items(Some(items.clone()));
             // Throttling and 5xx were retried by the SDK already; only conflicts are ours.
-            let conflict = match request.send().await {
+            let started = Instant::now();
+            let sent = request.send().await;
+            note(started, &[]);
+            let conflict = match sent {
                 Ok(_) => return Ok(Vec::new()),
                 Err(SdkError::ServiceError(e)) => match e.err() {
                     TransactWriteItemsError::TransactionCanceledException(cancel) => {
