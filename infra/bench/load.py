@@ -623,6 +623,69 @@ def warm(api, seconds):
     return 0
 
 
+def on_plan(account_id, plan_id):
+    """Moves the account to another plan, as support would (there is no API for it), in
+    the emulator's table."""
+    import boto3  # installed with the emulator
+    table = boto3.resource("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                           region_name=os.environ.get("AWS_REGION", "us-east-1")).Table(os.environ["TABLE_NAME"])
+    table.update_item(Key={"PK": f"ACCOUNT#{account_id}", "SK": "ACCOUNT"},
+                      UpdateExpression="SET plan_id = :p", ExpressionAttributeValues={":p": plan_id})
+
+
+def timed_get(api, path, token):
+    """(total ms, the store's Server-Timing fields) of one GET."""
+    conn = http.client.HTTPConnection(api.host, api.port, timeout=TIMEOUT)
+    started = time.perf_counter()
+    conn.request("GET", api.prefix + path, headers={"authorization": f"Bearer {token}"})
+    response = conn.getresponse()
+    response.read()
+    total = (time.perf_counter() - started) * 1000
+    conn.close()
+    if response.status != 200:
+        sys.exit(f"GET {path}: {response.status}")
+    fields = {}
+    for part in (response.getheader("server-timing") or "").split(","):
+        name, _, value = part.strip().partition(";")
+        fields[name] = float(value.split("=", 1)[1]) if "=" in value else 0.0
+    return total, fields
+
+
+def lists(api, keywords):
+    """What one page of each list costs with `keywords` keywords in a sector: items and
+    bytes the store read, its time, and the request's own time (the rest)."""
+    run = uuid.uuid4().hex[:8]
+    account = Account(api, 0, run)
+    on_plan(account.account_id, "scale")  # the trial plan holds 1 000 keywords
+    token, scope = account.token, f"site_id={account.site}&sector_id={account.sector}"
+    have = account.starting_keywords
+    batch = 10_000
+    while have < keywords:
+        rows = [(f"bench keyword {run} {i}", (i * 37) % 50_000, i % 101, INTENTS[i % 4])
+                for i in range(have, min(keywords, have + batch))]
+        report = expect(api.call("setup", "POST", f"/planner/keywords/import_csv?{scope}", token,
+                                 raw=csv_body(rows), content_type="text/csv"), 201)["data"]
+        have += report["created"]
+    pages = (
+        ("default page (25, newest first)", f"/planner/keywords?{scope}&page_size=25"),
+        ("filtered by status", f"/planner/keywords?{scope}&page_size=25&status=active"),
+        ("filtered by intent", f"/planner/keywords?{scope}&page_size=25&intent=commercial"),
+        ("search", f"/planner/keywords?{scope}&page_size=25&search=keyword%2012"),
+        ("ordered by volume", f"/planner/keywords?{scope}&page_size=25&ordering=-volume"),
+        ("page 40", f"/planner/keywords?{scope}&page_size=25&page=40"),
+        ("site-wide", f"/planner/keywords?site_id={account.site}&page_size=25"),
+    )
+    print(f"Keyword list pages with {have} keywords in the sector (median of 5; ms)")
+    print(f"  {'page':<34} {'items read':>10} {'bytes read':>11} {'total':>8} {'store':>8} {'own':>8}")
+    for label, path in pages:
+        runs = sorted((timed_get(api, path, token) for _ in range(5)), key=lambda r: r[0])
+        total, fields = runs[2]
+        store = fields.get("store", 0.0)
+        print(f"  {label:<34} {fields.get('items', 0):>10.0f} {fields.get('bytes', 0):>11.0f} "
+              f"{total:>8.1f} {store:>8.1f} {total - store:>8.1f}", flush=True)
+    return 0
+
+
 def main():
     base, scenario = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "mix"
     api = Api(base)
@@ -638,7 +701,9 @@ def main():
         return mix(api, clients, seconds, int(os.environ.get("LOAD_ACCOUNTS", "5")))
     if scenario == "warm":
         return warm(api, float(os.environ.get("LOAD_SECONDS", "10")))
-    sys.exit(f"unknown scenario {scenario!r}: mix or warm")
+    if scenario == "lists":
+        return lists(api, int(os.environ.get("LOAD_KEYWORDS", "10000")))
+    sys.exit(f"unknown scenario {scenario!r}: mix, warm or lists")
 
 
 if __name__ == "__main__":

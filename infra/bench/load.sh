@@ -3,8 +3,9 @@
 # concurrent clients, on a private table, queues and bucket, so that it can share an
 # emulator with a running local stack. See load.py for the scenarios and invariants.
 #
-#   infra/bench/load.sh [mix|warm]      mix (default): hardening, fails if an invariant breaks
+#   infra/bench/load.sh [mix|warm|lists]  mix (default): hardening, fails if an invariant breaks
 #                                       warm: requests/s and latency at 1, 10 and 50 clients
+#                                       lists: read cost and time of list pages (LOAD_KEYWORDS=10000)
 #   LOAD_CLIENTS=50 LOAD_SECONDS=60 LOAD_ACCOUNTS=5 LOAD_DRAIN_SECONDS=60   (mix)
 #   LOAD_SECONDS=10                                                         (warm, per row)
 #   LOAD_RELEASE=1           a release build of the gateway (takes many minutes to build)
@@ -17,8 +18,8 @@ source infra/emulator/lib.sh
 
 scenario="${1:-mix}"
 case "$scenario" in
-  mix | warm) ;;
-  *) echo "usage: $0 [mix|warm]" >&2; exit 2 ;;
+  mix | warm | lists) ;;
+  *) echo "usage: $0 [mix|warm|lists]" >&2; exit 2 ;;
 esac
 
 # Built before the emulator starts: nothing is left running if the build fails.

@@ -27,7 +27,7 @@ pub struct Sector {
 }
 
 /// The most keywords one sector holds, whatever the plan: lists of a sector are read
-/// whole and ordered in memory (about 400 bytes a keyword, so 10 MB at most), and
+/// whole and ordered in memory (about 560 bytes a keyword, so 14 MB at most), and
 /// clustering takes a sector's keywords in one job (`docs/decisions.md`).
 pub const MAX_KEYWORDS_PER_SECTOR: u32 = 25_000;
 
