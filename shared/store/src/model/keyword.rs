@@ -132,6 +132,9 @@ impl Store {
         while !pending.is_empty() {
             let (chunk, rest) = take_chunk(changes, &pending);
             let mut members = chunk;
+            // A count that failed its condition may have room again when read (keywords
+            // deleted meanwhile): then the same members are tried again, a few times.
+            let mut rounds_without_drop = 0;
             loop {
                 if members.is_empty() {
                     break;
@@ -206,8 +209,10 @@ impl Store {
                     }
                 }
                 if members.len() == before_retry {
-                    // Every failure drops at least one member; if none did, retrying would loop.
-                    return Err(StoreError::Aws("keyword transaction failed without a member to drop".into()));
+                    rounds_without_drop += 1;
+                    if rounds_without_drop > 3 {
+                        return Err(StoreError::Busy("the keyword counts kept changing".into()));
+                    }
                 }
             }
             pending = rest;
