@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: starts a private emulator (unless AWS_ENDPOINT_URL
-# is set) and a MariaDB for the tests' WordPress sites, lints template.yaml, then runs
-# unit and end-to-end tests, then fuzzes the API against its OpenAPI document. Each end-to-end test
-# makes its own table, so tests run in parallel.
+# is set) and a MariaDB for the tests' WordPress sites, lints template.yaml, runs unit
+# and end-to-end tests, then fuzzes the API against its OpenAPI document. Each
+# end-to-end test makes its own table, so tests run in parallel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source infra/emulator/lib.sh
