@@ -670,3 +670,37 @@ async fn viewers_read_keywords_and_editors_need_a_grant() {
     app.grant(owner, &ws.site, &outsider.user_id).await;
     assert_eq!(app.get(&list, o).await.expect(200).body["count"], 2);
 }
+
+/// The default page of a sector's keywords (newest first, unfiltered) reads only the
+/// keywords of the page and those before it, from the sector's index, with the count
+/// kept on the sector — and gives the same page as the whole-scope path.
+#[tokio::test]
+async fn a_default_page_reads_only_its_keywords_from_the_index() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "index-pages").await;
+    let t = ws.owner.access.as_str();
+    let keywords: Vec<Value> = (0..60).map(|i| json!({"keyword": format!("index keyword {i:02}")})).collect();
+    let bulk = json!({"site_id": ws.site, "sector_id": ws.sector, "keywords": keywords});
+    app.post("/api/v1/planner/keywords/bulk_create/", t, bulk).await.expect(201);
+    let single = json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": "the newest"});
+    app.post("/api/v1/planner/keywords/", t, single).await.expect(201);
+
+    let scope = format!("/api/v1/planner/keywords/?site_id={}&sector_id={}&page_size=25", ws.site, ws.sector);
+    let items_read = |reply: &Reply| -> u64 {
+        let timing = reply.headers["server-timing"].to_str().unwrap();
+        timing.split(", ").find(|p| p.starts_with("items;")).unwrap().rsplit('=').next().unwrap().parse().unwrap()
+    };
+    for page in [1, 2, 3] {
+        let indexed = app.get(&format!("{scope}&page={page}"), t).await.expect(200);
+        // Every keyword is active: this filter takes the whole-scope path to the same page.
+        let whole = app.get(&format!("{scope}&page={page}&status=active"), t).await.expect(200);
+        assert_eq!(igny8_e2e::common::column(&indexed, "id"), igny8_e2e::common::column(&whole, "id"), "page {page}");
+        assert_eq!(indexed.body["count"], 61);
+        assert_eq!(indexed.body["next"].is_null(), page == 3, "page {page}");
+        // The caller (2 items), the site and the sector, and the keywords up to this page.
+        assert!(items_read(&indexed) <= 4 + 25 * page, "page {page} read {}", items_read(&indexed));
+    }
+    let first = app.get(&scope, t).await.expect(200);
+    assert_eq!(first.body["results"][0]["keyword"], "the newest");
+    assert!(igny8_e2e::common::column(&app.get(&format!("{scope}&page=4"), t).await.expect(200), "id").is_empty());
+}

@@ -62,7 +62,9 @@ impl ScopedList for KeywordFilter {
             "keyword" => by_text(&a.keyword, &b.keyword),
             "volume" => a.volume.cmp(&b.volume),
             "difficulty" => a.difficulty.cmp(&b.difficulty),
-            _ => a.created_at.cmp(&b.created_at),
+            // Creation order: ids begin with their creation time, and keywords made in
+            // one request share `created_at`. The index of a sector is in this order.
+            _ => a.id.cmp(&b.id),
         }
     }
 }
@@ -334,8 +336,50 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Keyword>> {
     tenant.require(Access::Read)?;
     page.check()?;
+    if let Some(newest) = newest_page(&state, &tenant, &filter, &page, &uri).await? {
+        return Ok(newest);
+    }
     let selected = state.select(&tenant, &filter).await?;
     Ok(ListResponse::paginate(selected, &page, &uri))
+}
+
+/// Pages of a sector's keywords, newest first, that are read from the index: no more
+/// than `page × page_size` items (`docs/decisions.md`, list pages).
+const INDEX_PAGE_DEPTH: u32 = 40;
+
+/// The page of a sector's unfiltered keywords in the default order, read from the
+/// sector's index (the keywords of the page and those before it, nothing after), with
+/// the count kept on the sector. `None` when the request needs the whole scope: a
+/// filter, another order, a site-wide list or a page deeper than `INDEX_PAGE_DEPTH`.
+async fn newest_page(
+    state: &Tenancy,
+    tenant: &Tenant,
+    filter: &KeywordFilter,
+    page: &PageParams,
+    uri: &Uri,
+) -> ApiResult<Option<ListResponse<Keyword>>> {
+    let default_order = filter.ordering.as_deref().is_none_or(|o| o.trim().is_empty() || o.trim() == "-created_at");
+    let plain = filter.search.as_deref().is_none_or(|s| s.trim().is_empty())
+        && filter.status.is_none()
+        && filter.cluster_id.is_none()
+        && filter.intent.is_none()
+        && filter.difficulty_min.is_none()
+        && filter.difficulty_max.is_none()
+        && filter.volume_min.is_none()
+        && filter.volume_max.is_none();
+    let (Some(site_id), Some(sector_id)) = (filter.site_id.as_deref(), filter.sector_id.as_deref()) else {
+        return Ok(None);
+    };
+    if !default_order || !plain || page.page() > INDEX_PAGE_DEPTH {
+        return Ok(None);
+    }
+    let scope = state.resolve_scope(tenant, site_id, Some(sector_id)).await?;
+    let Some(sector) = scope.sector else { return Ok(None) };
+    let wanted = (page.page() * page.page_size()) as usize;
+    let newest: Vec<Keyword> =
+        state.store.newest_in_sector(tenant.account_id(), &scope.site.id, &sector.id, wanted).await?;
+    let results = newest.into_iter().skip(page.offset()).collect();
+    Ok(Some(ListResponse::page_of(sector.keywords_count as usize, results, page, uri)))
 }
 
 #[utoipa::path(get, path = "/api/v1/planner/keywords/{id}", tag = "planner",

@@ -570,6 +570,43 @@ impl Store {
         items.into_iter().map(decode).collect()
     }
 
+    /// The last `limit` items listed in a GSI1 partition under `prefix`, last first:
+    /// reads those items and no others (`limit` is at most 1 000).
+    pub async fn query_list_last<T: DeserializeOwned>(
+        &self,
+        partition: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<T>> {
+        let mut items: Vec<Item> = Vec::with_capacity(limit);
+        let mut start: Option<Item> = None;
+        while items.len() < limit {
+            let started = Instant::now();
+            let output = self
+                .client
+                .query()
+                .table_name(&*self.table)
+                .index_name(GSI1)
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+                .scan_index_forward(false)
+                .limit((limit - items.len()).min(1_000) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(StoreError::aws)?;
+            let page = output.items.unwrap_or_default();
+            note(started, &page);
+            items.extend(page);
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        items.into_iter().map(decode).collect()
+    }
+
     /// Whether a GSI1 partition (optionally: sort keys starting with `prefix`) lists
     /// anything. Reads at most one item.
     pub async fn list_exists(&self, partition: &str, prefix: Option<&str>) -> StoreResult<bool> {

@@ -135,6 +135,18 @@ impl Store {
         }
     }
 
+    /// The newest `limit` objects of one sector, newest first, reading no others: a
+    /// sector's objects are listed by id, and ids begin with their creation time.
+    pub async fn newest_in_sector<T: Scoped>(
+        &self,
+        account_id: &str,
+        site_id: &str,
+        sector_id: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<T>> {
+        self.query_list_last(&scope_list::<T>(account_id, site_id), &format!("{sector_id}#"), limit).await
+    }
+
     /// Stores a new object; fails with `Condition("exists")` if its id is taken, and
     /// with `Condition("sector_missing")` if its sector is gone or being deleted.
     pub async fn create<T: Scoped>(&self, object: &T) -> StoreResult<()> {
