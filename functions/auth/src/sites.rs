@@ -127,9 +127,7 @@ pub async fn create(
     };
     match state.store.create_site(&site, limits.max_sites).await {
         Ok(()) => Ok(Success::created(views::site(&site))),
-        Err(StoreError::Condition(Conflict::PlanLimit)) => {
-            Err(ApiError::plan_limit(format!("The {} plan allows {} sites.", limits.name, limits.max_sites)))
-        }
+        Err(StoreError::Condition(Conflict::PlanLimit)) => Err(Tenant::plan_limit(limits, limits.max_sites, "sites")),
         Err(e) => Err(e.into()),
     }
 }

@@ -139,9 +139,7 @@ pub async fn create(
     };
     match state.store.add_user(&user, limits.max_users).await {
         Ok(()) => Ok(Success::created(views::user(&user))),
-        Err(StoreError::Condition(Conflict::PlanLimit)) => {
-            Err(ApiError::plan_limit(format!("The {} plan allows {} users.", limits.name, limits.max_users)))
-        }
+        Err(StoreError::Condition(Conflict::PlanLimit)) => Err(Tenant::plan_limit(limits, limits.max_users, "users")),
         Err(StoreError::Condition(Conflict::EmailTaken)) => Err(email_taken()),
         Err(e) => Err(e.into()),
     }

@@ -80,7 +80,7 @@ async fn within_plan(store: &Store, account: &Account, function: JobFunction, no
     }
     let Some(plan) = igny8_store::plan(&account.plan_id) else { return Ok(()) };
     let used = store.monthly_usage(&account.id, now).await?;
-    let reached = |what: &str, max: u32| SubmitError::PlanLimit(format!("The {} plan allows {max} {what}.", plan.name));
+    let reached = |what: &str, max: u32| SubmitError::PlanLimit(plan.allows(max, what));
     if used.ai_requests >= u64::from(plan.max_ai_requests_per_month) {
         return Err(reached("AI requests a month", plan.max_ai_requests_per_month));
     }

@@ -225,6 +225,21 @@ impl Update {
 
     /// An extra condition in DynamoDB syntax. `#name` placeholders come from `name`,
     /// `:value` placeholders from `value`.
+    /// Adds `delta` to the count `field`; a rise may not take it past `max`. Conditions
+    /// have no arithmetic, so the condition is that the count before leaves room for
+    /// `delta`; a rise larger than `max` gets a room no count can meet. (One per update.)
+    pub fn add_within(self, field: &str, delta: i64, max: u32) -> StoreResult<Self> {
+        let update = self.add(field, delta);
+        if delta <= 0 {
+            return Ok(update);
+        }
+        update
+            .name("#within", field)
+            .when("(attribute_not_exists(#within) AND :room >= :zero) OR #within <= :room")
+            .value(":room", i64::from(max) - delta)?
+            .value(":zero", 0)
+    }
+
     pub fn when(mut self, condition: impl Into<String>) -> Self {
         self.conditions.push(condition.into());
         self

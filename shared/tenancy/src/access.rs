@@ -64,7 +64,7 @@ impl Tenant {
 
     /// 403 `PLAN_LIMIT`: the plan allows `max` of `what` (e.g. `clusters`).
     pub fn plan_limit(plan: &igny8_store::Plan, max: u32, what: &str) -> igny8_http::ApiError {
-        igny8_http::ApiError::plan_limit(format!("The {} plan allows {max} {what}.", plan.name))
+        igny8_http::ApiError::plan_limit(plan.allows(max, what))
     }
 
     pub fn for_user(account: Account, user: User) -> Self {

@@ -57,9 +57,7 @@ pub struct Registration {
 
 impl Tx {
     /// Moves one of the account's counts by `delta`. With `max`, a rise may not take it
-    /// past `max` (else `PlanLimit`). DynamoDB conditions have no arithmetic, so the
-    /// condition is that the count before leaves room for `delta`; a rise larger than
-    /// the whole limit gets a room no count can meet.
+    /// past `max` (else `PlanLimit`).
     pub fn count_in_account(
         &mut self,
         table: &str,
@@ -68,14 +66,11 @@ impl Tx {
         delta: i64,
         max: Option<u32>,
     ) -> StoreResult<()> {
-        let mut update = Update::new(keys::account(account_id)).add(counter, delta);
-        if let (Some(max), true) = (max, delta > 0) {
-            update = update
-                .name("#count", counter)
-                .when("(attribute_not_exists(#count) AND :room >= :zero) OR #count <= :room")
-                .value(":room", i64::from(max) - delta)?
-                .value(":zero", 0)?;
-        }
+        let update = Update::new(keys::account(account_id));
+        let update = match max {
+            Some(max) => update.add_within(counter, delta, max)?,
+            None => update.add(counter, delta),
+        };
         self.update(table, update, Conflict::PlanLimit);
         Ok(())
     }

@@ -108,6 +108,14 @@ fn creates(change: &KeywordChange) -> bool {
     change.before.is_none() && change.after.is_some()
 }
 
+/// The account of a batch's keywords (one request's keywords share it).
+fn account_of<'a>(changes: &'a [KeywordChange], members: &[usize]) -> Option<&'a str> {
+    members
+        .first()
+        .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
+        .map(|k| k.account_id.as_str())
+}
+
 /// (keywords_count delta, volume delta) per cluster id.
 type ClusterDeltas = BTreeMap<String, (i64, i64)>;
 
@@ -160,12 +168,8 @@ impl Store {
                                 creates(&changes[*m])
                                     && changes[*m].after.as_ref().is_some_and(|k| &k.sector_id == sector)
                             };
-                            let account_id = members
-                                .first()
-                                .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
-                                .map(|k| k.account_id.clone())
-                                .unwrap_or_default();
-                            match self.sector(&account_id, sector).await? {
+                            let account_id = account_of(changes, &members).unwrap_or_default();
+                            match self.sector(account_id, sector).await? {
                                 Some(found) if !found.deleting => {
                                     // Full: keep the creates that still fit, in order.
                                     let deleting_here = members
@@ -231,11 +235,8 @@ impl Store {
         members: &[usize],
         max_keywords: u32,
     ) -> StoreResult<usize> {
-        let Some(account_id) = members.first().and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
-        else {
-            return Ok(0);
-        };
-        let count = self.account(&account_id.account_id).await?.map_or(0, |a| a.keywords_count);
+        let Some(account_id) = account_of(changes, members) else { return Ok(0) };
+        let count = self.account(account_id).await?.map_or(0, |a| a.keywords_count);
         let deleting = members.iter().filter(|&&m| changes[m].before.is_some() && changes[m].after.is_none()).count();
         Ok((max_keywords as usize + deleting).saturating_sub(count as usize))
     }
@@ -300,20 +301,16 @@ impl Store {
                 _ => {}
             }
         }
-        let account_id = members
-            .first()
-            .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
-            .map(|k| k.account_id.clone());
-        if let Some(account_id) = account_id {
+        if let Some(account_id) = account_of(changes, members) {
             for (sector, (net, creates_any)) in sectors {
-                let mut count = Update::new(crate::keys::sector(&account_id, sector)).add("keywords_count", net);
-                if creates_any {
-                    count = count
+                let count = Update::new(keys::sector(account_id, sector));
+                let count = if creates_any {
+                    count
+                        .add_within("keywords_count", net, MAX_KEYWORDS_PER_SECTOR)?
                         .when("attribute_not_exists(deleting)")
-                        .when("(attribute_not_exists(keywords_count) AND :room >= :zero) OR keywords_count <= :room")
-                        .value(":room", i64::from(MAX_KEYWORDS_PER_SECTOR) - net.max(0))?
-                        .value(":zero", 0)?;
-                }
+                } else {
+                    count.add("keywords_count", net)
+                };
                 tx.update(table, count, Conflict::SectorMissing);
                 owners.push(ActionOwner::Sector(sector.to_owned()));
             }
@@ -322,14 +319,14 @@ impl Store {
                 members.iter().filter(|&&m| changes[m].before.is_some() && changes[m].after.is_none()).count();
             let net = created - deleted as i64;
             if net != 0 {
-                tx.count_in_account(table, &account_id, "keywords_count", net, Some(max_keywords))?;
+                tx.count_in_account(table, account_id, "keywords_count", net, Some(max_keywords))?;
                 owners.push(ActionOwner::Account);
             }
             for (cluster_id, (count, volume)) in deltas {
                 if count == 0 && volume == 0 {
                     continue;
                 }
-                let update = Update::new(scoped_key::<Cluster>(&account_id, &cluster_id))
+                let update = Update::new(scoped_key::<Cluster>(account_id, &cluster_id))
                     .add("keywords_count", count)
                     .add("volume", volume);
                 tx.update(table, update, Conflict::ClusterMissing);

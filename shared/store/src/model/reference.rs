@@ -87,6 +87,13 @@ pub const PLANS: &[Plan] = &[
     },
 ];
 
+impl Plan {
+    /// What reaching a limit says, e.g. "The Trial plan allows 2 sites."
+    pub fn allows(&self, max: u32, what: &str) -> String {
+        format!("The {} plan allows {max} {what}.", self.name)
+    }
+}
+
 pub fn plan(id: &str) -> Option<&'static Plan> {
     PLANS.iter().find(|p| p.id == id)
 }
