@@ -143,7 +143,7 @@ async fn clustering_many_keywords_keeps_sectors_apart() {
     let topics = ["garden hose", "pizza oven", "yoga mat", "desk lamp", "rain jacket"];
     let modifiers = ["best", "cheap", "buy", "review of", "how to clean a", "small", "large", "portable"];
     let mut all_ids = Vec::new();
-    for (sector, topics) in [(&ws.sector, &topics[..3]), (&second, &topics[3..])] {
+    for (sector, topics) in [(ws.sector.as_str(), &topics[..3]), (second.as_str(), &topics[3..])] {
         let keywords: Vec<Value> = topics
             .iter()
             .flat_map(|topic| modifiers.iter().flat_map(move |m| (0..4).map(move |n| (topic, m, n))))

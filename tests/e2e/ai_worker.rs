@@ -145,8 +145,9 @@ async fn a_job_whose_worker_died_resumes_without_redoing_saved_items() {
     assert_eq!(fake.calls(), 5);
 
     // Once the lease has expired, the redelivered message resumes it.
-    let expire =
-        igny8_store::Update::new(igny8_store::keys::job(&ws.owner.account_id, &job_id)).set("lease_until", 0).unwrap();
+    let expire = igny8_store::Update::new(igny8_store::keys::job(&ws.owner.account_id, &job_id.as_str().into()))
+        .set("lease_until", 0)
+        .unwrap();
     app.store.update::<Value>(expire, Conflict::Missing).await.unwrap();
     released.store(true, Ordering::SeqCst);
     let response = app.worker.handle(event).await;
@@ -368,7 +369,7 @@ async fn a_resumed_clustering_job_applies_its_plan_once() {
     let before = app.get(&clusters_path, t).await.expect(200).body["results"].clone();
 
     // Back to "running under an expired lease": the next delivery takes it up again.
-    let key = igny8_store::keys::job(&ws.owner.account_id, &job_id);
+    let key = igny8_store::keys::job(&ws.owner.account_id, &job_id.as_str().into());
     let reopen = igny8_store::Update::new(key)
         .set("state", "running")
         .and_then(|u| u.set("phase", "SAVE"))

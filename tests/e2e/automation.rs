@@ -68,7 +68,7 @@ async fn runs(app: &TestApp, ws: &Workspace, rule: &str) -> Vec<Value> {
 /// The rule's schedule on the emulator: (expression, zone, state), if there is one.
 async fn schedule(app: &TestApp, rule: &str) -> Option<(String, String, String)> {
     let schedules = &app.stack.schedules;
-    let name = igny8_automation::schedules::Schedules::name(rule);
+    let name = igny8_automation::schedules::Schedules::name(&rule.into());
     let found = schedules.client.get_schedule().name(name).group_name(&schedules.group).send().await.ok()?;
     Some((
         found.schedule_expression().unwrap_or_default().to_owned(),

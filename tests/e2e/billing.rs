@@ -20,6 +20,7 @@ fn trial_credits() -> i64 {
 
 /// Charges `credits` for one AI operation, as the engine does when it saves a result.
 async fn charge(app: &TestApp, account_id: &str, operation: &str, credits: i64, tokens: (u64, u64), cost_micros: i64) {
+    let account_id = &igny8_store::AccountId::from(account_id);
     let balance = app.store.balance(account_id).await.unwrap().expect("account");
     let mut tx = Tx::new();
     let charge = Charge {
@@ -27,7 +28,7 @@ async fn charge(app: &TestApp, account_id: &str, operation: &str, credits: i64, 
         words: 0,
         images: 0,
         release_hold: 0,
-        account_id: account_id.to_owned(),
+        account_id: account_id.clone(),
         site_id: None,
         operation: operation.to_owned(),
         credits,
@@ -84,7 +85,7 @@ async fn a_new_account_has_the_trial_credits_and_sees_prices() {
 async fn grants_and_charges_show_in_transactions_usage_and_summary() {
     let app = TestApp::spawn().await;
     let owner = app.register("ledger").await;
-    let (t, account) = (&owner.access, owner.account_id.as_str());
+    let (t, account) = (&owner.access, &owner.account_id);
     let start = trial_credits();
 
     app.store.grant_credits(account, 500, CreditTransactionType::Purchase, "Top-up").await.unwrap();

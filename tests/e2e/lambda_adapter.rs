@@ -156,7 +156,8 @@ async fn integration_function_url_event_connects_the_bridge() {
     assert_eq!(response["headers"]["x-request-id"], "evt-bridge-connect-1");
     assert_eq!(body["data"]["site_id"], site.as_str());
     assert_eq!(body["data"]["signing_secret"].as_str().map(str::len), Some(64));
-    let integration = app.store.wp_integration_of_site(&owner.account_id, &site).await.unwrap().expect("integration");
+    let integration =
+        app.store.wp_integration_of_site(&owner.account_id, &site.as_str().into()).await.unwrap().expect("integration");
     assert_eq!(integration.site_url, "https://blog.example.com");
     assert_eq!(integration.bridge.map(|b| b.plugin_version), Some("1.0.0".to_owned()));
     // The same event with another site's key changes that site only; a wrong key: 401.

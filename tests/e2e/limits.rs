@@ -226,7 +226,7 @@ async fn job_submissions_and_imports_are_rated_per_account() {
 async fn keyword_cluster_and_idea_limits_of_the_plan() {
     let app = TestApp::spawn().await;
     let ws = igny8_e2e::common::workspace(&app, "content-limits").await;
-    let (t, account) = (ws.owner.access.as_str(), ws.owner.account_id.as_str());
+    let (t, account) = (ws.owner.access.as_str(), &ws.owner.account_id);
     let keyword = |text: &str| json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": text});
 
     // The counts follow creates and deletes.
@@ -286,7 +286,7 @@ async fn keyword_cluster_and_idea_limits_of_the_plan() {
 async fn monthly_ai_limits_of_the_plan() {
     let app = TestApp::spawn().await;
     let ws = igny8_e2e::common::workspace(&app, "ai-limits").await;
-    let (t, account) = (ws.owner.access.as_str(), ws.owner.account_id.as_str());
+    let (t, account) = (ws.owner.access.as_str(), &ws.owner.account_id);
     let new_keyword = |text: &str| json!({"site_id": ws.site, "sector_id": ws.sector, "keyword": text});
     let id = igny8_e2e::common::id_of(
         app.post("/api/v1/planner/keywords/", t, new_keyword("trail")).await.expect(201).data(),
@@ -323,7 +323,7 @@ async fn monthly_ai_limits_of_the_plan() {
 async fn a_sector_holds_a_bounded_number_of_keywords() {
     let app = TestApp::spawn().await;
     let ws = igny8_e2e::common::workspace(&app, "full-sector").await;
-    let (t, account) = (ws.owner.access.as_str(), ws.owner.account_id.as_str());
+    let (t, account) = (ws.owner.access.as_str(), &ws.owner.account_id);
     let in_sector = |sector: &str, text: &str| json!({"site_id": ws.site, "sector_id": sector, "keyword": text});
 
     let first = app.post("/api/v1/planner/keywords/", t, in_sector(&ws.sector, "one")).await.expect(201);

@@ -165,7 +165,7 @@ async fn core_rest_publishes_an_article_with_images_terms_and_seo_and_republishe
 
     // A publish that created the post but lost the answer before saving its id: the
     // retry finds the post by slug and content id instead of making a second one.
-    let mut publication = d.app.store.publication(&d.ws.owner.account_id, &id).await.unwrap().unwrap();
+    let mut publication = d.app.store.publication(&d.ws.owner.account_id, &id.as_str().into()).await.unwrap().unwrap();
     publication.post_id = None;
     publication.media.clear();
     d.app.store.put_publication(&publication).await.unwrap();
@@ -219,7 +219,7 @@ async fn the_bridge_plugin_connects_publishes_and_reports_changes_back() {
     assert_on_wordpress(&d.wp, post_id, "Trail Shoes Guide").await;
 
     // Published again: the plugin updates the same post, and media are not uploaded twice.
-    let mut publication = d.app.store.publication(&d.ws.owner.account_id, &id).await.unwrap().unwrap();
+    let mut publication = d.app.store.publication(&d.ws.owner.account_id, &id.as_str().into()).await.unwrap().unwrap();
     publication.media.clear();
     d.app.store.put_publication(&publication).await.unwrap();
     assert_eq!(publish(&d, &id, json!({"status": "publish"})).await["state"], "done");
@@ -623,7 +623,7 @@ async fn webhooks_older_than_what_is_known_are_ignored() {
         }
     };
     // Publication bookkeeping exists once something was published or reported.
-    let mut publication = igny8_store::Publication::new(&ws.owner.account_id, &ws.site, &id);
+    let mut publication = igny8_store::Publication::new(&ws.owner.account_id, &ws.site, &id.as_str().into());
     publication.post_id = Some(7);
     app.store.put_publication(&publication).await.unwrap();
 

@@ -117,7 +117,7 @@ async fn tasks_link_to_a_cluster_of_their_sector() {
     let d = workspace(&app, "taskclu").await;
     let t = &d.owner.access;
     let other_sector = app.create_sector(t, &d.site, "Other").await;
-    let cluster = |sector: String, name: &'static str| {
+    let cluster = |sector: igny8_store::SectorId, name: &'static str| {
         let app = &app;
         let site = d.site.clone();
         async move {
@@ -129,7 +129,7 @@ async fn tasks_link_to_a_cluster_of_their_sector() {
         }
     };
     let here = cluster(d.sector.clone(), "Here").await;
-    let there = cluster(other_sector.clone(), "There").await;
+    let there = cluster(other_sector.clone().into(), "There").await;
 
     let task = add_task(&app, t, &d.site, &d.sector, "Clustered", json!({"cluster_id": here})).await;
     assert_eq!(task["cluster_id"], here.as_str());

@@ -7,15 +7,15 @@ use serde_json::Value;
 /// An account with one site and one sector.
 pub struct Workspace {
     pub owner: Session,
-    pub site: String,
-    pub sector: String,
+    pub site: igny8_store::SiteId,
+    pub sector: igny8_store::SectorId,
 }
 
 pub async fn workspace(app: &TestApp, label: &str) -> Workspace {
     let owner = app.register(label).await;
     let site = app.create_site(&owner.access, &format!("{label} site")).await;
     let sector = app.create_sector(&owner.access, &site, &format!("{label} sector")).await;
-    Workspace { owner, site, sector }
+    Workspace { owner, site: site.into(), sector: sector.into() }
 }
 
 /// `base` with `extra`'s fields merged in.

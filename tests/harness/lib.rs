@@ -9,6 +9,7 @@ pub mod fake_openai;
 pub mod faults;
 pub mod wordpress;
 
+use igny8_store::AccountId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,8 +105,8 @@ pub enum Auth<'a> {
 pub struct Session {
     pub access: String,
     pub refresh: String,
-    pub user_id: String,
-    pub account_id: String,
+    pub user_id: igny8_store::UserId,
+    pub account_id: AccountId,
     pub email: String,
 }
 
@@ -216,11 +217,12 @@ impl TestApp {
     /// Switches the account's text provider to OpenAI at `base_url` (a fake server),
     /// with a sealed key, as the settings endpoints would.
     pub async fn use_openai(&self, account_id: &str, base_url: &str) {
+        let account_id = &AccountId::from(account_id);
         let mut settings = self.store.ai_settings(account_id).await.expect("settings");
         settings.text_provider = "openai".into();
         self.store.save_ai_settings(&settings).await.expect("save settings");
         let integration = igny8_store::Integration {
-            account_id: account_id.to_owned(),
+            account_id: account_id.clone(),
             provider: "openai".into(),
             api_key_sealed: self.secrets.seal("sk-test-key"),
             api_key_masked: "sk-…-key".into(),
@@ -233,6 +235,7 @@ impl TestApp {
 
     /// Sets the account's balance (through an adjustment, as support would).
     pub async fn set_balance(&self, account_id: &str, credits: i64) {
+        let account_id = &AccountId::from(account_id);
         let balance = self.store.balance(account_id).await.expect("balance").expect("account");
         let kind = igny8_store::CreditTransactionType::Adjustment;
         self.store.grant_credits(account_id, credits - balance, kind, "test balance").await.expect("adjust");
@@ -241,12 +244,12 @@ impl TestApp {
     /// Sets one of the account's counts (`keywords_count`, `clusters_count` …) as if the
     /// account held that many, to reach a plan limit without making them all.
     pub async fn set_account_count(&self, account_id: &str, counter: &str, value: u32) {
-        self.set_count(igny8_store::keys::account(account_id), counter, value).await;
+        self.set_count(igny8_store::keys::account(&account_id.into()), counter, value).await;
     }
 
     /// Sets a sector's keyword count as if it held that many.
     pub async fn set_sector_keywords(&self, account_id: &str, sector_id: &str, value: u32) {
-        self.set_count(igny8_store::keys::sector(account_id, sector_id), "keywords_count", value).await;
+        self.set_count(igny8_store::keys::sector(&account_id.into(), &sector_id.into()), "keywords_count", value).await;
     }
 
     async fn set_count(&self, key: igny8_store::Key, counter: &str, value: u32) {
@@ -456,8 +459,8 @@ fn session_from(data: &Value, email: &str) -> Session {
     Session {
         access: data["access"].as_str().expect("access token").to_owned(),
         refresh: data["refresh"].as_str().expect("refresh token").to_owned(),
-        user_id: data["user"]["id"].as_str().expect("user id").to_owned(),
-        account_id: data["account"]["id"].as_str().expect("account id").to_owned(),
+        user_id: data["user"]["id"].as_str().expect("user id").into(),
+        account_id: data["account"]["id"].as_str().expect("account id").into(),
         email: email.to_owned(),
     }
 }

@@ -5,7 +5,9 @@ use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
 use igny8_store::Conflict;
-use igny8_store::{MAX_ACTIVE_SECTORS, Sector, SectorChanges, Site, StoreError, industry_sector, new_id, now};
+use igny8_store::SectorId;
+use igny8_store::SiteId;
+use igny8_store::{MAX_ACTIVE_SECTORS, Sector, SectorChanges, Site, StoreError, industry_sector, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -20,14 +22,14 @@ use igny8_http::Deleted;
 pub struct SectorFilter {
     /// The site whose sectors to list.
     #[param(required = true)]
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateSectorInput {
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 100)]
     name: String,
@@ -83,7 +85,7 @@ fn stale() -> ApiError {
 }
 
 /// The sector, if it is in the caller's account and on a site the caller may see.
-async fn find_sector(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Sector> {
+async fn find_sector(state: &Tenancy, tenant: &Tenant, id: &SectorId) -> ApiResult<Sector> {
     let sector = state.store.sector(tenant.account_id(), id).await?;
     match sector {
         Some(sector) if tenant.sees_site(&sector.site_id) => Ok(sector),
@@ -114,7 +116,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SectorId>,
 ) -> ApiResult<Success<SectorView>> {
     tenant.require(Access::SiteRead)?;
     Ok(Success::ok(views::sector(&find_sector(&state, &tenant, &id).await?)))
@@ -138,7 +140,7 @@ pub async fn create(
     }
     let timestamp = now();
     let sector = Sector {
-        id: new_id("sec"),
+        id: SectorId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: site.id,
         name: input.name.trim().to_owned(),
@@ -168,7 +170,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SectorId>,
     JsonBody(input): JsonBody<UpdateSectorInput>,
 ) -> ApiResult<Success<SectorView>> {
     tenant.require(Access::Admin)?;
@@ -200,7 +202,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SectorId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Admin)?;
     let current = find_sector(&state, &tenant, &id).await?;

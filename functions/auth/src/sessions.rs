@@ -4,7 +4,9 @@ use axum::extract::State;
 use chrono::Utc;
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, not_blank};
+use igny8_store::AccountId;
 use igny8_store::Conflict;
+use igny8_store::UserId;
 use igny8_store::{
     Account, AccountStatus, RefreshOutcome, Registration, Role, Session, StoreError, TRIAL_PLAN, User, new_id, now,
     plan,
@@ -157,9 +159,9 @@ pub async fn register(
     throttle::registration(&state.store, &address).await?;
     let trial = plan(TRIAL_PLAN).ok_or_else(|| ApiError::internal("trial plan missing"))?;
     let timestamp = now();
-    let account_id = new_id("acc");
+    let account_id = AccountId::generate();
     let user = User {
-        id: new_id("usr"),
+        id: UserId::generate(),
         account_id: account_id.clone(),
         email: input.email.trim().to_lowercase(),
         password_hash: hash(input.password).await?,

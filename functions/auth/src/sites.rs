@@ -7,7 +7,8 @@ use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::validate::normalise_domain;
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
 use igny8_store::Conflict;
-use igny8_store::{Role, Site, SiteChanges, SiteStatus, StoreError, new_id, now, plan};
+use igny8_store::{Role, Site, SiteChanges, SiteStatus, StoreError, now, plan};
+use igny8_store::{SiteId, UserId};
 use igny8_tenancy::{Access, Tenancy, Tenant, api_key};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -47,13 +48,13 @@ pub struct GrantInput {
     /// An editor or viewer of the account.
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    user_id: String,
+    user_id: UserId,
 }
 
 /// A new site API key, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyView {
-    site_id: String,
+    site_id: SiteId,
     /// Send as `x-igny8-api-key`; only its hash is kept.
     api_key: String,
     api_key_prefix: String,
@@ -67,7 +68,7 @@ fn check_industry(industry_id: Option<&str>) -> ApiResult<()> {
 }
 
 /// The site, if it exists in the caller's account and the caller may see it; else 404.
-pub(crate) async fn find_site(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<Site> {
+pub(crate) async fn find_site(state: &Tenancy, tenant: &Tenant, id: &SiteId) -> ApiResult<Site> {
     tenant.require_site(id)?;
     state.store.site(tenant.account_id(), id).await?.ok_or_else(|| ApiError::not_found("Site"))
 }
@@ -93,7 +94,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
 ) -> ApiResult<Success<SiteView>> {
     tenant.require(Access::SiteRead)?;
     Ok(Success::ok(views::site(&find_site(&state, &tenant, &id).await?)))
@@ -111,7 +112,7 @@ pub async fn create(
     let limits = plan(&tenant.account.plan_id).ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
     let timestamp = now();
     let site = Site {
-        id: new_id("site"),
+        id: SiteId::generate(),
         account_id: tenant.account_id().to_owned(),
         name: input.name.trim().to_owned(),
         domain: input.domain.as_deref().and_then(normalise_domain),
@@ -138,7 +139,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
     JsonBody(input): JsonBody<UpdateSiteInput>,
 ) -> ApiResult<Success<SiteView>> {
     tenant.require(Access::Admin)?;
@@ -180,7 +181,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
@@ -207,7 +208,7 @@ pub async fn remove(
 pub async fn rotate_api_key(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
 ) -> ApiResult<Success<ApiKeyView>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
@@ -232,7 +233,7 @@ pub async fn rotate_api_key(
 pub async fn access_list(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
 ) -> ApiResult<Success<Vec<UserView>>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;
@@ -247,7 +248,7 @@ pub async fn access_list(
 pub async fn grant_access(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<SiteId>,
     JsonBody(input): JsonBody<GrantInput>,
 ) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
@@ -277,7 +278,7 @@ pub async fn grant_access(
 pub async fn revoke_access(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path((id, user_id)): Path<(String, String)>,
+    Path((id, user_id)): Path<(SiteId, UserId)>,
 ) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     let site = find_site(&state, &tenant, &id).await?;

@@ -9,7 +9,8 @@ use axum::http::Uri;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success};
 use igny8_store::Conflict;
-use igny8_store::{Role, StoreError, User, UserChanges, new_id, now, plan};
+use igny8_store::UserId;
+use igny8_store::{Role, StoreError, User, UserChanges, now, plan};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -77,7 +78,7 @@ fn check_manageable(caller: &Tenant, target: &User) -> ApiResult<()> {
     }
 }
 
-async fn find(state: &Tenancy, tenant: &Tenant, id: &str) -> ApiResult<User> {
+async fn find(state: &Tenancy, tenant: &Tenant, id: &UserId) -> ApiResult<User> {
     state.store.user(tenant.account_id(), id).await?.ok_or_else(|| ApiError::not_found("User"))
 }
 
@@ -102,7 +103,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
     let user = find(&state, &tenant, &id).await?;
@@ -124,7 +125,7 @@ pub async fn create(
     let limits = plan(&tenant.account.plan_id).ok_or_else(|| ApiError::internal("account has an unknown plan"))?;
     let timestamp = now();
     let user = User {
-        id: new_id("usr"),
+        id: UserId::generate(),
         account_id: tenant.account_id().to_owned(),
         email: input.email.trim().to_lowercase(),
         password_hash: hash(input.password).await?,
@@ -154,7 +155,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     JsonBody(input): JsonBody<UpdateUserInput>,
 ) -> ApiResult<Success<UserView>> {
     tenant.require(Access::Admin)?;
@@ -192,7 +193,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Admin)?;
     let target = find(&state, &tenant, &id).await?;

@@ -1,21 +1,22 @@
 //! What the API shows of stored objects (never password or key hashes).
 
 use igny8_store::{Account, AccountStatus, Role, Sector, Site, SiteStatus, User, plan};
+use igny8_store::{AccountId, SectorId, SiteId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A user of the account.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
-    id: String,
-    account_id: String,
+    id: UserId,
+    account_id: AccountId,
     email: String,
     role: Role,
     first_name: String,
     last_name: String,
     is_active: bool,
     /// Sites granted to an editor or viewer (owners and admins see every site).
-    site_ids: Vec<String>,
+    site_ids: Vec<SiteId>,
     created_at: String,
     updated_at: String,
 }
@@ -53,12 +54,12 @@ pub struct AccountLimits {
 /// The account: the tenant every user, site and credit belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountView {
-    id: String,
+    id: AccountId,
     name: String,
     status: AccountStatus,
     plan: PlanRef,
     credits: i64,
-    owner_user_id: String,
+    owner_user_id: UserId,
     users_count: u32,
     sites_count: u32,
     /// Null when the plan is no longer offered.
@@ -87,7 +88,7 @@ pub fn account(a: &Account) -> AccountView {
 /// A site (a WordPress site the account writes for).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteView {
-    id: String,
+    id: SiteId,
     name: String,
     domain: Option<String>,
     industry_id: Option<String>,
@@ -123,8 +124,8 @@ pub fn site(s: &Site) -> SiteView {
 /// A topic area of a site.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SectorView {
-    id: String,
-    site_id: String,
+    id: SectorId,
+    site_id: SiteId,
     name: String,
     industry_sector_id: Option<String>,
     is_active: bool,

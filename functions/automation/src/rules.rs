@@ -11,9 +11,12 @@ use igny8_automation::runner::max_batch;
 use igny8_http::Deleted;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank};
+use igny8_store::RuleId;
+use igny8_store::UserId;
 use igny8_store::{
-    AutomationRule, Condition, PublishPolicy, PublishStatus, Stage, StoreError, Trigger, TriggerType, new_id, now,
+    AutomationRule, Condition, PublishPolicy, PublishStatus, Stage, StoreError, Trigger, TriggerType, now,
 };
+use igny8_store::{SectorId, SiteId};
 use igny8_tenancy::{Access, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -28,8 +31,8 @@ use crate::AutomationState;
 pub struct AutomationRuleInput {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: Option<String>,
-    site_id: Option<String>,
-    sector_id: Option<String>,
+    site_id: Option<SiteId>,
+    sector_id: Option<SectorId>,
     /// True unless given on create.
     enabled: Option<bool>,
     trigger: Option<Trigger>,
@@ -192,18 +195,14 @@ pub async fn create(
         }
         return Err(error);
     }
-    let (site, sector) = state
-        .tenancy
-        .resolve_sector(
-            &tenant,
-            input.site_id.as_deref().unwrap_or_default(),
-            input.sector_id.as_deref().unwrap_or_default(),
-        )
-        .await?;
+    let (Some(site_id), Some(sector_id)) = (&input.site_id, &input.sector_id) else {
+        return Err(ApiError::field("site_id", "This field is required."));
+    };
+    let (site, sector) = state.tenancy.resolve_sector(&tenant, site_id, sector_id).await?;
     let stamp = now();
     let rule = AutomationRule {
-        id: new_id("rule"),
-        account_id: tenant.account_id().to_owned(),
+        id: RuleId::generate(),
+        account_id: tenant.account_id().clone(),
         site_id: site.id,
         sector_id: sector.id,
         name: input.name.unwrap_or_default().trim().to_owned(),
@@ -216,7 +215,8 @@ pub async fn create(
         schedule_synced: false,
         drip_day: String::new(),
         drip_count: 0,
-        created_by: tenant.user.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
+        // A site key acts for no user.
+        created_by: tenant.user.as_ref().map_or_else(|| UserId::from(""), |u| u.id.clone()),
         created_at: stamp.clone(),
         updated_at: stamp,
     };
@@ -226,7 +226,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Success::created(view(&rule))))
 }
 
-pub(crate) async fn find(state: &AutomationState, tenant: &Tenant, id: &str) -> ApiResult<AutomationRule> {
+pub(crate) async fn find(state: &AutomationState, tenant: &Tenant, id: &RuleId) -> ApiResult<AutomationRule> {
     state.tenancy.find_scoped::<AutomationRule>(tenant, id, "Rule").await
 }
 
@@ -236,7 +236,7 @@ pub(crate) async fn find(state: &AutomationState, tenant: &Tenant, id: &str) -> 
 pub async fn read(
     State(state): State<AutomationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<RuleId>,
 ) -> ApiResult<Success<AutomationRuleView>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(view(&find(&state, &tenant, &id).await?)))
@@ -247,9 +247,9 @@ pub async fn read(
 pub struct RuleFilter {
     /// The site whose rules to list.
     #[param(required = true)]
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
     /// Only this sector's rules.
-    sector_id: Option<String>,
+    sector_id: Option<SectorId>,
 }
 
 #[utoipa::path(get, path = "/api/v1/automation/rules", tag = "automation", params(PageQuery, RuleFilter),
@@ -264,7 +264,7 @@ pub async fn list(
     tenant.require(Access::Read)?;
     page.check()?;
     let rules: Vec<AutomationRule> =
-        state.tenancy.list_in_scope(&tenant, filter.site_id.as_deref(), filter.sector_id.as_deref()).await?;
+        state.tenancy.list_in_scope(&tenant, filter.site_id.as_ref(), filter.sector_id.as_ref()).await?;
     Ok(ListResponse::paginate(rules.iter().map(view).collect(), &page, &uri))
 }
 
@@ -277,15 +277,15 @@ pub async fn list(
 pub async fn update(
     State(state): State<AutomationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<RuleId>,
     JsonBody(input): JsonBody<AutomationRuleInput>,
 ) -> ApiResult<Success<AutomationRuleView>> {
     tenant.require(Access::Write)?;
     let mut rule = find(&state, &tenant, &id).await?;
-    if input.site_id.as_deref().is_some_and(|s| s != rule.site_id) {
+    if input.site_id.as_ref().is_some_and(|s| *s != rule.site_id) {
         return Err(ApiError::field("site_id", "A rule stays on its site; make a new rule for another."));
     }
-    if input.sector_id.as_deref().is_some_and(|s| s != rule.sector_id) {
+    if input.sector_id.as_ref().is_some_and(|s| *s != rule.sector_id) {
         // The rule is listed (and found by imports) under its sector: it stays there.
         return Err(ApiError::field("sector_id", "A rule stays in its sector; make a new rule for another."));
     }
@@ -323,7 +323,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<AutomationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<RuleId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let mut rule = find(&state, &tenant, &id).await?;

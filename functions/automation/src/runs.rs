@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams, Success};
+use igny8_store::RunId;
 use igny8_store::{AutomationRun, RunState};
+use igny8_store::{RuleId, SiteId};
 use igny8_tenancy::{Access, Tenant};
 use serde::Deserialize;
 
@@ -20,7 +22,7 @@ use crate::rules::find;
 pub async fn execute(
     State(state): State<AutomationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<RuleId>,
 ) -> ApiResult<(StatusCode, Success<AutomationRun>)> {
     tenant.require(Access::Write)?;
     let rule = find(&state, &tenant, &id).await?;
@@ -34,9 +36,9 @@ pub async fn execute(
 pub struct RunFilter {
     /// The site whose runs to list.
     #[param(required = true)]
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
     /// Only this rule's runs.
-    rule_id: Option<String>,
+    rule_id: Option<RuleId>,
     state: Option<RunState>,
 }
 
@@ -52,8 +54,8 @@ pub async fn list(
 ) -> ApiResult<ListResponse<AutomationRun>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    let mut runs: Vec<AutomationRun> = state.tenancy.list_in_scope(&tenant, filter.site_id.as_deref(), None).await?;
-    runs.retain(|r| filter.rule_id.as_deref().is_none_or(|id| r.rule_id == id));
+    let mut runs: Vec<AutomationRun> = state.tenancy.list_in_scope(&tenant, filter.site_id.as_ref(), None).await?;
+    runs.retain(|r| filter.rule_id.as_ref().is_none_or(|id| r.rule_id == *id));
     runs.retain(|r| filter.state.is_none_or(|s| r.state == s));
     // Newest first across sectors too.
     runs.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
@@ -66,7 +68,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<AutomationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<RunId>,
 ) -> ApiResult<Success<AutomationRun>> {
     tenant.require(Access::Read)?;
     let run: AutomationRun = state.tenancy.find_scoped(&tenant, &id, "Run").await?;

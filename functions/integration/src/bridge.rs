@@ -2,13 +2,17 @@
 //! (`docs/wordpress-bridge.md`). A key acts for its one site: content of any other
 //! site — of this account or another — answers 404, as if it did not exist.
 
+use igny8_store::ContentId;
+use igny8_store::SiteId;
+use igny8_store::SyncLogId;
+use igny8_store::WpIntegrationId;
 use std::time::Instant;
 
 use axum::extract::State;
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
 use igny8_store::{
-    BridgeInfo, Content, ContentStatus, Role, SyncKind, SyncLog, Taxonomy, WpIntegration, WpMode, WpTerm, new_id, now,
+    BridgeInfo, Content, ContentStatus, Role, SyncKind, SyncLog, Taxonomy, WpIntegration, WpMode, WpTerm, now,
 };
 use igny8_tenancy::{SiteScope, Tenant};
 use igny8_wordpress::records::{apply_post_state, save_structure, write_logs};
@@ -25,16 +29,16 @@ use crate::IntegrationState;
 use crate::integrations::site_url;
 
 /// The site a bridge call acts for: the API key's. People (JWTs) get 403.
-fn key_site(tenant: &Tenant) -> ApiResult<&str> {
+fn key_site(tenant: &Tenant) -> ApiResult<&SiteId> {
     match (&tenant.sites, tenant.role) {
         (SiteScope::Only(sites), Role::SystemBot) if sites.len() == 1 => {
-            Ok(sites.iter().next().map(String::as_str).unwrap_or_default())
+            sites.iter().next().ok_or_else(|| ApiError::forbidden("This key acts for no site."))
         }
         _ => Err(ApiError::forbidden("Only the WordPress bridge plugin, with the site's API key, calls this.")),
     }
 }
 
-async fn integration_of(state: &IntegrationState, tenant: &Tenant, site_id: &str) -> ApiResult<WpIntegration> {
+async fn integration_of(state: &IntegrationState, tenant: &Tenant, site_id: &SiteId) -> ApiResult<WpIntegration> {
     state
         .tenancy
         .store
@@ -64,8 +68,8 @@ pub struct BridgeConnectInput {
 pub struct BridgeConnected {
     /// The secret our requests to the plugin are signed with; shown this once.
     signing_secret: String,
-    site_id: String,
-    integration_id: String,
+    site_id: SiteId,
+    integration_id: WpIntegrationId,
     /// `bridge`, or `rest` when the site's integration was made in rest mode.
     mode: WpMode,
 }
@@ -82,7 +86,7 @@ pub async fn connect(
     tenant: Tenant,
     JsonBody(input): JsonBody<BridgeConnectInput>,
 ) -> ApiResult<Success<BridgeConnected>> {
-    let site_id = key_site(&tenant)?.to_owned();
+    let site_id = key_site(&tenant)?.clone();
     let store = &state.tenancy.store;
     let url = site_url(&state, "site_url", &input.site_url)?;
     let stamp = now();
@@ -106,7 +110,7 @@ pub async fn connect(
     });
     integration.updated_at = stamp;
     store.put_wp_integration(&integration).await?;
-    tracing::info!(site_id, integration_id = %integration.id, "bridge plugin connected");
+    tracing::info!(%site_id, integration_id = %integration.id, "bridge plugin connected");
     Ok(Success::ok(BridgeConnected {
         signing_secret: secret,
         site_id,
@@ -158,7 +162,7 @@ impl ToSchema for BridgeSiteDescription {}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BridgeStructureSaved {
-    site_id: String,
+    site_id: SiteId,
     /// Always true.
     saved: bool,
 }
@@ -176,7 +180,7 @@ pub async fn structure(
     tenant: Tenant,
     JsonBody(description): JsonBody<BridgeSiteDescription>,
 ) -> ApiResult<Success<BridgeStructureSaved>> {
-    let site_id = key_site(&tenant)?.to_owned();
+    let site_id = key_site(&tenant)?.clone();
     let site = Value::Object(description.fields);
     if !site.is_object() || !site["post_types"].is_array() {
         return Err(ApiError::field("post_types", "A list of post types is required."));
@@ -223,7 +227,7 @@ pub async fn taxonomies(
     tenant: Tenant,
     JsonBody(input): JsonBody<BridgeTaxonomyInput>,
 ) -> ApiResult<Success<BridgeTermsMirrored>> {
-    let site_id = key_site(&tenant)?.to_owned();
+    let site_id = key_site(&tenant)?.clone();
     let taxonomy = match input.taxonomy {
         BridgeTaxonomy::Category => Taxonomy::Category,
         BridgeTaxonomy::PostTag => Taxonomy::PostTag,
@@ -260,7 +264,7 @@ pub struct WordPressWebhookInput {
     event: WordPressWebhookEvent,
     /// The post's `_igny8_content_id`.
     #[validate(length(min = 1, max = 64))]
-    content_id: String,
+    content_id: ContentId,
     post_id: u64,
     #[serde(default)]
     #[validate(length(max = 2000))]
@@ -277,7 +281,7 @@ pub struct WordPressWebhookInput {
 /// Our content after the webhook.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WordPressWebhookResult {
-    content_id: String,
+    content_id: ContentId,
     /// Our status of the content now.
     status: ContentStatus,
     /// The content's WordPress post id; null when it has none (never published, or its post deleted).
@@ -300,7 +304,7 @@ pub async fn webhook(
     JsonBody(input): JsonBody<WordPressWebhookInput>,
 ) -> ApiResult<Success<WordPressWebhookResult>> {
     let started = Instant::now();
-    let site_id = key_site(&tenant)?.to_owned();
+    let site_id = key_site(&tenant)?.clone();
     let store = &state.tenancy.store;
     let content = match store.find::<Content>(tenant.account_id(), &input.content_id).await? {
         Some(content) if content.site_id == site_id => content,
@@ -325,7 +329,7 @@ pub async fn webhook(
         apply_post_state(store, &content, &post_state).await?;
     }
     let log = SyncLog {
-        id: new_id("log"),
+        id: SyncLogId::generate(),
         account_id: content.account_id.clone(),
         site_id: site_id.clone(),
         sector_id: None,

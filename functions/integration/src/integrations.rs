@@ -10,6 +10,8 @@ use igny8_http::Deleted;
 use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, not_blank, nullable};
 use igny8_store::JobFunction;
+use igny8_store::SiteId;
+use igny8_store::WpIntegrationId;
 use igny8_store::{
     CategoryRule, ClustersAs, PublishStatus, RestStyle, StoreError, SyncKind, WpIntegration, WpMode, now,
 };
@@ -29,7 +31,7 @@ use crate::IntegrationState;
 #[serde(deny_unknown_fields)]
 pub struct CreateIntegrationInput {
     #[validate(length(min = 1, max = 64))]
-    site_id: String,
+    site_id: SiteId,
     /// `wordpress`, the only platform.
     #[serde(default)]
     platform: Option<String>,
@@ -103,8 +105,8 @@ pub struct BridgeConnection {
 /// A site's WordPress integration: never the password or secret, sealed or not.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WpIntegrationView {
-    id: String,
-    site_id: String,
+    id: WpIntegrationId,
+    site_id: SiteId,
     platform: IntegrationPlatform,
     site_url: String,
     mode: WpMode,
@@ -229,13 +231,14 @@ pub async fn create(
         return Err(ApiError::field("platform", "Only wordpress is supported."));
     }
     let store = &state.tenancy.store;
-    tenant.require_site(&input.site_id)?;
-    if store.site(tenant.account_id(), &input.site_id).await?.is_none() {
+    let site_id = input.site_id.clone();
+    tenant.require_site(&site_id)?;
+    if store.site(tenant.account_id(), &site_id).await?.is_none() {
         return Err(ApiError::field("site_id", "No such site."));
     }
     let mut integration = WpIntegration::new(
         tenant.account_id(),
-        &input.site_id,
+        &site_id,
         site_url(&state, "site_url", &input.site_url)?,
         input.mode.unwrap_or(WpMode::Rest),
     );
@@ -255,7 +258,7 @@ pub async fn create(
 }
 
 /// The integration by id, if the caller may manage it; 404 otherwise.
-pub(crate) async fn find(state: &IntegrationState, tenant: &Tenant, id: &str) -> ApiResult<WpIntegration> {
+pub(crate) async fn find(state: &IntegrationState, tenant: &Tenant, id: &WpIntegrationId) -> ApiResult<WpIntegration> {
     tenant.require(Access::Admin)?;
     state.tenancy.find_scoped::<WpIntegration>(tenant, id, "Integration").await
 }
@@ -266,7 +269,7 @@ pub(crate) async fn find(state: &IntegrationState, tenant: &Tenant, id: &str) ->
 pub async fn read(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<WpIntegrationId>,
 ) -> ApiResult<Success<WpIntegrationView>> {
     Ok(Success::ok(view(&find(&state, &tenant, &id).await?)))
 }
@@ -275,7 +278,7 @@ pub async fn read(
 #[into_params(parameter_in = Query)]
 pub struct ListFilter {
     /// Only this site's integration.
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
 }
 
 /// The account's integrations on sites the caller sees (one per site, so few).
@@ -292,9 +295,9 @@ pub async fn list(
     page.check()?;
     let store = &state.tenancy.store;
     let sites = store.sites(tenant.account_id()).await?;
-    let ids: Vec<String> = sites
+    let ids: Vec<WpIntegrationId> = sites
         .iter()
-        .filter(|s| tenant.sees_site(&s.id) && filter.site_id.as_deref().is_none_or(|f| f == s.id))
+        .filter(|s| tenant.sees_site(&s.id) && filter.site_id.as_ref().is_none_or(|f| *f == s.id))
         .map(|s| WpIntegration::id_for_site(&s.id))
         .collect();
     let mut found: Vec<WpIntegration> = store.find_many(tenant.account_id(), &ids).await?;
@@ -310,7 +313,7 @@ pub async fn list(
 pub async fn update(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<WpIntegrationId>,
     JsonBody(input): JsonBody<UpdateIntegrationInput>,
 ) -> ApiResult<Success<WpIntegrationView>> {
     let mut integration = find(&state, &tenant, &id).await?;
@@ -352,7 +355,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<WpIntegrationId>,
 ) -> ApiResult<Success<Deleted>> {
     let integration = find(&state, &tenant, &id).await?;
     let store = &state.tenancy.store;
@@ -407,7 +410,7 @@ pub struct ConnectionChecklist {
 pub async fn test_connection(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<WpIntegrationId>,
 ) -> ApiResult<Success<ConnectionChecklist>> {
     let mut integration = find(&state, &tenant, &id).await?;
     let (client, _) = client(&state, &integration);
@@ -439,7 +442,7 @@ pub async fn test_connection(
 pub async fn update_structure(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<WpIntegrationId>,
 ) -> ApiResult<Success<WpContentTypes>> {
     let integration = find(&state, &tenant, &id).await?;
     let (client, via) = igny8_wordpress::client_for(&state.http, &state.secrets, &integration, state.policy)
@@ -485,7 +488,7 @@ fn content_types_of(integration: &WpIntegration) -> WpContentTypes {
 pub async fn content_types(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<WpIntegrationId>,
 ) -> ApiResult<Success<WpContentTypes>> {
     Ok(Success::ok(content_types_of(&find(&state, &tenant, &id).await?)))
 }
@@ -497,7 +500,7 @@ pub async fn content_types(
 pub async fn sync(
     State(state): State<IntegrationState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<WpIntegrationId>,
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     let integration = find(&state, &tenant, &id).await?;
     let request = JobRequest {

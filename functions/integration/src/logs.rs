@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use igny8_http::openapi::{Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams};
+use igny8_store::{ContentId, JobId, SiteId};
 use igny8_store::{SyncKind, SyncLog};
 use igny8_tenancy::{Access, Tenant};
 use serde::Deserialize;
@@ -17,9 +18,9 @@ use crate::IntegrationState;
 pub struct LogFilter {
     /// The site whose logs to list.
     #[param(required = true)]
-    site_id: Option<String>,
-    content_id: Option<String>,
-    job_id: Option<String>,
+    site_id: Option<SiteId>,
+    content_id: Option<ContentId>,
+    job_id: Option<JobId>,
     #[serde(rename = "type")]
     log_type: Option<SyncKind>,
     /// Only calls that succeeded (true) or failed (false).
@@ -37,7 +38,7 @@ pub async fn list(
 ) -> ApiResult<ListResponse<SyncLog>> {
     tenant.require(Access::Admin)?;
     page.check()?;
-    let site_id = filter.site_id.as_deref().ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
+    let site_id = filter.site_id.as_ref().ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
     tenant.require_site(site_id)?;
     let store = &state.tenancy.store;
     if store.site(tenant.account_id(), site_id).await?.is_none() {

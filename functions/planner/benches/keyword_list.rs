@@ -12,16 +12,16 @@ fn keywords(n: usize) -> Vec<Keyword> {
     let intents = [Intent::Informational, Intent::Commercial, Intent::Transactional, Intent::Navigational];
     (0..n)
         .map(|i| Keyword {
-            id: format!("kw_{i:026}"),
+            id: format!("kw_{i:026}").into(),
             account_id: "acc_bench".into(),
             site_id: "site_bench".into(),
-            sector_id: format!("sec_{}", i % 5),
+            sector_id: format!("sec_{}", i % 5).into(),
             keyword: format!("best running shoes variant {i} for {} runners", ["trail", "road", "track"][i % 3]),
             volume: (i as u64 * 7919) % 50_000,
             difficulty: (i % 101) as u8,
             intent: intents[i % 4],
             status: KeywordStatus::Active,
-            cluster_id: (i % 3 == 0).then(|| format!("cl_{}", i % 40)),
+            cluster_id: (i % 3 == 0).then(|| format!("cl_{}", i % 40).into()),
             revision: 0,
             created_at: format!("2026-11-23T05:{:02}:{:02}.000Z", (i / 60) % 60, i % 60),
             updated_at: String::new(),

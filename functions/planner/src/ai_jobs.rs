@@ -10,6 +10,7 @@ use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
 use igny8_store::JobFunction;
 use igny8_store::{Cluster, Keyword};
+use igny8_store::{ClusterId, KeywordId};
 use igny8_tenancy::{Access, Tenant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -36,7 +37,7 @@ pub struct AutoClusterInput {
     /// many in seconds.
     #[validate(length(min = 1, max = 10000))]
     #[schema(min_items = 1, max_items = 10000)]
-    ids: Vec<String>,
+    ids: Vec<KeywordId>,
     /// `ai` unless given.
     #[serde(default)]
     method: Option<ClusterMethod>,
@@ -55,9 +56,9 @@ pub async fn auto_cluster(
     tenant.require(Access::Write)?;
     let method = input.method.unwrap_or_default();
     let keywords: Vec<Keyword> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Keyword").await?;
-    let site_id = jobs::one_site(keywords.iter().map(|k| k.site_id.as_str()))?;
+    let site_id = jobs::one_site(keywords.iter().map(|k| &k.site_id))?;
     // Keywords in a cluster already stay there; the job clusters the others.
-    let mut ids: Vec<String> = keywords.into_iter().filter(|k| k.cluster_id.is_none()).map(|k| k.id).collect();
+    let mut ids: Vec<String> = keywords.into_iter().filter(|k| k.cluster_id.is_none()).map(|k| k.id.into()).collect();
     ids.sort();
     if ids.is_empty() {
         return Err(ApiError::field("ids", "Every keyword given is in a cluster already."));
@@ -87,7 +88,7 @@ pub struct GenerateIdeasInput {
     /// Cluster ids, all of one site.
     #[validate(length(min = 1, max = 50))]
     #[schema(min_items = 1, max_items = 50)]
-    ids: Vec<String>,
+    ids: Vec<ClusterId>,
     /// 3 unless given.
     #[validate(range(min = 1, max = 10))]
     #[schema(minimum = 1, maximum = 10)]
@@ -108,13 +109,13 @@ pub async fn generate_ideas(
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     tenant.require(Access::Write)?;
     let clusters: Vec<Cluster> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Cluster").await?;
-    let site_id = jobs::one_site(clusters.iter().map(|c| c.site_id.as_str()))?;
+    let site_id = jobs::one_site(clusters.iter().map(|c| &c.site_id))?;
     let store = &state.tenancy.store;
     let mut options =
         jobs::guidance_options(store, &tenant, input.author_profile_id.as_deref(), input.strategy_id.as_deref())
             .await?;
     options.insert("ideas_per_cluster".into(), json!(input.ideas_per_cluster.unwrap_or(DEFAULT_IDEAS_PER_CLUSTER)));
-    let mut ids: Vec<String> = clusters.into_iter().map(|c| c.id).collect();
+    let mut ids: Vec<String> = clusters.into_iter().map(|c| c.id.into()).collect();
     ids.sort();
     let request = JobRequest {
         function: JobFunction::GenerateIdeas,

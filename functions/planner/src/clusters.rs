@@ -7,7 +7,10 @@ use igny8_http::openapi::{Envelope, ErrorEnvelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank,
 };
-use igny8_store::{Cluster, ClusterPatch, ClusterStatus, Conflict, Keyword, StoreError, new_id, now};
+use igny8_store::ClusterId;
+use igny8_store::KeywordId;
+use igny8_store::{Cluster, ClusterPatch, ClusterStatus, Conflict, Keyword, StoreError, now};
+use igny8_store::{SectorId, SiteId};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -20,9 +23,9 @@ use crate::keywords::change_keywords;
 pub struct ClusterFilter {
     /// A site the caller can see.
     #[param(required = true, value_type = String)]
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
     /// One sector of the site; all of them unless given.
-    sector_id: Option<String>,
+    sector_id: Option<SectorId>,
     /// Part of the name, in any case.
     search: Option<String>,
     status: Option<ClusterStatus>,
@@ -56,10 +59,10 @@ impl ScopedList for ClusterFilter {
 pub struct CreateClusterInput {
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    sector_id: String,
+    sector_id: SectorId,
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 255)]
     name: String,
@@ -88,13 +91,13 @@ pub struct AssignKeywordsInput {
     /// Keywords of the cluster's sector.
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_items = 1, max_items = 1000)]
-    keyword_ids: Vec<String>,
+    keyword_ids: Vec<KeywordId>,
 }
 
 /// The cluster that was deleted.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClusterDeleted {
-    pub id: String,
+    pub id: ClusterId,
     /// Always true.
     pub deleted: bool,
     /// How many keywords left the cluster (they are kept, without a cluster).
@@ -128,7 +131,11 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/planner/clusters/{id}", tag = "planner",
     params(("id" = String, Path, description = "The cluster's id.")),
     responses((status = 200, description = "The cluster.", body = Envelope<Cluster>)))]
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Cluster>> {
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<ClusterId>,
+) -> ApiResult<Success<Cluster>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Cluster").await?))
 }
@@ -144,7 +151,7 @@ pub async fn create(
     let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
     let stamp = now();
     let cluster = Cluster {
-        id: new_id("cl"),
+        id: ClusterId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: site.id,
         sector_id: sector.id,
@@ -172,7 +179,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ClusterId>,
     JsonBody(input): JsonBody<UpdateClusterInput>,
 ) -> ApiResult<Success<Cluster>> {
     tenant.require(Access::Write)?;
@@ -198,7 +205,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ClusterId>,
 ) -> ApiResult<Success<ClusterDeleted>> {
     tenant.require(Access::Write)?;
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
@@ -218,14 +225,14 @@ pub async fn remove(
 pub async fn assign_keywords(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ClusterId>,
     JsonBody(input): JsonBody<AssignKeywordsInput>,
 ) -> ApiResult<Success<KeywordsAssigned>> {
     tenant.require(Access::Write)?;
     let cluster: Cluster = state.find_scoped(&tenant, &id, "Cluster").await?;
     let keywords: Vec<Keyword> = state.find_all_scoped(&tenant, &input.keyword_ids, "Keyword").await?;
-    let foreign: Vec<String> =
-        keywords.iter().filter(|k| k.sector_id != cluster.sector_id).map(|k| k.id.clone()).collect();
+    let foreign: Vec<&KeywordId> =
+        keywords.iter().filter(|k| k.sector_id != cluster.sector_id).map(|k| &k.id).collect();
     if !foreign.is_empty() {
         let mut error = ApiError::field("keyword_ids", "Keywords can join only a cluster of their own sector.");
         if let Some(messages) = error.errors.get_mut("keyword_ids") {

@@ -12,6 +12,7 @@ use http::{StatusCode, header};
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, FieldErrors, QueryParams, Success, validation_messages};
 use igny8_store::{Intent, Keyword, KeywordChange, now};
+use igny8_store::{SectorId, SiteId};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -28,9 +29,9 @@ pub const COLUMNS: [&str; 4] = ["keyword", "volume", "difficulty", "intent"];
 #[into_params(parameter_in = Query)]
 pub struct ImportTarget {
     #[param(required = true, value_type = String)]
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
     #[param(required = true, value_type = String)]
-    sector_id: Option<String>,
+    sector_id: Option<SectorId>,
 }
 
 /// The form of a multipart upload.

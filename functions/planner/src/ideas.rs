@@ -8,7 +8,9 @@ use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
 use igny8_store::Conflict;
-use igny8_store::{ContentStructure, ContentType, Idea, IdeaPatch, IdeaStatus, StoreError, Task, new_id, now};
+use igny8_store::{ClusterId, SectorId, SiteId};
+use igny8_store::{ContentStructure, ContentType, Idea, IdeaPatch, IdeaStatus, StoreError, Task, now};
+use igny8_store::{IdeaId, TaskId};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,13 +23,13 @@ const DEFAULT_WORD_COUNT: u32 = 1_500;
 pub struct IdeaFilter {
     /// A site the caller can see.
     #[param(required = true, value_type = String)]
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
     /// One sector of the site; all of them unless given.
-    sector_id: Option<String>,
+    sector_id: Option<SectorId>,
     /// Part of the title, in any case.
     search: Option<String>,
     status: Option<IdeaStatus>,
-    cluster_id: Option<String>,
+    cluster_id: Option<ClusterId>,
     content_type: Option<ContentType>,
     /// `title`, `estimated_word_count` or `created_at`, with a leading `-` for
     /// descending; `-created_at` unless given.
@@ -61,10 +63,10 @@ impl ScopedList for IdeaFilter {
 pub struct CreateIdeaInput {
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    sector_id: String,
+    sector_id: SectorId,
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 255)]
     title: String,
@@ -81,7 +83,7 @@ pub struct CreateIdeaInput {
     #[schema(max_items = 50)]
     target_keywords: Vec<String>,
     /// A cluster of the same sector.
-    cluster_id: Option<String>,
+    cluster_id: Option<ClusterId>,
     /// 1500 unless given.
     #[validate(range(min = 100, max = 20000))]
     #[schema(minimum = 100, maximum = 20000)]
@@ -108,7 +110,7 @@ pub struct UpdateIdeaInput {
     /// A cluster of the idea's sector; null takes the idea out of its cluster.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    cluster_id: Option<Option<String>>,
+    cluster_id: Option<Option<ClusterId>>,
     #[validate(range(min = 100, max = 20000))]
     #[schema(minimum = 100, maximum = 20000)]
     estimated_word_count: Option<u32>,
@@ -121,13 +123,13 @@ pub struct UpdateIdeaInput {
 pub struct IdeaIdsInput {
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_items = 1, max_items = 1000)]
-    ids: Vec<String>,
+    ids: Vec<IdeaId>,
 }
 
 /// The idea that was deleted.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IdeaDeleted {
-    pub id: String,
+    pub id: IdeaId,
     /// Always true.
     pub deleted: bool,
 }
@@ -144,9 +146,9 @@ pub struct QueuedToWriter {
 /// An idea that was queued to the writer before.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlreadyQueued {
-    pub idea_id: String,
+    pub idea_id: IdeaId,
     /// Its writer task; null if that task was deleted meanwhile.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
 }
 
 #[utoipa::path(get, path = "/api/v1/planner/ideas", tag = "planner", params(PageQuery, IdeaFilter),
@@ -167,7 +169,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/planner/ideas/{id}", tag = "planner",
     params(("id" = String, Path, description = "The idea's id.")),
     responses((status = 200, description = "The idea.", body = Envelope<Idea>)))]
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Idea>> {
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<IdeaId>) -> ApiResult<Success<Idea>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Idea").await?))
 }
@@ -190,7 +192,7 @@ pub async fn create(
     }
     let stamp = now();
     let idea = Idea {
-        id: new_id("idea"),
+        id: IdeaId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: site.id,
         sector_id: sector.id,
@@ -225,7 +227,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<IdeaId>,
     JsonBody(input): JsonBody<UpdateIdeaInput>,
 ) -> ApiResult<Success<Idea>> {
     tenant.require(Access::Write)?;
@@ -275,7 +277,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<IdeaId>,
 ) -> ApiResult<Success<IdeaDeleted>> {
     tenant.require(Access::Write)?;
     let idea: Idea = state.find_scoped(&tenant, &id, "Idea").await?;

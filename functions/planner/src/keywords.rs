@@ -8,9 +8,12 @@ use igny8_http::{
     ApiError, ApiResult, FieldErrors, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search,
     not_blank, nullable,
 };
+use igny8_store::ClusterId;
+use igny8_store::KeywordId;
 use igny8_store::{
-    Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store, new_id, now,
+    Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store, now,
 };
+use igny8_store::{SectorId, SiteId};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,13 +25,13 @@ use validator::Validate;
 pub struct KeywordFilter {
     /// A site the caller can see.
     #[param(required = true, value_type = String)]
-    pub site_id: Option<String>,
+    pub site_id: Option<SiteId>,
     /// One sector of the site; all of them unless given.
-    pub sector_id: Option<String>,
+    pub sector_id: Option<SectorId>,
     /// Part of the keyword, in any case.
     pub search: Option<String>,
     pub status: Option<KeywordStatus>,
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<ClusterId>,
     pub intent: Option<Intent>,
     pub difficulty_min: Option<u8>,
     pub difficulty_max: Option<u8>,
@@ -91,10 +94,10 @@ pub struct KeywordFields {
 pub struct CreateKeywordInput {
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    sector_id: String,
+    sector_id: SectorId,
     // The fields of `KeywordFields`, repeated rather than flattened: serde's flatten
     // loses the field names that type errors are reported under.
     /// Unique in the sector, ignoring case and spacing.
@@ -114,7 +117,7 @@ pub struct CreateKeywordInput {
     #[serde(default)]
     status: KeywordStatus,
     /// A cluster of the same sector.
-    cluster_id: Option<String>,
+    cluster_id: Option<ClusterId>,
 }
 
 /// The fields to change; those left out keep their value.
@@ -134,17 +137,17 @@ pub struct UpdateKeywordInput {
     /// A cluster of the keyword's sector; null takes the keyword out of its cluster.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    cluster_id: Option<Option<String>>,
+    cluster_id: Option<Option<ClusterId>>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BulkCreateKeywordsInput {
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1))]
     #[schema(min_length = 1)]
-    sector_id: String,
+    sector_id: SectorId,
     /// Each item is checked on its own: a bad one is reported by its index, the others
     /// are created.
     #[validate(length(min = 1, max = 1000))]
@@ -156,21 +159,21 @@ pub struct BulkCreateKeywordsInput {
 pub struct KeywordIdsInput {
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_items = 1, max_items = 1000)]
-    pub ids: Vec<String>,
+    pub ids: Vec<KeywordId>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct KeywordStatusInput {
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_items = 1, max_items = 1000)]
-    ids: Vec<String>,
+    ids: Vec<KeywordId>,
     status: KeywordStatus,
 }
 
 /// The keyword that was deleted.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeywordDeleted {
-    pub id: String,
+    pub id: KeywordId,
     /// False when a change to its cluster at the same time kept it from being deleted.
     pub deleted: bool,
 }
@@ -222,9 +225,15 @@ fn keyword_text(value: &str) -> Result<(), validator::ValidationError> {
 }
 
 /// A new keyword of the sector from client fields.
-pub fn new_keyword(tenant: &Tenant, site_id: &str, sector_id: &str, fields: KeywordFields, stamp: &str) -> Keyword {
+pub fn new_keyword(
+    tenant: &Tenant,
+    site_id: &SiteId,
+    sector_id: &SectorId,
+    fields: KeywordFields,
+    stamp: &str,
+) -> Keyword {
     Keyword {
-        id: new_id("kw"),
+        id: KeywordId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: site_id.to_owned(),
         sector_id: sector_id.to_owned(),
@@ -303,10 +312,10 @@ async fn apply_one(store: &Store, plan: &Plan, change: KeywordChange) -> ApiResu
 pub async fn change_keywords(
     state: &Tenancy,
     tenant: &Tenant,
-    ids: &[String],
+    ids: &[KeywordId],
     mutate: impl Fn(&Keyword) -> Option<Keyword>,
 ) -> ApiResult<KeywordOutcome> {
-    let mut pending: Vec<String> = ids.to_vec();
+    let mut pending: Vec<KeywordId> = ids.to_vec();
     let mut total = KeywordOutcome::default();
     for _ in 0..3 {
         let current: Vec<Keyword> = state.find_all_scoped(tenant, &pending, "Keyword").await?;
@@ -367,7 +376,7 @@ async fn newest_page(
         && filter.difficulty_max.is_none()
         && filter.volume_min.is_none()
         && filter.volume_max.is_none();
-    let (Some(site_id), Some(sector_id)) = (filter.site_id.as_deref(), filter.sector_id.as_deref()) else {
+    let (Some(site_id), Some(sector_id)) = (filter.site_id.as_ref(), filter.sector_id.as_ref()) else {
         return Ok(None);
     };
     if !default_order || !plain || page.page() > INDEX_PAGE_DEPTH {
@@ -385,7 +394,11 @@ async fn newest_page(
 #[utoipa::path(get, path = "/api/v1/planner/keywords/{id}", tag = "planner",
     params(("id" = String, Path, description = "The keyword's id.")),
     responses((status = 200, description = "The keyword.", body = Envelope<Keyword>)))]
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Keyword>> {
+pub async fn read(
+    State(state): State<Tenancy>,
+    tenant: Tenant,
+    Path(id): Path<KeywordId>,
+) -> ApiResult<Success<Keyword>> {
     tenant.require(Access::Read)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Keyword").await?))
 }
@@ -426,7 +439,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<KeywordId>,
     JsonBody(input): JsonBody<UpdateKeywordInput>,
 ) -> ApiResult<Success<Keyword>> {
     tenant.require(Access::Write)?;
@@ -458,7 +471,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<KeywordId>,
 ) -> ApiResult<Success<KeywordDeleted>> {
     tenant.require(Access::Write)?;
     let outcome = change_keywords(&state, &tenant, std::slice::from_ref(&id), |_| None).await?;

@@ -13,6 +13,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use igny8_ai::JobQueue;
 use igny8_http::{ApiRouter, HttpService};
+use igny8_store::{AccountId, SectorId, SiteId};
 use igny8_tenancy::Tenancy;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::routes;
@@ -31,7 +32,7 @@ pub struct PlannerState {
 impl PlannerState {
     /// Tells automation that keywords were imported into a sector. A lost message only
     /// means the rule runs at its next firing or by hand; the import stands.
-    pub async fn keywords_imported(&self, account_id: &str, site_id: &str, sector_id: &str) {
+    pub async fn keywords_imported(&self, account_id: &AccountId, site_id: &SiteId, sector_id: &SectorId) {
         let Some(queue) = &self.automation else { return };
         let message = serde_json::json!({
             "account_id": account_id, "site_id": site_id, "sector_id": sector_id, "event": "keywords_imported",

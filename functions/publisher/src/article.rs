@@ -46,7 +46,7 @@ pub(crate) async fn build(
         Some(id) => store.find::<Task>(account, id).await?,
         None => None,
     };
-    if let Some(cluster_id) = task.as_ref().and_then(|t| t.cluster_id.as_deref())
+    if let Some(cluster_id) = task.as_ref().and_then(|t| t.cluster_id.as_ref())
         && let Some(cluster) = store.find::<Cluster>(account, cluster_id).await?
     {
         match integration.clusters_as {
@@ -97,10 +97,8 @@ async fn images(
     publication: &Publication,
 ) -> Result<Vec<ArticleImage>, Failure> {
     let all: Vec<Image> = store.list_scope(&content.account_id, &content.site_id, Some(&content.sector_id)).await?;
-    let mut mine: Vec<Image> = all
-        .into_iter()
-        .filter(|i| i.content_id.as_deref() == Some(content.id.as_str()) && i.s3_key.is_some())
-        .collect();
+    let mut mine: Vec<Image> =
+        all.into_iter().filter(|i| i.content_id.as_ref() == Some(&content.id) && i.s3_key.is_some()).collect();
     mine.sort_by_key(|i| (i.image_type != ImageType::Featured, i.position));
     let mut images = Vec::with_capacity(mine.len());
     for image in mine {

@@ -11,6 +11,7 @@
 mod article;
 mod sync;
 
+use igny8_store::{AccountId, ContentId, JobId};
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -84,7 +85,7 @@ impl Publisher {
     }
 
     /// Runs the job named by a message; a job finished or held elsewhere is left alone.
-    pub async fn run(&self, account_id: &str, job_id: &str) -> Result<(), StoreError> {
+    pub async fn run(&self, account_id: &AccountId, job_id: &JobId) -> Result<(), StoreError> {
         let job = match self.store.claim_job(account_id, job_id, LEASE_SECS).await {
             Ok(job) => job,
             Err(StoreError::Condition(_)) => return Ok(()),
@@ -131,8 +132,8 @@ impl Publisher {
         via: Via,
     ) -> Result<(), StoreError> {
         let mut job = self.store.set_job_phase(&job, JobPhase::Save).await?;
-        for content_id in job.item_ids.clone() {
-            if job.items.get(&content_id).is_some_and(|p| p.state == ItemState::Done) {
+        for content_id in job.inputs::<ContentId>() {
+            if job.items.get(content_id.as_str()).is_some_and(|p| p.state == ItemState::Done) {
                 continue;
             }
             let outcome = self.publish_one(&job, integration, client, via, &content_id).await;
@@ -170,7 +171,7 @@ impl Publisher {
         integration: &WpIntegration,
         client: &WpClient,
         via: Via,
-        content_id: &str,
+        content_id: &ContentId,
     ) -> Result<Published, Failure> {
         let store = &self.store;
         let Some(content) = store.find::<Content>(&job.account_id, content_id).await? else {

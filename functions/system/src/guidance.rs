@@ -10,6 +10,7 @@ use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, ApiRouter, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search,
 };
+use igny8_store::AccountId;
 use igny8_store::{Conflict, Guidance, StoreError, new_id, now};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Serialize;
@@ -33,7 +34,7 @@ pub trait GuidanceApi: Guidance + Serialize + ToSchema + 'static {
     type Create: DeserializeOwned + Validate + ToSchema + Send + 'static;
     type Update: DeserializeOwned + Validate + ToSchema + Send + 'static;
 
-    fn build(id: String, account_id: String, stamp: String, input: Self::Create) -> Self;
+    fn build(id: String, account_id: AccountId, stamp: String, input: Self::Create) -> Self;
     /// The fields an update sets (those it names), trimmed as stored.
     fn changes(input: Self::Update) -> Vec<(&'static str, String)>;
     fn name(&self) -> &str;

@@ -6,6 +6,8 @@ use axum::http::Uri;
 use igny8_ai::jobs::JobView;
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, ListResponse, PageParams, QueryParams, Success};
+use igny8_store::JobId;
+use igny8_store::SiteId;
 use igny8_store::{JobFunction, JobState};
 use igny8_tenancy::{Access, Tenancy, Tenant};
 use serde::Deserialize;
@@ -13,7 +15,7 @@ use serde::Deserialize;
 #[utoipa::path(get, path = "/api/v1/system/jobs/{id}", tag = "system",
     params(("id" = String, Path, description = "The job's id.")),
     responses((status = 200, description = "The job with its progress.", body = Envelope<JobView>)))]
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<JobView>> {
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<JobId>) -> ApiResult<Success<JobView>> {
     tenant.require(Access::Read)?;
     match state.store.job(tenant.account_id(), &id).await? {
         Some(job) if tenant.sees_site(&job.site_id) => Ok(Success::ok(JobView::of(&job))),
@@ -25,7 +27,7 @@ pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<S
 #[utoipa::path(get, path = "/api/v1/system/settings/task_progress/{id}", tag = "system",
     params(("id" = String, Path, description = "The job's id.")),
     responses((status = 200, description = "The job with its progress.", body = Envelope<JobView>)))]
-pub async fn task_progress(state: State<Tenancy>, tenant: Tenant, id: Path<String>) -> ApiResult<Success<JobView>> {
+pub async fn task_progress(state: State<Tenancy>, tenant: Tenant, id: Path<JobId>) -> ApiResult<Success<JobView>> {
     read(state, tenant, id).await
 }
 
@@ -34,7 +36,7 @@ pub async fn task_progress(state: State<Tenancy>, tenant: Tenant, id: Path<Strin
 pub struct JobFilter {
     state: Option<JobState>,
     function: Option<JobFunction>,
-    site_id: Option<String>,
+    site_id: Option<SiteId>,
 }
 
 /// The account's jobs the caller may see, newest first.

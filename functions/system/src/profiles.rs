@@ -1,6 +1,7 @@
 //! Author profiles: the voices the AI writes in (name, description, tone, language).
 
 use igny8_http::not_blank;
+use igny8_store::AccountId;
 use igny8_store::AuthorProfile;
 use serde::Deserialize;
 use validator::Validate;
@@ -41,7 +42,7 @@ impl GuidanceApi for AuthorProfile {
     type Create = CreateProfileInput;
     type Update = UpdateProfileInput;
 
-    fn build(id: String, account_id: String, stamp: String, input: CreateProfileInput) -> Self {
+    fn build(id: String, account_id: AccountId, stamp: String, input: CreateProfileInput) -> Self {
         AuthorProfile {
             id,
             account_id,

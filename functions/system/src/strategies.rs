@@ -1,6 +1,7 @@
 //! Strategies: named guidelines (free text) the engine adds to prompts.
 
 use igny8_http::not_blank;
+use igny8_store::AccountId;
 use igny8_store::Strategy;
 use serde::Deserialize;
 use validator::Validate;
@@ -36,7 +37,7 @@ impl GuidanceApi for Strategy {
     type Create = CreateStrategyInput;
     type Update = UpdateStrategyInput;
 
-    fn build(id: String, account_id: String, stamp: String, input: CreateStrategyInput) -> Self {
+    fn build(id: String, account_id: AccountId, stamp: String, input: CreateStrategyInput) -> Self {
         Strategy {
             id,
             account_id,

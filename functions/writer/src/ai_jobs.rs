@@ -10,6 +10,7 @@ use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success};
 use igny8_store::JobFunction;
 use igny8_store::{Content, Image, Task};
+use igny8_store::{ContentId, Id, IdKind, ImageId, TaskId};
 use igny8_tenancy::{Access, Tenant};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ pub struct GenerateContentInput {
     /// Tasks of one site, none with an article yet.
     #[validate(length(min = 1, max = 50))]
     #[schema(min_items = 1, max_items = 50)]
-    ids: Vec<String>,
+    ids: Vec<TaskId>,
     author_profile_id: Option<String>,
     strategy_id: Option<String>,
 }
@@ -41,8 +42,8 @@ pub async fn generate_content(
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     tenant.require(Access::Write)?;
     let tasks: Vec<Task> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Task").await?;
-    let site_id = jobs::one_site(tasks.iter().map(|t| t.site_id.as_str()))?;
-    let written: Vec<String> = tasks.iter().filter(|t| t.content_id.is_some()).map(|t| t.id.clone()).collect();
+    let site_id = jobs::one_site(tasks.iter().map(|t| &t.site_id))?;
+    let written: Vec<&TaskId> = tasks.iter().filter(|t| t.content_id.is_some()).map(|t| &t.id).collect();
     if !written.is_empty() {
         let mut error = ApiError::field("ids", "These tasks have an article already; delete it to write a new one.");
         error.errors.insert("ids".into(), written.iter().map(|id| format!("{id} has an article already.")).collect());
@@ -82,7 +83,7 @@ pub struct GenerateImagePromptsInput {
     /// Content of one site.
     #[validate(length(min = 1, max = 50))]
     #[schema(min_items = 1, max_items = 50)]
-    ids: Vec<String>,
+    ids: Vec<ContentId>,
     /// Images inside the article besides the featured one.
     #[validate(range(max = 5))]
     #[schema(maximum = 5)]
@@ -102,7 +103,7 @@ pub async fn generate_image_prompts(
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     tenant.require(Access::Write)?;
     let articles: Vec<Content> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Content").await?;
-    let site_id = jobs::one_site(articles.iter().map(|c| c.site_id.as_str()))?;
+    let site_id = jobs::one_site(articles.iter().map(|c| &c.site_id))?;
     let in_article = input.in_article_images.unwrap_or(DEFAULT_IN_ARTICLE_IMAGES);
     let request = JobRequest {
         function: JobFunction::GenerateImagePrompts,
@@ -120,7 +121,7 @@ pub struct GenerateImagesInput {
     /// Images of one site, each with a prompt.
     #[validate(length(min = 1, max = 100))]
     #[schema(min_items = 1, max_items = 100)]
-    ids: Vec<String>,
+    ids: Vec<ImageId>,
 }
 
 #[utoipa::path(post, path = "/api/v1/writer/images/generate_images", tag = "writer", request_body = GenerateImagesInput,
@@ -135,7 +136,7 @@ pub async fn generate_images(
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     tenant.require(Access::Write)?;
     let images: Vec<Image> = state.tenancy.find_all_scoped(&tenant, &input.ids, "Image").await?;
-    let site_id = jobs::one_site(images.iter().map(|i| i.site_id.as_str()))?;
+    let site_id = jobs::one_site(images.iter().map(|i| &i.site_id))?;
     let unprompted: Vec<String> =
         images.iter().filter(|i| i.prompt.trim().is_empty()).map(|i| format!("{} has no prompt.", i.id)).collect();
     if !unprompted.is_empty() {
@@ -155,8 +156,8 @@ pub async fn generate_images(
     jobs::accept(store, &state.jobs, &tenant, request).await
 }
 
-fn sorted_ids<'a>(ids: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut ids: Vec<String> = ids.cloned().collect();
+fn sorted_ids<'a, K: IdKind>(ids: impl Iterator<Item = &'a Id<K>>) -> Vec<String> {
+    let mut ids: Vec<String> = ids.map(ToString::to_string).collect();
     ids.sort();
     ids
 }

@@ -10,7 +10,11 @@ use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
-use igny8_store::{Content, ContentStatus, StoreError, Task, TaxonomyTerm, new_id, now};
+use igny8_store::ContentId;
+use igny8_store::SiteId;
+use igny8_store::TermId;
+use igny8_store::{AccountId, SectorId, TaskId};
+use igny8_store::{Content, ContentStatus, StoreError, Task, TaxonomyTerm, now};
 use igny8_tenancy::{Access, ScopedList, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,12 +30,12 @@ use igny8_media::place_html;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContentFilter {
-    site_id: Option<String>,
-    sector_id: Option<String>,
+    site_id: Option<SiteId>,
+    sector_id: Option<SectorId>,
     /// Words in the title.
     search: Option<String>,
     status: Option<ContentStatus>,
-    task_id: Option<String>,
+    task_id: Option<TaskId>,
     /// `title`, `word_count`, `created_at` or `updated_at`, with `-` before it for
     /// descending; `-created_at` unless given.
     ordering: Option<String>,
@@ -63,10 +67,10 @@ impl ScopedList for ContentFilter {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateContentInput {
     #[validate(length(min = 1))]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1))]
-    sector_id: String,
-    task_id: Option<String>,
+    sector_id: SectorId,
+    task_id: Option<TaskId>,
     #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
     title: String,
     /// The article; it is sanitised before it is stored.
@@ -94,7 +98,7 @@ pub struct CreateContentInput {
     #[serde(default)]
     #[validate(length(max = 100))]
     #[schema(max_items = 100)]
-    taxonomy_term_ids: Vec<String>,
+    taxonomy_term_ids: Vec<TermId>,
 }
 
 /// The fields to change. A site API key may change only `status`, `external_id` and
@@ -121,7 +125,7 @@ pub struct UpdateContentInput {
     /// Terms of the content's site.
     #[validate(length(max = 100))]
     #[schema(max_items = 100)]
-    taxonomy_term_ids: Option<Vec<String>>,
+    taxonomy_term_ids: Option<Vec<TermId>>,
     /// The post's id in WordPress; null forgets it.
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(min = 1, max = 100))]
@@ -160,8 +164,8 @@ fn valid_slug(value: &str) -> Result<(), validator::ValidationError> {
 
 /// Taxonomy terms given for content: each must be the caller's (else 404) and of the
 /// content's site (else 400).
-async fn check_terms(state: &WriterState, tenant: &Tenant, ids: &[String], site_id: &str) -> ApiResult<Vec<String>> {
-    let mut unique: Vec<String> = ids.to_vec();
+async fn check_terms(state: &WriterState, tenant: &Tenant, ids: &[TermId], site_id: &SiteId) -> ApiResult<Vec<TermId>> {
+    let mut unique: Vec<TermId> = ids.to_vec();
     unique.sort();
     unique.dedup();
     if unique.is_empty() {
@@ -182,13 +186,13 @@ async fn check_terms(state: &WriterState, tenant: &Tenant, ids: &[String], site_
 /// An article without its HTML.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContentSummary {
-    id: String,
-    account_id: String,
-    site_id: String,
-    sector_id: String,
+    id: ContentId,
+    account_id: AccountId,
+    site_id: SiteId,
+    sector_id: SectorId,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    task_id: Option<String>,
+    task_id: Option<TaskId>,
     title: String,
     meta_title: String,
     meta_description: String,
@@ -197,7 +201,7 @@ pub struct ContentSummary {
     secondary_keywords: Vec<String>,
     word_count: u32,
     status: ContentStatus,
-    taxonomy_term_ids: Vec<String>,
+    taxonomy_term_ids: Vec<TermId>,
     /// The post's id in WordPress, once published.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -323,7 +327,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ContentId>,
 ) -> ApiResult<Success<ContentView>> {
     tenant.require(Access::SiteRead)?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
@@ -348,7 +352,7 @@ pub async fn create(
     let taxonomy_term_ids = check_terms(&state, &tenant, &input.taxonomy_term_ids, &site.id).await?;
     let stamp = now();
     let mut content = Content {
-        id: new_id("cnt"),
+        id: ContentId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: site.id,
         sector_id: sector.id,
@@ -385,7 +389,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ContentId>,
     JsonBody(input): JsonBody<UpdateContentInput>,
 ) -> ApiResult<Success<ContentView>> {
     let input_was_workflow = input.only_workflow();
@@ -452,7 +456,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ContentId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
@@ -475,7 +479,7 @@ pub async fn remove(
 pub async fn versions(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ContentId>,
     QueryParams(page): QueryParams<PageParams>,
     uri: Uri,
 ) -> ApiResult<ListResponse<ContentVersionSummary>> {
@@ -500,7 +504,7 @@ pub async fn versions(
 pub async fn version(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path((id, seq)): Path<(String, u32)>,
+    Path((id, seq)): Path<(ContentId, u32)>,
 ) -> ApiResult<Success<ContentVersionView>> {
     tenant.require(Access::SiteRead)?;
     let content: Content = state.tenancy.find_scoped(&tenant, &id, "Content").await?;
@@ -529,7 +533,7 @@ mod tests {
             account_id: "acc_1".into(),
             site_id: "site_1".into(),
             sector_id: "sec_1".into(),
-            task_id: some("task_1"),
+            task_id: some("task_1").map(Into::into),
             title: "Running shoes".into(),
             html: "<p>Hi</p>".into(),
             html_s3_key: some("content/acc_1/cnt_1/v1.html"),

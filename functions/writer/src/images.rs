@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri, header};
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, nullable};
+use igny8_store::{AccountId, ImageId, SiteId};
 use igny8_store::{Content, Image, ImagePatch, ImageStatus, ImageType, StoreError, new_id, now};
+use igny8_store::{ContentId, SectorId};
 use igny8_tenancy::{Access, ScopedList, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,9 +20,9 @@ use igny8_http::Deleted;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImageFilter {
-    site_id: Option<String>,
-    sector_id: Option<String>,
-    content_id: Option<String>,
+    site_id: Option<SiteId>,
+    sector_id: Option<SectorId>,
+    content_id: Option<ContentId>,
     image_type: Option<ImageType>,
     status: Option<ImageStatus>,
     /// `position` or `created_at`, with `-` before it for descending; `position` unless given.
@@ -51,10 +53,10 @@ impl ScopedList for ImageFilter {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateImageInput {
     #[validate(length(min = 1))]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1))]
-    sector_id: String,
-    content_id: Option<String>,
+    sector_id: SectorId,
+    content_id: Option<ContentId>,
     #[serde(default)]
     image_type: ImageType,
     #[serde(default)]
@@ -82,7 +84,7 @@ pub struct UpdateImageInput {
     /// Null detaches the image from its content.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    content_id: Option<Option<String>>,
+    content_id: Option<Option<ContentId>>,
     image_type: Option<ImageType>,
     #[validate(length(max = 4000))]
     prompt: Option<String>,
@@ -101,13 +103,13 @@ pub struct UpdateImageInput {
 /// An image of an article, with where to fetch it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImageView {
-    id: String,
-    account_id: String,
-    site_id: String,
-    sector_id: String,
+    id: ImageId,
+    account_id: AccountId,
+    site_id: SiteId,
+    sector_id: SectorId,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    content_id: Option<String>,
+    content_id: Option<ContentId>,
     image_type: ImageType,
     prompt: String,
     alt_text: String,
@@ -175,7 +177,12 @@ async fn view(media: &Media, image: &Image) -> ApiResult<ImageView> {
     })
 }
 
-async fn check_content(state: &WriterState, tenant: &Tenant, content_id: &str, sector_id: &str) -> ApiResult<String> {
+async fn check_content(
+    state: &WriterState,
+    tenant: &Tenant,
+    content_id: &ContentId,
+    sector_id: &SectorId,
+) -> ApiResult<ContentId> {
     let content: Content = state.tenancy.find_scoped(tenant, content_id, "Content").await?;
     if content.sector_id != sector_id {
         return Err(ApiError::field("content_id", "The content belongs to another sector."));
@@ -210,7 +217,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ImageId>,
 ) -> ApiResult<Success<ImageView>> {
     tenant.require(Access::SiteRead)?;
     let image: Image = state.tenancy.find_scoped(&tenant, &id, "Image").await?;
@@ -232,7 +239,7 @@ pub async fn create(
     };
     let stamp = now();
     let image = Image {
-        id: new_id("img"),
+        id: ImageId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: site.id,
         sector_id: sector.id,
@@ -259,7 +266,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ImageId>,
     JsonBody(input): JsonBody<UpdateImageInput>,
 ) -> ApiResult<Success<ImageView>> {
     tenant.require(Access::Write)?;
@@ -292,7 +299,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ImageId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let image: Image = state.tenancy.find_scoped(&tenant, &id, "Image").await?;
@@ -325,7 +332,7 @@ pub struct ImageBytes(#[expect(dead_code, reason = "it only describes the body; 
 pub async fn upload(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ImageId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Success<ImageView>> {
@@ -382,7 +389,7 @@ mod tests {
             account_id: "acc_1".into(),
             site_id: "site_1".into(),
             sector_id: "sec_1".into(),
-            content_id: some("cnt_1"),
+            content_id: some("cnt_1").map(Into::into),
             image_type: ImageType::InArticle,
             prompt: "A shoe".into(),
             alt_text: "Shoe".into(),

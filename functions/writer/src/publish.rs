@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use igny8_ai::jobs::{self, JobRequest, JobView};
 use igny8_http::openapi::{Envelope, ErrorEnvelope};
 use igny8_http::{ApiError, ApiResult, JsonBody, Success, parse_json};
+use igny8_store::ContentId;
 use igny8_store::JobFunction;
 use igny8_store::{Content, PublishStatus};
 use igny8_tenancy::{Access, Tenant};
@@ -35,7 +36,7 @@ pub struct BulkPublishInput {
     /// Content of one site.
     #[validate(length(min = 1, max = 50))]
     #[schema(min_items = 1, max_items = 50)]
-    ids: Vec<String>,
+    ids: Vec<ContentId>,
     /// Overrides the integration's default status.
     status: Option<PublishStatus>,
     /// For `future` only, and then required: when, RFC 3339, in the future.
@@ -52,7 +53,7 @@ pub struct BulkPublishInput {
 pub async fn publish_one(
     State(state): State<WriterState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<ContentId>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     // The body is optional: an empty one publishes with the integration's defaults.
@@ -77,7 +78,7 @@ pub async fn bulk_publish(
 async fn queue(
     state: &WriterState,
     tenant: &Tenant,
-    ids: Vec<String>,
+    ids: Vec<ContentId>,
     status: Option<PublishStatus>,
     date: Option<String>,
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
@@ -93,7 +94,7 @@ async fn queue(
         _ => None,
     };
     let articles: Vec<Content> = state.tenancy.find_all_scoped(tenant, &ids, "Content").await?;
-    let site_id = jobs::one_site(articles.iter().map(|c| c.site_id.as_str()))?;
+    let site_id = jobs::one_site(articles.iter().map(|c| &c.site_id))?;
     let store = &state.tenancy.store;
     if store.wp_integration_of_site(tenant.account_id(), &site_id).await?.is_none() {
         return Err(ApiError::conflict(
@@ -101,7 +102,7 @@ async fn queue(
             "Connect this site to WordPress first (integration/integrations/).",
         ));
     }
-    let mut ids: Vec<String> = articles.iter().map(|c| c.id.clone()).collect();
+    let mut ids: Vec<String> = articles.iter().map(|c| c.id.to_string()).collect();
     ids.sort();
     ids.dedup();
     if ids.len() > MAX_PER_JOB {

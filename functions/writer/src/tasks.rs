@@ -8,7 +8,9 @@ use igny8_http::validate::clean_phrases;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
-use igny8_store::{ContentStructure, ContentType, StoreError, Task, TaskPatch, TaskStatus, new_id, now};
+use igny8_store::TaskId;
+use igny8_store::{ClusterId, SectorId, SiteId};
+use igny8_store::{ContentStructure, ContentType, StoreError, Task, TaskPatch, TaskStatus, now};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,12 +21,12 @@ use igny8_http::Deleted;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TaskFilter {
-    site_id: Option<String>,
-    sector_id: Option<String>,
+    site_id: Option<SiteId>,
+    sector_id: Option<SectorId>,
     /// Words in the title.
     search: Option<String>,
     status: Option<TaskStatus>,
-    cluster_id: Option<String>,
+    cluster_id: Option<ClusterId>,
     content_type: Option<ContentType>,
     content_structure: Option<ContentStructure>,
     /// `title`, `word_count`, `created_at` or `updated_at`, with `-` before it for
@@ -60,9 +62,9 @@ impl ScopedList for TaskFilter {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateTaskInput {
     #[validate(length(min = 1))]
-    site_id: String,
+    site_id: SiteId,
     #[validate(length(min = 1))]
-    sector_id: String,
+    sector_id: SectorId,
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
     title: String,
     #[serde(default)]
@@ -71,7 +73,7 @@ pub struct CreateTaskInput {
     #[serde(default)]
     #[validate(length(max = 50), custom(function = "igny8_http::validate::phrases"))]
     keywords: Vec<String>,
-    cluster_id: Option<String>,
+    cluster_id: Option<ClusterId>,
     #[serde(default)]
     content_type: ContentType,
     #[serde(default)]
@@ -96,7 +98,7 @@ pub struct UpdateTaskInput {
     /// Null unlinks the cluster.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    cluster_id: Option<Option<String>>,
+    cluster_id: Option<Option<ClusterId>>,
     content_type: Option<ContentType>,
     content_structure: Option<ContentStructure>,
     #[validate(range(min = 100, max = 20000))]
@@ -121,14 +123,14 @@ impl UpdateTaskInput {
 pub struct IdsInput {
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_items = 1, max_items = 1000)]
-    ids: Vec<String>,
+    ids: Vec<TaskId>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BulkUpdateInput {
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_items = 1, max_items = 1000)]
-    ids: Vec<String>,
+    ids: Vec<TaskId>,
     status: TaskStatus,
 }
 
@@ -164,7 +166,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/writer/tasks/{id}", tag = "writer",
     params(("id" = String, Path, description = "The task's id.")),
     responses((status = 200, description = "The task.", body = Envelope<Task>)))]
-pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<String>) -> ApiResult<Success<Task>> {
+pub async fn read(State(state): State<Tenancy>, tenant: Tenant, Path(id): Path<TaskId>) -> ApiResult<Success<Task>> {
     tenant.require(Access::SiteRead)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Task").await?))
 }
@@ -184,7 +186,7 @@ pub async fn create(
     };
     let stamp = now();
     let task = Task {
-        id: new_id("task"),
+        id: TaskId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: site.id,
         sector_id: sector.id,
@@ -211,7 +213,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<TaskId>,
     JsonBody(input): JsonBody<UpdateTaskInput>,
 ) -> ApiResult<Success<Task>> {
     let needed = if input.only_status() { Access::WorkflowStatus } else { Access::Write };
@@ -244,7 +246,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<TaskId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let task: Task = state.find_scoped(&tenant, &id, "Task").await?;

@@ -7,7 +7,9 @@ use igny8_http::validate::slugify;
 use igny8_http::{
     ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, matches_search, not_blank, nullable,
 };
-use igny8_store::{StoreError, Taxonomy, TaxonomyTerm, TermPatch, new_id, now};
+use igny8_store::SectorId;
+use igny8_store::{SiteId, TermId};
+use igny8_store::{StoreError, Taxonomy, TaxonomyTerm, TermPatch, now};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -18,8 +20,8 @@ use igny8_http::Deleted;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TermFilter {
-    site_id: Option<String>,
-    sector_id: Option<String>,
+    site_id: Option<SiteId>,
+    sector_id: Option<SectorId>,
     taxonomy: Option<Taxonomy>,
     /// Words in the name.
     search: Option<String>,
@@ -49,8 +51,8 @@ impl ScopedList for TermFilter {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateTermInput {
     #[validate(length(min = 1))]
-    site_id: String,
-    sector_id: Option<String>,
+    site_id: SiteId,
+    sector_id: Option<SectorId>,
     taxonomy: Taxonomy,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     name: String,
@@ -61,7 +63,7 @@ pub struct CreateTermInput {
     #[validate(length(max = 2000))]
     description: String,
     /// A term of the same site and taxonomy.
-    parent_id: Option<String>,
+    parent_id: Option<TermId>,
     /// The term's id in WordPress.
     external_id: Option<u64>,
 }
@@ -77,7 +79,7 @@ pub struct UpdateTermInput {
     /// Null makes the term a top-level one.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    parent_id: Option<Option<String>>,
+    parent_id: Option<Option<TermId>>,
     /// Null forgets the WordPress id.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<u64>)]
@@ -88,10 +90,10 @@ pub struct UpdateTermInput {
 async fn check_parent(
     state: &Tenancy,
     tenant: &Tenant,
-    parent_id: &str,
-    site_id: &str,
+    parent_id: &TermId,
+    site_id: &SiteId,
     taxonomy: Taxonomy,
-) -> ApiResult<String> {
+) -> ApiResult<TermId> {
     let parent: TaxonomyTerm = state.find_scoped(tenant, parent_id, "Parent term").await?;
     if parent.site_id != site_id || parent.taxonomy != taxonomy {
         return Err(ApiError::field("parent_id", "The parent must be a term of the same site and taxonomy."));
@@ -103,8 +105,8 @@ async fn check_parent(
 const MAX_TERM_DEPTH: usize = 50;
 
 /// Refuses a parent whose own ancestors include the term (A → B → A).
-async fn check_no_cycle(state: &Tenancy, tenant: &Tenant, term_id: &str, parent_id: &str) -> ApiResult<()> {
-    let mut ancestor = Some(parent_id.to_owned());
+async fn check_no_cycle(state: &Tenancy, tenant: &Tenant, term_id: &TermId, parent_id: &TermId) -> ApiResult<()> {
+    let mut ancestor = Some(parent_id.clone());
     for _ in 0..MAX_TERM_DEPTH {
         let Some(id) = ancestor else { return Ok(()) };
         if id == term_id {
@@ -139,7 +141,7 @@ pub async fn list(
 pub async fn read(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<TermId>,
 ) -> ApiResult<Success<TaxonomyTerm>> {
     tenant.require(Access::SiteRead)?;
     Ok(Success::ok(state.find_scoped(&tenant, &id, "Term").await?))
@@ -153,7 +155,7 @@ pub async fn create(
     JsonBody(input): JsonBody<CreateTermInput>,
 ) -> ApiResult<Success<TaxonomyTerm>> {
     tenant.require(Access::Write)?;
-    let scope = state.resolve_scope(&tenant, &input.site_id, input.sector_id.as_deref()).await?;
+    let scope = state.resolve_scope(&tenant, &input.site_id, input.sector_id.as_ref()).await?;
     let parent_id = match &input.parent_id {
         Some(id) => Some(check_parent(&state, &tenant, id, &scope.site.id, input.taxonomy).await?),
         None => None,
@@ -164,7 +166,7 @@ pub async fn create(
     }
     let stamp = now();
     let term = TaxonomyTerm {
-        id: new_id("term"),
+        id: TermId::generate(),
         account_id: tenant.account_id().to_owned(),
         site_id: scope.site.id,
         sector_id: scope.sector.map(|s| s.id),
@@ -187,7 +189,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<TermId>,
     JsonBody(input): JsonBody<UpdateTermInput>,
 ) -> ApiResult<Success<TaxonomyTerm>> {
     tenant.require(Access::Write)?;
@@ -233,7 +235,7 @@ pub async fn update(
 pub async fn remove(
     State(state): State<Tenancy>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    Path(id): Path<TermId>,
 ) -> ApiResult<Success<Deleted>> {
     tenant.require(Access::Write)?;
     let term: TaxonomyTerm = state.find_scoped(&tenant, &id, "Term").await?;

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{Timelike, Utc};
 use igny8_ai::JobQueue;
 use igny8_automation::runner::Runner;
-use igny8_store::{
-    AutomationRule, PublishPolicy, Scoped, Stage, StageAction, Store, Trigger, TriggerType, Tx, new_id, now,
-};
+use igny8_store::{AutomationRule, PublishPolicy, Scoped, Stage, StageAction, Store, Trigger, TriggerType, Tx, now};
 
 const RULES: usize = 1000;
 const RUNS: usize = 30;
@@ -26,8 +24,8 @@ fn rule(account: &str, cron: &str) -> AutomationRule {
         StageAction::GenerateImages,
     ];
     AutomationRule {
-        id: new_id("rule"),
-        account_id: account.to_owned(),
+        id: igny8_store::RuleId::generate(),
+        account_id: account.into(),
         site_id: "site_bench".into(),
         sector_id: "sec_bench".into(),
         name: "bench".into(),

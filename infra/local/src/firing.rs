@@ -26,7 +26,9 @@ pub async fn fire_due(
         let (Some(account_id), Some(rule_id)) = (message["account_id"].as_str(), message["rule_id"].as_str()) else {
             continue;
         };
-        let Some(rule) = store.find::<AutomationRule>(account_id, rule_id).await.map_err(|e| e.to_string())? else {
+        let Some(rule) =
+            store.find::<AutomationRule>(&account_id.into(), &rule_id.into()).await.map_err(|e| e.to_string())?
+        else {
             tracing::warn!(schedule = name, "a schedule without its rule; the runner will find nothing to do");
             continue;
         };

@@ -9,6 +9,7 @@
 //! Saving an item is one transaction: its results, the unit marker that makes it
 //! happen once (see `igny8_store::Job`), its charge and the job's counters.
 
+use igny8_store::{AccountId, JobId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -369,7 +370,7 @@ impl Engine {
 
     /// Runs the job named by a queue message. Safe to call any number of times for the
     /// same job: only one call at a time takes it, and saved units are never redone.
-    pub async fn run(&self, account_id: &str, job_id: &str) -> Result<RunOutcome, EngineError> {
+    pub async fn run(&self, account_id: &AccountId, job_id: &JobId) -> Result<RunOutcome, EngineError> {
         self.run_until(account_id, job_id, None).await
     }
 
@@ -377,19 +378,19 @@ impl Engine {
     /// that could outlast it; the job is handed back instead ([`EngineError::OutOfTime`]).
     pub async fn run_until(
         &self,
-        account_id: &str,
-        job_id: &str,
+        account_id: &AccountId,
+        job_id: &JobId,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<RunOutcome, EngineError> {
         let job = match self.store.claim_job(account_id, job_id, LEASE_SECS).await {
             Ok(job) => job,
             Err(StoreError::Condition(_)) => {
-                tracing::info!(job_id, "job finished or running elsewhere; message ignored");
+                tracing::info!(%job_id, "job finished or running elsewhere; message ignored");
                 return Ok(RunOutcome::Skipped);
             }
             Err(e) => return Err(e.into()),
         };
-        let span = tracing::info_span!("job", job_id, account_id, function = %job.function, attempt = job.attempt);
+        let span = tracing::info_span!("job", %job_id, %account_id, function = %job.function, attempt = job.attempt);
         let outcome = self.run_taken(job.clone(), deadline).instrument(span).await?;
         crate::jobs::report_to_automation(self.automation.as_ref(), &job).await;
         Ok(outcome)

@@ -5,9 +5,10 @@
 use axum::http::StatusCode;
 use igny8_http::{ApiError, ApiResult, Success};
 use igny8_store::{
-    Account, AuthorProfile, Conflict, ItemState, Job, JobFunction, JobPhase, JobState, Store, StoreError, Strategy,
-    new_id, now,
+    Account, AuthorProfile, Conflict, ItemState, Job, JobFunction, JobPhase, JobState, Store, StoreError, Strategy, now,
 };
+use igny8_store::{AccountId, UserId};
+use igny8_store::{JobId, SiteId};
 use igny8_tenancy::Tenant;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -25,7 +26,7 @@ pub use igny8_queue::{JobMessage, JobQueue};
 /// A job the handler has validated.
 pub struct JobRequest {
     pub function: JobFunction,
-    pub site_id: String,
+    pub site_id: SiteId,
     pub ids: Vec<String>,
     pub options: Value,
     pub estimated_credits: i64,
@@ -57,8 +58,9 @@ pub async fn accept(
     request: JobRequest,
 ) -> ApiResult<(StatusCode, Success<JobView>)> {
     igny8_tenancy::throttle::per_account(store, tenant, "job submissions", JOBS_PER_MINUTE).await?;
-    let user_id = tenant.user.as_ref().map(|u| u.id.clone()).unwrap_or_default();
-    match submit(store, queue, tenant.account_id(), &user_id, new_id("job"), request).await {
+    // A site key acts for no user: its jobs name none.
+    let user_id = tenant.user.as_ref().map_or_else(|| UserId::from(""), |u| u.id.clone());
+    match submit(store, queue, tenant.account_id(), &user_id, JobId::generate(), request).await {
         Ok(job) => Ok((StatusCode::ACCEPTED, Success::accepted(JobView::of(&job)).with_message("Job queued."))),
         Err(SubmitError::InsufficientCredits { needed, balance }) => Err(ApiError::new(
             StatusCode::PAYMENT_REQUIRED,
@@ -105,9 +107,9 @@ async fn within_plan(store: &Store, account: &Account, function: JobFunction, no
 pub async fn submit(
     store: &Store,
     queue: &JobQueue,
-    account_id: &str,
-    user_id: &str,
-    job_id: String,
+    account_id: &AccountId,
+    user_id: &UserId,
+    job_id: JobId,
     request: JobRequest,
 ) -> Result<Job, SubmitError> {
     let mut account = store.account(account_id).await?.ok_or(StoreError::Condition(Conflict::AccountMissing))?;
@@ -262,11 +264,11 @@ pub async fn report_to_automation(queue: Option<&JobQueue>, job: &Job) {
 /// The API's view of a job.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobView {
-    pub id: String,
+    pub id: JobId,
     /// The same as `id` (older clients read `job_id`).
-    pub job_id: String,
+    pub job_id: JobId,
     pub function: JobFunction,
-    pub site_id: String,
+    pub site_id: SiteId,
     pub state: JobState,
     pub phase: JobPhase,
     /// Why the job failed, or what it could not do.
@@ -392,12 +394,12 @@ pub mod estimate {
 
 /// The site all of a job's objects are on; 400 when they span sites (a job belongs to
 /// one site, like everything it creates).
-pub fn one_site<'a>(mut site_ids: impl Iterator<Item = &'a str>) -> ApiResult<String> {
+pub fn one_site<'a>(mut site_ids: impl Iterator<Item = &'a SiteId>) -> ApiResult<SiteId> {
     let first = site_ids.next().ok_or_else(|| ApiError::field("ids", "Give at least one id."))?;
     if site_ids.any(|s| s != first) {
         return Err(ApiError::field("ids", "All ids must be of one site."));
     }
-    Ok(first.to_owned())
+    Ok(first.clone())
 }
 
 /// Checks the author profile and strategy a job names (each must be the caller's

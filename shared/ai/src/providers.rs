@@ -1,6 +1,7 @@
 //! Which provider serves an account: chosen in its AI settings, with its own API keys
 //! (stored sealed) for OpenAI and Runware. The offline provider needs neither.
 
+use igny8_store::AccountId;
 use std::sync::Arc;
 
 use igny8_store::{AiSettings, Integration, ModelQuirks, Store};
@@ -67,7 +68,12 @@ impl Providers {
     }
 
     /// The account's key (opened) and its integration for `provider`.
-    async fn key(&self, store: &Store, account_id: &str, provider: &str) -> Result<(String, Integration), SetupError> {
+    async fn key(
+        &self,
+        store: &Store,
+        account_id: &AccountId,
+        provider: &str,
+    ) -> Result<(String, Integration), SetupError> {
         let integration =
             store.integration(account_id, provider).await.map_err(SetupError::Store)?.ok_or_else(|| {
                 SetupError::Config(format!(
@@ -85,7 +91,7 @@ impl Providers {
 /// Remembers what the account's OpenAI endpoint was found to take, on its integration.
 struct StoredQuirks {
     store: Store,
-    account_id: String,
+    account_id: AccountId,
 }
 
 impl openai::QuirkMemory for StoredQuirks {

@@ -10,6 +10,8 @@
 //! previous run still active is recorded as skipped — unless that run's job finished and
 //! its report was lost, in which case the firing moves it on.
 
+use igny8_store::{AccountId, RuleId};
+use igny8_store::{ClusterId, ContentId, JobId, RunId, SectorId, SiteId};
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +19,7 @@ use igny8_ai::jobs::{self, AUTOMATION_RUN, JobQueue, JobRequest, SubmitError, es
 use igny8_store::{
     AutomationRule, AutomationRun, Cluster, Conflict, Content, ContentStatus, Idea, IdeaStatus, Image, ImageStatus,
     JobState, Keyword, KeywordStatus, PublishStatus, RunState, StageAction, StageState, Store, StoreError, Task,
-    TaskStatus, TriggerType, new_id, now, pending_stages,
+    TaskStatus, TriggerType, now, pending_stages,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -31,25 +33,25 @@ pub enum AutomationMessage {
     /// A rule's schedule fired (EventBridge Scheduler's input, with the time it was due),
     /// or a person asked.
     Fire {
-        account_id: String,
-        rule_id: String,
+        account_id: AccountId,
+        rule_id: RuleId,
         trigger: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scheduled_at: Option<String>,
     },
     /// Move a run on (after it was started by hand).
-    Advance { account_id: String, run_id: String },
+    Advance { account_id: AccountId, run_id: RunId },
     /// Keywords were imported into a sector (at `imported_at`).
     KeywordsImported {
-        account_id: String,
-        site_id: String,
-        sector_id: String,
+        account_id: AccountId,
+        site_id: SiteId,
+        sector_id: SectorId,
         event: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         imported_at: Option<String>,
     },
     /// A job of a run finished (sent by the AI worker and the publisher).
-    JobFinished { account_id: String, job_id: String },
+    JobFinished { account_id: AccountId, job_id: JobId },
     /// Time to look for jobs no worker took up (a schedule of the stack, every 15 min).
     SweepJobs { sweep_jobs: bool },
 }
@@ -104,7 +106,7 @@ impl Runner {
             AutomationMessage::JobFinished { account_id, job_id } => {
                 let Some(job) = self.store.job(&account_id, &job_id).await? else { return Ok(()) };
                 let Some(run_id) = job.options.get(AUTOMATION_RUN).and_then(Value::as_str) else { return Ok(()) };
-                match self.store.find::<AutomationRun>(&account_id, run_id).await? {
+                match self.store.find::<AutomationRun>(&account_id, &run_id.into()).await? {
                     Some(run) => self.advance(run).await,
                     None => Ok(()),
                 }
@@ -115,8 +117,8 @@ impl Runner {
     /// Starts a run of the rule (or records a skipped one); the run.
     pub async fn fire(
         &self,
-        account_id: &str,
-        rule_id: &str,
+        account_id: &AccountId,
+        rule_id: &RuleId,
         trigger: &str,
     ) -> Result<Option<AutomationRun>, StoreError> {
         self.fire_once(account_id, rule_id, trigger, None).await
@@ -127,13 +129,13 @@ impl Runner {
     /// rule and that time, so a second delivery finds the run and starts nothing.
     pub async fn fire_once(
         &self,
-        account_id: &str,
-        rule_id: &str,
+        account_id: &AccountId,
+        rule_id: &RuleId,
         trigger: &str,
         when: Option<&str>,
     ) -> Result<Option<AutomationRun>, StoreError> {
         let Some(rule) = self.store.find::<AutomationRule>(account_id, rule_id).await? else {
-            tracing::info!(rule_id, "a deleted rule fired; nothing to do");
+            tracing::info!(%rule_id, "a deleted rule fired; nothing to do");
             return Ok(None);
         };
         if !rule.enabled && trigger != "manual" {
@@ -146,7 +148,7 @@ impl Runner {
         let mut run = new_run(&rule, trigger);
         if let Some(when) = when {
             let stamp: String = when.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
-            run.id = format!("run_{}_{stamp}", rule.id.trim_start_matches("rule_"));
+            run.id = format!("run_{}_{stamp}", rule.id.trim_start_matches("rule_")).into();
             if let Some(existing) = self.store.find::<AutomationRun>(account_id, &run.id).await? {
                 tracing::info!(run_id = %run.id, "this firing was delivered before");
                 return Ok(Some(existing));
@@ -247,7 +249,9 @@ impl Runner {
                 Ok(Some(next))
             }
             StageState::Running => {
-                let job_id = stage.job_id.clone().unwrap_or_default();
+                let Some(job_id) = stage.job_id.clone() else {
+                    return Ok(Some(finish(next, RunState::Failed, Some("The stage's job is not recorded.".into()))));
+                };
                 let Some(job) = self.store.job(&run.account_id, &job_id).await? else {
                     return Ok(Some(finish(next, RunState::Failed, Some(format!("The job {job_id} is gone.")))));
                 };
@@ -297,14 +301,14 @@ impl Runner {
         {
             return Ok(Started::Job { considered: job.total, taken: job.total, job_id: job.id });
         }
-        let (account, site, sector) = (rule.account_id.as_str(), rule.site_id.as_str(), Some(rule.sector_id.as_str()));
+        let (account, site, sector) = (&rule.account_id, &rule.site_id, Some(&rule.sector_id));
         let conditions = &rule.conditions;
         let matching = |kind: &str, value: Value| conditions::matches(conditions, kind, &value);
         let (considered, ids, estimated, options, queue): (u64, Vec<String>, i64, Value, &JobQueue) = match action {
             StageAction::AutoCluster => {
                 let all: Vec<Keyword> = store.list_scope(account, site, sector).await?;
                 let open = all.iter().filter(|k| k.cluster_id.is_none() && k.status == KeywordStatus::Active);
-                let (considered, ids) = pick(open, batch, |k| matching("keyword", json!(k)).then(|| k.id.clone()));
+                let (considered, ids) = pick(open, batch, |k| matching("keyword", json!(k)).then(|| k.id.to_string()));
                 // Big batches go to the built-in clustering, as the API requires of them.
                 let method = if ids.len() > igny8_ai::functions::MAX_AI_KEYWORDS { "builtin" } else { "ai" };
                 (considered, ids, estimate::auto_cluster(), json!({"method": method}), &self.ai)
@@ -312,9 +316,9 @@ impl Runner {
             StageAction::GenerateIdeas => {
                 let clusters: Vec<Cluster> = store.list_scope(account, site, sector).await?;
                 let ideas: Vec<Idea> = store.list_scope(account, site, sector).await?;
-                let with_ideas: HashSet<&str> = ideas.iter().filter_map(|i| i.cluster_id.as_deref()).collect();
-                let open = clusters.iter().filter(|c| c.keywords_count > 0 && !with_ideas.contains(c.id.as_str()));
-                let (considered, ids) = pick(open, batch, |c| matching("cluster", json!(c)).then(|| c.id.clone()));
+                let with_ideas: HashSet<&ClusterId> = ideas.iter().filter_map(|i| i.cluster_id.as_ref()).collect();
+                let open = clusters.iter().filter(|c| c.keywords_count > 0 && !with_ideas.contains(&c.id));
+                let (considered, ids) = pick(open, batch, |c| matching("cluster", json!(c)).then(|| c.id.to_string()));
                 let per_cluster = igny8_ai::functions::DEFAULT_IDEAS_PER_CLUSTER;
                 let credits = estimate::ideas(ids.len());
                 (considered, ids, credits, json!({"ideas_per_cluster": per_cluster}), &self.ai)
@@ -338,16 +342,17 @@ impl Runner {
             StageAction::GenerateContent => {
                 let tasks: Vec<Task> = store.list_scope(account, site, sector).await?;
                 let open = tasks.iter().filter(|t| t.content_id.is_none() && t.status == TaskStatus::Queued);
-                let (considered, ids) = pick(open, batch, |t| matching("task", json!(t)).then(|| t.id.clone()));
-                let words: Vec<u32> = tasks.iter().filter(|t| ids.contains(&t.id)).map(|t| t.word_count).collect();
+                let (considered, ids) = pick(open, batch, |t| matching("task", json!(t)).then(|| t.id.to_string()));
+                let words: Vec<u32> =
+                    tasks.iter().filter(|t| ids.iter().any(|id| t.id == *id)).map(|t| t.word_count).collect();
                 (considered, ids, estimate::content(words), json!({}), &self.ai)
             }
             StageAction::GenerateImagePrompts => {
                 let content: Vec<Content> = store.list_scope(account, site, sector).await?;
                 let images: Vec<Image> = store.list_scope(account, site, sector).await?;
-                let illustrated: HashSet<&str> = images.iter().filter_map(|i| i.content_id.as_deref()).collect();
-                let open = content.iter().filter(|c| !illustrated.contains(c.id.as_str()));
-                let (considered, ids) = pick(open, batch, |c| matching("content", json!(c)).then(|| c.id.clone()));
+                let illustrated: HashSet<&ContentId> = images.iter().filter_map(|i| i.content_id.as_ref()).collect();
+                let open = content.iter().filter(|c| !illustrated.contains(&c.id));
+                let (considered, ids) = pick(open, batch, |c| matching("content", json!(c)).then(|| c.id.to_string()));
                 let in_article = igny8_ai::functions::DEFAULT_IN_ARTICLE_IMAGES;
                 let credits = estimate::image_prompts(ids.len(), in_article);
                 (considered, ids, credits, json!({"in_article_images": in_article}), &self.ai)
@@ -355,7 +360,7 @@ impl Runner {
             StageAction::GenerateImages => {
                 let images: Vec<Image> = store.list_scope(account, site, sector).await?;
                 let open = images.iter().filter(|i| i.status == ImageStatus::Pending && !i.prompt.trim().is_empty());
-                let (considered, ids) = pick(open, batch, |i| Some(i.id.clone()));
+                let (considered, ids) = pick(open, batch, |i| Some(i.id.to_string()));
                 let settings = store.ai_settings(account).await?;
                 let credits = estimate::images(ids.len(), &settings.image_provider, &settings.image_quality);
                 (considered, ids, credits, json!({}), &self.ai)
@@ -390,7 +395,7 @@ impl Runner {
             .iter()
             .filter(ready)
             .filter(|c| conditions::matches(&rule.conditions, "content", &json!(c)))
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect();
         let considered = chosen.len() as u64;
         let mut take = batch.min(considered as u32);
@@ -450,8 +455,8 @@ impl Runner {
 }
 
 /// One job per run and stage, whatever the deliveries: its id says which.
-fn stage_job_id(run: &AutomationRun) -> String {
-    format!("job_{}_{}", run.id.trim_start_matches("run_"), run.stage)
+fn stage_job_id(run: &AutomationRun) -> JobId {
+    format!("job_{}_{}", run.id.trim_start_matches("run_"), run.stage).into()
 }
 
 /// What starting a stage did.
@@ -469,7 +474,7 @@ enum Started {
     Job {
         considered: u64,
         taken: u64,
-        job_id: String,
+        job_id: JobId,
     },
     OutOfCredits(String),
     Failed(String),
@@ -496,7 +501,7 @@ fn finish(mut run: AutomationRun, state: RunState, reason: Option<String>) -> Au
 fn new_run(rule: &AutomationRule, trigger: &str) -> AutomationRun {
     let stamp = now();
     AutomationRun {
-        id: new_id("run"),
+        id: RunId::generate(),
         account_id: rule.account_id.clone(),
         site_id: rule.site_id.clone(),
         sector_id: rule.sector_id.clone(),

@@ -6,6 +6,7 @@
 use aws_sdk_scheduler::types::{
     DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, ScheduleState, Target,
 };
+use igny8_store::RuleId;
 use igny8_store::{AutomationRule, TriggerType};
 use serde_json::json;
 
@@ -40,7 +41,7 @@ impl Schedules {
         })
     }
 
-    pub fn name(rule_id: &str) -> String {
+    pub fn name(rule_id: &RuleId) -> String {
         format!("rule-{rule_id}")
     }
 
@@ -104,7 +105,7 @@ impl Schedules {
     }
 
     /// Removes the rule's schedule (none there is fine).
-    pub async fn delete(&self, rule_id: &str) -> Result<(), String> {
+    pub async fn delete(&self, rule_id: &RuleId) -> Result<(), String> {
         let name = Self::name(rule_id);
         match self.client.delete_schedule().name(&name).group_name(&self.group).send().await {
             Ok(_) => Ok(()),

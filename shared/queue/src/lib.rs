@@ -11,6 +11,7 @@
 //! twice). With [`Retry`] the worker makes it visible again after a short delay
 //! instead: the job was handed back, so the next delivery can take it at once.
 
+use igny8_store::{AccountId, JobId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +21,8 @@ use serde::{Deserialize, Serialize};
 /// What goes on a queue: only ids.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobMessage {
-    pub account_id: String,
-    pub job_id: String,
+    pub account_id: AccountId,
+    pub job_id: JobId,
 }
 
 /// A job queue, for sending.

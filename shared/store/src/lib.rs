@@ -7,6 +7,7 @@
 
 mod config;
 mod conflict;
+pub mod ids;
 pub mod keys;
 pub mod metering;
 pub mod model;
@@ -15,5 +16,9 @@ mod table;
 
 pub use config::{sdk_config, timeouts};
 pub use conflict::Conflict;
+pub use ids::{
+    AccountId, ClusterId, ContentId, Id, IdKind, IdeaId, ImageId, JobId, KeywordId, RuleId, RunId, SectorId, SiteId,
+    SyncLogId, TaskId, TermId, UserId, WpIntegrationId,
+};
 pub use model::*;
 pub use table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};

@@ -151,9 +151,9 @@ impl Record {
     }
 
     /// Lists this record in a GSI1 partition, ordered by `sort`.
-    pub fn in_list(mut self, partition: String, sort: String) -> Self {
+    pub fn in_list(mut self, partition: String, sort: impl Into<String>) -> Self {
         self.attrs.insert("GSI1PK".into(), AttributeValue::S(partition));
-        self.attrs.insert("GSI1SK".into(), AttributeValue::S(sort));
+        self.attrs.insert("GSI1SK".into(), AttributeValue::S(sort.into()));
         self
     }
 

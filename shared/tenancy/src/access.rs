@@ -1,6 +1,7 @@
 //! Roles and what they may do. Roles are hierarchical (viewer < editor < admin < owner);
 //! a site API key acts as `system_bot`, limited to its one site.
 
+use igny8_store::{AccountId, SiteId};
 use std::collections::BTreeSet;
 
 use igny8_http::ApiError;
@@ -40,7 +41,7 @@ impl Access {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SiteScope {
     All,
-    Only(BTreeSet<String>),
+    Only(BTreeSet<SiteId>),
 }
 
 /// The authenticated caller, as every handler receives it. Built from current stored
@@ -75,11 +76,11 @@ impl Tenant {
         Self { account, role: user.role, user: Some(user), sites }
     }
 
-    pub fn for_site_key(account: Account, site_id: String) -> Self {
+    pub fn for_site_key(account: Account, site_id: SiteId) -> Self {
         Self { account, user: None, role: Role::SystemBot, sites: SiteScope::Only(BTreeSet::from([site_id])) }
     }
 
-    pub fn account_id(&self) -> &str {
+    pub fn account_id(&self) -> &AccountId {
         &self.account.id
     }
 
@@ -96,7 +97,7 @@ impl Tenant {
         }
     }
 
-    pub fn sees_site(&self, site_id: &str) -> bool {
+    pub fn sees_site(&self, site_id: &SiteId) -> bool {
         match &self.sites {
             SiteScope::All => true,
             SiteScope::Only(sites) => sites.contains(site_id),
@@ -104,7 +105,7 @@ impl Tenant {
     }
 
     /// 404 for a site the caller may not see: exactly as if it did not exist.
-    pub fn require_site(&self, site_id: &str) -> Result<(), ApiError> {
+    pub fn require_site(&self, site_id: &SiteId) -> Result<(), ApiError> {
         if self.sees_site(site_id) { Ok(()) } else { Err(ApiError::not_found("Site")) }
     }
 

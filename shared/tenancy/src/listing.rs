@@ -3,6 +3,7 @@
 //! asks for. Each kind says only what is its own: which objects a filter keeps and how
 //! two compare by a field; pages are cut by the handler (`ListResponse::paginate`).
 
+use std::borrow::Borrow;
 use std::cmp::Ordering as CmpOrdering;
 
 use igny8_http::{ApiResult, Ordering};
@@ -18,8 +19,8 @@ pub trait ScopedList {
     /// The ordering when none is given (`-` first for descending).
     const DEFAULT_ORDERING: &'static str;
 
-    fn site_id(&self) -> Option<&str>;
-    fn sector_id(&self) -> Option<&str>;
+    fn site_id(&self) -> Option<&igny8_store::SiteId>;
+    fn sector_id(&self) -> Option<&igny8_store::SectorId>;
     fn ordering(&self) -> Option<&str>;
     /// Whether the filter keeps `item`.
     fn keeps(&self, item: &Self::Item) -> bool;
@@ -30,7 +31,7 @@ pub trait ScopedList {
     fn apply(&self, all: Vec<Self::Item>) -> ApiResult<Vec<Self::Item>> {
         let ordering = Ordering::parse(self.ordering(), Self::ORDERINGS, Self::DEFAULT_ORDERING)?;
         let mut kept: Vec<Self::Item> = all.into_iter().filter(|item| self.keeps(item)).collect();
-        ordering.sort(&mut kept, Self::compare, |item| item.id());
+        ordering.sort(&mut kept, Self::compare, |item| item.id().borrow());
         Ok(kept)
     }
 }
@@ -50,12 +51,12 @@ impl Tenancy {
 #[macro_export]
 macro_rules! scope_fields {
     () => {
-        fn site_id(&self) -> Option<&str> {
-            self.site_id.as_deref()
+        fn site_id(&self) -> Option<&igny8_store::SiteId> {
+            self.site_id.as_ref()
         }
 
-        fn sector_id(&self) -> Option<&str> {
-            self.sector_id.as_deref()
+        fn sector_id(&self) -> Option<&igny8_store::SectorId> {
+            self.sector_id.as_ref()
         }
 
         fn ordering(&self) -> Option<&str> {

@@ -2,6 +2,7 @@
 
 use igny8_http::ApiError;
 use igny8_store::{Cluster, Scoped, Sector, Site};
+use igny8_store::{ClusterId, SectorId, SiteId};
 
 use crate::access::Tenant;
 use crate::extractor::Tenancy;
@@ -19,8 +20,8 @@ impl Tenancy {
     pub async fn resolve_scope(
         &self,
         tenant: &Tenant,
-        site_id: &str,
-        sector_id: Option<&str>,
+        site_id: &SiteId,
+        sector_id: Option<&SectorId>,
     ) -> Result<Scope, ApiError> {
         tenant.require_site(site_id)?;
         let site = self.store.site(tenant.account_id(), site_id).await?.ok_or_else(|| ApiError::not_found("Site"))?;
@@ -47,8 +48,8 @@ impl Tenancy {
     pub async fn resolve_sector(
         &self,
         tenant: &Tenant,
-        site_id: &str,
-        sector_id: &str,
+        site_id: &SiteId,
+        sector_id: &SectorId,
     ) -> Result<(Site, Sector), ApiError> {
         let scope = self.resolve_scope(tenant, site_id, Some(sector_id)).await?;
         let sector = scope.sector.ok_or_else(|| ApiError::not_found("Sector"))?;
@@ -59,7 +60,7 @@ impl Tenancy {
 impl Tenancy {
     /// A site-scoped object by id, if it is in the caller's account and on a site the
     /// caller may see; 404 (`what` not found) otherwise.
-    pub async fn find_scoped<T: Scoped>(&self, tenant: &Tenant, id: &str, what: &str) -> Result<T, ApiError> {
+    pub async fn find_scoped<T: Scoped>(&self, tenant: &Tenant, id: &T::Id, what: &str) -> Result<T, ApiError> {
         match self.store.find::<T>(tenant.account_id(), id).await? {
             Some(object) if tenant.sees_site(object.site_id()) => Ok(object),
             _ => Err(ApiError::not_found(what)),
@@ -71,12 +72,12 @@ impl Tenancy {
     pub async fn find_all_scoped<T: Scoped>(
         &self,
         tenant: &Tenant,
-        ids: &[String],
+        ids: &[T::Id],
         what: &str,
     ) -> Result<Vec<T>, ApiError> {
         let found: Vec<T> = self.store.find_many(tenant.account_id(), ids).await?;
         let visible: Vec<T> = found.into_iter().filter(|o| tenant.sees_site(o.site_id())).collect();
-        let missing: Vec<&String> = ids.iter().filter(|id| !visible.iter().any(|o| o.id() == id.as_str())).collect();
+        let missing: Vec<&T::Id> = ids.iter().filter(|id| !visible.iter().any(|o| o.id() == *id)).collect();
         if missing.is_empty() {
             return Ok(visible);
         }
@@ -92,12 +93,12 @@ impl Tenancy {
     pub async fn list_in_scope<T: Scoped>(
         &self,
         tenant: &Tenant,
-        site_id: Option<&str>,
-        sector_id: Option<&str>,
+        site_id: Option<&SiteId>,
+        sector_id: Option<&SectorId>,
     ) -> Result<Vec<T>, ApiError> {
         let site_id = site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
         let scope = self.resolve_scope(tenant, site_id, sector_id).await?;
-        let sector = scope.sector.as_ref().map(|s| s.id.as_str());
+        let sector = scope.sector.as_ref().map(|s| &s.id);
         Ok(self.store.list_scope(tenant.account_id(), &scope.site.id, sector).await?)
     }
 }
@@ -108,8 +109,8 @@ impl Tenancy {
     pub async fn cluster_in_sector(
         &self,
         tenant: &Tenant,
-        cluster_id: &str,
-        sector_id: &str,
+        cluster_id: &ClusterId,
+        sector_id: &SectorId,
     ) -> Result<Cluster, ApiError> {
         let cluster: Cluster = self.find_scoped(tenant, cluster_id, "Cluster").await?;
         if cluster.sector_id != sector_id {

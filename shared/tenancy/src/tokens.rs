@@ -2,6 +2,7 @@
 //! live 7 days and belong to a family stored in the table (see `igny8_store::Session`).
 
 use chrono::Utc;
+use igny8_store::{AccountId, UserId};
 use igny8_store::{Role, User};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -27,8 +28,8 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub sub: String,
-    pub account_id: String,
-    pub user_id: String,
+    pub account_id: AccountId,
+    pub user_id: UserId,
     pub role: Role,
     pub typ: TokenKind,
     pub iat: i64,
@@ -102,7 +103,7 @@ impl Tokens {
         let claims = |typ, exp, jti: String, fam: Option<String>| Claims {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
-            sub: user.id.clone(),
+            sub: user.id.to_string(),
             account_id: user.account_id.clone(),
             user_id: user.id.clone(),
             role: user.role,

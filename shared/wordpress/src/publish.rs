@@ -8,6 +8,8 @@
 //! content id (bridge mode), or by slug among posts of any status, checked against our
 //! content id in its meta (core REST).
 
+use igny8_store::ImageId;
+use igny8_store::{ContentId, TaskId};
 use std::sync::Arc;
 
 use igny8_store::{MediaRef, Publication, PublishStatus};
@@ -27,7 +29,7 @@ pub struct Seo {
 /// An image of the article; `bytes` is None when it was uploaded before.
 #[derive(Debug, Clone)]
 pub struct ArticleImage {
-    pub id: String,
+    pub id: ImageId,
     pub featured: bool,
     pub position: u32,
     pub content_type: String,
@@ -57,8 +59,8 @@ impl ArticleImage {
 /// Everything a post is made from.
 #[derive(Debug, Clone)]
 pub struct Article {
-    pub content_id: String,
-    pub task_id: Option<String>,
+    pub content_id: ContentId,
+    pub task_id: Option<TaskId>,
     pub title: String,
     pub html: String,
     pub excerpt: String,
@@ -225,7 +227,7 @@ where
 async fn upload_bridge(client: &WpClient, image: &ArticleImage) -> Result<MediaRef, WpError> {
     let encode = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let headers = vec![
-        ("x-igny8-image-id".to_owned(), image.id.clone()),
+        ("x-igny8-image-id".to_owned(), image.id.to_string()),
         ("x-igny8-alt".to_owned(), encode(&image.alt)),
         ("x-igny8-caption".to_owned(), encode(&image.caption)),
     ];
@@ -239,7 +241,7 @@ async fn upload_bridge(client: &WpClient, image: &ArticleImage) -> Result<MediaR
 pub fn place_images(
     html: &str,
     images: &[ArticleImage],
-    media: &std::collections::BTreeMap<String, MediaRef>,
+    media: &std::collections::BTreeMap<ImageId, MediaRef>,
 ) -> String {
     let mut figures: Vec<(u32, String)> = images
         .iter()
@@ -300,7 +302,7 @@ fn wp_status(status: PublishStatus) -> &'static str {
 fn post_meta(article: &Article) -> Value {
     json!({
         "_igny8_content_id": article.content_id,
-        "_igny8_task_id": article.task_id.clone().unwrap_or_default(),
+        "_igny8_task_id": article.task_id.as_deref().unwrap_or_default(),
         "_igny8_last_synced": igny8_store::now(),
         "_yoast_wpseo_title": article.seo.title,
         "_yoast_wpseo_metadesc": article.seo.description,
@@ -383,7 +385,7 @@ async fn find_post_rest(client: &WpClient, article: &Article) -> Result<Option<u
     let candidates = found.body.as_array().cloned().unwrap_or_default();
     Ok(candidates.iter().find_map(|post| {
         let ours = match post.pointer("/meta/_igny8_content_id").and_then(Value::as_str) {
-            Some(id) => id == article.content_id,
+            Some(id) => article.content_id == id,
             None => post.pointer("/title/raw").and_then(Value::as_str) == Some(article.title.as_str()),
         };
         ours.then(|| post["id"].as_u64()).flatten()
@@ -440,7 +442,7 @@ async fn post_bridge(
 ) -> Result<Published, WpError> {
     let mut body = json!({
         "content_id": article.content_id,
-        "task_id": article.task_id.clone().unwrap_or_default(),
+        "task_id": article.task_id.as_deref().unwrap_or_default(),
         "title": article.title,
         "content": html,
         "excerpt": article.excerpt,
@@ -490,10 +492,10 @@ mod tests {
     #[test]
     fn in_article_images_go_before_later_sections() {
         let images = [image("f", true, 0), image("b", false, 2), image("a", false, 1), image("c", false, 3)];
-        let media: BTreeMap<String, MediaRef> = ["f", "a", "b", "c"]
+        let media: BTreeMap<ImageId, MediaRef> = ["f", "a", "b", "c"]
             .iter()
             .enumerate()
-            .map(|(n, id)| (id.to_string(), MediaRef { id: n as u64 + 10, url: format!("https://wp/{id}.png") }))
+            .map(|(n, id)| (ImageId::from(*id), MediaRef { id: n as u64 + 10, url: format!("https://wp/{id}.png") }))
             .collect();
         let html = "<p>intro</p><h2>One</h2><p>1</p><h2>Two</h2><p>2</p><h2>Three</h2><p>3</p>";
         let out = place_images(html, &images, &media);

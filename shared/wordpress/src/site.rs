@@ -1,6 +1,7 @@
 //! From a stored integration to a ready client, and from its attempts to sync logs.
 
-use igny8_store::{SyncKind, SyncLog, WpIntegration, WpMode, new_id, now};
+use igny8_store::{ContentId, JobId, SyncLogId};
+use igny8_store::{SyncKind, SyncLog, WpIntegration, WpMode, now};
 use igny8_tenancy::SecretBox;
 
 use crate::client::{Attempt, Credentials, RetryPolicy, WpClient};
@@ -37,8 +38,8 @@ pub fn client_for(
 pub struct LogContext<'a> {
     pub integration: &'a WpIntegration,
     pub kind: SyncKind,
-    pub content_id: Option<&'a str>,
-    pub job_id: Option<&'a str>,
+    pub content_id: Option<&'a ContentId>,
+    pub job_id: Option<&'a JobId>,
 }
 
 /// One sync log entry per attempt.
@@ -46,14 +47,14 @@ pub fn logs(context: &LogContext<'_>, attempts: Vec<Attempt>) -> Vec<SyncLog> {
     attempts
         .into_iter()
         .map(|a| SyncLog {
-            id: new_id("log"),
+            id: SyncLogId::generate(),
             account_id: context.integration.account_id.clone(),
             site_id: context.integration.site_id.clone(),
             sector_id: None,
             log_type: context.kind,
             action: a.action,
-            content_id: context.content_id.map(str::to_owned),
-            job_id: context.job_id.map(str::to_owned),
+            content_id: context.content_id.cloned(),
+            job_id: context.job_id.cloned(),
             method: a.method,
             path: a.route,
             status_code: a.status,

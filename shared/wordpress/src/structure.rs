@@ -2,6 +2,7 @@
 //! post we published stands now. Read from the bridge plugin when the integration uses
 //! it, from core REST otherwise; both answer the same shapes.
 
+use igny8_store::ContentId;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -78,7 +79,12 @@ pub enum PostState {
 
 /// Reads one post we published (by its id over core REST, by our content id through
 /// the plugin).
-pub async fn post_state(client: &WpClient, via: Via, post_id: u64, content_id: &str) -> Result<PostState, WpError> {
+pub async fn post_state(
+    client: &WpClient,
+    via: Via,
+    post_id: u64,
+    content_id: &ContentId,
+) -> Result<PostState, WpError> {
     let (route, query) = match via {
         Via::CoreRest => (format!("/wp/v2/posts/{post_id}"), vec![("context", "edit".to_owned())]),
         Via::Bridge => (format!("/igny8/v1/posts/by-content/{content_id}"), vec![]),

@@ -191,7 +191,7 @@ async fn a_lost_create_is_found_before_it_is_made_again() {
         images: vec![],
     };
     let wp = client(&base, Credentials::AppPassword { username: "u".into(), password: "p".into() });
-    let mut publication = Publication::new("acc_1", "site_1", "cnt_1");
+    let mut publication = Publication::new(&"acc_1".into(), &"site_1".into(), &"cnt_1".into());
     let published = publish::publish(&wp, Via::CoreRest, &article, &mut publication, &Nowhere).await.unwrap();
     assert_eq!(published.post_id, 7);
     assert_eq!(made.load(Ordering::SeqCst), 1, "created once, found, not created again");

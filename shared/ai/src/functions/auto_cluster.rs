@@ -9,11 +9,12 @@
 //! volume true. A retry skips saved units and keywords already in their cluster.
 
 use igny8_store::Conflict;
+use igny8_store::{ClusterId, KeywordId, SectorId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use igny8_store::{
-    AttributeValue, Cluster, ClusterStatus, Item, JobPhase, Keyword, KeywordChange, Scoped, Tx, UnitOutcome, new_id,
-    now, scoped_key,
+    AttributeValue, Cluster, ClusterStatus, Item, JobPhase, Keyword, KeywordChange, Scoped, Tx, UnitOutcome, now,
+    scoped_key,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -38,11 +39,11 @@ const CLUSTERS_PER_UNIT: usize = 40;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct PlannedCluster {
-    id: String,
-    sector_id: String,
+    id: ClusterId,
+    sector_id: SectorId,
     name: String,
     description: String,
-    keyword_ids: Vec<String>,
+    keyword_ids: Vec<KeywordId>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -94,19 +95,19 @@ impl Runner for AutoCluster {
     }
 }
 
-async fn input_ids(ctx: &Ctx) -> Result<Vec<String>, EngineError> {
+async fn input_ids(ctx: &Ctx) -> Result<Vec<KeywordId>, EngineError> {
     if !ctx.job.item_ids.is_empty() {
-        return Ok(ctx.job.item_ids.clone());
+        return Ok(ctx.job.inputs());
     }
     let text = ctx.store.job_part(&ctx.job.account_id, &ctx.job.id, "input").await?.unwrap_or_default();
-    Ok(text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+    Ok(text.lines().filter(|l| !l.is_empty()).map(KeywordId::from).collect())
 }
 
 /// PREP, AI_CALL and PARSE: the plan, or why there can be none.
 async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
     let ids = input_ids(ctx).await?;
     let keywords: Vec<Keyword> = ctx.store.find_many(&ctx.job.account_id, &ids).await?;
-    let mut sectors: BTreeMap<String, Vec<Keyword>> = BTreeMap::new();
+    let mut sectors: BTreeMap<SectorId, Vec<Keyword>> = BTreeMap::new();
     for keyword in keywords.into_iter().filter(|k| k.cluster_id.is_none()) {
         sectors.entry(keyword.sector_id.clone()).or_default().push(keyword);
     }
@@ -122,7 +123,7 @@ async fn make_plan(ctx: &mut Ctx) -> Result<Result<Plan, String>, EngineError> {
     };
     ctx.phase(JobPhase::AiCall).await?;
     let per_call = if ctx.is_offline() { usize::MAX } else { KEYWORDS_PER_CALL };
-    let mut batches: Vec<(String, Vec<Keyword>)> = Vec::new();
+    let mut batches: Vec<(SectorId, Vec<Keyword>)> = Vec::new();
     for (sector_id, mut keywords) in sectors {
         keywords.sort_by(|a, b| b.volume.cmp(&a.volume).then(a.keyword.cmp(&b.keyword)));
         batches.extend(keywords.chunks(per_call).map(|batch| (sector_id.clone(), batch.to_vec())));
@@ -188,11 +189,15 @@ fn builtin_answer(batch: &[Keyword]) -> String {
 /// Maps the answer's keyword texts back to the batch's keywords. Each keyword goes to
 /// the first cluster naming it; texts that are not in the batch are ignored (a model
 /// may rephrase), clusters left without keywords are dropped.
-fn place(sector_id: &str, batch: &[Keyword], answer: ClustersAnswer) -> Result<(Vec<PlannedCluster>, usize), String> {
+fn place(
+    sector_id: &SectorId,
+    batch: &[Keyword],
+    answer: ClustersAnswer,
+) -> Result<(Vec<PlannedCluster>, usize), String> {
     let mut by_text: HashMap<String, &Keyword> = batch.iter().map(|k| (k.normalised(), k)).collect();
     let mut clusters = Vec::new();
     for cluster in answer.clusters {
-        let keyword_ids: Vec<String> = cluster
+        let keyword_ids: Vec<KeywordId> = cluster
             .keywords
             .iter()
             .filter_map(|text| by_text.remove(&igny8_store::keys::normalise(text)))
@@ -202,8 +207,8 @@ fn place(sector_id: &str, batch: &[Keyword], answer: ClustersAnswer) -> Result<(
             continue;
         }
         clusters.push(PlannedCluster {
-            id: new_id("cl"),
-            sector_id: sector_id.to_owned(),
+            id: ClusterId::generate(),
+            sector_id: sector_id.clone(),
             name: required("cluster name", &cluster.name, 255)?,
             description: clipped(&cluster.description, 2000),
             keyword_ids,
@@ -243,7 +248,7 @@ async fn save_plan(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
     for (n, chunk) in plan.clusters.chunks(CLUSTERS_PER_UNIT).enumerate() {
         let unit = format!("clusters-{n}");
         let tx = clusters_tx(ctx, chunk)?;
-        let outcome = UnitOutcome { results: chunk.iter().map(|c| c.id.clone()).collect(), ..Default::default() };
+        let outcome = UnitOutcome { results: chunk.iter().map(|c| c.id.to_string()).collect(), ..Default::default() };
         match save_unit(ctx, &unit, tx, outcome, "auto_cluster", &plan.provider, &plan.model).await? {
             Saved::Yes | Saved::Before => saved.extend(chunk),
             Saved::InsufficientCredits { .. } => {}
@@ -251,7 +256,7 @@ async fn save_plan(ctx: &mut Ctx, plan: &Plan) -> Result<(), EngineError> {
         }
     }
     let filled = assign_keywords(ctx, &saved).await?;
-    remove_empty(ctx, saved.iter().filter(|c| !filled.contains(c.id.as_str())).map(|c| c.id.as_str())).await?;
+    remove_empty(ctx, saved.iter().filter(|c| !filled.contains(&c.id)).map(|c| &c.id)).await?;
     if filled.is_empty() {
         let refund = UnitOutcome { credits: -CLUSTERING_PER_RUN, ..Default::default() };
         save_unit(ctx, "refund", Tx::new(), refund, "auto_cluster", &plan.provider, &plan.model).await?;
@@ -266,7 +271,7 @@ fn clusters_tx(ctx: &Ctx, chunk: &[PlannedCluster]) -> Result<Tx, EngineError> {
     let stamp = now();
     let (account_id, table) = (&ctx.job.account_id, ctx.store.table());
     let mut tx = Tx::new();
-    let mut sectors: Vec<&str> = Vec::new();
+    let mut sectors: Vec<&SectorId> = Vec::new();
     for planned in chunk {
         let cluster = Cluster {
             id: planned.id.clone(),
@@ -282,7 +287,7 @@ fn clusters_tx(ctx: &Ctx, chunk: &[PlannedCluster]) -> Result<Tx, EngineError> {
             updated_at: stamp.clone(),
         };
         tx.create(table, cluster.record()?, Conflict::Exists);
-        if !sectors.contains(&planned.sector_id.as_str()) {
+        if !sectors.contains(&&planned.sector_id) {
             sectors.push(&planned.sector_id);
         }
     }
@@ -295,25 +300,25 @@ fn clusters_tx(ctx: &Ctx, chunk: &[PlannedCluster]) -> Result<Tx, EngineError> {
 
 /// Assigns the planned keywords to the saved clusters; the ids of the clusters holding
 /// any of them afterwards.
-async fn assign_keywords(ctx: &mut Ctx, saved: &[&PlannedCluster]) -> Result<HashSet<String>, EngineError> {
-    let target: HashMap<&str, &str> =
-        saved.iter().flat_map(|c| c.keyword_ids.iter().map(move |k| (k.as_str(), c.id.as_str()))).collect();
-    let ids: Vec<String> = target.keys().map(|k| (*k).to_owned()).collect();
+async fn assign_keywords(ctx: &mut Ctx, saved: &[&PlannedCluster]) -> Result<HashSet<ClusterId>, EngineError> {
+    let target: HashMap<&KeywordId, &ClusterId> =
+        saved.iter().flat_map(|c| c.keyword_ids.iter().map(move |k| (k, &c.id))).collect();
+    let ids: Vec<KeywordId> = target.keys().map(|k| (*k).clone()).collect();
     let current: Vec<Keyword> = ctx.store.find_many(&ctx.job.account_id, &ids).await?;
     let stamp = now();
     let (mut filled, mut changes) = (HashSet::new(), Vec::new());
     let mut placed = 0u64;
     for keyword in current {
-        let cluster_id = target[keyword.id.as_str()];
-        match keyword.cluster_id.as_deref() {
+        let cluster_id = target[&keyword.id];
+        match &keyword.cluster_id {
             Some(existing) if existing == cluster_id => {
                 placed += 1;
-                filled.insert(cluster_id.to_owned());
+                filled.insert(cluster_id.clone());
             }
             Some(_) => {} // moved by someone while the job ran: theirs wins
             None => {
                 let mut after = keyword.clone();
-                after.cluster_id = Some(cluster_id.to_owned());
+                after.cluster_id = Some(cluster_id.clone());
                 after.updated_at = stamp.clone();
                 changes.push(KeywordChange { before: Some(keyword), after: Some(after) });
             }
@@ -332,7 +337,7 @@ async fn assign_keywords(ctx: &mut Ctx, saved: &[&PlannedCluster]) -> Result<Has
 
 /// Deletes this job's clusters that hold no keyword (one filled meanwhile stays). They
 /// are rare — keywords moved or deleted while the job ran — so one call each.
-async fn remove_empty<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a str>) -> Result<(), EngineError> {
+async fn remove_empty<'a>(ctx: &Ctx, ids: impl Iterator<Item = &'a ClusterId>) -> Result<(), EngineError> {
     for id in ids {
         let mut tx = Tx::new();
         let none = Item::from([(":none".to_owned(), AttributeValue::N("0".into()))]);

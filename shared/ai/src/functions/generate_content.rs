@@ -3,10 +3,11 @@
 
 use igny8_media::html::sanitise;
 use igny8_store::Conflict;
-use igny8_store::{Content, ContentStatus, Scoped, StoreError, Task, TaskStatus, Tx, UnitOutcome, Update, new_id, now};
+use igny8_store::ContentId;
+use igny8_store::{Content, ContentStatus, Scoped, StoreError, Task, TaskStatus, Tx, UnitOutcome, Update, now};
 use serde::Deserialize;
 
-use super::{ask, chat_usage, clipped, json_answer, offline_text, required};
+use super::{ask, chat_usage, clipped, json_answer, offline_text, required, typed};
 use crate::engine::{Answer, Ctx, ItemFunction};
 use crate::pricing::content_credits;
 use crate::prompts::fill;
@@ -57,7 +58,7 @@ impl ItemFunction for GenerateContent {
     }
 
     async fn load(&self, ctx: &Ctx, ids: &[String]) -> Result<Vec<(String, Result<Task, String>)>, StoreError> {
-        let found: Vec<Task> = ctx.store.find_many(&ctx.job.account_id, ids).await?;
+        let found: Vec<Task> = ctx.store.find_many(&ctx.job.account_id, &typed(ids)).await?;
         Ok(ids
             .iter()
             .map(|id| {
@@ -106,7 +107,7 @@ impl ItemFunction for GenerateContent {
         };
         let now = now();
         let content = Content {
-            id: new_id("cnt"),
+            id: ContentId::generate(),
             account_id: task.account_id.clone(),
             site_id: task.site_id.clone(),
             sector_id: task.sector_id.clone(),
@@ -157,7 +158,7 @@ impl ItemFunction for GenerateContent {
         tx.check_sector_open(table, &task.account_id, &task.sector_id);
         let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {
-            results: vec![content.id.clone()],
+            results: vec![content.id.to_string()],
             credits: content_credits(u64::from(content.word_count)),
             words: u64::from(content.word_count),
             ..usage

@@ -1,14 +1,15 @@
 //! Clusters → content ideas. Two credits per cluster.
 
 use igny8_store::Conflict;
+use igny8_store::IdeaId;
 use std::collections::HashMap;
 
 use igny8_store::{
-    Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Keyword, Scoped, StoreError, Tx, UnitOutcome, new_id, now,
+    Cluster, ContentStructure, ContentType, Idea, IdeaStatus, Keyword, Scoped, StoreError, Tx, UnitOutcome, now,
 };
 use serde::Deserialize;
 
-use super::{ask, chat_usage, clipped, json_answer, offline_text, required};
+use super::{ask, chat_usage, clipped, json_answer, offline_text, required, typed};
 use crate::engine::{Answer, Ctx, ItemFunction};
 use crate::pricing::ideas_credits;
 use crate::prompts::fill;
@@ -62,7 +63,7 @@ impl ItemFunction for GenerateIdeas {
     }
 
     async fn load(&self, ctx: &Ctx, ids: &[String]) -> Result<Vec<(String, Result<ClusterInput, String>)>, StoreError> {
-        let found: Vec<Cluster> = ctx.store.find_many(&ctx.job.account_id, ids).await?;
+        let found: Vec<Cluster> = ctx.store.find_many(&ctx.job.account_id, &typed(ids)).await?;
         // Keywords are listed per sector: read each sector once, not once per cluster.
         let mut sectors: HashMap<&str, Vec<Keyword>> = HashMap::new();
         for cluster in &found {
@@ -119,7 +120,7 @@ impl ItemFunction for GenerateIdeas {
             .take(asked)
             .map(|idea| {
                 Ok(Idea {
-                    id: new_id("idea"),
+                    id: IdeaId::generate(),
                     account_id: cluster.account_id.clone(),
                     site_id: cluster.site_id.clone(),
                     sector_id: cluster.sector_id.clone(),
@@ -156,7 +157,7 @@ impl ItemFunction for GenerateIdeas {
         tx.check_sector_open(table, &input.cluster.account_id, &input.cluster.sector_id);
         let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {
-            results: output.ideas.iter().map(|i| i.id.clone()).collect(),
+            results: output.ideas.iter().map(|i| i.id.to_string()).collect(),
             credits: ideas_credits(1),
             account_counts: vec![("ideas_count", output.ideas.len() as i64)],
             ..usage

@@ -4,12 +4,13 @@
 //! Half a credit per prompt, rounded up per article.
 
 use igny8_store::Conflict;
+use igny8_store::ImageId;
 use std::collections::HashMap;
 
-use igny8_store::{Content, Image, ImageStatus, ImageType, Scoped, StoreError, Tx, UnitOutcome, new_id, now};
+use igny8_store::{Content, Image, ImageStatus, ImageType, Scoped, StoreError, Tx, UnitOutcome, now};
 use serde::Deserialize;
 
-use super::{ask, chat_usage, clipped, json_answer, offline_text, required};
+use super::{ask, chat_usage, clipped, json_answer, offline_text, required, typed};
 use crate::engine::{Answer, Ctx, ItemFunction};
 use crate::pricing::image_prompt_credits;
 use crate::prompts::fill;
@@ -73,7 +74,7 @@ impl ItemFunction for GenerateImagePrompts {
     }
 
     async fn load(&self, ctx: &Ctx, ids: &[String]) -> Result<Vec<(String, Result<ArticleInput, String>)>, StoreError> {
-        let found: Vec<Content> = ctx.store.find_many(&ctx.job.account_id, ids).await?;
+        let found: Vec<Content> = ctx.store.find_many(&ctx.job.account_id, &typed(ids)).await?;
         // Images are listed per sector: read each sector once, not once per article.
         let mut sectors: HashMap<&str, Vec<Image>> = HashMap::new();
         for content in &found {
@@ -129,7 +130,7 @@ impl ItemFunction for GenerateImagePrompts {
         let now = now();
         let image = |answer: &PromptAnswer, image_type: ImageType, position: u32| -> Result<Image, String> {
             Ok(Image {
-                id: new_id("img"),
+                id: ImageId::generate(),
                 account_id: content.account_id.clone(),
                 site_id: content.site_id.clone(),
                 sector_id: content.sector_id.clone(),
@@ -169,7 +170,7 @@ impl ItemFunction for GenerateImagePrompts {
         tx.check_sector_open(table, &input.content.account_id, &input.content.sector_id);
         let usage = chat_usage(&output.answer);
         let outcome = UnitOutcome {
-            results: output.images.iter().map(|i| i.id.clone()).collect(),
+            results: output.images.iter().map(|i| i.id.to_string()).collect(),
             credits: image_prompt_credits(output.images.len() as u64),
             ..usage
         };

@@ -5,6 +5,7 @@
 use igny8_store::Conflict;
 use igny8_store::{Image, ImageStatus, Scoped, StoreError, Tx, UnitOutcome, Update, now};
 
+use super::typed;
 use crate::engine::{Answer, Ctx, ItemFunction};
 use crate::pricing::{image_credits, no_price, usd_to_micros};
 use crate::prompts::fill;
@@ -40,7 +41,7 @@ impl ItemFunction for GenerateImages {
     }
 
     async fn load(&self, ctx: &Ctx, ids: &[String]) -> Result<Vec<(String, Result<Image, String>)>, StoreError> {
-        let found: Vec<Image> = ctx.store.find_many(&ctx.job.account_id, ids).await?;
+        let found: Vec<Image> = ctx.store.find_many(&ctx.job.account_id, &typed(ids)).await?;
         Ok(ids
             .iter()
             .map(|id| {
@@ -98,7 +99,7 @@ impl ItemFunction for GenerateImages {
         let mut tx = Tx::new();
         tx.update(ctx.store.table(), update, Conflict::Missing);
         let outcome = UnitOutcome {
-            results: vec![image.id.clone()],
+            results: vec![image.id.to_string()],
             cost_micros: generated.cost_usd.map(usd_to_micros).unwrap_or(0),
             cost_note: generated.cost_usd.is_none().then(|| no_price(&generated.model)),
             credits: image_credits(ctx.image.name(), &ctx.settings.image_quality),

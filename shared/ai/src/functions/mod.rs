@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::engine::{Answer, Ctx, EngineError, ItemFunction, Runner, run_items};
 use crate::pricing::chat_cost_micros;
 use crate::provider::{AnswerSchema, ChatAnswer, ChatRequest, Message};
-use igny8_store::UnitOutcome;
+use igny8_store::{Id, IdKind, UnitOutcome};
 
 pub use auto_cluster::{AutoCluster, BUILTIN_METHOD, MAX_AI_KEYWORDS};
 pub use generate_content::GenerateContent;
@@ -22,6 +22,12 @@ pub use generate_ideas::GenerateIdeas;
 pub use generate_image_prompts::DEFAULT_IN_ARTICLE_IMAGES;
 pub use generate_image_prompts::GenerateImagePrompts;
 pub use generate_images::GenerateImages;
+
+/// A job's input ids (text, as one job item serves every function) as ids of the
+/// kind the function reads.
+fn typed<K: IdKind>(ids: &[String]) -> Vec<Id<K>> {
+    ids.iter().map(Id::from).collect()
+}
 
 /// The function registered under `name`.
 pub fn runner(name: &str) -> Option<&'static dyn Runner> {

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::Conflict;
@@ -25,7 +26,7 @@ impl AccountStatus {
 /// that creates or deletes what it counts): they are what plan limits are checked against.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     pub plan_id: String,
     pub status: AccountStatus,
@@ -34,7 +35,7 @@ pub struct Account {
     /// can count on is `credits - held` (`docs/decisions.md`, credit holds).
     #[serde(default)]
     pub held: i64,
-    pub owner_user_id: String,
+    pub owner_user_id: UserId,
     pub users_count: u32,
     pub sites_count: u32,
     #[serde(default)]
@@ -61,7 +62,7 @@ impl Tx {
     pub fn count_in_account(
         &mut self,
         table: &str,
-        account_id: &str,
+        account_id: &AccountId,
         counter: &str,
         delta: i64,
         max: Option<u32>,
@@ -96,11 +97,11 @@ impl Store {
         self.commit(tx).await
     }
 
-    pub async fn account(&self, account_id: &str) -> StoreResult<Option<Account>> {
+    pub async fn account(&self, account_id: &AccountId) -> StoreResult<Option<Account>> {
         self.get(keys::account(account_id)).await
     }
 
-    pub async fn rename_account(&self, account_id: &str, name: &str) -> StoreResult<Account> {
+    pub async fn rename_account(&self, account_id: &AccountId, name: &str) -> StoreResult<Account> {
         let update = Update::new(keys::account(account_id)).set("name", name)?.set("updated_at", now())?;
         self.update(update, Conflict::AccountMissing).await
     }

@@ -6,6 +6,7 @@
 //! `step` counter, so a message delivered twice cannot advance it twice.
 
 use crate::Conflict;
+use crate::ids::{AccountId, JobId, RuleId, RunId, SectorId, SiteId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::model::scoped::{Scoped, scoped};
@@ -106,10 +107,10 @@ impl Default for PublishPolicy {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AutomationRule {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
+    pub id: RuleId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
     pub name: String,
     pub enabled: bool,
     pub trigger: Trigger,
@@ -120,7 +121,7 @@ pub struct AutomationRule {
     pub publish: PublishPolicy,
     /// The run in progress, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active_run_id: Option<String>,
+    pub active_run_id: Option<RunId>,
     /// Whether the scheduler holds what this item says (false while a change is being
     /// carried over, or after it failed: the next save or firing repairs it).
     #[serde(default)]
@@ -130,12 +131,12 @@ pub struct AutomationRule {
     pub drip_day: String,
     #[serde(default)]
     pub drip_count: u32,
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: String,
     pub updated_at: String,
 }
 
-scoped!(AutomationRule, "automation_rule", "RULE");
+scoped!(AutomationRule, crate::RuleId, "automation_rule", "RULE");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -174,7 +175,7 @@ pub struct StageRun {
     #[serde(default)]
     pub taken: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     #[serde(default)]
     pub credits: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,11 +184,11 @@ pub struct StageRun {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AutomationRun {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
-    pub rule_id: String,
+    pub id: RunId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
+    pub rule_id: RuleId,
     /// `schedule`, `manual` or `keywords_imported`.
     pub trigger: String,
     pub state: RunState,
@@ -206,7 +207,7 @@ pub struct AutomationRun {
     pub finished_at: Option<String>,
 }
 
-scoped!(AutomationRun, "automation_run", "RUN");
+scoped!(AutomationRun, crate::RunId, "automation_run", "RUN");
 
 impl AutomationRun {
     pub fn is_finished(&self) -> bool {
@@ -315,9 +316,9 @@ impl Store {
     /// The rule's runs, newest first.
     pub async fn runs_of_rule(
         &self,
-        account_id: &str,
-        site_id: &str,
-        rule_id: &str,
+        account_id: &AccountId,
+        site_id: &SiteId,
+        rule_id: &RuleId,
     ) -> StoreResult<Vec<AutomationRun>> {
         let runs: Vec<AutomationRun> = self.list_scope(account_id, site_id, None).await?;
         let mut mine: Vec<AutomationRun> = runs.into_iter().filter(|r| r.rule_id == rule_id).collect();

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, ClusterId, SectorId, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::Conflict;
@@ -17,10 +18,10 @@ pub enum ClusterStatus {
 /// only keyword changes move them (see `Store::apply_keyword_changes`).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cluster {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
+    pub id: ClusterId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -31,7 +32,7 @@ pub struct Cluster {
     pub updated_at: String,
 }
 
-scoped!(Cluster, "cluster", "CLUSTER", counted as "clusters_count");
+scoped!(Cluster, crate::ClusterId, "cluster", "CLUSTER", counted as "clusters_count");
 
 impl Store {
     /// The keywords of a cluster (read from its sector).

@@ -3,6 +3,7 @@
 //! (the writer function decides and fills `html_s3_key`).
 
 use crate::Conflict;
+use crate::ids::{AccountId, ContentId, SectorId, SiteId, TaskId, TermId};
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
@@ -34,12 +35,12 @@ impl ContentStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Content {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
+    pub id: ContentId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     pub title: String,
     /// The sanitised article, when it is stored in the item.
     #[serde(default)]
@@ -60,7 +61,7 @@ pub struct Content {
     pub word_count: u32,
     pub status: ContentStatus,
     #[serde(default)]
-    pub taxonomy_term_ids: Vec<String>,
+    pub taxonomy_term_ids: Vec<TermId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +77,7 @@ pub struct Content {
     pub updated_at: String,
 }
 
-scoped!(Content, "content", "CONTENT");
+scoped!(Content, crate::ContentId, "content", "CONTENT");
 
 /// A former state of a content item: the content as it was, under its version number.
 pub type ContentVersion = Content;
@@ -143,8 +144,8 @@ impl Store {
     /// One kept version by its sequence number.
     pub async fn content_version(
         &self,
-        account_id: &str,
-        content_id: &str,
+        account_id: &AccountId,
+        content_id: &ContentId,
         seq: u32,
     ) -> StoreResult<Option<ContentVersion>> {
         let key = keys::content_version(account_id, content_id, seq);
@@ -158,8 +159,8 @@ impl Store {
     /// first, each with its sequence number.
     pub async fn content_versions(
         &self,
-        account_id: &str,
-        content_id: &str,
+        account_id: &AccountId,
+        content_id: &ContentId,
     ) -> StoreResult<Vec<(u32, ContentVersion)>> {
         let prefix = format!("CONTENTVERSION#{content_id}#");
         let items = self.query_prefix_items(&keys::account_pk(account_id), &prefix).await?;

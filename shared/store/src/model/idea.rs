@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, ClusterId, IdeaId, SectorId, SiteId, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::Conflict;
@@ -46,10 +47,10 @@ pub enum ContentStructure {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Idea {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
+    pub id: IdeaId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -58,17 +59,17 @@ pub struct Idea {
     #[serde(default)]
     pub target_keywords: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<ClusterId>,
     pub estimated_word_count: u32,
     pub status: IdeaStatus,
     /// The writer task made from this idea, once queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     pub created_at: String,
     pub updated_at: String,
 }
 
-scoped!(Idea, "idea", "IDEA", counted as "ideas_count");
+scoped!(Idea, crate::IdeaId, "idea", "IDEA", counted as "ideas_count");
 
 impl Store {
     /// Turns an idea into its writer task: creates the task and marks the idea

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, ContentId, ImageId, SectorId, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::model::scoped::scoped;
@@ -23,12 +24,12 @@ pub enum ImageStatus {
 /// bucket (`s3_key`) or elsewhere (`url`).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Image {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
+    pub id: ImageId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_id: Option<String>,
+    pub content_id: Option<ContentId>,
     pub image_type: ImageType,
     #[serde(default)]
     pub prompt: String,
@@ -48,4 +49,4 @@ pub struct Image {
     pub updated_at: String,
 }
 
-scoped!(Image, "image", "IMAGE");
+scoped!(Image, crate::ImageId, "image", "IMAGE");

@@ -9,6 +9,7 @@
 //! crash is never saved — or charged — again.
 
 use crate::Conflict;
+use crate::ids::{AccountId, JobId, SiteId, UserId};
 use crate::model::Account;
 use std::collections::BTreeMap;
 
@@ -100,10 +101,10 @@ pub struct ItemProgress {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub user_id: String,
+    pub id: JobId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub user_id: UserId,
     /// What the job does, e.g. `generate_content`.
     pub function: JobFunction,
     pub state: JobState,
@@ -163,8 +164,8 @@ pub struct Job {
 /// partitions (`JOBWATCH#<shard>`) sorted by creation time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobWatch {
-    pub account_id: String,
-    pub job_id: String,
+    pub account_id: AccountId,
+    pub job_id: JobId,
     /// How often the sweeper sent the job's message again.
     #[serde(default)]
     pub resent: u32,
@@ -173,7 +174,7 @@ pub struct JobWatch {
 pub const WATCH_SHARDS: u32 = 4;
 const WATCH_DAYS: i64 = 14;
 
-fn watch_shard(job_id: &str) -> u32 {
+fn watch_shard(job_id: &JobId) -> u32 {
     job_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % WATCH_SHARDS
 }
 
@@ -196,6 +197,13 @@ impl Job {
     pub fn held_left(&self) -> i64 {
         (self.held - self.hold_used).max(0)
     }
+
+    /// The input ids as ids of the kind the job's function takes (keywords for
+    /// clustering, clusters for ideas …): they are stored as text because one job
+    /// item serves every function.
+    pub fn inputs<I: for<'a> From<&'a String>>(&self) -> Vec<I> {
+        self.item_ids.iter().map(I::from).collect()
+    }
 }
 
 /// A watch item as stored: its keys and its fields.
@@ -205,8 +213,8 @@ struct WatchItem {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    account_id: String,
-    job_id: String,
+    account_id: AccountId,
+    job_id: JobId,
     #[serde(default)]
     resent: u32,
 }
@@ -282,7 +290,7 @@ impl Store {
         self.commit(tx).await
     }
 
-    pub async fn job(&self, account_id: &str, job_id: &str) -> StoreResult<Option<Job>> {
+    pub async fn job(&self, account_id: &AccountId, job_id: &JobId) -> StoreResult<Option<Job>> {
         let key = keys::job(account_id, job_id);
         if !key.fits() {
             return Ok(None);
@@ -291,14 +299,14 @@ impl Store {
     }
 
     /// The account's jobs, newest first.
-    pub async fn jobs(&self, account_id: &str) -> StoreResult<Vec<Job>> {
+    pub async fn jobs(&self, account_id: &AccountId) -> StoreResult<Vec<Job>> {
         let mut jobs: Vec<Job> = self.query_list(&format!("ACCOUNT#{account_id}#JOB"), None).await?;
         jobs.reverse();
         Ok(jobs)
     }
 
     /// The text of a job part, if written.
-    pub async fn job_part(&self, account_id: &str, job_id: &str, name: &str) -> StoreResult<Option<String>> {
+    pub async fn job_part(&self, account_id: &AccountId, job_id: &JobId, name: &str) -> StoreResult<Option<String>> {
         let prefix = format!("JOBPART#{job_id}#{name}#");
         let parts: Vec<JobPart> = self.query_prefix(&keys::account_pk(account_id), &prefix).await?;
         if parts.is_empty() {
@@ -331,7 +339,7 @@ impl Store {
     /// Takes a job for running: it must be queued, or running under an expired lease
     /// (its worker died). `Condition(Conflict::JobTaken)` otherwise — finished, or running
     /// elsewhere. Returns the job with its new `attempt`.
-    pub async fn claim_job(&self, account_id: &str, job_id: &str, lease_secs: i64) -> StoreResult<Job> {
+    pub async fn claim_job(&self, account_id: &AccountId, job_id: &JobId, lease_secs: i64) -> StoreResult<Job> {
         let now_secs = chrono::Utc::now().timestamp();
         let update = Update::new(keys::job(account_id, job_id))
             .set("state", JobState::Running)?

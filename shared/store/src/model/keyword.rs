@@ -4,6 +4,7 @@
 //! transaction as the keywords).
 
 use crate::Conflict;
+use crate::ids::{AccountId, ClusterId, KeywordId, SectorId, SiteId};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -35,17 +36,17 @@ pub enum KeywordStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Keyword {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
+    pub id: KeywordId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
     pub keyword: String,
     pub volume: u64,
     pub difficulty: u8,
     pub intent: Intent,
     pub status: KeywordStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<ClusterId>,
     /// Bumped by every write; writes are conditional on the revision they read, so
     /// cluster counter deltas are never computed from a stale keyword.
     #[serde(default)]
@@ -54,7 +55,7 @@ pub struct Keyword {
     pub updated_at: String,
 }
 
-scoped!(Keyword, "keyword", "KEYWORD");
+scoped!(Keyword, crate::KeywordId, "keyword", "KEYWORD");
 
 impl Keyword {
     /// The keyword as compared for uniqueness.
@@ -98,8 +99,8 @@ pub struct KeywordOutcome {
 
 enum ActionOwner {
     Change(usize),
-    Cluster(String),
-    Sector(String),
+    Cluster(ClusterId),
+    Sector(SectorId),
     /// The account's keyword count (the plan limit).
     Account,
 }
@@ -109,15 +110,12 @@ fn creates(change: &KeywordChange) -> bool {
 }
 
 /// The account of a batch's keywords (one request's keywords share it).
-fn account_of<'a>(changes: &'a [KeywordChange], members: &[usize]) -> Option<&'a str> {
-    members
-        .first()
-        .and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref()))
-        .map(|k| k.account_id.as_str())
+fn account_of<'a>(changes: &'a [KeywordChange], members: &[usize]) -> Option<&'a AccountId> {
+    members.first().and_then(|&m| changes[m].before.as_ref().or(changes[m].after.as_ref())).map(|k| &k.account_id)
 }
 
 /// (keywords_count delta, volume delta) per cluster id.
-type ClusterDeltas = BTreeMap<String, (i64, i64)>;
+type ClusterDeltas = BTreeMap<ClusterId, (i64, i64)>;
 
 fn unchanged_since(keyword: &Keyword) -> (String, Item) {
     ("revision = :seen".to_owned(), Item::from([(":seen".to_owned(), AttributeValue::N(keyword.revision.to_string()))]))
@@ -166,18 +164,19 @@ impl Store {
                         ActionOwner::Sector(sector) => {
                             let creates_in = |m: &usize| {
                                 creates(&changes[*m])
-                                    && changes[*m].after.as_ref().is_some_and(|k| &k.sector_id == sector)
+                                    && changes[*m].after.as_ref().is_some_and(|k| k.sector_id == sector)
                             };
-                            let account_id = account_of(changes, &members).unwrap_or_default();
-                            match self.sector(account_id, sector).await? {
+                            let found = match account_of(changes, &members) {
+                                Some(account_id) => self.sector(account_id, sector).await?,
+                                None => None,
+                            };
+                            match found {
                                 Some(found) if !found.deleting => {
                                     // Full: keep the creates that still fit, in order.
                                     let deleting_here = members
                                         .iter()
                                         .filter(|&&m| changes[m].after.is_none())
-                                        .filter(|&&m| {
-                                            changes[m].before.as_ref().is_some_and(|k| &k.sector_id == sector)
-                                        })
+                                        .filter(|&&m| changes[m].before.as_ref().is_some_and(|k| k.sector_id == sector))
                                         .count();
                                     let room = (MAX_KEYWORDS_PER_SECTOR as usize + deleting_here)
                                         .saturating_sub(found.keywords_count as usize);
@@ -289,15 +288,15 @@ impl Store {
         }
         // Each sector's keyword count moves by its creates less its deletes; a sector
         // that gains keywords must be open and have room for them.
-        let mut sectors: BTreeMap<&str, (i64, bool)> = BTreeMap::new();
+        let mut sectors: BTreeMap<&SectorId, (i64, bool)> = BTreeMap::new();
         for &m in members {
             match (&changes[m].before, &changes[m].after) {
                 (None, Some(new)) => {
-                    let entry = sectors.entry(new.sector_id.as_str()).or_default();
+                    let entry = sectors.entry(&new.sector_id).or_default();
                     entry.0 += 1;
                     entry.1 = true;
                 }
-                (Some(old), None) => sectors.entry(old.sector_id.as_str()).or_default().0 -= 1,
+                (Some(old), None) => sectors.entry(&old.sector_id).or_default().0 -= 1,
                 _ => {}
             }
         }
@@ -312,7 +311,7 @@ impl Store {
                     count.add("keywords_count", net)
                 };
                 tx.update(table, count, Conflict::SectorMissing);
-                owners.push(ActionOwner::Sector(sector.to_owned()));
+                owners.push(ActionOwner::Sector(sector.clone()));
             }
             let created = members.iter().filter(|&&m| creates(&changes[m])).count() as i64;
             let deleted =
@@ -370,7 +369,7 @@ fn take_chunk(changes: &[KeywordChange], pending: &[usize]) -> (Vec<usize>, Vec<
             (None, Some(_)) | (Some(_), None) => 2,
             _ => 3,
         };
-        let new_clusters: Vec<&String> = [&change.before, &change.after]
+        let new_clusters: Vec<&ClusterId> = [&change.before, &change.after]
             .into_iter()
             .filter_map(|k| k.as_ref().and_then(|k| k.cluster_id.as_ref()))
             .filter(|c| !clusters.contains(*c))
@@ -391,7 +390,7 @@ mod tests {
 
     fn keyword(n: usize, cluster: Option<&str>) -> Keyword {
         Keyword {
-            id: format!("kw_{n}"),
+            id: format!("kw_{n}").into(),
             account_id: "acc".into(),
             site_id: "site".into(),
             sector_id: "sec".into(),
@@ -400,7 +399,7 @@ mod tests {
             difficulty: 10,
             intent: Intent::Informational,
             status: KeywordStatus::Active,
-            cluster_id: cluster.map(str::to_owned),
+            cluster_id: cluster.map(ClusterId::from),
             revision: 0,
             created_at: String::new(),
             updated_at: String::new(),

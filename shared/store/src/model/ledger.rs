@@ -8,6 +8,7 @@
 //! when many jobs finish at once (a loser of that race re-reads and tries again).
 
 use crate::Conflict;
+use crate::ids::{AccountId, JobId, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
@@ -26,7 +27,7 @@ pub enum CreditTransactionType {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditTransaction {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub transaction_type: CreditTransactionType,
     pub amount: i64,
     pub balance_after: i64,
@@ -34,14 +35,14 @@ pub struct CreditTransaction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     pub created_at: String,
 }
 
 impl CreditTransaction {
     /// A change of `amount` leaving the balance at `balance_after`, now.
     pub fn new(
-        account_id: &str,
+        account_id: &AccountId,
         transaction_type: CreditTransactionType,
         amount: i64,
         balance_after: i64,
@@ -69,9 +70,9 @@ impl CreditTransaction {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct UsageRecord {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_id: Option<String>,
+    pub site_id: Option<SiteId>,
     pub operation: String,
     pub credits: i64,
     pub tokens_in: u64,
@@ -85,15 +86,15 @@ pub struct UsageRecord {
     pub provider: String,
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     pub created_at: String,
 }
 
 /// What one saved result costs.
 #[derive(Debug, Clone)]
 pub struct Charge {
-    pub account_id: String,
-    pub site_id: Option<String>,
+    pub account_id: AccountId,
+    pub site_id: Option<SiteId>,
     pub operation: String,
     pub credits: i64,
     pub tokens_in: u64,
@@ -102,7 +103,7 @@ pub struct Charge {
     pub cost_note: Option<String>,
     pub provider: String,
     pub model: String,
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     pub description: String,
     /// The account's counts that move with the charge (see `UnitOutcome::account_counts`).
     pub account_counts: Vec<(&'static str, i64)>,
@@ -204,30 +205,30 @@ impl Tx {
 
 /// The transaction recording a new account's starting credits (written with the
 /// account, so the ledger always adds up to the balance).
-pub(crate) fn opening_balance(account_id: &str, credits: i64, description: &str) -> StoreResult<Record> {
+pub(crate) fn opening_balance(account_id: &AccountId, credits: i64, description: &str) -> StoreResult<Record> {
     CreditTransaction::new(account_id, CreditTransactionType::Adjustment, credits, credits, description).record()
 }
 
 impl Store {
     /// What the account used of its AI in the month of `now` (zeros before any use).
-    pub async fn monthly_usage(&self, account_id: &str, now: &str) -> StoreResult<MonthlyUsage> {
+    pub async fn monthly_usage(&self, account_id: &AccountId, now: &str) -> StoreResult<MonthlyUsage> {
         Ok(self.get(keys::month_usage(account_id, month_of(now))).await?.unwrap_or_default())
     }
 
     /// The account's balance, read strongly consistent.
-    pub async fn balance(&self, account_id: &str) -> StoreResult<Option<i64>> {
+    pub async fn balance(&self, account_id: &AccountId) -> StoreResult<Option<i64>> {
         Ok(self.account(account_id).await?.map(|a| a.credits))
     }
 
     /// Credit transactions, newest first.
-    pub async fn credit_transactions(&self, account_id: &str) -> StoreResult<Vec<CreditTransaction>> {
+    pub async fn credit_transactions(&self, account_id: &AccountId) -> StoreResult<Vec<CreditTransaction>> {
         let mut all: Vec<CreditTransaction> = self.query_prefix(&keys::account_pk(account_id), "CREDITTX#").await?;
         all.reverse();
         Ok(all)
     }
 
     /// Usage records, newest first.
-    pub async fn usage_records(&self, account_id: &str) -> StoreResult<Vec<UsageRecord>> {
+    pub async fn usage_records(&self, account_id: &AccountId) -> StoreResult<Vec<UsageRecord>> {
         let mut all: Vec<UsageRecord> = self.query_prefix(&keys::account_pk(account_id), "USAGE#").await?;
         all.reverse();
         Ok(all)
@@ -237,7 +238,7 @@ impl Store {
     /// adjustment — with its transaction; never below zero (`INSUFFICIENT_CREDITS`).
     pub async fn grant_credits(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         amount: i64,
         transaction_type: CreditTransactionType,
         description: &str,

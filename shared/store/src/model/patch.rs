@@ -5,7 +5,10 @@
 
 use crate::model::scoped::{Scoped, scoped_key};
 use crate::table::{Store, StoreResult, Tx, Update, now};
-use crate::{Cluster, Conflict, Idea, IdeaStatus, Image, ImageStatus, ImageType, Task, TaxonomyTerm};
+use crate::{
+    AccountId, Cluster, ClusterId, Conflict, ContentId, Idea, IdeaStatus, Image, ImageStatus, ImageType, Task,
+    TaxonomyTerm, TermId,
+};
 use crate::{ClusterStatus, ContentStructure, ContentType, TaskStatus};
 
 /// A partial update of a `Target`.
@@ -65,7 +68,7 @@ patch!(
         estimated_word_count: u32,
         status: IdeaStatus,
     }
-    clearable { cluster_id: String }
+    clearable { cluster_id: ClusterId }
 );
 
 patch!(
@@ -79,7 +82,7 @@ patch!(
         word_count: u32,
         status: TaskStatus,
     }
-    clearable { cluster_id: String }
+    clearable { cluster_id: ClusterId }
 );
 
 patch!(
@@ -95,13 +98,13 @@ patch!(
         s3_key: String,
         content_type: String,
     }
-    clearable { content_id: String }
+    clearable { content_id: ContentId }
 );
 
 patch!(
     /// What a client or a structure sync may change of a taxonomy term.
     TermPatch for TaxonomyTerm { name: String, slug: String, description: String }
-    clearable { parent_id: String, external_id: u64 }
+    clearable { parent_id: TermId, external_id: u64 }
 );
 
 impl Store {
@@ -111,7 +114,12 @@ impl Store {
     }
 
     /// Applies `patch` to the object `id` of the account, if it is still there.
-    pub async fn patch_by_id<P: Patch>(&self, account_id: &str, id: &str, patch: P) -> StoreResult<P::Target> {
+    pub async fn patch_by_id<P: Patch>(
+        &self,
+        account_id: &AccountId,
+        id: &<P::Target as Scoped>::Id,
+        patch: P,
+    ) -> StoreResult<P::Target> {
         self.update(patch.update(scoped_key::<P::Target>(account_id, id))?, Conflict::Missing).await
     }
 

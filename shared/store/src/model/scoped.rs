@@ -11,36 +11,40 @@ use crate::Conflict;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use std::borrow::Borrow;
+
+use crate::ids::{AccountId, SectorId, SiteId};
 use crate::keys;
 use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx};
 
 /// Implements [`Scoped`] for a struct with `id`, `account_id`, `site_id` and
 /// `sector_id: String` fields (`sector_id: Option<String>` with `site_wide`).
 macro_rules! scoped {
-    ($type:ty, $kind:literal, $prefix:literal) => {
-        scoped!(@impl $type, $kind, $prefix, None, self => Some(self.sector_id.as_str()));
+    ($type:ty, $id:ty, $kind:literal, $prefix:literal) => {
+        scoped!(@impl $type, $id, $kind, $prefix, None, self => Some(&self.sector_id));
     };
-    ($type:ty, $kind:literal, $prefix:literal, counted as $counter:literal) => {
-        scoped!(@impl $type, $kind, $prefix, Some($counter), self => Some(self.sector_id.as_str()));
+    ($type:ty, $id:ty, $kind:literal, $prefix:literal, counted as $counter:literal) => {
+        scoped!(@impl $type, $id, $kind, $prefix, Some($counter), self => Some(&self.sector_id));
     };
-    ($type:ty, $kind:literal, $prefix:literal, site_wide) => {
-        scoped!(@impl $type, $kind, $prefix, None, self => self.sector_id.as_deref());
+    ($type:ty, $id:ty, $kind:literal, $prefix:literal, site_wide) => {
+        scoped!(@impl $type, $id, $kind, $prefix, None, self => self.sector_id.as_ref());
     };
-    (@impl $type:ty, $kind:literal, $prefix:literal, $counter:expr, $this:ident => $sector:expr) => {
+    (@impl $type:ty, $id:ty, $kind:literal, $prefix:literal, $counter:expr, $this:ident => $sector:expr) => {
         impl $crate::model::scoped::Scoped for $type {
+            type Id = $id;
             const KIND: &'static str = $kind;
             const PREFIX: &'static str = $prefix;
             const ACCOUNT_COUNT: Option<&'static str> = $counter;
-            fn id(&self) -> &str {
+            fn id(&self) -> &$id {
                 &self.id
             }
-            fn account_id(&self) -> &str {
+            fn account_id(&self) -> &$crate::AccountId {
                 &self.account_id
             }
-            fn site_id(&self) -> &str {
+            fn site_id(&self) -> &$crate::SiteId {
                 &self.site_id
             }
-            fn sector_id(&$this) -> Option<&str> {
+            fn sector_id(&$this) -> Option<&$crate::SectorId> {
                 $sector
             }
         }
@@ -52,6 +56,8 @@ pub(crate) use scoped;
 pub const NO_SECTOR: &str = "-";
 
 pub trait Scoped: Serialize + DeserializeOwned + Send + Sync {
+    /// The type of this kind's ids (`KeywordId` for keywords …).
+    type Id: Borrow<str> + Clone + Ord + std::fmt::Display + std::fmt::Debug + Send + Sync;
     /// `kind` attribute, e.g. `keyword`.
     const KIND: &'static str;
     /// Sort-key prefix, e.g. `KEYWORD`.
@@ -59,17 +65,17 @@ pub trait Scoped: Serialize + DeserializeOwned + Send + Sync {
     /// The account's count of this kind, if the plan limits it (e.g. `clusters_count`);
     /// `create` and `remove` move it. (Keywords keep theirs in `apply_keyword_changes`.)
     const ACCOUNT_COUNT: Option<&'static str> = None;
-    fn id(&self) -> &str;
-    fn account_id(&self) -> &str;
-    fn site_id(&self) -> &str;
-    fn sector_id(&self) -> Option<&str>;
+    fn id(&self) -> &Self::Id;
+    fn account_id(&self) -> &AccountId;
+    fn site_id(&self) -> &SiteId;
+    fn sector_id(&self) -> Option<&SectorId>;
 
     fn key(&self) -> Key {
         scoped_key::<Self>(self.account_id(), self.id())
     }
 
     fn record(&self) -> StoreResult<Record> {
-        let sort = format!("{}#{}", self.sector_id().unwrap_or(NO_SECTOR), self.id());
+        let sort = format!("{}#{}", self.sector_id().map_or(NO_SECTOR, |s| s.as_str()), self.id().borrow());
         Ok(Record::new(self.key(), Self::KIND, self)?
             .in_list(scope_list::<Self>(self.account_id(), self.site_id()), sort))
     }
@@ -82,7 +88,7 @@ pub const SECTOR_CONTENTS: &[&str] = &["KEYWORD", "CLUSTER", "IDEA", "TASK", "CO
 impl Tx {
     /// Asserts the sector exists and is not being deleted (see `Store::delete_sector`),
     /// so nothing is created in a sector that is going away.
-    pub fn check_sector_open(&mut self, table: &str, account_id: &str, sector_id: &str) {
+    pub fn check_sector_open(&mut self, table: &str, account_id: &AccountId, sector_id: &SectorId) {
         self.check(
             table,
             keys::sector(account_id, sector_id),
@@ -93,22 +99,22 @@ impl Tx {
     }
 }
 
-pub fn scoped_key<T: Scoped>(account_id: &str, id: &str) -> Key {
-    keys::object(account_id, T::PREFIX, id)
+pub fn scoped_key<T: Scoped>(account_id: &AccountId, id: &T::Id) -> Key {
+    keys::object(account_id, T::PREFIX, id.borrow())
 }
 
-fn scope_list<T: Scoped>(account_id: &str, site_id: &str) -> String {
+fn scope_list<T: Scoped>(account_id: &AccountId, site_id: &SiteId) -> String {
     format!("ACCOUNT#{account_id}#SITE#{site_id}#{}", T::PREFIX)
 }
 
 impl Store {
-    pub async fn find<T: Scoped>(&self, account_id: &str, id: &str) -> StoreResult<Option<T>> {
+    pub async fn find<T: Scoped>(&self, account_id: &AccountId, id: &T::Id) -> StoreResult<Option<T>> {
         self.get(scoped_key::<T>(account_id, id)).await
     }
 
     /// Several objects by id (missing ids are skipped), in no particular order.
-    pub async fn find_many<T: Scoped>(&self, account_id: &str, ids: &[String]) -> StoreResult<Vec<T>> {
-        let mut unique: Vec<&String> = ids.iter().collect();
+    pub async fn find_many<T: Scoped>(&self, account_id: &AccountId, ids: &[T::Id]) -> StoreResult<Vec<T>> {
+        let mut unique: Vec<&T::Id> = ids.iter().collect();
         unique.sort();
         unique.dedup();
         let mut found = Vec::with_capacity(unique.len());
@@ -124,9 +130,9 @@ impl Store {
     /// A site's objects of one kind, or one sector's; oldest first.
     pub async fn list_scope<T: Scoped>(
         &self,
-        account_id: &str,
-        site_id: &str,
-        sector_id: Option<&str>,
+        account_id: &AccountId,
+        site_id: &SiteId,
+        sector_id: Option<&SectorId>,
     ) -> StoreResult<Vec<T>> {
         let partition = scope_list::<T>(account_id, site_id);
         match sector_id {
@@ -139,9 +145,9 @@ impl Store {
     /// sector's objects are listed by id, and ids begin with their creation time.
     pub async fn newest_in_sector<T: Scoped>(
         &self,
-        account_id: &str,
-        site_id: &str,
-        sector_id: &str,
+        account_id: &AccountId,
+        site_id: &SiteId,
+        sector_id: &SectorId,
         limit: usize,
     ) -> StoreResult<Vec<T>> {
         self.query_list_last(&scope_list::<T>(account_id, site_id), &format!("{sector_id}#"), limit).await
@@ -171,8 +177,8 @@ impl Store {
     /// objects when `sector` is `NO_SECTOR`; any at all when `None`). One small Query.
     pub async fn scope_has_any(
         &self,
-        account_id: &str,
-        site_id: &str,
+        account_id: &AccountId,
+        site_id: &SiteId,
         prefix: &str,
         sector: Option<&str>,
     ) -> StoreResult<bool> {
@@ -182,7 +188,7 @@ impl Store {
     }
 
     /// Deletes an object; `Condition("missing")` if it was not there.
-    pub async fn remove<T: Scoped>(&self, account_id: &str, id: &str) -> StoreResult<()> {
+    pub async fn remove<T: Scoped>(&self, account_id: &AccountId, id: &T::Id) -> StoreResult<()> {
         let mut tx = Tx::new();
         tx.delete(self.table(), scoped_key::<T>(account_id, id), Conflict::Missing);
         if let Some(counter) = T::ACCOUNT_COUNT {

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, SectorId, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::AttributeValue;
@@ -10,9 +11,9 @@ pub const MAX_ACTIVE_SECTORS: u32 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sector {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
+    pub id: SectorId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
     pub name: String,
     pub industry_sector_id: Option<String>,
     pub is_active: bool,
@@ -53,18 +54,18 @@ impl Sector {
     }
 }
 
-fn active_counter(account_id: &str, site_id: &str, delta: i64) -> StoreResult<Update> {
+fn active_counter(account_id: &AccountId, site_id: &SiteId, delta: i64) -> StoreResult<Update> {
     let update = Update::new(keys::site(account_id, site_id)).add("active_sectors", delta);
     if delta > 0 { update.when("active_sectors < :max").value(":max", MAX_ACTIVE_SECTORS) } else { Ok(update) }
 }
 
 impl Store {
-    pub async fn sector(&self, account_id: &str, sector_id: &str) -> StoreResult<Option<Sector>> {
+    pub async fn sector(&self, account_id: &AccountId, sector_id: &SectorId) -> StoreResult<Option<Sector>> {
         self.get(keys::sector(account_id, sector_id)).await
     }
 
     /// The site's sectors, oldest first.
-    pub async fn sectors(&self, account_id: &str, site_id: &str) -> StoreResult<Vec<Sector>> {
+    pub async fn sectors(&self, account_id: &AccountId, site_id: &SiteId) -> StoreResult<Vec<Sector>> {
         self.query_list(&keys::site_sectors(account_id, site_id), None).await
     }
 

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::Conflict;
@@ -10,8 +11,8 @@ use crate::table::{Record, Store, StoreError, StoreResult, Update};
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Session {
     pub family_id: String,
-    pub account_id: String,
-    pub user_id: String,
+    pub account_id: AccountId,
+    pub user_id: UserId,
     pub current_jti: String,
     pub revoked: bool,
     pub created_at: String,

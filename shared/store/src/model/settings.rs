@@ -7,6 +7,7 @@
 //! `AIINTEGRATION#<provider>`.
 
 use crate::Conflict;
+use crate::ids::AccountId;
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -18,7 +19,7 @@ use crate::table::{Key, Record, Store, StoreError, StoreResult, Tx, Update, now}
 /// The account's AI settings; [`AiSettings::defaults`] until the account saves its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AiSettings {
-    pub account_id: String,
+    pub account_id: AccountId,
     /// `offline` or `openai`.
     pub text_provider: String,
     pub model: String,
@@ -39,7 +40,7 @@ pub struct AiSettings {
 }
 
 impl AiSettings {
-    pub fn defaults(account_id: &str) -> Self {
+    pub fn defaults(account_id: &AccountId) -> Self {
         Self {
             account_id: account_id.to_owned(),
             text_provider: "offline".into(),
@@ -59,7 +60,7 @@ impl AiSettings {
 /// An account's own text for one AI function's prompt (the default is built in).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PromptOverride {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub function: String,
     pub text: String,
     pub updated_at: String,
@@ -69,7 +70,7 @@ pub struct PromptOverride {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthorProfile {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -85,7 +86,7 @@ pub struct AuthorProfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Strategy {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -98,7 +99,7 @@ pub struct Strategy {
 /// An AI provider's API key for the account, sealed (`igny8_tenancy::SecretBox`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Integration {
-    pub account_id: String,
+    pub account_id: AccountId,
     /// `openai` or `runware`.
     pub provider: String,
     pub api_key_sealed: String,
@@ -147,7 +148,7 @@ pub trait Guidance: Serialize + DeserializeOwned + Send + Sync {
     /// Sort-key prefix, e.g. `AUTHOR`.
     const PREFIX: &'static str;
     fn id(&self) -> &str;
-    fn account_id(&self) -> &str;
+    fn account_id(&self) -> &AccountId;
 }
 
 impl Guidance for AuthorProfile {
@@ -156,7 +157,7 @@ impl Guidance for AuthorProfile {
     fn id(&self) -> &str {
         &self.id
     }
-    fn account_id(&self) -> &str {
+    fn account_id(&self) -> &AccountId {
         &self.account_id
     }
 }
@@ -167,18 +168,18 @@ impl Guidance for Strategy {
     fn id(&self) -> &str {
         &self.id
     }
-    fn account_id(&self) -> &str {
+    fn account_id(&self) -> &AccountId {
         &self.account_id
     }
 }
 
-fn guidance_key<T: Guidance>(account_id: &str, id: &str) -> Key {
+fn guidance_key<T: Guidance>(account_id: &AccountId, id: &str) -> Key {
     keys::object(account_id, T::PREFIX, id)
 }
 
 impl Store {
     /// The account's AI settings, or the defaults when it has saved none.
-    pub async fn ai_settings(&self, account_id: &str) -> StoreResult<AiSettings> {
+    pub async fn ai_settings(&self, account_id: &AccountId) -> StoreResult<AiSettings> {
         Ok(self.get(keys::ai_settings(account_id)).await?.unwrap_or_else(|| AiSettings::defaults(account_id)))
     }
 
@@ -187,12 +188,12 @@ impl Store {
         put(self, Record::new(keys::ai_settings(&settings.account_id), "ai_settings", settings)?).await
     }
 
-    pub async fn prompt_override(&self, account_id: &str, function: &str) -> StoreResult<Option<PromptOverride>> {
+    pub async fn prompt_override(&self, account_id: &AccountId, function: &str) -> StoreResult<Option<PromptOverride>> {
         self.get(keys::prompt_override(account_id, function)).await
     }
 
     /// Every prompt the account has overridden.
-    pub async fn prompt_overrides(&self, account_id: &str) -> StoreResult<Vec<PromptOverride>> {
+    pub async fn prompt_overrides(&self, account_id: &AccountId) -> StoreResult<Vec<PromptOverride>> {
         self.query_prefix(&keys::account_pk(account_id), "PROMPT#").await
     }
 
@@ -202,7 +203,7 @@ impl Store {
     }
 
     /// Removes an override (nothing to do if there is none).
-    pub async fn delete_prompt_override(&self, account_id: &str, function: &str) -> StoreResult<()> {
+    pub async fn delete_prompt_override(&self, account_id: &AccountId, function: &str) -> StoreResult<()> {
         delete_quietly(self, keys::prompt_override(account_id, function)).await
     }
 
@@ -213,7 +214,7 @@ impl Store {
         self.commit(tx).await
     }
 
-    pub async fn guidance<T: Guidance>(&self, account_id: &str, id: &str) -> StoreResult<Option<T>> {
+    pub async fn guidance<T: Guidance>(&self, account_id: &AccountId, id: &str) -> StoreResult<Option<T>> {
         let key = guidance_key::<T>(account_id, id);
         if !key.fits() {
             return Ok(None);
@@ -222,14 +223,14 @@ impl Store {
     }
 
     /// The account's guidance of one kind, oldest first.
-    pub async fn guidances<T: Guidance>(&self, account_id: &str) -> StoreResult<Vec<T>> {
+    pub async fn guidances<T: Guidance>(&self, account_id: &AccountId) -> StoreResult<Vec<T>> {
         self.query_prefix(&keys::account_pk(account_id), &format!("{}#", T::PREFIX)).await
     }
 
     /// Sets the given text fields; `Condition(Conflict::GuidanceMissing)` if there is no such item.
     pub async fn update_guidance<T: Guidance>(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
         fields: Vec<(&'static str, String)>,
     ) -> StoreResult<T> {
@@ -245,11 +246,11 @@ impl Store {
     }
 
     /// `Condition(Conflict::GuidanceMissing)` if there is no such item.
-    pub async fn delete_guidance<T: Guidance>(&self, account_id: &str, id: &str) -> StoreResult<()> {
+    pub async fn delete_guidance<T: Guidance>(&self, account_id: &AccountId, id: &str) -> StoreResult<()> {
         delete_existing(self, guidance_key::<T>(account_id, id), Conflict::GuidanceMissing).await
     }
 
-    pub async fn integration(&self, account_id: &str, provider: &str) -> StoreResult<Option<Integration>> {
+    pub async fn integration(&self, account_id: &AccountId, provider: &str) -> StoreResult<Option<Integration>> {
         self.get(keys::ai_integration(account_id, provider)).await
     }
 
@@ -264,7 +265,7 @@ impl Store {
     /// losing that race only means learning again on a later call.
     pub async fn save_model_quirks(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         provider: &str,
         model: &str,
         quirks: ModelQuirks,
@@ -288,7 +289,7 @@ impl Store {
     }
 
     /// Removes the provider's key (nothing to do if there is none).
-    pub async fn delete_integration(&self, account_id: &str, provider: &str) -> StoreResult<()> {
+    pub async fn delete_integration(&self, account_id: &AccountId, provider: &str) -> StoreResult<()> {
         delete_quietly(self, keys::ai_integration(account_id, provider)).await
     }
 }
@@ -326,22 +327,23 @@ mod tests {
 
     #[test]
     fn settings_items_share_the_account_partition() {
-        let account = keys::account("a1");
+        let (a1, a2) = (AccountId::from("a1"), AccountId::from("a2"));
+        let account = keys::account(&a1);
         for key in [
-            keys::ai_settings("a1"),
-            keys::prompt_override("a1", "auto_cluster"),
-            guidance_key::<AuthorProfile>("a1", "aut_1"),
-            guidance_key::<Strategy>("a1", "str_1"),
-            keys::ai_integration("a1", "openai"),
+            keys::ai_settings(&a1),
+            keys::prompt_override(&a1, "auto_cluster"),
+            guidance_key::<AuthorProfile>(&a1, "aut_1"),
+            guidance_key::<Strategy>(&a1, "str_1"),
+            keys::ai_integration(&a1, "openai"),
         ] {
             assert_eq!(key.pk, account.pk);
         }
-        assert_ne!(keys::ai_integration("a1", "openai").pk, keys::ai_integration("a2", "openai").pk);
+        assert_ne!(keys::ai_integration(&a1, "openai").pk, keys::ai_integration(&a2, "openai").pk);
     }
 
     #[test]
     fn defaults_are_offline() {
-        let defaults = AiSettings::defaults("a1");
+        let defaults = AiSettings::defaults(&"a1".into());
         assert_eq!((defaults.text_provider.as_str(), defaults.image_provider.as_str()), ("offline", "offline"));
         assert_eq!((defaults.model.as_str(), defaults.max_tokens), ("gpt-4o-mini", 4000));
     }

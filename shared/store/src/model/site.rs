@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::Conflict;
@@ -16,8 +17,8 @@ pub enum SiteStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Site {
-    pub id: String,
-    pub account_id: String,
+    pub id: SiteId,
+    pub account_id: AccountId,
     pub name: String,
     pub domain: Option<String>,
     pub industry_id: Option<String>,
@@ -49,17 +50,17 @@ pub struct SiteChanges {
 /// Global lookup item: API key hash → site.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiKeyOwner {
-    pub account_id: String,
-    pub site_id: String,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
 }
 
 impl Store {
-    pub async fn site(&self, account_id: &str, site_id: &str) -> StoreResult<Option<Site>> {
+    pub async fn site(&self, account_id: &AccountId, site_id: &SiteId) -> StoreResult<Option<Site>> {
         self.get(keys::site(account_id, site_id)).await
     }
 
     /// The account's sites, oldest first.
-    pub async fn sites(&self, account_id: &str) -> StoreResult<Vec<Site>> {
+    pub async fn sites(&self, account_id: &AccountId) -> StoreResult<Vec<Site>> {
         self.query_prefix(&keys::account_pk(account_id), "SITE#").await
     }
 
@@ -76,7 +77,12 @@ impl Store {
         self.commit(tx).await
     }
 
-    pub async fn update_site(&self, account_id: &str, site_id: &str, changes: SiteChanges) -> StoreResult<Site> {
+    pub async fn update_site(
+        &self,
+        account_id: &AccountId,
+        site_id: &SiteId,
+        changes: SiteChanges,
+    ) -> StoreResult<Site> {
         let mut update = Update::new(keys::site(account_id, site_id)).set("updated_at", now())?;
         if let Some(v) = changes.name {
             update = update.set("name", v)?;
@@ -148,8 +154,8 @@ impl Store {
     /// Site and account in one round trip: what every API-key request needs.
     pub async fn site_and_account(
         &self,
-        account_id: &str,
-        site_id: &str,
+        account_id: &AccountId,
+        site_id: &SiteId,
     ) -> StoreResult<(Option<Site>, Option<crate::Account>)> {
         self.get_two(keys::site(account_id, site_id), keys::account(account_id)).await
     }

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, ClusterId, ContentId, IdeaId, SectorId, SiteId, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::Conflict;
@@ -19,19 +20,19 @@ pub enum TaskStatus {
 /// from an idea of a cluster.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Task {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
-    pub sector_id: String,
+    pub id: TaskId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
+    pub sector_id: SectorId,
     pub title: String,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
     pub keywords: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<ClusterId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idea_id: Option<String>,
+    pub idea_id: Option<IdeaId>,
     pub content_type: ContentType,
     pub content_structure: ContentStructure,
     /// Target length of the article.
@@ -39,19 +40,19 @@ pub struct Task {
     pub status: TaskStatus,
     /// The article written for this task, once there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_id: Option<String>,
+    pub content_id: Option<ContentId>,
     pub created_at: String,
     pub updated_at: String,
 }
 
-scoped!(Task, "task", "TASK");
+scoped!(Task, crate::TaskId, "task", "TASK");
 
 impl Task {
     /// The writer task an idea becomes when it is queued (`Store::queue_idea`).
     pub fn from_idea(idea: &Idea) -> Self {
         let stamp = crate::table::now();
         Task {
-            id: crate::table::new_id("task"),
+            id: TaskId::generate(),
             account_id: idea.account_id.clone(),
             site_id: idea.site_id.clone(),
             sector_id: idea.sector_id.clone(),

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, SectorId, SiteId, TermId};
 use serde::{Deserialize, Serialize};
 
 use crate::model::scoped::scoped;
@@ -13,18 +14,18 @@ pub enum Taxonomy {
 /// A content taxonomy term of a site (mirrored with WordPress categories and tags).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaxonomyTerm {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
+    pub id: TermId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sector_id: Option<String>,
+    pub sector_id: Option<SectorId>,
     pub taxonomy: Taxonomy,
     pub name: String,
     pub slug: String,
     #[serde(default)]
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_id: Option<String>,
+    pub parent_id: Option<TermId>,
     /// The term's id in WordPress, once synced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<u64>,
@@ -32,4 +33,4 @@ pub struct TaxonomyTerm {
     pub updated_at: String,
 }
 
-scoped!(TaxonomyTerm, "taxonomy_term", "TERM", site_wide);
+scoped!(TaxonomyTerm, crate::TermId, "taxonomy_term", "TERM", site_wide);

@@ -1,3 +1,4 @@
+use crate::ids::{AccountId, SiteId, UserId};
 use std::collections::BTreeMap;
 
 use crate::Conflict;
@@ -9,8 +10,8 @@ use crate::table::{Record, Store, StoreError, StoreResult, Tx, Update, now};
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
-    pub id: String,
-    pub account_id: String,
+    pub id: UserId,
+    pub account_id: AccountId,
     pub email: String,
     pub password_hash: String,
     pub role: Role,
@@ -24,7 +25,7 @@ pub struct User {
     pub session_epoch: u32,
     /// Sites an editor or viewer was granted (site id → when). Owners and admins see all.
     #[serde(default)]
-    pub site_grants: BTreeMap<String, String>,
+    pub site_grants: BTreeMap<SiteId, String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -32,8 +33,8 @@ pub struct User {
 /// Global lookup item: email → user.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 struct EmailLookup {
-    account_id: String,
-    user_id: String,
+    account_id: AccountId,
+    user_id: UserId,
 }
 
 /// Fields an update may change; `None` leaves a field as it is.
@@ -57,15 +58,15 @@ impl User {
 }
 
 impl Store {
-    pub async fn user(&self, account_id: &str, user_id: &str) -> StoreResult<Option<User>> {
+    pub async fn user(&self, account_id: &AccountId, user_id: &UserId) -> StoreResult<Option<User>> {
         self.get(keys::user(account_id, user_id)).await
     }
 
     /// User and account in one round trip: what every authenticated request needs.
     pub async fn user_and_account(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
     ) -> StoreResult<(Option<User>, Option<Account>)> {
         self.get_two(keys::user(account_id, user_id), keys::account(account_id)).await
     }
@@ -78,7 +79,7 @@ impl Store {
     }
 
     /// The account's users, oldest first.
-    pub async fn users(&self, account_id: &str) -> StoreResult<Vec<User>> {
+    pub async fn users(&self, account_id: &AccountId) -> StoreResult<Vec<User>> {
         self.query_prefix(&keys::account_pk(account_id), "USER#").await
     }
 
@@ -97,7 +98,12 @@ impl Store {
         self.commit(tx).await
     }
 
-    pub async fn update_user(&self, account_id: &str, user_id: &str, changes: UserChanges) -> StoreResult<User> {
+    pub async fn update_user(
+        &self,
+        account_id: &AccountId,
+        user_id: &UserId,
+        changes: UserChanges,
+    ) -> StoreResult<User> {
         let mut update = Update::new(keys::user(account_id, user_id)).set("updated_at", now())?;
         if let Some(v) = changes.first_name {
             update = update.set("first_name", v)?;
@@ -115,7 +121,12 @@ impl Store {
     }
 
     /// Stores a new password hash and ends every session issued before it.
-    pub async fn set_password(&self, account_id: &str, user_id: &str, password_hash: &str) -> StoreResult<User> {
+    pub async fn set_password(
+        &self,
+        account_id: &AccountId,
+        user_id: &UserId,
+        password_hash: &str,
+    ) -> StoreResult<User> {
         let update = Update::new(keys::user(account_id, user_id))
             .set("password_hash", password_hash)?
             .set("updated_at", now())?
@@ -134,7 +145,7 @@ impl Store {
     }
 
     /// Grants a site to a user; the site must exist in the same account.
-    pub async fn grant_site(&self, account_id: &str, user_id: &str, site_id: &str) -> StoreResult<User> {
+    pub async fn grant_site(&self, account_id: &AccountId, user_id: &UserId, site_id: &SiteId) -> StoreResult<User> {
         let table = self.table();
         let mut tx = Tx::new();
         tx.check(
@@ -150,7 +161,7 @@ impl Store {
         self.user(account_id, user_id).await?.ok_or(StoreError::Condition(Conflict::UserMissing))
     }
 
-    pub async fn revoke_site(&self, account_id: &str, user_id: &str, site_id: &str) -> StoreResult<User> {
+    pub async fn revoke_site(&self, account_id: &AccountId, user_id: &UserId, site_id: &SiteId) -> StoreResult<User> {
         let update = Update::new(keys::user(account_id, user_id)).remove_entry("site_grants", site_id);
         self.update(update, Conflict::UserMissing).await
     }

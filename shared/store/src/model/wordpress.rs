@@ -10,6 +10,7 @@
 //!   every webhook received; kept 90 days.
 
 use crate::Conflict;
+use crate::ids::{AccountId, ContentId, ImageId, JobId, SectorId, SiteId, SyncLogId, TermId, WpIntegrationId};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::model::scoped::{Scoped, scoped};
 use crate::model::taxonomy::{Taxonomy, TaxonomyTerm};
-use crate::table::{Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};
+use crate::table::{Record, Store, StoreError, StoreResult, Tx, Update, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -80,12 +81,12 @@ pub struct BridgeInfo {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WpIntegration {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
+    pub id: WpIntegrationId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
     /// Always `None`: an integration belongs to the whole site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sector_id: Option<String>,
+    pub sector_id: Option<SectorId>,
     pub site_url: String,
     pub mode: WpMode,
     #[serde(default)]
@@ -122,17 +123,17 @@ pub struct WpIntegration {
     pub updated_at: String,
 }
 
-scoped!(WpIntegration, "wp_integration", "WPINTEGRATION", site_wide);
+scoped!(WpIntegration, crate::WpIntegrationId, "wp_integration", "WPINTEGRATION", site_wide);
 
 impl WpIntegration {
     /// The id of a site's integration: one per site, found without a list.
-    pub fn id_for_site(site_id: &str) -> String {
-        format!("wp_{site_id}")
+    pub fn id_for_site(site_id: &SiteId) -> WpIntegrationId {
+        format!("wp_{site_id}").into()
     }
 
     /// A new integration with the default publish settings (drafts, categories per
     /// cluster) and no credentials yet.
-    pub fn new(account_id: &str, site_id: &str, site_url: String, mode: WpMode) -> Self {
+    pub fn new(account_id: &AccountId, site_id: &SiteId, site_url: String, mode: WpMode) -> Self {
         let stamp = now();
         Self {
             id: Self::id_for_site(site_id),
@@ -171,9 +172,9 @@ pub struct MediaRef {
 /// Where a content item is on WordPress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Publication {
-    pub account_id: String,
-    pub content_id: String,
-    pub site_id: String,
+    pub account_id: AccountId,
+    pub content_id: ContentId,
+    pub site_id: SiteId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,7 +184,7 @@ pub struct Publication {
     pub wp_status: Option<String>,
     /// Our image id → its media item.
     #[serde(default)]
-    pub media: BTreeMap<String, MediaRef>,
+    pub media: BTreeMap<ImageId, MediaRef>,
     /// When WordPress last changed the post, as the newest news of it said: older news
     /// (a webhook retried from the plugin's outbox) is not applied over it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -199,7 +200,7 @@ impl Publication {
 }
 
 impl Publication {
-    pub fn new(account_id: &str, site_id: &str, content_id: &str) -> Self {
+    pub fn new(account_id: &AccountId, site_id: &SiteId, content_id: &ContentId) -> Self {
         Self {
             account_id: account_id.to_owned(),
             content_id: content_id.to_owned(),
@@ -227,20 +228,20 @@ pub enum SyncKind {
 /// One call to WordPress (or one webhook from it).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncLog {
-    pub id: String,
-    pub account_id: String,
-    pub site_id: String,
+    pub id: SyncLogId,
+    pub account_id: AccountId,
+    pub site_id: SiteId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sector_id: Option<String>,
+    pub sector_id: Option<SectorId>,
     /// Stored and shown as `type` (every item's `kind` attribute names its item type).
     #[serde(rename = "type")]
     pub log_type: SyncKind,
     /// What was done, e.g. `create post`, `upload media`.
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_id: Option<String>,
+    pub content_id: Option<ContentId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     pub method: String,
     /// The REST route (or our own path for webhooks), without query.
     pub path: String,
@@ -253,14 +254,18 @@ pub struct SyncLog {
     pub created_at: String,
 }
 
-scoped!(SyncLog, "sync_log", "SYNCLOG", site_wide);
+scoped!(SyncLog, crate::SyncLogId, "sync_log", "SYNCLOG", site_wide);
 
 /// Sync logs are kept this long (the table's TTL removes them).
 pub const SYNC_LOG_DAYS: i64 = 90;
 
 impl Store {
     /// The site's WordPress integration, if it has one.
-    pub async fn wp_integration_of_site(&self, account_id: &str, site_id: &str) -> StoreResult<Option<WpIntegration>> {
+    pub async fn wp_integration_of_site(
+        &self,
+        account_id: &AccountId,
+        site_id: &SiteId,
+    ) -> StoreResult<Option<WpIntegration>> {
         self.find(account_id, &WpIntegration::id_for_site(site_id)).await
     }
 
@@ -279,7 +284,11 @@ impl Store {
         self.update::<WpIntegration>(update, Conflict::Missing).await.map(|_| ())
     }
 
-    pub async fn publication(&self, account_id: &str, content_id: &str) -> StoreResult<Option<Publication>> {
+    pub async fn publication(
+        &self,
+        account_id: &AccountId,
+        content_id: &ContentId,
+    ) -> StoreResult<Option<Publication>> {
         let key = keys::publication(account_id, content_id);
         if !key.fits() {
             return Ok(None);
@@ -324,8 +333,8 @@ impl Store {
     /// them; publishing makes them again). Returns (created, updated).
     pub async fn mirror_wp_terms(
         &self,
-        account_id: &str,
-        site_id: &str,
+        account_id: &AccountId,
+        site_id: &SiteId,
         taxonomy: Taxonomy,
         terms: &[WpTerm],
     ) -> StoreResult<(usize, usize)> {
@@ -356,7 +365,7 @@ impl Store {
                 None => {
                     let stamp = now();
                     let new = TaxonomyTerm {
-                        id: new_id("term"),
+                        id: TermId::generate(),
                         account_id: account_id.to_owned(),
                         site_id: site_id.to_owned(),
                         sector_id: None,
