@@ -35,6 +35,13 @@ else
   cargo test --workspace --no-fail-fast "$@"
 fi
 
+# Documentation examples; the store's include the checks that ids of different kinds
+# cannot be swapped (they must fail to compile).
+if [ "$#" -eq 0 ]; then
+  echo "== doc tests"
+  cargo test --doc --workspace --quiet
+fi
+
 # The API against its own document (docs/api-contract.md). Skipped when the tests were
 # narrowed with arguments.
 if [ "$#" -eq 0 ]; then

@@ -7,6 +7,30 @@
 //! the kind and the short prefix new ids carry (`site_01J…`). An id reads as `&str`
 //! (`Deref`) wherever text is wanted — formatting, comparison, logs — but text never
 //! becomes an id without saying which (`SiteId::from(text)`).
+//!
+//! The right kinds compile:
+//!
+//! ```
+//! use igny8_store::{AccountId, Keyword, KeywordId, SiteId, Store, keys, scoped_key};
+//! let (account, site) = (AccountId::from("acc_1"), SiteId::from("site_1"));
+//! keys::site(&account, &site);
+//! scoped_key::<Keyword>(&account, &KeywordId::from("kw_1"));
+//! ```
+//!
+//! Swapped ids do not:
+//!
+//! ```compile_fail
+//! use igny8_store::{AccountId, SiteId, keys};
+//! let (account, site) = (AccountId::from("acc_1"), SiteId::from("site_1"));
+//! keys::site(&site, &account);
+//! ```
+//!
+//! Nor does an id of another kind of object:
+//!
+//! ```compile_fail
+//! use igny8_store::{AccountId, ClusterId, Keyword, scoped_key};
+//! scoped_key::<Keyword>(&AccountId::from("acc_1"), &ClusterId::from("cl_1"));
+//! ```
 
 use std::borrow::{Borrow, Cow};
 use std::cmp::Ordering;
