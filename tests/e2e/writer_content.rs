@@ -698,3 +698,26 @@ async fn a_site_key_changes_only_status_and_external_ids_of_content() {
     assert_not_found(&as_key(Method::GET, format!("{CONTENT}?site_id={sister}"), None).await, "list sister site");
     assert_eq!(app.get(&content_path(&sister_content), t).await.expect(200).data()["status"], "draft");
 }
+
+#[tokio::test]
+async fn a_large_article_the_store_refuses_leaves_nothing_in_the_bucket() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "refused-article").await;
+    let t = &ws.owner.access;
+    let (big, _) = article("echo", 400_000);
+    let body = json!({"site_id": ws.site, "sector_id": ws.sector, "title": "Refused", "html": big});
+
+    // The text goes to S3 first; the table then refuses the content (every attempt is
+    // throttled), so the text placed for it is removed again.
+    app.inject_fault("dynamodb", "TransactWriteItems", "throttling", 3).await;
+    let refused = app.post(CONTENT, t, body.clone()).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    app.clear_faults().await;
+    assert!(media_keys(&app).await.is_empty(), "text left behind: {:?}", media_keys(&app).await);
+    let list = app.get(&format!("{CONTENT}?site_id={}", ws.site), t).await.expect(200);
+    assert_eq!(list.body["count"], 0);
+
+    // The same request once the table answers keeps its text in the bucket.
+    app.post(CONTENT, t, body).await.expect(201);
+    assert_eq!(media_keys(&app).await.len(), 1);
+}

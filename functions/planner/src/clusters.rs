@@ -9,9 +9,9 @@ use igny8_http::{
 };
 use igny8_store::ClusterId;
 use igny8_store::KeywordId;
-use igny8_store::{Cluster, ClusterPatch, ClusterStatus, Conflict, Keyword, StoreError, now};
+use igny8_store::{Cluster, ClusterPatch, ClusterStatus, Keyword, Plan, StoreError, now};
 use igny8_store::{SectorId, SiteId};
-use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
+use igny8_tenancy::{Access, Placement, ScopedCreate, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -147,30 +147,40 @@ pub async fn create(
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateClusterInput>,
 ) -> ApiResult<Success<Cluster>> {
-    tenant.require(Access::Write)?;
-    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
-    let stamp = now();
-    let cluster = Cluster {
-        id: ClusterId::generate(),
-        account_id: tenant.account_id().to_owned(),
-        site_id: site.id,
-        sector_id: sector.id,
-        name: input.name.trim().to_owned(),
-        description: input.description,
-        status: input.status,
-        keywords_count: 0,
-        volume: 0,
-        created_at: stamp.clone(),
-        updated_at: stamp,
-    };
-    let plan = tenant.plan()?;
-    match state.store.create_within(&cluster, Some(plan.max_clusters)).await {
-        Err(StoreError::Condition(Conflict::PlanLimit)) => {
-            return Err(Tenant::plan_limit(plan, plan.max_clusters, "clusters"));
-        }
-        other => other?,
+    Ok(Success::created(state.create_scoped(&(), &tenant, input).await?))
+}
+
+impl ScopedCreate for CreateClusterInput {
+    type Item = Cluster;
+    type Context = ();
+
+    fn site_id(&self) -> &SiteId {
+        &self.site_id
     }
-    Ok(Success::created(cluster))
+
+    fn sector_id(&self) -> Option<&SectorId> {
+        Some(&self.sector_id)
+    }
+
+    fn plan_limit(plan: &Plan) -> Option<(u32, &'static str)> {
+        Some((plan.max_clusters, "clusters"))
+    }
+
+    async fn build(self, _: &(), _: &Tenancy, _: &Tenant, at: Placement<ClusterId>) -> ApiResult<Cluster> {
+        Ok(Cluster {
+            sector_id: at.sector_id()?,
+            id: at.id,
+            account_id: at.account_id,
+            site_id: at.site.id,
+            name: self.name.trim().to_owned(),
+            description: self.description,
+            status: self.status,
+            keywords_count: 0,
+            volume: 0,
+            created_at: at.stamp.clone(),
+            updated_at: at.stamp,
+        })
+    }
 }
 
 #[utoipa::path(method(put, patch), path = "/api/v1/planner/clusters/{id}", tag = "planner",

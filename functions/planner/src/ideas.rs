@@ -9,9 +9,9 @@ use igny8_http::{
 };
 use igny8_store::Conflict;
 use igny8_store::{ClusterId, SectorId, SiteId};
-use igny8_store::{ContentStructure, ContentType, Idea, IdeaPatch, IdeaStatus, StoreError, Task, now};
+use igny8_store::{ContentStructure, ContentType, Idea, IdeaPatch, IdeaStatus, Plan, StoreError, Task};
 use igny8_store::{IdeaId, TaskId};
-use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
+use igny8_tenancy::{Access, Placement, ScopedCreate, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -181,41 +181,52 @@ pub async fn create(
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateIdeaInput>,
 ) -> ApiResult<Success<Idea>> {
-    tenant.require(Access::Write)?;
-    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
-    let cluster_id = match &input.cluster_id {
-        Some(id) => Some(state.cluster_in_sector(&tenant, id, &sector.id).await?.id),
-        None => None,
-    };
-    if matches!(input.status, IdeaStatus::InProgress | IdeaStatus::Completed) {
-        return Err(ApiError::field("status", "An idea becomes in_progress when queued to the writer."));
+    Ok(Success::created(state.create_scoped(&(), &tenant, input).await?))
+}
+
+impl ScopedCreate for CreateIdeaInput {
+    type Item = Idea;
+    type Context = ();
+
+    fn site_id(&self) -> &SiteId {
+        &self.site_id
     }
-    let stamp = now();
-    let idea = Idea {
-        id: IdeaId::generate(),
-        account_id: tenant.account_id().to_owned(),
-        site_id: site.id,
-        sector_id: sector.id,
-        title: input.title.trim().to_owned(),
-        description: input.description,
-        content_type: input.content_type,
-        content_structure: input.content_structure,
-        target_keywords: clean_phrases(input.target_keywords),
-        cluster_id,
-        estimated_word_count: input.estimated_word_count.unwrap_or(DEFAULT_WORD_COUNT),
-        status: input.status,
-        task_id: None,
-        created_at: stamp.clone(),
-        updated_at: stamp,
-    };
-    let plan = tenant.plan()?;
-    match state.store.create_within(&idea, Some(plan.max_ideas)).await {
-        Err(StoreError::Condition(Conflict::PlanLimit)) => {
-            return Err(Tenant::plan_limit(plan, plan.max_ideas, "ideas"));
+
+    fn sector_id(&self) -> Option<&SectorId> {
+        Some(&self.sector_id)
+    }
+
+    fn plan_limit(plan: &Plan) -> Option<(u32, &'static str)> {
+        Some((plan.max_ideas, "ideas"))
+    }
+
+    async fn build(self, _: &(), tenancy: &Tenancy, tenant: &Tenant, at: Placement<IdeaId>) -> ApiResult<Idea> {
+        let sector_id = at.sector_id()?;
+        let cluster_id = match &self.cluster_id {
+            Some(id) => Some(tenancy.cluster_in_sector(tenant, id, &sector_id).await?.id),
+            None => None,
+        };
+        if matches!(self.status, IdeaStatus::InProgress | IdeaStatus::Completed) {
+            return Err(ApiError::field("status", "An idea becomes in_progress when queued to the writer."));
         }
-        other => other?,
+        Ok(Idea {
+            id: at.id,
+            account_id: at.account_id,
+            site_id: at.site.id,
+            sector_id,
+            title: self.title.trim().to_owned(),
+            description: self.description,
+            content_type: self.content_type,
+            content_structure: self.content_structure,
+            target_keywords: clean_phrases(self.target_keywords),
+            cluster_id,
+            estimated_word_count: self.estimated_word_count.unwrap_or(DEFAULT_WORD_COUNT),
+            status: self.status,
+            task_id: None,
+            created_at: at.stamp.clone(),
+            updated_at: at.stamp,
+        })
     }
-    Ok(Success::created(idea))
 }
 
 #[utoipa::path(method(put, patch), path = "/api/v1/planner/ideas/{id}", tag = "planner",

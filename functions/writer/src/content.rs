@@ -15,7 +15,7 @@ use igny8_store::SiteId;
 use igny8_store::TermId;
 use igny8_store::{AccountId, SectorId, TaskId};
 use igny8_store::{Content, ContentStatus, StoreError, Task, TaxonomyTerm, now};
-use igny8_tenancy::{Access, ScopedList, Tenant, by_text};
+use igny8_tenancy::{Access, Placement, ScopedCreate, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -341,46 +341,70 @@ pub async fn create(
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateContentInput>,
 ) -> ApiResult<Success<ContentView>> {
-    tenant.require(Access::Write)?;
-    let (site, sector) = state.tenancy.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
-    if let Some(task_id) = &input.task_id {
-        let task: Task = state.tenancy.find_scoped(&tenant, task_id, "Task").await?;
-        if task.sector_id != sector.id {
-            return Err(ApiError::field("task_id", "The task belongs to another sector."));
-        }
-    }
-    let taxonomy_term_ids = check_terms(&state, &tenant, &input.taxonomy_term_ids, &site.id).await?;
-    let stamp = now();
-    let mut content = Content {
-        id: ContentId::generate(),
-        account_id: tenant.account_id().to_owned(),
-        site_id: site.id,
-        sector_id: sector.id,
-        task_id: input.task_id,
-        slug: input.slug.unwrap_or_else(|| slugify(&input.title)),
-        title: input.title.trim().to_owned(),
-        html: String::new(),
-        html_s3_key: None,
-        meta_title: input.meta_title,
-        meta_description: input.meta_description,
-        primary_keyword: input.primary_keyword,
-        secondary_keywords: input.secondary_keywords,
-        word_count: 0,
-        status: input.status,
-        taxonomy_term_ids,
-        external_id: None,
-        external_url: None,
-        version: 1,
-        version_seq: None,
-        created_at: stamp.clone(),
-        updated_at: stamp,
-    };
-    place_html(&state.media, &mut content, sanitise(&input.html)).await.map_err(crate::media_failed)?;
-    if let Err(e) = state.store().create(&content).await {
-        state.media.delete_quietly(content.html_s3_key.clone()).await;
-        return Err(e.into());
-    }
+    let content = state.tenancy.create_scoped(&state, &tenant, input).await?;
     Ok(Success::created(full_view(&state.media, &content).await?))
+}
+
+impl ScopedCreate for CreateContentInput {
+    type Item = Content;
+    type Context = WriterState;
+
+    fn site_id(&self) -> &SiteId {
+        &self.site_id
+    }
+
+    fn sector_id(&self) -> Option<&SectorId> {
+        Some(&self.sector_id)
+    }
+
+    /// Checks the task and terms, and places the sanitised HTML (in S3 when large).
+    async fn build(
+        self,
+        state: &WriterState,
+        tenancy: &Tenancy,
+        tenant: &Tenant,
+        at: Placement<ContentId>,
+    ) -> ApiResult<Content> {
+        let sector_id = at.sector_id()?;
+        if let Some(task_id) = &self.task_id {
+            let task: Task = tenancy.find_scoped(tenant, task_id, "Task").await?;
+            if task.sector_id != sector_id {
+                return Err(ApiError::field("task_id", "The task belongs to another sector."));
+            }
+        }
+        let taxonomy_term_ids = check_terms(state, tenant, &self.taxonomy_term_ids, &at.site.id).await?;
+        let mut content = Content {
+            id: at.id,
+            account_id: at.account_id,
+            site_id: at.site.id,
+            sector_id,
+            task_id: self.task_id,
+            slug: self.slug.unwrap_or_else(|| slugify(&self.title)),
+            title: self.title.trim().to_owned(),
+            html: String::new(),
+            html_s3_key: None,
+            meta_title: self.meta_title,
+            meta_description: self.meta_description,
+            primary_keyword: self.primary_keyword,
+            secondary_keywords: self.secondary_keywords,
+            word_count: 0,
+            status: self.status,
+            taxonomy_term_ids,
+            external_id: None,
+            external_url: None,
+            version: 1,
+            version_seq: None,
+            created_at: at.stamp.clone(),
+            updated_at: at.stamp,
+        };
+        place_html(&state.media, &mut content, sanitise(&self.html)).await.map_err(crate::media_failed)?;
+        Ok(content)
+    }
+
+    /// The HTML placed in S3 for content the store then refused.
+    async fn discard(state: &WriterState, content: &Content) {
+        state.media.delete_quietly(content.html_s3_key.clone()).await;
+    }
 }
 
 #[utoipa::path(method(put, patch), path = "/api/v1/writer/content/{id}", tag = "writer",

@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, Uri, header};
 use igny8_http::openapi::{Envelope, Page, PageQuery};
 use igny8_http::{ApiError, ApiResult, JsonBody, ListResponse, PageParams, QueryParams, Success, nullable};
 use igny8_store::{AccountId, ImageId, SiteId};
-use igny8_store::{Content, Image, ImagePatch, ImageStatus, ImageType, StoreError, new_id, now};
+use igny8_store::{Content, Image, ImagePatch, ImageStatus, ImageType, StoreError, new_id};
 use igny8_store::{ContentId, SectorId};
-use igny8_tenancy::{Access, ScopedList, Tenant};
+use igny8_tenancy::{Access, Placement, ScopedCreate, ScopedList, Tenancy, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -231,33 +231,53 @@ pub async fn create(
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateImageInput>,
 ) -> ApiResult<Success<ImageView>> {
-    tenant.require(Access::Write)?;
-    let (site, sector) = state.tenancy.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
-    let content_id = match &input.content_id {
-        Some(id) => Some(check_content(&state, &tenant, id, &sector.id).await?),
-        None => None,
-    };
-    let stamp = now();
-    let image = Image {
-        id: ImageId::generate(),
-        account_id: tenant.account_id().to_owned(),
-        site_id: site.id,
-        sector_id: sector.id,
-        content_id,
-        image_type: input.image_type,
-        prompt: input.prompt,
-        alt_text: input.alt_text,
-        caption: input.caption,
-        position: input.position,
-        status: input.status,
-        url: input.url,
-        s3_key: None,
-        content_type: None,
-        created_at: stamp.clone(),
-        updated_at: stamp,
-    };
-    state.tenancy.store.create(&image).await?;
+    let image = state.tenancy.create_scoped(&state, &tenant, input).await?;
     Ok(Success::created(view(&state.media, &image).await?))
+}
+
+impl ScopedCreate for CreateImageInput {
+    type Item = Image;
+    type Context = WriterState;
+
+    fn site_id(&self) -> &SiteId {
+        &self.site_id
+    }
+
+    fn sector_id(&self) -> Option<&SectorId> {
+        Some(&self.sector_id)
+    }
+
+    async fn build(
+        self,
+        state: &WriterState,
+        _: &Tenancy,
+        tenant: &Tenant,
+        at: Placement<ImageId>,
+    ) -> ApiResult<Image> {
+        let sector_id = at.sector_id()?;
+        let content_id = match &self.content_id {
+            Some(id) => Some(check_content(state, tenant, id, &sector_id).await?),
+            None => None,
+        };
+        Ok(Image {
+            id: at.id,
+            account_id: at.account_id,
+            site_id: at.site.id,
+            sector_id,
+            content_id,
+            image_type: self.image_type,
+            prompt: self.prompt,
+            alt_text: self.alt_text,
+            caption: self.caption,
+            position: self.position,
+            status: self.status,
+            url: self.url,
+            s3_key: None,
+            content_type: None,
+            created_at: at.stamp.clone(),
+            updated_at: at.stamp,
+        })
+    }
 }
 
 #[utoipa::path(method(put, patch), path = "/api/v1/writer/images/{id}", tag = "writer",

@@ -10,8 +10,8 @@ use igny8_http::{
 };
 use igny8_store::TaskId;
 use igny8_store::{ClusterId, SectorId, SiteId};
-use igny8_store::{ContentStructure, ContentType, StoreError, Task, TaskPatch, TaskStatus, now};
-use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
+use igny8_store::{ContentStructure, ContentType, StoreError, Task, TaskPatch, TaskStatus};
+use igny8_tenancy::{Access, Placement, ScopedCreate, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -178,33 +178,46 @@ pub async fn create(
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateTaskInput>,
 ) -> ApiResult<Success<Task>> {
-    tenant.require(Access::Write)?;
-    let (site, sector) = state.resolve_sector(&tenant, &input.site_id, &input.sector_id).await?;
-    let cluster_id = match &input.cluster_id {
-        Some(id) => Some(state.cluster_in_sector(&tenant, id, &sector.id).await?.id),
-        None => None,
-    };
-    let stamp = now();
-    let task = Task {
-        id: TaskId::generate(),
-        account_id: tenant.account_id().to_owned(),
-        site_id: site.id,
-        sector_id: sector.id,
-        title: input.title.trim().to_owned(),
-        description: input.description,
-        keywords: clean_phrases(input.keywords),
-        cluster_id,
-        idea_id: None,
-        content_type: input.content_type,
-        content_structure: input.content_structure,
-        word_count: input.word_count.unwrap_or(DEFAULT_WORD_COUNT),
-        status: input.status,
-        content_id: None,
-        created_at: stamp.clone(),
-        updated_at: stamp,
-    };
-    state.store.create(&task).await?;
-    Ok(Success::created(task))
+    Ok(Success::created(state.create_scoped(&(), &tenant, input).await?))
+}
+
+impl ScopedCreate for CreateTaskInput {
+    type Item = Task;
+    type Context = ();
+
+    fn site_id(&self) -> &SiteId {
+        &self.site_id
+    }
+
+    fn sector_id(&self) -> Option<&SectorId> {
+        Some(&self.sector_id)
+    }
+
+    async fn build(self, _: &(), tenancy: &Tenancy, tenant: &Tenant, at: Placement<TaskId>) -> ApiResult<Task> {
+        let sector_id = at.sector_id()?;
+        let cluster_id = match &self.cluster_id {
+            Some(id) => Some(tenancy.cluster_in_sector(tenant, id, &sector_id).await?.id),
+            None => None,
+        };
+        Ok(Task {
+            id: at.id,
+            account_id: at.account_id,
+            site_id: at.site.id,
+            sector_id,
+            title: self.title.trim().to_owned(),
+            description: self.description,
+            keywords: clean_phrases(self.keywords),
+            cluster_id,
+            idea_id: None,
+            content_type: self.content_type,
+            content_structure: self.content_structure,
+            word_count: self.word_count.unwrap_or(DEFAULT_WORD_COUNT),
+            status: self.status,
+            content_id: None,
+            created_at: at.stamp.clone(),
+            updated_at: at.stamp,
+        })
+    }
 }
 
 #[utoipa::path(method(put, patch), path = "/api/v1/writer/tasks/{id}", tag = "writer",

@@ -9,8 +9,8 @@ use igny8_http::{
 };
 use igny8_store::SectorId;
 use igny8_store::{SiteId, TermId};
-use igny8_store::{StoreError, Taxonomy, TaxonomyTerm, TermPatch, now};
-use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
+use igny8_store::{StoreError, Taxonomy, TaxonomyTerm, TermPatch};
+use igny8_tenancy::{Access, Placement, ScopedCreate, ScopedList, Tenancy, Tenant, by_text};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -154,33 +154,45 @@ pub async fn create(
     tenant: Tenant,
     JsonBody(input): JsonBody<CreateTermInput>,
 ) -> ApiResult<Success<TaxonomyTerm>> {
-    tenant.require(Access::Write)?;
-    let scope = state.resolve_scope(&tenant, &input.site_id, input.sector_id.as_ref()).await?;
-    let parent_id = match &input.parent_id {
-        Some(id) => Some(check_parent(&state, &tenant, id, &scope.site.id, input.taxonomy).await?),
-        None => None,
-    };
-    let slug = input.slug.map(|s| slugify(&s)).unwrap_or_else(|| slugify(&input.name));
-    if slug.is_empty() {
-        return Err(ApiError::field("slug", "The slug needs at least one letter or digit."));
+    Ok(Success::created(state.create_scoped(&(), &tenant, input).await?))
+}
+
+impl ScopedCreate for CreateTermInput {
+    type Item = TaxonomyTerm;
+    type Context = ();
+
+    fn site_id(&self) -> &SiteId {
+        &self.site_id
     }
-    let stamp = now();
-    let term = TaxonomyTerm {
-        id: TermId::generate(),
-        account_id: tenant.account_id().to_owned(),
-        site_id: scope.site.id,
-        sector_id: scope.sector.map(|s| s.id),
-        taxonomy: input.taxonomy,
-        name: input.name.trim().to_owned(),
-        slug,
-        description: input.description,
-        parent_id,
-        external_id: input.external_id,
-        created_at: stamp.clone(),
-        updated_at: stamp,
-    };
-    state.store.create(&term).await?;
-    Ok(Success::created(term))
+
+    fn sector_id(&self) -> Option<&SectorId> {
+        self.sector_id.as_ref()
+    }
+
+    async fn build(self, _: &(), tenancy: &Tenancy, tenant: &Tenant, at: Placement<TermId>) -> ApiResult<TaxonomyTerm> {
+        let parent_id = match &self.parent_id {
+            Some(id) => Some(check_parent(tenancy, tenant, id, &at.site.id, self.taxonomy).await?),
+            None => None,
+        };
+        let slug = self.slug.map(|s| slugify(&s)).unwrap_or_else(|| slugify(&self.name));
+        if slug.is_empty() {
+            return Err(ApiError::field("slug", "The slug needs at least one letter or digit."));
+        }
+        Ok(TaxonomyTerm {
+            id: at.id,
+            account_id: at.account_id,
+            site_id: at.site.id,
+            sector_id: at.sector.map(|s| s.id),
+            taxonomy: self.taxonomy,
+            name: self.name.trim().to_owned(),
+            slug,
+            description: self.description,
+            parent_id,
+            external_id: self.external_id,
+            created_at: at.stamp.clone(),
+            updated_at: at.stamp,
+        })
+    }
 }
 
 #[utoipa::path(method(put, patch), path = "/api/v1/writer/taxonomies/{id}", tag = "writer",

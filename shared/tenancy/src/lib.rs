@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod api_key;
+pub mod creating;
 pub mod extractor;
 pub mod listing;
 pub mod password;
@@ -20,6 +21,7 @@ pub mod throttle;
 pub mod tokens;
 
 pub use access::{Access, SiteScope, Tenant};
+pub use creating::{Placement, ScopedCreate};
 pub use extractor::Tenancy;
 pub use igny8_store::Role;
 pub use listing::{ScopedList, by_text};

@@ -47,6 +47,9 @@ macro_rules! scoped {
             fn sector_id(&$this) -> Option<&$crate::SectorId> {
                 $sector
             }
+            fn new_id() -> $id {
+                <$id>::generate()
+            }
         }
     };
 }
@@ -69,6 +72,8 @@ pub trait Scoped: Serialize + DeserializeOwned + Send + Sync {
     fn account_id(&self) -> &AccountId;
     fn site_id(&self) -> &SiteId;
     fn sector_id(&self) -> Option<&SectorId>;
+    /// A fresh id for a new object of this kind.
+    fn new_id() -> Self::Id;
 
     fn key(&self) -> Key {
         scoped_key::<Self>(self.account_id(), self.id())
