@@ -154,6 +154,7 @@ pub fn refused_reason(error: &(dyn std::error::Error + 'static)) -> Option<Strin
 /// redirected POST would silently become a GET), bounded connect time.
 pub fn client(policy: OutboundPolicy) -> reqwest::Client {
     reqwest::Client::builder()
+        .use_preconfigured_tls(tls())
         .dns_resolver(Arc::new(GuardedResolver { policy }))
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
@@ -165,9 +166,32 @@ pub fn client(policy: OutboundPolicy) -> reqwest::Client {
         })
 }
 
+/// TLS for outbound calls: rustls on aws-lc-rs (the SDK's provider, so one in every
+/// binary) trusting Mozilla's roots, compiled in. reqwest's own default reads the
+/// system's certificate directory when the client is built, at every cold start.
+fn tls() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|e| panic!("aws-lc-rs offers no TLS version: {e}"))
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outbound_tls_trusts_the_compiled_in_roots_and_offers_http2() {
+        let config = tls();
+        assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
+        assert_eq!(config.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+        assert!(config.crypto_provider().cipher_suites.iter().any(|s| s.version() == &rustls::version::TLS13));
+    }
 
     const STRICT: OutboundPolicy = OutboundPolicy { allow_private: false };
     const LOCAL: OutboundPolicy = OutboundPolicy { allow_private: true };

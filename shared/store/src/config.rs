@@ -16,7 +16,40 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// The SDK configuration from the environment, with [`timeouts`].
+/// The SDK configuration from the environment, with [`timeouts`] and [`http_client`].
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).load().await
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).http_client(http_client()).load().await
+}
+
+/// The roots AWS service endpoints chain to (Amazon Trust Services).
+const AWS_ROOTS: &str = include_str!("aws-roots.pem");
+
+/// The SDK's HTTPS client: rustls on aws-lc-rs (the one crypto provider of every
+/// function) trusting the Amazon Trust Services roots, compiled in. The default client
+/// reads the system's whole certificate directory when it is built — at start, a few
+/// milliseconds of every cold start — to reach endpoints that need five roots.
+pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS.as_bytes());
+    let context = TlsContext::builder().with_trust_store(trust).build().unwrap_or_else(|e| {
+        // Only a bundle that does not parse fails here, and the unit test below reads it.
+        panic!("the compiled-in AWS roots are not usable: {e}")
+    });
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_aws_roots_are_five_certificates() {
+        let blocks = AWS_ROOTS.matches("-----BEGIN CERTIFICATE-----").count();
+        assert_eq!(blocks, 5);
+        assert_eq!(AWS_ROOTS.matches("-----END CERTIFICATE-----").count(), blocks);
+        let _ = http_client();
+    }
 }
