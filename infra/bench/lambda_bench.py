@@ -194,6 +194,14 @@ class Function:
         self.api = RuntimeApi()
         self.process = start(binary, self.api)
 
+    def peak_rss_mb(self):
+        """The process's peak resident memory so far (VmHWM), in MB."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
     def close(self):
         self.process.kill()
         self.process.wait()
@@ -220,6 +228,7 @@ def measure_warm(binaries_dir, events_dir, requests):
         for _ in range(10):
             call(auth.api, me, 200)
         figures["auth: GET /auth/me (one BatchGetItem)"] = [call(auth.api, me, 200)[0] for _ in range(requests)]
+        PEAK_RSS["auth after the /auth/me runs"] = auth.peak_rss_mb()
     finally:
         auth.close()
 
@@ -238,14 +247,20 @@ def measure_warm(binaries_dir, events_dir, requests):
         took, imported = call(planner.api, import_event, 201)
         assert imported["data"]["created"] == 10_000, imported["data"]
         figures["planner: import_csv of 10 000 rows (once)"] = [took]
+        PEAK_RSS["planner after a 10 000-row import"] = planner.peak_rss_mb()
         list_query = f"site_id={site_id}&search=trail&intent=commercial&volume_min=100&ordering=-volume&page=2&page_size=25"
         listing = api_event(events_dir, "GET", "/api/v1/planner/keywords/", token, list_query)
         call(planner.api, listing, 200)
         runs = max(5, requests // 20)
         figures["planner: GET keywords, 10 000 filtered + ordered, page 2"] = [call(planner.api, listing, 200)[0] for _ in range(runs)]
+        PEAK_RSS["planner after 10 000-keyword list pages too"] = planner.peak_rss_mb()
     finally:
         planner.close()
     return figures
+
+
+# Peak resident memory of the warm processes after their heaviest requests, in MB.
+PEAK_RSS = {}
 
 
 def zipped_mb(binary):
@@ -278,6 +293,9 @@ def main():
         print("moto answers far slower than DynamoDB, so these are upper bounds):")
         for name, samples in measure_warm(binaries_dir, events_dir, warm_requests).items():
             print(f"  {name:<58} {describe(samples)}")
+        print("Peak resident memory (VmHWM) of the warm processes:")
+        for name, mb in PEAK_RSS.items():
+            print(f"  {name:<58} {mb:7.1f} MB")
 
 
 if __name__ == "__main__":

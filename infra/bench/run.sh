@@ -14,6 +14,7 @@ export JWT_SECRET="${JWT_SECRET:-benchmark-secret-0123456789-abcdefghij}"
 export SECRETS_KEY="${SECRETS_KEY:-$(printf '0%.0s' {1..64})}"
 # Read at start only; init does not reach the queue.
 export AI_QUEUE_URL="${AI_QUEUE_URL:-http://localhost/queue/igny8-ai-jobs}"
+export PUBLISH_QUEUE_URL="${PUBLISH_QUEUE_URL:-http://localhost/queue/igny8-publish-jobs}"
 cargo run --quiet -p igny8-local -- bootstrap
 python3 infra/bench/lambda_bench.py target/lambda events
 echo

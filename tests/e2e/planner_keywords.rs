@@ -704,3 +704,56 @@ async fn a_default_page_reads_only_its_keywords_from_the_index() {
     assert_eq!(first.body["results"][0]["keyword"], "the newest");
     assert!(igny8_e2e::common::column(&app.get(&format!("{scope}&page=4"), t).await.expect(200), "id").is_empty());
 }
+
+/// A page of one cluster's keywords (newest first, no other filter) reads only the
+/// keywords of the page and those before it, from the cluster's index, with the count
+/// kept on the cluster — the same page as the whole-scope path, site-wide or in the
+/// cluster's sector, and nothing for a cluster of another scope.
+#[tokio::test]
+async fn a_clusters_page_reads_only_its_keywords_from_the_index() {
+    let app = TestApp::spawn().await;
+    let ws = igny8_e2e::common::workspace(&app, "cluster-pages").await;
+    let t = ws.owner.access.as_str();
+    let keywords: Vec<Value> = (0..40).map(|i| json!({"keyword": format!("cluster keyword {i:02}")})).collect();
+    let bulk = json!({"site_id": ws.site, "sector_id": ws.sector, "keywords": keywords});
+    app.post("/api/v1/planner/keywords/bulk_create/", t, bulk).await.expect(201);
+    let all = format!("/api/v1/planner/keywords/?site_id={}&page_size=100&ordering=keyword", ws.site);
+    let ids = igny8_e2e::common::column(&app.get(&all, t).await.expect(200), "id");
+    let cluster = |name: &str| json!({"site_id": ws.site, "sector_id": ws.sector, "name": name});
+    let mine = id_of(app.post("/api/v1/planner/clusters/", t, cluster("Mine")).await.expect(201).data());
+    let other = id_of(app.post("/api/v1/planner/clusters/", t, cluster("Other")).await.expect(201).data());
+    let assign = |cluster: &str, ids: &[String]| {
+        (format!("/api/v1/planner/clusters/{cluster}/keywords/"), json!({"keyword_ids": ids}))
+    };
+    let (path, body) = assign(&mine, &ids[..25]);
+    app.post(&path, t, body).await.expect(200);
+    let (path, body) = assign(&other, &ids[25..35]);
+    app.post(&path, t, body).await.expect(200);
+    // One leaves the cluster again: it is no longer on the cluster's pages.
+    app.patch(&format!("{KEYWORDS}{}/", ids[0]), t, json!({"cluster_id": null})).await.expect(200);
+
+    let items_read = |reply: &Reply| -> u64 {
+        let timing = reply.headers["server-timing"].to_str().unwrap();
+        timing.split(", ").find(|p| p.starts_with("items;")).unwrap().rsplit('=').next().unwrap().parse().unwrap()
+    };
+    for scope in [format!("site_id={}", ws.site), format!("site_id={}&sector_id={}", ws.site, ws.sector)] {
+        let base = format!("{KEYWORDS}?{scope}&cluster_id={mine}&page_size=10");
+        for page in [1, 2, 3] {
+            let indexed = app.get(&format!("{base}&page={page}"), t).await.expect(200);
+            // Every keyword is active: this filter takes the whole-scope path.
+            let whole = app.get(&format!("{base}&page={page}&status=active"), t).await.expect(200);
+            let page_ids = igny8_e2e::common::column(&indexed, "id");
+            assert_eq!(page_ids, igny8_e2e::common::column(&whole, "id"), "{scope} page {page}");
+            assert_eq!(indexed.body["count"], 24, "{scope}");
+            assert_eq!(page_ids.len(), if page == 3 { 4 } else { 10 });
+            assert!(!page_ids.contains(&ids[0]), "the keyword that left is not listed");
+            // The caller (2 items), the site (and sector), the cluster, the keywords up to this page.
+            assert!(items_read(&indexed) <= 5 + 10 * page, "{scope} page {page} read {}", items_read(&indexed));
+        }
+    }
+    // A cluster of another sector holds none of this sector's keywords.
+    let second = app.create_sector(t, &ws.site, "Second").await;
+    let elsewhere = format!("{KEYWORDS}?site_id={}&sector_id={second}&cluster_id={mine}", ws.site);
+    let none = app.get(&elsewhere, t).await.expect(200);
+    assert_eq!((none.body["count"].clone(), igny8_e2e::common::column(&none, "id").len()), (json!(0), 0));
+}

@@ -9,7 +9,8 @@ use igny8_store::Store;
 use igny8_tenancy::SecretBox;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+// Lambda hands an execution environment one request at a time: no worker threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     igny8_http::init_lambda_tracing();
     let config = igny8_store::sdk_config().await;

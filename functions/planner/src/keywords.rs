@@ -13,7 +13,7 @@ use igny8_store::KeywordId;
 use igny8_store::{
     Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store, now,
 };
-use igny8_store::{SectorId, SiteId};
+use igny8_store::{Cluster, SectorId, SiteId};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -352,14 +352,15 @@ pub async fn list(
     Ok(ListResponse::paginate(selected, &page, &uri))
 }
 
-/// Pages of a sector's keywords, newest first, that are read from the index: no more
-/// than `page × page_size` items (`docs/decisions.md`, list pages).
+/// Pages of a sector's or a cluster's keywords, newest first, that are read from an
+/// index: no more than `page × page_size` items (`docs/decisions.md`, list pages).
 const INDEX_PAGE_DEPTH: u32 = 40;
 
-/// The page of a sector's unfiltered keywords in the default order, read from the
-/// sector's index (the keywords of the page and those before it, nothing after), with
-/// the count kept on the sector. `None` when the request needs the whole scope: a
-/// filter, another order, a site-wide list or a page deeper than `INDEX_PAGE_DEPTH`.
+/// A page in the default order of a sector's unfiltered keywords (from the sector's
+/// index, the count kept on the sector) or of one cluster's (from the cluster's index,
+/// the count kept on the cluster): the keywords of the page and those before it,
+/// nothing after. `None` when the request needs the whole scope: another filter,
+/// another order, a site-wide unfiltered list or a page deeper than `INDEX_PAGE_DEPTH`.
 async fn newest_page(
     state: &Tenancy,
     tenant: &Tenant,
@@ -370,25 +371,42 @@ async fn newest_page(
     let default_order = filter.ordering.as_deref().is_none_or(|o| o.trim().is_empty() || o.trim() == "-created_at");
     let plain = filter.search.as_deref().is_none_or(|s| s.trim().is_empty())
         && filter.status.is_none()
-        && filter.cluster_id.is_none()
         && filter.intent.is_none()
         && filter.difficulty_min.is_none()
         && filter.difficulty_max.is_none()
         && filter.volume_min.is_none()
         && filter.volume_max.is_none();
-    let (Some(site_id), Some(sector_id)) = (filter.site_id.as_ref(), filter.sector_id.as_ref()) else {
-        return Ok(None);
-    };
+    let Some(site_id) = filter.site_id.as_ref() else { return Ok(None) };
     if !default_order || !plain || page.page() > INDEX_PAGE_DEPTH {
         return Ok(None);
     }
-    let scope = state.resolve_scope(tenant, site_id, Some(sector_id)).await?;
-    let Some(sector) = scope.sector else { return Ok(None) };
     let wanted = (page.page() * page.page_size()) as usize;
-    let newest: Vec<Keyword> =
-        state.store.newest_in_sector(tenant.account_id(), &scope.site.id, &sector.id, wanted).await?;
+    let (count, newest) = match (&filter.cluster_id, &filter.sector_id) {
+        (Some(cluster_id), sector_id) => {
+            let scope = state.resolve_scope(tenant, site_id, sector_id.as_ref()).await?;
+            let cluster =
+                state.store.find::<Cluster>(tenant.account_id(), cluster_id).await?.filter(|c| {
+                    c.site_id == scope.site.id && scope.sector.as_ref().is_none_or(|s| s.id == c.sector_id)
+                });
+            match cluster {
+                // A cluster of another scope (or none) holds none of the scope's keywords.
+                None => (0, Vec::new()),
+                Some(cluster) => {
+                    let newest = state.store.newest_in_cluster(&cluster, wanted).await?;
+                    (cluster.keywords_count.max(0) as usize, newest)
+                }
+            }
+        }
+        (None, Some(sector_id)) => {
+            let scope = state.resolve_scope(tenant, site_id, Some(sector_id)).await?;
+            let Some(sector) = scope.sector else { return Ok(None) };
+            let newest = state.store.newest_in_sector(tenant.account_id(), &scope.site.id, &sector.id, wanted).await?;
+            (sector.keywords_count as usize, newest)
+        }
+        (None, None) => return Ok(None),
+    };
     let results = newest.into_iter().skip(page.offset()).collect();
-    Ok(Some(ListResponse::page_of(sector.keywords_count as usize, results, page, uri)))
+    Ok(Some(ListResponse::page_of(count, results, page, uri)))
 }
 
 #[utoipa::path(get, path = "/api/v1/planner/keywords/{id}", tag = "planner",

@@ -7,7 +7,8 @@ use igny8_tenancy::SecretBox;
 use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+// Lambda hands an execution environment one request at a time: no worker threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     igny8_http::init_lambda_tracing();
     let config = igny8_store::sdk_config().await;

@@ -172,13 +172,11 @@ pub fn client(policy: OutboundPolicy) -> reqwest::Client {
 fn tls() -> rustls::ClientConfig {
     let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap_or_else(|e| panic!("aws-lc-rs offers no TLS version: {e}"))
         .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    config
+        .with_no_client_auth()
 }
 
 #[cfg(test)]
@@ -186,10 +184,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn outbound_tls_trusts_the_compiled_in_roots_and_offers_http2() {
+    fn outbound_tls_trusts_the_compiled_in_roots_on_aws_lc() {
         let config = tls();
         assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
-        assert_eq!(config.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
         assert!(config.crypto_provider().cipher_suites.iter().any(|s| s.version() == &rustls::version::TLS13));
     }
 

@@ -1,9 +1,10 @@
 //! Key construction. Every key of the table is built here and nowhere else.
 
-use crate::ids::{AccountId, ContentId, JobId, SectorId, SiteId, UserId};
+use crate::ids::{AccountId, ClusterId, ContentId, JobId, SectorId, SiteId, UserId};
 use crate::table::Key;
 
 pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
 
 pub fn account_pk(account_id: &AccountId) -> String {
     format!("ACCOUNT#{account_id}")
@@ -53,6 +54,11 @@ pub fn session(family_id: &str) -> Key {
 /// An object of an account by its kind's sort-key prefix (`KEYWORD`, `AUTHOR` …).
 pub fn object(account_id: &AccountId, prefix: &str, id: &str) -> Key {
     Key::new(account_pk(account_id), format!("{prefix}#{id}"))
+}
+
+/// GSI2 partition listing a cluster's keywords.
+pub fn cluster_keywords(account_id: &AccountId, cluster_id: &ClusterId) -> String {
+    format!("ACCOUNT#{account_id}#CLUSTER#{cluster_id}#KEYWORD")
 }
 
 /// Guard making a keyword unique within its sector (`normalised` text).

@@ -21,4 +21,6 @@ pub use ids::{
     SyncLogId, TaskId, TermId, UserId, WpIntegrationId,
 };
 pub use model::*;
-pub use table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now};
+pub use table::{
+    AttributeValue, Item, Key, ListIndex, Record, Store, StoreError, StoreResult, Tx, Update, new_id, now,
+};

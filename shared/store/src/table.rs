@@ -101,6 +101,25 @@ fn cancelled(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> Cancell
     }
 }
 
+/// The table's two list indexes (`docs/data-model.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListIndex {
+    /// GSI1: a scope's objects of one kind (a site's, by sector).
+    Scope,
+    /// GSI2: a cluster's keywords.
+    Cluster,
+}
+
+impl ListIndex {
+    /// (index name, partition attribute, sort attribute).
+    pub fn attributes(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            ListIndex::Scope => (GSI1, "GSI1PK", "GSI1SK"),
+            ListIndex::Cluster => (crate::keys::GSI2, "GSI2PK", "GSI2SK"),
+        }
+    }
+}
+
 /// A new opaque, time-sortable id with a short type prefix, e.g. `site_01J…`.
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
@@ -154,6 +173,13 @@ impl Record {
     pub fn in_list(mut self, partition: String, sort: impl Into<String>) -> Self {
         self.attrs.insert("GSI1PK".into(), AttributeValue::S(partition));
         self.attrs.insert("GSI1SK".into(), AttributeValue::S(sort.into()));
+        self
+    }
+
+    /// Lists this record in a GSI2 partition too (a keyword in its cluster's), by `sort`.
+    pub fn in_second_list(mut self, partition: String, sort: impl Into<String>) -> Self {
+        self.attrs.insert("GSI2PK".into(), AttributeValue::S(partition));
+        self.attrs.insert("GSI2SK".into(), AttributeValue::S(sort.into()));
         self
     }
 
@@ -566,17 +592,28 @@ impl Store {
     /// All items listed in a GSI1 partition (optionally only sort keys starting with
     /// `prefix`), in GSI1SK order. Page by page, as DynamoDB returns at most 1 MB a call.
     pub async fn query_list<T: DeserializeOwned>(&self, partition: &str, prefix: Option<&str>) -> StoreResult<Vec<T>> {
+        self.query_list_in(ListIndex::Scope, partition, prefix).await
+    }
+
+    /// [`Store::query_list`] on either index.
+    pub async fn query_list_in<T: DeserializeOwned>(
+        &self,
+        index: ListIndex,
+        partition: &str,
+        prefix: Option<&str>,
+    ) -> StoreResult<Vec<T>> {
+        let (name, pk, sk) = index.attributes();
         let mut request = self
             .client
             .query()
             .table_name(&*self.table)
-            .index_name(GSI1)
+            .index_name(name)
             .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()));
         request = match prefix {
             Some(prefix) => request
-                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)")
+                .key_condition_expression(format!("{pk} = :pk AND begins_with({sk}, :prefix)"))
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
-            None => request.key_condition_expression("GSI1PK = :pk"),
+            None => request.key_condition_expression(format!("{pk} = :pk")),
         };
         let started = Instant::now();
         let items =
@@ -593,18 +630,37 @@ impl Store {
         prefix: &str,
         limit: usize,
     ) -> StoreResult<Vec<T>> {
+        self.query_list_last_in(ListIndex::Scope, partition, Some(prefix), limit).await
+    }
+
+    /// [`Store::query_list_last`] on either index.
+    pub async fn query_list_last_in<T: DeserializeOwned>(
+        &self,
+        index: ListIndex,
+        partition: &str,
+        prefix: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<T>> {
+        let (name, pk, sk) = index.attributes();
+        let condition = match prefix {
+            Some(_) => format!("{pk} = :pk AND begins_with({sk}, :prefix)"),
+            None => format!("{pk} = :pk"),
+        };
         let mut items: Vec<Item> = Vec::with_capacity(limit);
         let mut start: Option<Item> = None;
         while items.len() < limit {
             let started = Instant::now();
-            let output = self
+            let mut request = self
                 .client
                 .query()
                 .table_name(&*self.table)
-                .index_name(GSI1)
-                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+                .index_name(name)
+                .key_condition_expression(&condition)
+                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()));
+            if let Some(prefix) = prefix {
+                request = request.expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()));
+            }
+            let output = request
                 .scan_index_forward(false)
                 .limit((limit - items.len()).min(1_000) as i32)
                 .set_exclusive_start_key(start.take())

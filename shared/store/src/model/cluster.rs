@@ -2,9 +2,10 @@ use crate::ids::{AccountId, ClusterId, SectorId, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::Conflict;
+use crate::keys;
 use crate::model::keyword::{Keyword, KeywordChange};
 use crate::model::scoped::{Scoped, scoped};
-use crate::table::{AttributeValue, Item, Store, StoreError, StoreResult, Tx, now};
+use crate::table::{AttributeValue, Item, ListIndex, Store, StoreError, StoreResult, Tx, now};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -35,11 +36,16 @@ pub struct Cluster {
 scoped!(Cluster, crate::ClusterId, "cluster", "CLUSTER", counted as "clusters_count");
 
 impl Store {
-    /// The keywords of a cluster (read from its sector).
+    /// The keywords of a cluster, oldest first (from the cluster's list: only them).
     pub async fn cluster_keywords(&self, cluster: &Cluster) -> StoreResult<Vec<Keyword>> {
-        let keywords: Vec<Keyword> =
-            self.list_scope(&cluster.account_id, &cluster.site_id, Some(&cluster.sector_id)).await?;
-        Ok(keywords.into_iter().filter(|k| k.cluster_id.as_deref() == Some(cluster.id.as_str())).collect())
+        let partition = keys::cluster_keywords(&cluster.account_id, &cluster.id);
+        self.query_list_in(ListIndex::Cluster, &partition, None).await
+    }
+
+    /// The newest `limit` keywords of a cluster, newest first, reading no others.
+    pub async fn newest_in_cluster(&self, cluster: &Cluster, limit: usize) -> StoreResult<Vec<Keyword>> {
+        let partition = keys::cluster_keywords(&cluster.account_id, &cluster.id);
+        self.query_list_last_in(ListIndex::Cluster, &partition, None, limit).await
     }
 
     /// Deletes a cluster; its keywords stay, unassigned. Keywords are released first

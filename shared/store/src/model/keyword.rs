@@ -63,6 +63,16 @@ impl Keyword {
         keys::normalise(&self.keyword)
     }
 
+    /// The stored item: listed in its sector (GSI1) and, when in a cluster, in the
+    /// cluster's keywords (GSI2), so a cluster's page reads only its keywords.
+    fn item(&self) -> StoreResult<Record> {
+        let record = self.record()?;
+        Ok(match &self.cluster_id {
+            Some(cluster) => record.in_second_list(keys::cluster_keywords(&self.account_id, cluster), self.id.as_str()),
+            None => record,
+        })
+    }
+
     fn guard_key(&self) -> Key {
         keys::keyword_guard(&self.account_id, &self.sector_id, &self.normalised())
     }
@@ -255,14 +265,14 @@ impl Store {
             let change = &changes[index];
             match (&change.before, &change.after) {
                 (None, Some(new)) => {
-                    tx.create(table, new.record()?, Conflict::Exists);
+                    tx.create(table, new.item()?, Conflict::Exists);
                     tx.create(table, new.guard_record()?, Conflict::Duplicate);
                     owners.extend([ActionOwner::Change(index), ActionOwner::Change(index)]);
                 }
                 (Some(old), Some(new)) => {
                     let (condition, values) = unchanged_since(old);
                     let new = Keyword { revision: old.revision + 1, ..new.clone() };
-                    tx.replace_if(table, new.record()?, &condition, values, Conflict::Stale);
+                    tx.replace_if(table, new.item()?, &condition, values, Conflict::Stale);
                     owners.push(ActionOwner::Change(index));
                     if old.normalised() != new.normalised() {
                         tx.delete_if_present(table, old.guard_key());
