@@ -666,8 +666,16 @@ def lists(api, keywords):
         report = expect(api.call("setup", "POST", f"/planner/keywords/import_csv?{scope}", token,
                                  raw=csv_body(rows), content_type="text/csv"), 201)["data"]
         have += report["created"]
+    # A cluster of the 100 newest keywords (read from the sector's index).
+    newest = expect(api.call("setup", "GET", f"/planner/keywords?{scope}&page_size=100", token), 200)
+    cluster = expect(api.call("setup", "POST", "/planner/clusters", token,
+                              body={"site_id": account.site, "sector_id": account.sector, "name": f"bench {run}"}), 201)
+    cluster_id = cluster["data"]["id"]
+    ids = [k["id"] for k in newest["results"]]
+    expect(api.call("setup", "POST", f"/planner/clusters/{cluster_id}/keywords", token, body={"keyword_ids": ids}), 200)
     pages = (
         ("default page (25, newest first)", f"/planner/keywords?{scope}&page_size=25"),
+        ("one cluster's (100 keywords)", f"/planner/keywords?{scope}&page_size=25&cluster_id={cluster_id}"),
         ("filtered by status", f"/planner/keywords?{scope}&page_size=25&status=active"),
         ("filtered by intent", f"/planner/keywords?{scope}&page_size=25&intent=commercial"),
         ("search", f"/planner/keywords?{scope}&page_size=25&search=keyword%2012"),

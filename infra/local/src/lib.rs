@@ -104,7 +104,9 @@ pub fn worker(stack: &Stack, policy: CallPolicy, retry: Retry) -> Worker {
 /// set) a region and dummy credentials are filled in when none are given, so a fresh
 /// machine needs no AWS setup.
 pub async fn sdk_config() -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(igny8_store::timeouts());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(igny8_store::timeouts())
+        .http_client(igny8_store::http_client());
     if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
         if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
             loader = loader.region(Region::new("us-east-1"));

@@ -14,7 +14,7 @@ pub mod model;
 pub mod schema;
 mod table;
 
-pub use config::{sdk_config, timeouts};
+pub use config::{http_client, sdk_config, timeouts};
 pub use conflict::Conflict;
 pub use ids::{
     AccountId, ClusterId, ContentId, Id, IdKind, IdeaId, ImageId, JobId, KeywordId, RuleId, RunId, SectorId, SiteId,
