@@ -154,6 +154,15 @@ def measure_init(binary, runs):
     return samples
 
 
+def on_plan(account_id, plan_id):
+    """Moves the account to another plan in the emulator's table, as support would."""
+    import boto3  # installed with the emulator
+    table = boto3.resource("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                           region_name=os.environ.get("AWS_REGION", "us-east-1")).Table(os.environ["TABLE_NAME"])
+    table.update_item(Key={"PK": f"ACCOUNT#{account_id}", "SK": "ACCOUNT"},
+                      UpdateExpression="SET plan_id = :p", ExpressionAttributeValues={":p": plan_id})
+
+
 def load_event(events_dir, name, token=None):
     with open(os.path.join(events_dir, name)) as f:
         text = f.read()
@@ -219,6 +228,8 @@ def measure_warm(binaries_dir, events_dir, requests):
         register["body"] = json.dumps(body)
         _, registered = call(auth.api, register, 201)
         token = registered["data"]["access"]
+        # The trial plan holds 1 000 keywords; the import below needs 10 000.
+        on_plan(registered["data"]["account"]["id"], "scale")
         _, site = call(auth.api, api_event(events_dir, "POST", "/api/v1/auth/sites/", token, body={"name": "Bench"}), 201)
         site_id = site["data"]["id"]
         sector_body = {"site_id": site_id, "name": "Shoes"}
@@ -245,7 +256,7 @@ def measure_warm(binaries_dir, events_dir, requests):
         query = f"site_id={site_id}&sector_id={sector_id}"
         import_event = api_event(events_dir, "POST", "/api/v1/planner/keywords/import_csv/", token, query, "\n".join(rows), "text/csv")
         took, imported = call(planner.api, import_event, 201)
-        assert imported["data"]["created"] == 10_000, imported["data"]
+        assert imported["data"]["created"] == 10_000, str(imported["data"])[:500]
         figures["planner: import_csv of 10 000 rows (once)"] = [took]
         PEAK_RSS["planner after a 10 000-row import"] = planner.peak_rss_mb()
         list_query = f"site_id={site_id}&search=trail&intent=commercial&volume_min=100&ordering=-volume&page=2&page_size=25"
