@@ -10,10 +10,10 @@ use igny8_http::{
 };
 use igny8_store::ClusterId;
 use igny8_store::KeywordId;
+use igny8_store::{Cluster, SectorId, SiteId};
 use igny8_store::{
     Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store, now,
 };
-use igny8_store::{Cluster, SectorId, SiteId};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
