@@ -686,10 +686,6 @@ async fn a_default_page_reads_only_its_keywords_from_the_index() {
     app.post("/api/v1/planner/keywords/", t, single).await.expect(201);
 
     let scope = format!("/api/v1/planner/keywords/?site_id={}&sector_id={}&page_size=25", ws.site, ws.sector);
-    let items_read = |reply: &Reply| -> u64 {
-        let timing = reply.headers["server-timing"].to_str().unwrap();
-        timing.split(", ").find(|p| p.starts_with("items;")).unwrap().rsplit('=').next().unwrap().parse().unwrap()
-    };
     for page in [1, 2, 3] {
         let indexed = app.get(&format!("{scope}&page={page}"), t).await.expect(200);
         // Every keyword is active: this filter takes the whole-scope path to the same page.
@@ -698,7 +694,11 @@ async fn a_default_page_reads_only_its_keywords_from_the_index() {
         assert_eq!(indexed.body["count"], 61);
         assert_eq!(indexed.body["next"].is_null(), page == 3, "page {page}");
         // The caller (2 items), the site and the sector, and the keywords up to this page.
-        assert!(items_read(&indexed) <= 4 + 25 * page, "page {page} read {}", items_read(&indexed));
+        assert!(
+            igny8_e2e::common::items_read(&indexed) <= 4 + 25 * page,
+            "page {page} read {}",
+            igny8_e2e::common::items_read(&indexed)
+        );
     }
     let first = app.get(&scope, t).await.expect(200);
     assert_eq!(first.body["results"][0]["keyword"], "the newest");
@@ -732,10 +732,6 @@ async fn a_clusters_page_reads_only_its_keywords_from_the_index() {
     // One leaves the cluster again: it is no longer on the cluster's pages.
     app.patch(&format!("{KEYWORDS}{}/", ids[0]), t, json!({"cluster_id": null})).await.expect(200);
 
-    let items_read = |reply: &Reply| -> u64 {
-        let timing = reply.headers["server-timing"].to_str().unwrap();
-        timing.split(", ").find(|p| p.starts_with("items;")).unwrap().rsplit('=').next().unwrap().parse().unwrap()
-    };
     for scope in [format!("site_id={}", ws.site), format!("site_id={}&sector_id={}", ws.site, ws.sector)] {
         let base = format!("{KEYWORDS}?{scope}&cluster_id={mine}&page_size=10");
         for page in [1, 2, 3] {
@@ -748,7 +744,11 @@ async fn a_clusters_page_reads_only_its_keywords_from_the_index() {
             assert_eq!(page_ids.len(), if page == 3 { 4 } else { 10 });
             assert!(!page_ids.contains(&ids[0]), "the keyword that left is not listed");
             // The caller (2 items), the site (and sector), the cluster, the keywords up to this page.
-            assert!(items_read(&indexed) <= 5 + 10 * page, "{scope} page {page} read {}", items_read(&indexed));
+            assert!(
+                igny8_e2e::common::items_read(&indexed) <= 5 + 10 * page,
+                "{scope} page {page} read {}",
+                igny8_e2e::common::items_read(&indexed)
+            );
         }
     }
     // A cluster of another sector holds none of this sector's keywords.

@@ -71,3 +71,10 @@ pub fn assert_forbidden(reply: &Reply, what: &str) {
     assert_eq!(reply.status, 403, "{what}: expected 403; body: {}", reply.body);
     assert_eq!(reply.code(), "FORBIDDEN", "{what}: {}", reply.body);
 }
+
+/// How many items the store read for the request (its `Server-Timing`).
+pub fn items_read(reply: &Reply) -> u64 {
+    let timing = reply.headers["server-timing"].to_str().expect("server-timing is text");
+    let items = timing.split(", ").find(|p| p.starts_with("items;")).unwrap_or_else(|| panic!("no items in {timing}"));
+    items.rsplit('=').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no count in {timing}"))
+}

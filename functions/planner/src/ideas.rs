@@ -188,13 +188,7 @@ impl ScopedCreate for CreateIdeaInput {
     type Item = Idea;
     type Context = ();
 
-    fn site_id(&self) -> &SiteId {
-        &self.site_id
-    }
-
-    fn sector_id(&self) -> Option<&SectorId> {
-        Some(&self.sector_id)
-    }
+    igny8_tenancy::placement_fields!();
 
     fn plan_limit(plan: &Plan) -> Option<(u32, &'static str)> {
         Some((plan.max_ideas, "ideas"))

@@ -349,13 +349,7 @@ impl ScopedCreate for CreateContentInput {
     type Item = Content;
     type Context = WriterState;
 
-    fn site_id(&self) -> &SiteId {
-        &self.site_id
-    }
-
-    fn sector_id(&self) -> Option<&SectorId> {
-        Some(&self.sector_id)
-    }
+    igny8_tenancy::placement_fields!();
 
     /// Checks the task and terms, and places the sanitised HTML (in S3 when large).
     async fn build(

@@ -239,13 +239,7 @@ impl ScopedCreate for CreateImageInput {
     type Item = Image;
     type Context = WriterState;
 
-    fn site_id(&self) -> &SiteId {
-        &self.site_id
-    }
-
-    fn sector_id(&self) -> Option<&SectorId> {
-        Some(&self.sector_id)
-    }
+    igny8_tenancy::placement_fields!();
 
     async fn build(
         self,

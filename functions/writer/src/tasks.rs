@@ -185,13 +185,7 @@ impl ScopedCreate for CreateTaskInput {
     type Item = Task;
     type Context = ();
 
-    fn site_id(&self) -> &SiteId {
-        &self.site_id
-    }
-
-    fn sector_id(&self) -> Option<&SectorId> {
-        Some(&self.sector_id)
-    }
+    igny8_tenancy::placement_fields!();
 
     async fn build(self, _: &(), tenancy: &Tenancy, tenant: &Tenant, at: Placement<TaskId>) -> ApiResult<Task> {
         let sector_id = at.sector_id()?;

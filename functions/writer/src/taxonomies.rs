@@ -161,13 +161,7 @@ impl ScopedCreate for CreateTermInput {
     type Item = TaxonomyTerm;
     type Context = ();
 
-    fn site_id(&self) -> &SiteId {
-        &self.site_id
-    }
-
-    fn sector_id(&self) -> Option<&SectorId> {
-        self.sector_id.as_ref()
-    }
+    igny8_tenancy::placement_fields!(optional_sector);
 
     async fn build(self, _: &(), tenancy: &Tenancy, tenant: &Tenant, at: Placement<TermId>) -> ApiResult<TaxonomyTerm> {
         let parent_id = match &self.parent_id {

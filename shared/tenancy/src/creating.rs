@@ -99,3 +99,28 @@ impl Tenancy {
         }
     }
 }
+
+/// The accessors of a create request whose `site_id: SiteId` and `sector_id: SectorId`
+/// fields say where it goes, inside `impl ScopedCreate for …`; `optional_sector` for a
+/// `sector_id: Option<SectorId>` (objects of the whole site).
+#[macro_export]
+macro_rules! placement_fields {
+    () => {
+        fn site_id(&self) -> &igny8_store::SiteId {
+            &self.site_id
+        }
+
+        fn sector_id(&self) -> Option<&igny8_store::SectorId> {
+            Some(&self.sector_id)
+        }
+    };
+    (optional_sector) => {
+        fn site_id(&self) -> &igny8_store::SiteId {
+            &self.site_id
+        }
+
+        fn sector_id(&self) -> Option<&igny8_store::SectorId> {
+            self.sector_id.as_ref()
+        }
+    };
+}
