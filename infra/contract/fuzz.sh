@@ -44,11 +44,14 @@ api_key="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["api_key"
 checks="not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance"
 total=0
 status=0
+# One worker: with two, schemathesis's coverage phase now and then hits a race in
+# CPython 3.11's AST compiler ("SystemError: AST constructor recursion depth mismatch")
+# that reports a runtime error without any request going wrong.
 for caller in owner site_key; do
   if [ "$caller" = owner ]; then header="Authorization: Bearer $token"; else header="x-igny8-api-key: $api_key"; fi
   echo "== schemathesis as the $caller ($examples examples per operation)"
   if ! st run "$base/api/v1/schema" --url "$base" -H "$header" --checks "$checks" \
-      --max-examples "$examples" --seed 8 --workers 2 --no-color --phases examples,coverage,fuzzing \
+      --max-examples "$examples" --seed 8 --workers 1 --no-color --phases examples,coverage,fuzzing \
       --suppress-health-check all --warnings off --generation-database none \
       --report ndjson --report-ndjson-path "$report/$caller.ndjson" >"$report/$caller.log" 2>&1; then
     status=1
