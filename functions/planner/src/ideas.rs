@@ -196,10 +196,7 @@ impl ScopedCreate for CreateIdeaInput {
 
     async fn build(self, _: &(), tenancy: &Tenancy, tenant: &Tenant, at: Placement<IdeaId>) -> ApiResult<Idea> {
         let sector_id = at.sector_id()?;
-        let cluster_id = match &self.cluster_id {
-            Some(id) => Some(tenancy.cluster_in_sector(tenant, id, &sector_id).await?.id),
-            None => None,
-        };
+        let cluster_id = tenancy.cluster_if_given(tenant, self.cluster_id.as_ref(), &sector_id).await?;
         if matches!(self.status, IdeaStatus::InProgress | IdeaStatus::Completed) {
             return Err(ApiError::field("status", "An idea becomes in_progress when queued to the writer."));
         }

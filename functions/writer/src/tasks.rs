@@ -189,10 +189,7 @@ impl ScopedCreate for CreateTaskInput {
 
     async fn build(self, _: &(), tenancy: &Tenancy, tenant: &Tenant, at: Placement<TaskId>) -> ApiResult<Task> {
         let sector_id = at.sector_id()?;
-        let cluster_id = match &self.cluster_id {
-            Some(id) => Some(tenancy.cluster_in_sector(tenant, id, &sector_id).await?.id),
-            None => None,
-        };
+        let cluster_id = tenancy.cluster_if_given(tenant, self.cluster_id.as_ref(), &sector_id).await?;
         Ok(Task {
             id: at.id,
             account_id: at.account_id,

@@ -118,4 +118,17 @@ impl Tenancy {
         }
         Ok(cluster)
     }
+
+    /// [`Tenancy::cluster_in_sector`] for a cluster a request may name: its id, if given.
+    pub async fn cluster_if_given(
+        &self,
+        tenant: &Tenant,
+        cluster_id: Option<&ClusterId>,
+        sector_id: &SectorId,
+    ) -> Result<Option<ClusterId>, ApiError> {
+        match cluster_id {
+            Some(id) => Ok(Some(self.cluster_in_sector(tenant, id, sector_id).await?.id)),
+            None => Ok(None),
+        }
+    }
 }
