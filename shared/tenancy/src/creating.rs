@@ -74,6 +74,9 @@ impl Tenancy {
         input: C,
     ) -> ApiResult<C::Item> {
         tenant.require(Access::Write)?;
+        // Everything that can refuse the request comes before `build` places anything.
+        let plan = tenant.plan()?;
+        let limit = C::plan_limit(plan);
         let scope = self.resolve_scope(tenant, input.site_id(), input.sector_id()).await?;
         let at = Placement {
             id: C::Item::new_id(),
@@ -83,8 +86,6 @@ impl Tenancy {
             stamp: now(),
         };
         let object = input.build(context, self, tenant, at).await?;
-        let plan = tenant.plan()?;
-        let limit = C::plan_limit(plan);
         match self.store.create_within(&object, limit.map(|(max, _)| max)).await {
             Ok(()) => Ok(object),
             Err(e) => {
