@@ -12,10 +12,10 @@ mod users;
 mod views;
 
 use axum::Router;
+use igny8_http::routes;
 use igny8_http::{ApiRouter, HttpService};
 use igny8_tenancy::Tenancy;
 use utoipa::openapi::OpenApi;
-use utoipa_axum::routes;
 
 /// The function's routes, each with its description (`docs/api-contract.md`).
 fn api() -> ApiRouter<Tenancy> {
@@ -42,7 +42,7 @@ fn api() -> ApiRouter<Tenancy> {
 }
 
 pub fn routes(state: Tenancy) -> Router {
-    api().split(state).0
+    api().into_router(state)
 }
 
 /// This function's part of the API document.

@@ -8,10 +8,10 @@ use axum::Router;
 use axum::extract::FromRef;
 use igny8_automation::runner::Runner;
 use igny8_automation::schedules::Schedules;
+use igny8_http::routes;
 use igny8_http::{ApiRouter, HttpService};
 use igny8_tenancy::Tenancy;
 use utoipa::openapi::OpenApi;
-use utoipa_axum::routes;
 
 #[derive(Clone)]
 pub struct AutomationState {
@@ -38,7 +38,7 @@ fn api() -> ApiRouter<AutomationState> {
 }
 
 pub fn routes(state: AutomationState) -> Router {
-    api().split(state).0
+    api().into_router(state)
 }
 
 /// This function's part of the API document.

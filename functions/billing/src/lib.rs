@@ -7,10 +7,10 @@ mod transactions;
 mod usage;
 
 use axum::Router;
+use igny8_http::routes;
 use igny8_http::{ApiRouter, HttpService};
 use igny8_tenancy::Tenancy;
 use utoipa::openapi::OpenApi;
-use utoipa_axum::routes;
 
 /// The function's routes, each with its description (`docs/api-contract.md`).
 fn api() -> ApiRouter<Tenancy> {
@@ -23,7 +23,7 @@ fn api() -> ApiRouter<Tenancy> {
 }
 
 pub fn routes(tenancy: Tenancy) -> Router {
-    api().split(tenancy).0
+    api().into_router(tenancy)
 }
 
 /// This function's part of the API document.

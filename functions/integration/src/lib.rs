@@ -15,12 +15,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::FromRef;
 use igny8_ai::JobQueue;
+use igny8_http::routes;
 use igny8_http::{ApiRouter, HttpService};
 use igny8_store::Store;
 use igny8_tenancy::{SecretBox, Tenancy};
 use igny8_wordpress::{OutboundPolicy, RetryPolicy};
 use utoipa::openapi::OpenApi;
-use utoipa_axum::routes;
 
 /// Calls made while a request waits (checklist, structure) answer within API
 /// Gateway's 30 s, retries included.
@@ -81,7 +81,7 @@ fn api() -> ApiRouter<IntegrationState> {
 }
 
 pub fn routes(state: IntegrationState) -> Router {
-    api().split(state).0
+    api().into_router(state)
 }
 
 /// This function's part of the API document.

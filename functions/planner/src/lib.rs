@@ -12,11 +12,11 @@ pub mod keywords;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use igny8_ai::JobQueue;
+use igny8_http::routes;
 use igny8_http::{ApiRouter, HttpService};
 use igny8_store::{AccountId, SectorId, SiteId};
 use igny8_tenancy::Tenancy;
 use utoipa::openapi::OpenApi;
-use utoipa_axum::routes;
 
 /// CSV files may be larger than JSON bodies: 10 000 rows are about 400 KB.
 const CSV_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
@@ -74,7 +74,7 @@ fn api() -> ApiRouter<PlannerState> {
 }
 
 pub fn routes(state: PlannerState) -> Router {
-    api().split(state).0
+    api().into_router(state)
 }
 
 /// This function's part of the API document.

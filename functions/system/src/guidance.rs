@@ -4,9 +4,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use axum::routing::{MethodRouter, get};
+use axum::routing::get;
 use igny8_http::Deleted;
-use igny8_http::openapi::{Envelope, Page, PageQuery};
+use igny8_http::openapi::{Envelope, Page, PageQuery, Routes};
 use igny8_http::{
     ApiError, ApiResult, ApiRouter, JsonBody, ListResponse, Ordering, PageParams, QueryParams, Success, matches_search,
 };
@@ -31,6 +31,8 @@ pub trait GuidanceApi: Guidance + Serialize + ToSchema + 'static {
     const ID_PREFIX: &'static str;
     /// The plural for the document, e.g. `author profiles`.
     const WHAT_PLURAL: &'static str;
+    /// Where the collection is served, e.g. `/api/v1/system/strategies`.
+    const PATH: &'static str;
     type Create: DeserializeOwned + Validate + ToSchema + Send + 'static;
     type Update: DeserializeOwned + Validate + ToSchema + Send + 'static;
 
@@ -50,11 +52,29 @@ pub struct GuidanceFilter {
     ordering: Option<String>,
 }
 
-/// `path` (list, create) and `path/{id}` (read, change, delete) for guidance `T`, with
-/// their descriptions. Written out here because the handlers are generic, which
+/// `T::PATH` (list, create) and `T::PATH/{id}` (read, change, delete) for guidance `T`,
+/// with their descriptions. Written out here because the handlers are generic, which
 /// `#[utoipa::path]` does not take.
-pub fn routes<T: GuidanceApi>(path: &str) -> ApiRouter<SystemState> {
-    let item_path = format!("{path}/{{id}}");
+pub fn routes<T: GuidanceApi>() -> ApiRouter<SystemState> {
+    let collection = Routes {
+        path: T::PATH.to_owned(),
+        methods: get(list::<T>).post(create::<T>),
+        describe: describe_collection::<T>,
+    };
+    let item = Routes {
+        path: item_path::<T>(),
+        methods: get(read::<T>).put(update::<T>).patch(update::<T>).delete(remove::<T>),
+        describe: describe_item::<T>,
+    };
+    ApiRouter::new().routes(collection).routes(item)
+}
+
+fn item_path<T: GuidanceApi>() -> String {
+    format!("{}/{{id}}", T::PATH)
+}
+
+/// List and create, and the schemas they name.
+fn describe_collection<T: GuidanceApi>() -> (Vec<(String, RefOr<Schema>)>, Paths) {
     let mut schemas = Vec::new();
     <Envelope<T> as ToSchema>::schemas(&mut schemas);
     <Page<T> as ToSchema>::schemas(&mut schemas);
@@ -69,11 +89,16 @@ pub fn routes<T: GuidanceApi>(path: &str) -> ApiRouter<SystemState> {
     list_params.extend(GuidanceFilter::into_params(|| None));
     let list_op = operation(format!("The account's {}.", T::WHAT_PLURAL), "200", Page::<T>::schema())
         .parameters(Some(list_params));
-    collection.add_path_operation(path, vec![HttpMethod::Get], list_op.build());
+    collection.add_path_operation(T::PATH, vec![HttpMethod::Get], list_op.build());
     let create_op = operation(format!("The new {} (admins).", T::WHAT.to_lowercase()), "201", Envelope::<T>::schema())
         .request_body(Some(body::<T::Create>()));
-    collection.add_path_operation(path, vec![HttpMethod::Post], create_op.build());
+    collection.add_path_operation(T::PATH, vec![HttpMethod::Post], create_op.build());
+    (schemas, collection)
+}
 
+/// Read, change and delete, and the schemas they name beyond the collection's.
+fn describe_item<T: GuidanceApi>() -> (Vec<(String, RefOr<Schema>)>, Paths) {
+    let item_path = item_path::<T>();
     let mut item = Paths::new();
     let read_op = with_id(operation(format!("The {}.", T::WHAT.to_lowercase()), "200", Envelope::<T>::schema()));
     item.add_path_operation(&item_path, vec![HttpMethod::Get], read_op.build());
@@ -87,12 +112,9 @@ pub fn routes<T: GuidanceApi>(path: &str) -> ApiRouter<SystemState> {
         Envelope::<Deleted>::schema(),
     ));
     item.add_path_operation(&item_path, vec![HttpMethod::Delete], remove_op.build());
-
-    let collection_router: MethodRouter<SystemState> = get(list::<T>).post(create::<T>);
-    let item_router: MethodRouter<SystemState> = get(read::<T>).put(update::<T>).patch(update::<T>).delete(remove::<T>);
     let mut deleted = Vec::new();
     <Envelope<Deleted> as ToSchema>::schemas(&mut deleted);
-    ApiRouter::new().routes((schemas, collection, collection_router)).routes((deleted, item, item_router))
+    (deleted, item)
 }
 
 fn operation(description: String, status: &str, body: RefOr<Schema>) -> OperationBuilder {

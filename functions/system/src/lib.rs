@@ -17,13 +17,13 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::{FromRef, State};
 use igny8_http::openapi::Envelope;
+use igny8_http::routes;
 use igny8_http::{ApiRouter, HttpService, Success};
 use igny8_outbound::OutboundPolicy;
 use igny8_store::{AuthorProfile, Store, Strategy};
 use igny8_tenancy::{SecretBox, Tenancy};
 use serde::Serialize;
 use utoipa::openapi::OpenApi;
-use utoipa_axum::routes;
 
 /// What the system function's handlers share.
 #[derive(Clone)]
@@ -70,8 +70,8 @@ fn api() -> ApiRouter<SystemState> {
         .routes(routes!(prompts::list))
         .routes(routes!(prompts::read, prompts::update))
         .routes(routes!(prompts::reset))
-        .merge(guidance::routes::<AuthorProfile>("/api/v1/system/author-profiles"))
-        .merge(guidance::routes::<Strategy>("/api/v1/system/strategies"))
+        .merge(guidance::routes::<AuthorProfile>())
+        .merge(guidance::routes::<Strategy>())
         .routes(routes!(settings::read, settings::update))
         .routes(routes!(integrations::read, integrations::update, integrations::remove))
         .routes(routes!(integrations::test_openai))
@@ -82,7 +82,7 @@ fn api() -> ApiRouter<SystemState> {
 }
 
 pub fn routes(state: SystemState) -> Router {
-    api().split(state).0
+    api().into_router(state)
 }
 
 /// This function's part of the API document.

@@ -39,6 +39,7 @@ impl GuidanceApi for AuthorProfile {
     const WHAT: &'static str = "Author profile";
     const ID_PREFIX: &'static str = "aut";
     const WHAT_PLURAL: &'static str = "author profiles";
+    const PATH: &'static str = "/api/v1/system/author-profiles";
     type Create = CreateProfileInput;
     type Update = UpdateProfileInput;
 

@@ -34,6 +34,7 @@ impl GuidanceApi for Strategy {
     const WHAT: &'static str = "Strategy";
     const ID_PREFIX: &'static str = "str";
     const WHAT_PLURAL: &'static str = "strategies";
+    const PATH: &'static str = "/api/v1/system/strategies";
     type Create = CreateStrategyInput;
     type Update = UpdateStrategyInput;
 

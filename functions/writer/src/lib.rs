@@ -13,11 +13,11 @@ mod taxonomies;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use igny8_ai::JobQueue;
+use igny8_http::routes;
 use igny8_http::{ApiRouter, HttpService};
 pub use igny8_media::{Media, s3_client};
 use igny8_tenancy::Tenancy;
 use utoipa::openapi::OpenApi;
-use utoipa_axum::routes;
 
 /// Largest image upload.
 const IMAGE_BODY_LIMIT_BYTES: usize = 5 * 1024 * 1024;
@@ -69,7 +69,7 @@ fn api() -> ApiRouter<WriterState> {
 }
 
 pub fn routes(state: WriterState) -> Router {
-    api().split(state).0
+    api().into_router(state)
 }
 
 /// This function's part of the API document.

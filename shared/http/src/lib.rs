@@ -27,3 +27,12 @@ pub use service::{BODY_LIMIT_BYTES, HttpService, into_service, with_conventions}
 pub use store_errors::conflict_error;
 pub use telemetry::init_lambda_tracing;
 pub use validate::{not_blank, nullable};
+
+/// What [`routes!`] expands to needs; not for use elsewhere.
+#[doc(hidden)]
+pub mod __private {
+    pub use axum::routing::MethodRouter;
+    pub use utoipa::openapi::path::Paths;
+    pub use utoipa_axum;
+    pub use utoipa_axum::PathItemExt;
+}

@@ -8,23 +8,38 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use utoipa::openapi::path::{Operation, PathItem};
+use axum::routing::MethodRouter;
+use utoipa::openapi::path::{Operation, PathItem, Paths};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi, Ref, RefOr};
+use utoipa::openapi::{Components, ContentBuilder, HeaderBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 /// The name of the bearer-token scheme in the document.
 pub const BEARER: &str = "bearer";
 /// The name of the site-API-key scheme in the document.
 pub const API_KEY: &str = "api_key";
 
+/// The schemas and path items of one path's operations, built only when the document
+/// is asked for: building them takes milliseconds a cold start does not need to spend.
+pub type Describe = fn() -> (Vec<(String, RefOr<Schema>)>, Paths);
+
+/// The handlers of one path and their description, from [`routes!`](crate::routes).
+pub struct Routes<S> {
+    pub path: String,
+    pub methods: MethodRouter<S>,
+    pub describe: Describe,
+}
+
 /// A function's routes, each with its description. There is deliberately no way to add
-/// a route without one (`docs/api-contract.md`).
-pub struct ApiRouter<S = ()>(OpenApiRouter<S>);
+/// a route without one (`docs/api-contract.md`). The router is built at once, the
+/// description only by [`ApiRouter::into_openapi`].
+pub struct ApiRouter<S = ()> {
+    router: Router<S>,
+    described: Vec<Describe>,
+}
 
 impl<S: Clone + Send + Sync + 'static> Default for ApiRouter<S> {
     fn default() -> Self {
@@ -34,20 +49,25 @@ impl<S: Clone + Send + Sync + 'static> Default for ApiRouter<S> {
 
 impl<S: Clone + Send + Sync + 'static> ApiRouter<S> {
     pub fn new() -> Self {
-        Self(OpenApiRouter::new())
+        Self { router: Router::new(), described: Vec::new() }
     }
 
-    /// Handlers of one path, from `utoipa_axum::routes!`.
-    pub fn routes(self, routes: UtoipaMethodRouter<S>) -> Self {
-        Self(self.0.routes(routes))
+    /// Handlers of one path, from [`routes!`](crate::routes).
+    pub fn routes(mut self, routes: Routes<S>) -> Self {
+        let path = if routes.path.is_empty() { "/" } else { &routes.path };
+        self.router = self.router.route(path, routes.methods);
+        self.described.push(routes.describe);
+        self
     }
 
-    pub fn merge(self, other: ApiRouter<S>) -> Self {
-        Self(self.0.merge(other.0))
+    pub fn merge(mut self, other: ApiRouter<S>) -> Self {
+        self.router = self.router.merge(other.router);
+        self.described.extend(other.described);
+        self
     }
 
     /// A layer on every route added so far (a larger body limit for files, say).
-    pub fn layer<L>(self, layer: L) -> Self
+    pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
         L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
@@ -55,19 +75,66 @@ impl<S: Clone + Send + Sync + 'static> ApiRouter<S> {
         <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
-        Self(self.0.layer(layer))
+        self.router = self.router.layer(layer);
+        self
     }
 
-    /// The router with its state, and the description of its routes.
-    pub fn split(self, state: S) -> (Router, OpenApi) {
-        let (router, api) = self.0.with_state::<()>(state).split_for_parts();
-        (router, api)
+    /// The router with its state; no description is built.
+    pub fn into_router(self, state: S) -> Router {
+        self.router.with_state(state)
     }
 
-    /// The description alone.
+    /// The description of every route.
     pub fn into_openapi(self) -> OpenApi {
-        self.0.into_openapi()
+        let mut document = OpenApiBuilder::new().build();
+        for describe in self.described {
+            let (schemas, paths) = describe();
+            for (path, item) in paths.paths {
+                match document.paths.paths.get_mut(&path) {
+                    Some(existing) => existing.merge_operations(item),
+                    None => {
+                        document.paths.paths.insert(path, item);
+                    }
+                }
+            }
+            document.components.get_or_insert_with(Components::new).schemas.extend(schemas);
+        }
+        document
     }
+}
+
+/// The handlers of one path (`#[utoipa::path]` functions, one per method) as
+/// [`Routes`]: each served on the methods its description names, and the description
+/// kept as a function to call when the document is built. It uses `utoipa_axum::routes!`'s
+/// own arms for the parts of a description, so a handler is read the same way as there
+/// (handlers are named by plain paths: `module::handler`).
+#[macro_export]
+macro_rules! routes {
+    ($($head:ident $(:: $tail:ident)*),+ $(,)?) => {{
+        use $crate::__private::PathItemExt as _;
+        let mut path = String::new();
+        let mut methods = $crate::__private::MethodRouter::new();
+        $(
+            path = $crate::__private::utoipa_axum::routes!(@path [path()] of $head $(:: $tail)*);
+            for method in $crate::__private::utoipa_axum::routes!(@path [methods()] of $head $(:: $tail)*) {
+                methods = methods.on(method.to_method_filter(), $head $(:: $tail)*);
+            }
+        )+
+        $crate::openapi::Routes {
+            path,
+            methods,
+            describe: || {
+                let mut schemas = Vec::new();
+                let mut paths = $crate::__private::Paths::new();
+                $(
+                    let (path, item, types) =
+                        $crate::__private::utoipa_axum::routes!(@resolve_types $head $(:: $tail)* : schemas);
+                    paths.add_path_operation(&path, types, item);
+                )+
+                (schemas, paths)
+            },
+        }
+    }};
 }
 
 /// The success envelope (`Success`) as the document shows it.
