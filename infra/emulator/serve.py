@@ -11,6 +11,8 @@ for nearly all of its work anyway, so little throughput is lost.
 moto's TransactWriteItems also deep-copies every table it touches as its rollback point,
 which makes a 100-action transaction on a 20 000-item table take a second; see
 transactions.py for the equivalent that copies only the items a transaction touches.
+Its index queries walk the whole table on every call; indexes.py keeps each index's
+partitions between writes.
 
 In front of the lock, faults.py lets tests make DynamoDB, SQS and S3 fail as AWS does
 (`POST /_faults`); its checks and held requests never take the lock.
@@ -27,6 +29,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import make_server
 
 from faults import Faults
+from indexes import install_index_cache
 from transactions import install_fast_transactions
 
 
@@ -50,6 +53,7 @@ def main() -> None:
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     install_fast_transactions()
+    install_index_cache()
     app = Faults(Serialised(DomainDispatcherApplication(create_backend_app)))
     server = make_server(args.host, args.port, app, threaded=True)
     port = server.socket.getsockname()[1]

@@ -15,6 +15,7 @@ mod limits;
 mod planner_clusters;
 mod planner_csv;
 mod planner_ideas;
+mod planner_keyword_pages;
 mod planner_keywords;
 mod roles;
 mod sessions;

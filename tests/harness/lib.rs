@@ -130,13 +130,62 @@ pub fn unique_email(label: &str) -> String {
     format!("{label}-{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
 }
 
+/// An emulator of one test's own, for a test whose data would slow every other test
+/// sharing the suite's (the emulator answers one request at a time). Stopped when
+/// dropped.
+pub struct PrivateEmulator {
+    child: std::process::Child,
+    port_file: std::path::PathBuf,
+    pub url: String,
+}
+
+impl PrivateEmulator {
+    pub fn start() -> Self {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/emulator/serve.py");
+        let port_file =
+            std::env::temp_dir().join(format!("igny8-emulator-{}.port", ulid::Ulid::new().to_string().to_lowercase()));
+        let child = std::process::Command::new("python3")
+            .args([script, "--port", "0", "--port-file"])
+            .arg(&port_file)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start a private emulator");
+        let mut emulator = Self { child, port_file, url: String::new() };
+        for _ in 0..300 {
+            if let Ok(port) = std::fs::read_to_string(&emulator.port_file) {
+                emulator.url = format!("http://127.0.0.1:{}", port.trim());
+                return emulator;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the private emulator did not start within 30 s");
+    }
+}
+
+impl Drop for PrivateEmulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.port_file);
+    }
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         assert!(
             std::env::var_os("AWS_ENDPOINT_URL").is_some(),
             "AWS_ENDPOINT_URL is not set: run the tests with infra/test.sh, which starts the emulator"
         );
-        let config = igny8_local::sdk_config().await;
+        Self::spawn_with(igny8_local::sdk_config().await).await
+    }
+
+    /// An app on `emulator` rather than the suite's.
+    pub async fn spawn_on(emulator: &PrivateEmulator) -> Self {
+        let config = igny8_local::sdk_config().await.to_builder().endpoint_url(&emulator.url).build();
+        Self::spawn_with(config).await
+    }
+
+    async fn spawn_with(config: aws_config::SdkConfig) -> Self {
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let table = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
         igny8_store::schema::create_table(&dynamodb, &table).await.expect("create test table");

@@ -147,6 +147,7 @@ pub async fn create(
         industry_sector_id: input.industry_sector_id,
         is_active: input.is_active,
         keywords_count: 0,
+        keywords_by: Default::default(),
         deleting: false,
         created_at: timestamp.clone(),
         updated_at: timestamp,

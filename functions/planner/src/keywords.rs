@@ -40,6 +40,9 @@ pub struct KeywordFilter {
     /// `keyword`, `volume`, `difficulty` or `created_at`, with a leading `-` for
     /// descending; `-created_at` unless given.
     pub ordering: Option<String>,
+    /// A place in the list, from its `next` or `previous` link (pages past the 40th are
+    /// reached this way).
+    pub cursor: Option<String>,
 }
 
 impl ScopedList for KeywordFilter {
@@ -335,7 +338,7 @@ pub async fn change_keywords(
 }
 
 #[utoipa::path(get, path = "/api/v1/planner/keywords", tag = "planner", params(PageQuery, KeywordFilter),
-    responses((status = 200, description = "The site's keywords (or the sector's) that pass the filters, in the requested order.", body = Page<Keyword>)))]
+    responses((status = 200, description = "The site's keywords (or the sector's) that pass the filters, in the requested order. Pages without search or ranges, with at most one of status, intent and cluster, in creation, volume or difficulty order are read from an index: pages past the 40th through the `cursor` of the `next` and `previous` links.", body = Page<Keyword>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
@@ -345,68 +348,26 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Keyword>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    if let Some(newest) = newest_page(&state, &tenant, &filter, &page, &uri).await? {
-        return Ok(newest);
+    if let Some(indexed) = crate::keyword_pages::indexed_page(&state, &tenant, &filter, &page, &uri).await? {
+        return Ok(indexed);
     }
-    let selected = state.select(&tenant, &filter).await?;
-    Ok(ListResponse::paginate(selected, &page, &uri))
-}
-
-/// Pages of a sector's or a cluster's keywords, newest first, that are read from an
-/// index: no more than `page × page_size` items (`docs/decisions.md`, list pages).
-const INDEX_PAGE_DEPTH: u32 = 40;
-
-/// A page in the default order of a sector's unfiltered keywords (from the sector's
-/// index, the count kept on the sector) or of one cluster's (from the cluster's index,
-/// the count kept on the cluster): the keywords of the page and those before it,
-/// nothing after. `None` when the request needs the whole scope: another filter,
-/// another order, a site-wide unfiltered list or a page deeper than `INDEX_PAGE_DEPTH`.
-async fn newest_page(
-    state: &Tenancy,
-    tenant: &Tenant,
-    filter: &KeywordFilter,
-    page: &PageParams,
-    uri: &Uri,
-) -> ApiResult<Option<ListResponse<Keyword>>> {
-    let default_order = filter.ordering.as_deref().is_none_or(|o| o.trim().is_empty() || o.trim() == "-created_at");
-    let plain = filter.search.as_deref().is_none_or(|s| s.trim().is_empty())
-        && filter.status.is_none()
-        && filter.intent.is_none()
-        && filter.difficulty_min.is_none()
-        && filter.difficulty_max.is_none()
-        && filter.volume_min.is_none()
-        && filter.volume_max.is_none();
-    let Some(site_id) = filter.site_id.as_ref() else { return Ok(None) };
-    if !default_order || !plain || page.page() > INDEX_PAGE_DEPTH {
-        return Ok(None);
-    }
-    let wanted = (page.page() * page.page_size()) as usize;
-    let (count, newest) = match (&filter.cluster_id, &filter.sector_id) {
-        (Some(cluster_id), sector_id) => {
-            let scope = state.resolve_scope(tenant, site_id, sector_id.as_ref()).await?;
+    let selected = match (&filter.cluster_id, &filter.site_id) {
+        // One cluster's keywords are few next to a sector's: read them, then filter.
+        (Some(cluster_id), Some(site_id)) => {
+            let scope = state.resolve_scope(&tenant, site_id, filter.sector_id.as_ref()).await?;
             let cluster =
                 state.store.find::<Cluster>(tenant.account_id(), cluster_id).await?.filter(|c| {
                     c.site_id == scope.site.id && scope.sector.as_ref().is_none_or(|s| s.id == c.sector_id)
                 });
-            match cluster {
-                // A cluster of another scope (or none) holds none of the scope's keywords.
-                None => (0, Vec::new()),
-                Some(cluster) => {
-                    let newest = state.store.newest_in_cluster(&cluster, wanted).await?;
-                    (cluster.keywords_count.max(0) as usize, newest)
-                }
-            }
+            let keywords = match cluster {
+                Some(cluster) => state.store.cluster_keywords(&cluster).await?,
+                None => Vec::new(),
+            };
+            filter.apply(keywords)?
         }
-        (None, Some(sector_id)) => {
-            let scope = state.resolve_scope(tenant, site_id, Some(sector_id)).await?;
-            let Some(sector) = scope.sector else { return Ok(None) };
-            let newest = state.store.newest_in_sector(tenant.account_id(), &scope.site.id, &sector.id, wanted).await?;
-            (sector.keywords_count as usize, newest)
-        }
-        (None, None) => return Ok(None),
+        _ => state.select(&tenant, &filter).await?,
     };
-    let results = newest.into_iter().skip(page.offset()).collect();
-    Ok(Some(ListResponse::page_of(count, results, page, uri)))
+    Ok(ListResponse::paginate(selected, &page, &uri))
 }
 
 #[utoipa::path(get, path = "/api/v1/planner/keywords/{id}", tag = "planner",

@@ -7,6 +7,7 @@ mod ai_jobs;
 mod clusters;
 pub mod csv_io;
 mod ideas;
+mod keyword_pages;
 pub mod keywords;
 
 use axum::Router;

@@ -20,7 +20,7 @@ pub use error::{ApiError, ApiResult, FieldErrors};
 pub use input::{JsonBody, QueryParams, parse_json, parse_query, validation_messages};
 pub use listing::{Ordering, matches_search};
 pub use openapi::ApiRouter;
-pub use pagination::{ListResponse, PageParams};
+pub use pagination::{ListResponse, PageParams, page_link};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
 pub use retry_after::retry_after;
 pub use service::{BODY_LIMIT_BYTES, HttpService, into_service, with_conventions};

@@ -77,10 +77,19 @@ impl<T: Serialize> ListResponse<T> {
 }
 
 fn link(uri: &Uri, page: usize) -> String {
+    page_link(uri, page, None)
+}
+
+/// The request's own path and query with `page` (and `cursor`, for lists read from a
+/// place in an index) set to these.
+pub fn page_link(uri: &Uri, page: usize, cursor: Option<&str>) -> String {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .filter(|(k, _)| k != "page")
+        .filter(|(k, _)| k != "page" && k != "cursor")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
+    if let Some(cursor) = cursor {
+        pairs.push(("cursor".into(), cursor.to_owned()));
+    }
     pairs.push(("page".into(), page.to_string()));
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     format!("{}?{}", uri.path(), query)

@@ -5,6 +5,10 @@ use crate::table::Key;
 
 pub const GSI1: &str = "GSI1";
 pub const GSI2: &str = "GSI2";
+pub const GSI3: &str = "GSI3";
+pub const GSI4: &str = "GSI4";
+pub const GSI5: &str = "GSI5";
+pub const GSI6: &str = "GSI6";
 
 pub fn account_pk(account_id: &AccountId) -> String {
     format!("ACCOUNT#{account_id}")
@@ -59,6 +63,16 @@ pub fn object(account_id: &AccountId, prefix: &str, id: &str) -> Key {
 /// GSI2 partition listing a cluster's keywords.
 pub fn cluster_keywords(account_id: &AccountId, cluster_id: &ClusterId) -> String {
     format!("ACCOUNT#{account_id}#CLUSTER#{cluster_id}#KEYWORD")
+}
+
+/// A sector's keywords (GSI5 by volume, GSI6 by difficulty).
+pub fn sector_keywords(account_id: &AccountId, sector_id: &SectorId) -> String {
+    format!("ACCOUNT#{account_id}#SECTOR#{sector_id}#KEYWORD")
+}
+
+/// A sector's keywords with one value of a field (GSI3 `STATUS`, GSI4 `INTENT`).
+pub fn sector_keywords_with(account_id: &AccountId, sector_id: &SectorId, field: &str, value: &str) -> String {
+    format!("ACCOUNT#{account_id}#SECTOR#{sector_id}#KEYWORD#{field}#{value}")
 }
 
 /// Guard making a keyword unique within its sector (`normalised` text).

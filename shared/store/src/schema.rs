@@ -7,12 +7,19 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use crate::keys::{GSI1, GSI2};
+use crate::keys::{GSI1, GSI2, GSI3, GSI4, GSI5, GSI6};
 use crate::table::StoreError;
 
 /// Attribute names of the key schema: (table hash, table range, [(index, hash, range)]).
 pub const TABLE_KEYS: (&str, &str) = ("PK", "SK");
-pub const INDEXES: &[(&str, &str, &str)] = &[(GSI1, "GSI1PK", "GSI1SK"), (GSI2, "GSI2PK", "GSI2SK")];
+pub const INDEXES: &[(&str, &str, &str)] = &[
+    (GSI1, "GSI1PK", "GSI1SK"),
+    (GSI2, "GSI2PK", "GSI2SK"),
+    (GSI3, "GSI3PK", "GSI3SK"),
+    (GSI4, "GSI4PK", "GSI4SK"),
+    (GSI5, "GSI5PK", "GSI5SK"),
+    (GSI6, "GSI6PK", "GSI6SK"),
+];
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {

@@ -101,13 +101,21 @@ fn cancelled(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> Cancell
     }
 }
 
-/// The table's two list indexes (`docs/data-model.md`).
+/// The table's list indexes (`docs/data-model.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListIndex {
     /// GSI1: a scope's objects of one kind (a site's, by sector).
     Scope,
-    /// GSI2: a cluster's keywords.
+    /// GSI2: a cluster's keywords, by id.
     Cluster,
+    /// GSI3: a sector's keywords of one status, by id.
+    Status,
+    /// GSI4: a sector's keywords of one intent, by id.
+    Intent,
+    /// GSI5: a sector's keywords by volume, then id.
+    Volume,
+    /// GSI6: a sector's keywords by difficulty, then id.
+    Difficulty,
 }
 
 impl ListIndex {
@@ -116,8 +124,25 @@ impl ListIndex {
         match self {
             ListIndex::Scope => (GSI1, "GSI1PK", "GSI1SK"),
             ListIndex::Cluster => (crate::keys::GSI2, "GSI2PK", "GSI2SK"),
+            ListIndex::Status => (crate::keys::GSI3, "GSI3PK", "GSI3SK"),
+            ListIndex::Intent => (crate::keys::GSI4, "GSI4PK", "GSI4SK"),
+            ListIndex::Volume => (crate::keys::GSI5, "GSI5PK", "GSI5SK"),
+            ListIndex::Difficulty => (crate::keys::GSI6, "GSI6PK", "GSI6SK"),
         }
     }
+}
+
+/// One read of an index partition by [`Store::query_index_from`].
+#[derive(Debug, Clone, Copy)]
+pub struct IndexRange<'a> {
+    pub index: ListIndex,
+    pub partition: &'a str,
+    /// Only sort keys that start with this (empty: all of the partition).
+    pub prefix: &'a str,
+    /// Only sort keys strictly past `prefix + after`, in the read's direction.
+    pub after: Option<&'a str>,
+    /// Highest sort key first.
+    pub descending: bool,
 }
 
 /// A new opaque, time-sortable id with a short type prefix, e.g. `site_01J…`.
@@ -170,16 +195,15 @@ impl Record {
     }
 
     /// Lists this record in a GSI1 partition, ordered by `sort`.
-    pub fn in_list(mut self, partition: String, sort: impl Into<String>) -> Self {
-        self.attrs.insert("GSI1PK".into(), AttributeValue::S(partition));
-        self.attrs.insert("GSI1SK".into(), AttributeValue::S(sort.into()));
-        self
+    pub fn in_list(self, partition: String, sort: impl Into<String>) -> Self {
+        self.in_index(ListIndex::Scope, partition, sort)
     }
 
-    /// Lists this record in a GSI2 partition too (a keyword in its cluster's), by `sort`.
-    pub fn in_second_list(mut self, partition: String, sort: impl Into<String>) -> Self {
-        self.attrs.insert("GSI2PK".into(), AttributeValue::S(partition));
-        self.attrs.insert("GSI2SK".into(), AttributeValue::S(sort.into()));
+    /// Lists this record in a partition of `index`, ordered by `sort`.
+    pub fn in_index(mut self, index: ListIndex, partition: String, sort: impl Into<String>) -> Self {
+        let (_, pk, sk) = index.attributes();
+        self.attrs.insert(pk.into(), AttributeValue::S(partition));
+        self.attrs.insert(sk.into(), AttributeValue::S(sort.into()));
         self
     }
 
@@ -602,6 +626,19 @@ impl Store {
         partition: &str,
         prefix: Option<&str>,
     ) -> StoreResult<Vec<T>> {
+        self.query_list_where(index, partition, prefix, |_| true).await
+    }
+
+    /// The items of [`Store::query_list_in`] that `keep` keeps, deciding page by page:
+    /// what is held at once is one page read (≤ 1 MB) and what was kept, however
+    /// large the partition.
+    pub async fn query_list_where<T: DeserializeOwned>(
+        &self,
+        index: ListIndex,
+        partition: &str,
+        prefix: Option<&str>,
+        mut keep: impl FnMut(&T) -> bool,
+    ) -> StoreResult<Vec<T>> {
         let (name, pk, sk) = index.attributes();
         let mut request = self
             .client
@@ -615,67 +652,76 @@ impl Store {
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
             None => request.key_condition_expression(format!("{pk} = :pk")),
         };
-        let started = Instant::now();
-        let items =
-            request.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.map_err(StoreError::aws)?;
-        note(started, &items);
-        items.into_iter().map(decode).collect()
-    }
-
-    /// The last `limit` items listed in a GSI1 partition under `prefix`, last first:
-    /// reads those items and no others (`limit` is at most 1 000).
-    pub async fn query_list_last<T: DeserializeOwned>(
-        &self,
-        partition: &str,
-        prefix: &str,
-        limit: usize,
-    ) -> StoreResult<Vec<T>> {
-        self.query_list_last_in(ListIndex::Scope, partition, Some(prefix), limit).await
-    }
-
-    /// [`Store::query_list_last`] on either index.
-    pub async fn query_list_last_in<T: DeserializeOwned>(
-        &self,
-        index: ListIndex,
-        partition: &str,
-        prefix: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<T>> {
-        let (name, pk, sk) = index.attributes();
-        let condition = match prefix {
-            Some(_) => format!("{pk} = :pk AND begins_with({sk}, :prefix)"),
-            None => format!("{pk} = :pk"),
-        };
-        let mut items: Vec<Item> = Vec::with_capacity(limit);
-        let mut start: Option<Item> = None;
-        while items.len() < limit {
+        let mut pages = request.into_paginator().send();
+        let mut kept = Vec::new();
+        loop {
             let started = Instant::now();
-            let mut request = self
-                .client
-                .query()
-                .table_name(&*self.table)
-                .index_name(name)
-                .key_condition_expression(&condition)
-                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()));
-            if let Some(prefix) = prefix {
-                request = request.expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()));
-            }
-            let output = request
-                .scan_index_forward(false)
-                .limit((limit - items.len()).min(1_000) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(StoreError::aws)?;
-            let page = output.items.unwrap_or_default();
-            note(started, &page);
-            items.extend(page);
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+            let Some(page) = pages.next().await else { break };
+            let items = page.map_err(StoreError::aws)?.items.unwrap_or_default();
+            note(started, &items);
+            for item in items {
+                let value: T = decode(item)?;
+                if keep(&value) {
+                    kept.push(value);
+                }
             }
         }
-        items.into_iter().map(decode).collect()
+        Ok(kept)
+    }
+
+    /// Up to `limit` items of `range`, in its direction, and whether the range has no
+    /// more. Reads those items and no others: a page of an index starts where the last
+    /// one ended, wherever that is in the partition (`limit` is at most 1 000).
+    pub async fn query_index_from(&self, range: IndexRange<'_>, limit: usize) -> StoreResult<(Vec<Item>, bool)> {
+        let (name, pk, sk) = range.index.attributes();
+        let limit = limit.clamp(1, 1_000);
+        // A range within a prefix includes `from` itself: one more is read, and dropped.
+        let inclusive = range.after.is_some() && !range.prefix.is_empty();
+        let mut request = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .index_name(name)
+            .scan_index_forward(!range.descending)
+            .limit((limit + usize::from(inclusive)) as i32)
+            .expression_attribute_values(":pk", AttributeValue::S(range.partition.to_owned()));
+        let from = range.after.map(|after| format!("{}{after}", range.prefix));
+        let condition = match (&from, range.prefix.is_empty()) {
+            (None, true) => format!("{pk} = :pk"),
+            (None, false) => {
+                request = request.expression_attribute_values(":prefix", AttributeValue::S(range.prefix.to_owned()));
+                format!("{pk} = :pk AND begins_with({sk}, :prefix)")
+            }
+            (Some(from), true) => {
+                request = request.expression_attribute_values(":from", AttributeValue::S(from.clone()));
+                format!("{pk} = :pk AND {sk} {} :from", if range.descending { "<" } else { ">" })
+            }
+            (Some(from), false) => {
+                // One condition on the sort key: the prefix's bounds with `from` inside
+                // them (BETWEEN is inclusive, so `from` itself is dropped below).
+                let (low, high) = if range.descending {
+                    (range.prefix.to_owned(), from.clone())
+                } else {
+                    (from.clone(), prefix_end(range.prefix))
+                };
+                request = request
+                    .expression_attribute_values(":low", AttributeValue::S(low))
+                    .expression_attribute_values(":high", AttributeValue::S(high));
+                format!("{pk} = :pk AND {sk} BETWEEN :low AND :high")
+            }
+        };
+        let started = Instant::now();
+        let output = request.key_condition_expression(condition).send().await.map_err(StoreError::aws)?;
+        let mut items = output.items.unwrap_or_default();
+        note(started, &items);
+        if let Some(from) = &from {
+            items.retain(|item| !matches!(item.get(sk), Some(AttributeValue::S(key)) if key == from));
+        }
+        // `from` was not there (deleted meanwhile): the one more read is left for later.
+        let cut = items.len() > limit;
+        items.truncate(limit);
+        let exhausted = !cut && output.last_evaluated_key.is_none_or(|key| key.is_empty());
+        Ok((items, exhausted))
     }
 
     /// Whether a GSI1 partition (optionally: sort keys starting with `prefix`) lists
@@ -785,6 +831,18 @@ impl Store {
     pub async fn ping(&self) -> StoreResult<()> {
         self.client.describe_table().table_name(&*self.table).send().await.map_err(StoreError::aws)?;
         Ok(())
+    }
+}
+
+/// The least string above every string that starts with `prefix` (ASCII prefixes).
+fn prefix_end(prefix: &str) -> String {
+    let mut bytes = prefix.as_bytes().to_vec();
+    match bytes.last_mut() {
+        Some(last) if *last < 0x7f => {
+            *last += 1;
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        _ => format!("{prefix}\u{10FFFF}"),
     }
 }
 

@@ -29,20 +29,26 @@ pub trait ScopedList {
 
     /// Filters and orders objects already read (ties go by id, so pages are stable).
     fn apply(&self, all: Vec<Self::Item>) -> ApiResult<Vec<Self::Item>> {
+        self.order(all.into_iter().filter(|item| self.keeps(item)).collect())
+    }
+
+    /// Orders objects the filter kept.
+    fn order(&self, mut kept: Vec<Self::Item>) -> ApiResult<Vec<Self::Item>> {
         let ordering = Ordering::parse(self.ordering(), Self::ORDERINGS, Self::DEFAULT_ORDERING)?;
-        let mut kept: Vec<Self::Item> = all.into_iter().filter(|item| self.keeps(item)).collect();
         ordering.sort(&mut kept, Self::compare, |item| item.id().borrow());
         Ok(kept)
     }
 }
 
 impl Tenancy {
-    /// The objects of the scope `filter` names that it keeps, in its order.
+    /// The objects of the scope `filter` names that it keeps, in its order. The scope is
+    /// read page by page and only what the filter keeps is held.
     pub async fn select<F: ScopedList>(&self, tenant: &Tenant, filter: &F) -> ApiResult<Vec<F::Item>> {
         // Ordering first: an unknown ordering is a 400 before anything is read.
         Ordering::parse(filter.ordering(), F::ORDERINGS, F::DEFAULT_ORDERING)?;
-        let all: Vec<F::Item> = self.list_in_scope(tenant, filter.site_id(), filter.sector_id()).await?;
-        filter.apply(all)
+        let kept =
+            self.list_in_scope_where(tenant, filter.site_id(), filter.sector_id(), |item| filter.keeps(item)).await?;
+        filter.order(kept)
     }
 }
 

@@ -96,10 +96,22 @@ impl Tenancy {
         site_id: Option<&SiteId>,
         sector_id: Option<&SectorId>,
     ) -> Result<Vec<T>, ApiError> {
+        self.list_in_scope_where(tenant, site_id, sector_id, |_| true).await
+    }
+
+    /// The objects of [`Tenancy::list_in_scope`] that `keep` keeps, holding no others
+    /// while the scope is read.
+    pub async fn list_in_scope_where<T: Scoped>(
+        &self,
+        tenant: &Tenant,
+        site_id: Option<&SiteId>,
+        sector_id: Option<&SectorId>,
+        keep: impl FnMut(&T) -> bool,
+    ) -> Result<Vec<T>, ApiError> {
         let site_id = site_id.ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
         let scope = self.resolve_scope(tenant, site_id, sector_id).await?;
         let sector = scope.sector.as_ref().map(|s| &s.id);
-        Ok(self.store.list_scope(tenant.account_id(), &scope.site.id, sector).await?)
+        Ok(self.store.list_scope_where(tenant.account_id(), &scope.site.id, sector, keep).await?)
     }
 }
 

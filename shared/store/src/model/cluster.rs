@@ -42,12 +42,6 @@ impl Store {
         self.query_list_in(ListIndex::Cluster, &partition, None).await
     }
 
-    /// The newest `limit` keywords of a cluster, newest first, reading no others.
-    pub async fn newest_in_cluster(&self, cluster: &Cluster, limit: usize) -> StoreResult<Vec<Keyword>> {
-        let partition = keys::cluster_keywords(&cluster.account_id, &cluster.id);
-        self.query_list_last_in(ListIndex::Cluster, &partition, None, limit).await
-    }
-
     /// Deletes a cluster; its keywords stay, unassigned. Keywords are released first
     /// (counters follow), then the cluster goes once it counts none — a keyword assigned
     /// meanwhile is released on the next round.

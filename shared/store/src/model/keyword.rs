@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::model::Cluster;
+use crate::model::keyword_pages::KeywordList;
 use crate::model::scoped::{Scoped, scoped, scoped_key};
 use crate::model::sector::MAX_KEYWORDS_PER_SECTOR;
-use crate::table::{AttributeValue, Item, Key, Record, Store, StoreError, StoreResult, Tx, Update};
+use crate::table::{AttributeValue, Item, Key, ListIndex, Record, Store, StoreError, StoreResult, Tx, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -32,6 +33,29 @@ pub enum KeywordStatus {
     Active,
     Inactive,
     Used,
+}
+
+impl Intent {
+    /// As in the API (and the sector's count of it, `keywords_<intent>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Informational => "informational",
+            Intent::Commercial => "commercial",
+            Intent::Transactional => "transactional",
+            Intent::Navigational => "navigational",
+        }
+    }
+}
+
+impl KeywordStatus {
+    /// As in the API (and the sector's count of it, `keywords_<status>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeywordStatus::Active => "active",
+            KeywordStatus::Inactive => "inactive",
+            KeywordStatus::Used => "used",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -63,14 +87,40 @@ impl Keyword {
         keys::normalise(&self.keyword)
     }
 
-    /// The stored item: listed in its sector (GSI1) and, when in a cluster, in the
-    /// cluster's keywords (GSI2), so a cluster's page reads only its keywords.
+    /// The stored item, listed in each list a page of keywords is read from
+    /// (`KeywordList`): its sector's (GSI1), its cluster's (GSI2), its sector's of its
+    /// status (GSI3) and of its intent (GSI4), and its sector's by volume (GSI5) and by
+    /// difficulty (GSI6). A page of any of them reads only its own keywords.
     fn item(&self) -> StoreResult<Record> {
-        let record = self.record()?;
+        let (account, sector, id) = (&self.account_id, &self.sector_id, self.id.as_str());
+        let record = self
+            .record()?
+            .in_index(
+                ListIndex::Status,
+                keys::sector_keywords_with(account, sector, "STATUS", self.status.as_str()),
+                id,
+            )
+            .in_index(
+                ListIndex::Intent,
+                keys::sector_keywords_with(account, sector, "INTENT", self.intent.as_str()),
+                id,
+            )
+            .in_index(ListIndex::Volume, keys::sector_keywords(account, sector), self.position(KeywordList::Volume))
+            .in_index(
+                ListIndex::Difficulty,
+                keys::sector_keywords(account, sector),
+                self.position(KeywordList::Difficulty),
+            );
         Ok(match &self.cluster_id {
-            Some(cluster) => record.in_second_list(keys::cluster_keywords(&self.account_id, cluster), self.id.as_str()),
+            Some(cluster) => record.in_index(ListIndex::Cluster, keys::cluster_keywords(account, cluster), id),
             None => record,
         })
+    }
+
+    /// The names of the sector counts this keyword is in (`keywords_<status>`,
+    /// `keywords_<intent>`).
+    fn tallies(&self) -> [String; 2] {
+        [format!("keywords_{}", self.status.as_str()), format!("keywords_{}", self.intent.as_str())]
     }
 
     fn guard_key(&self) -> Key {
@@ -126,6 +176,17 @@ fn account_of<'a>(changes: &'a [KeywordChange], members: &[usize]) -> Option<&'a
 
 /// (keywords_count delta, volume delta) per cluster id.
 type ClusterDeltas = BTreeMap<ClusterId, (i64, i64)>;
+
+/// What a batch does to one sector's counts.
+#[derive(Default)]
+struct SectorDelta {
+    /// Creates less deletes.
+    net: i64,
+    /// Whether it creates any (then the sector must be open and have room).
+    creates: bool,
+    /// `keywords_<status>` / `keywords_<intent>` → change.
+    tallies: BTreeMap<String, i64>,
+}
 
 fn unchanged_since(keyword: &Keyword) -> (String, Item) {
     ("revision = :seen".to_owned(), Item::from([(":seen".to_owned(), AttributeValue::N(keyword.revision.to_string()))]))
@@ -296,32 +357,51 @@ impl Store {
                 }
             }
         }
-        // Each sector's keyword count moves by its creates less its deletes; a sector
-        // that gains keywords must be open and have room for them.
-        let mut sectors: BTreeMap<&SectorId, (i64, bool)> = BTreeMap::new();
+        // Each sector's keyword count moves by its creates less its deletes, and its
+        // counts by status and intent with every keyword that enters or leaves one; a
+        // sector that gains keywords must be open and have room for them.
+        let mut sectors: BTreeMap<&SectorId, SectorDelta> = BTreeMap::new();
         for &m in members {
-            match (&changes[m].before, &changes[m].after) {
+            let change = &changes[m];
+            match (&change.before, &change.after) {
                 (None, Some(new)) => {
                     let entry = sectors.entry(&new.sector_id).or_default();
-                    entry.0 += 1;
-                    entry.1 = true;
+                    entry.net += 1;
+                    entry.creates = true;
                 }
-                (Some(old), None) => sectors.entry(&old.sector_id).or_default().0 -= 1,
+                (Some(old), None) => sectors.entry(&old.sector_id).or_default().net -= 1,
                 _ => {}
+            }
+            for (keyword, sign) in [(&change.before, -1i64), (&change.after, 1)] {
+                if let Some(keyword) = keyword {
+                    let entry = sectors.entry(&keyword.sector_id).or_default();
+                    for tally in keyword.tallies() {
+                        *entry.tallies.entry(tally).or_default() += sign;
+                    }
+                }
             }
         }
         if let Some(account_id) = account_of(changes, members) {
-            for (sector, (net, creates_any)) in sectors {
-                let count = Update::new(keys::sector(account_id, sector));
-                let count = if creates_any {
+            for (sector, delta) in sectors {
+                let mut count = Update::new(keys::sector(account_id, sector));
+                count = if delta.creates {
                     count
-                        .add_within("keywords_count", net, MAX_KEYWORDS_PER_SECTOR)?
+                        .add_within("keywords_count", delta.net, MAX_KEYWORDS_PER_SECTOR)?
                         .when("attribute_not_exists(deleting)")
+                } else if delta.net != 0 {
+                    count.add("keywords_count", delta.net)
                 } else {
-                    count.add("keywords_count", net)
+                    count
                 };
-                tx.update(table, count, Conflict::SectorMissing);
-                owners.push(ActionOwner::Sector(sector.clone()));
+                let mut moved = delta.net != 0 || delta.creates;
+                for (tally, change) in delta.tallies.into_iter().filter(|(_, change)| *change != 0) {
+                    count = count.add(&tally, change);
+                    moved = true;
+                }
+                if moved {
+                    tx.update(table, count, Conflict::SectorMissing);
+                    owners.push(ActionOwner::Sector(sector.clone()));
+                }
             }
             let created = members.iter().filter(|&&m| creates(&changes[m])).count() as i64;
             let deleted =
@@ -365,13 +445,12 @@ fn dedupe_creates(changes: &[KeywordChange], outcome: &mut KeywordOutcome) -> Ve
 }
 
 /// As many pending changes as fit one transaction (≤ 3 keyword actions each, plus room
-/// for counter updates of every cluster they touch), and the rest.
+/// for the counter updates of every cluster and sector they touch), and the rest.
 fn take_chunk(changes: &[KeywordChange], pending: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    // Two actions are kept: the sector check (keywords of one request share a sector)
-    // and the account's keyword count.
-    const MAX_ACTIONS: usize = 98;
+    // One action is kept for the account's keyword count.
+    const MAX_ACTIONS: usize = 99;
     let mut used = 0;
-    let mut clusters = std::collections::HashSet::new();
+    let mut counters: std::collections::HashSet<(bool, &str)> = std::collections::HashSet::new();
     let mut taken = 0;
     for &index in pending {
         let change = &changes[index];
@@ -379,16 +458,20 @@ fn take_chunk(changes: &[KeywordChange], pending: &[usize]) -> (Vec<usize>, Vec<
             (None, Some(_)) | (Some(_), None) => 2,
             _ => 3,
         };
-        let new_clusters: Vec<&ClusterId> = [&change.before, &change.after]
+        let touched: Vec<(bool, &str)> = [&change.before, &change.after]
             .into_iter()
-            .filter_map(|k| k.as_ref().and_then(|k| k.cluster_id.as_ref()))
-            .filter(|c| !clusters.contains(*c))
+            .flatten()
+            .flat_map(|k| [k.cluster_id.as_ref().map(|c| (true, c.as_str())), Some((false, k.sector_id.as_str()))])
+            .flatten()
+            .filter(|counter| !counters.contains(counter))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
-        if used + own + new_clusters.len() > MAX_ACTIONS {
+        if used + own + touched.len() > MAX_ACTIONS {
             break;
         }
-        used += own + new_clusters.len();
-        clusters.extend(new_clusters.into_iter().cloned());
+        used += own + touched.len();
+        counters.extend(touched);
         taken += 1;
     }
     (pending[..taken].to_vec(), pending[taken..].to_vec())

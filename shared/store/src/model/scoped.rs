@@ -108,7 +108,7 @@ pub fn scoped_key<T: Scoped>(account_id: &AccountId, id: &T::Id) -> Key {
     keys::object(account_id, T::PREFIX, id.borrow())
 }
 
-fn scope_list<T: Scoped>(account_id: &AccountId, site_id: &SiteId) -> String {
+pub(crate) fn scope_list<T: Scoped>(account_id: &AccountId, site_id: &SiteId) -> String {
     format!("ACCOUNT#{account_id}#SITE#{site_id}#{}", T::PREFIX)
 }
 
@@ -139,23 +139,20 @@ impl Store {
         site_id: &SiteId,
         sector_id: Option<&SectorId>,
     ) -> StoreResult<Vec<T>> {
-        let partition = scope_list::<T>(account_id, site_id);
-        match sector_id {
-            None => self.query_list(&partition, None).await,
-            Some(sector) => self.query_list(&partition, Some(&format!("{sector}#"))).await,
-        }
+        self.list_scope_where(account_id, site_id, sector_id, |_| true).await
     }
 
-    /// The newest `limit` objects of one sector, newest first, reading no others: a
-    /// sector's objects are listed by id, and ids begin with their creation time.
-    pub async fn newest_in_sector<T: Scoped>(
+    /// Those of [`Store::list_scope`]'s objects that `keep` keeps, holding no others.
+    pub async fn list_scope_where<T: Scoped>(
         &self,
         account_id: &AccountId,
         site_id: &SiteId,
-        sector_id: &SectorId,
-        limit: usize,
+        sector_id: Option<&SectorId>,
+        keep: impl FnMut(&T) -> bool,
     ) -> StoreResult<Vec<T>> {
-        self.query_list_last(&scope_list::<T>(account_id, site_id), &format!("{sector_id}#"), limit).await
+        let partition = scope_list::<T>(account_id, site_id);
+        let prefix = sector_id.map(|sector| format!("{sector}#"));
+        self.query_list_where(crate::ListIndex::Scope, &partition, prefix.as_deref(), keep).await
     }
 
     /// Stores a new object; fails with `Condition("exists")` if its id is taken, and

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use crate::AttributeValue;
 use crate::Conflict;
 use crate::keys;
+use crate::model::keyword::{Intent, KeywordStatus};
 use crate::table::{Item, Record, Store, StoreError, StoreResult, Tx, Update, now};
 
 /// A site has at most this many active sectors (`docs/product.md §2`).
@@ -20,6 +21,9 @@ pub struct Sector {
     /// Kept true by the keyword transactions; at most `MAX_KEYWORDS_PER_SECTOR`.
     #[serde(default)]
     pub keywords_count: u32,
+    /// Its keywords by status and by intent, kept true by the same transactions.
+    #[serde(flatten)]
+    pub keywords_by: KeywordTally,
     /// Set while the sector is being deleted: creates in it fail from then on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,
@@ -27,10 +31,44 @@ pub struct Sector {
     pub updated_at: String,
 }
 
-/// The most keywords one sector holds, whatever the plan: lists of a sector are read
-/// whole and ordered in memory (about 560 bytes a keyword, so 14 MB at most), and
-/// clustering takes a sector's keywords in one job (`docs/decisions.md`).
-pub const MAX_KEYWORDS_PER_SECTOR: u32 = 25_000;
+/// A sector's keywords by status and by intent: what a list page filtered by one of
+/// them answers as its `count` (`keywords_<status>`, `keywords_<intent>` on the item).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct KeywordTally {
+    pub keywords_active: u32,
+    pub keywords_inactive: u32,
+    pub keywords_used: u32,
+    pub keywords_informational: u32,
+    pub keywords_commercial: u32,
+    pub keywords_transactional: u32,
+    pub keywords_navigational: u32,
+}
+
+impl KeywordTally {
+    pub fn with_status(&self, status: KeywordStatus) -> u32 {
+        match status {
+            KeywordStatus::Active => self.keywords_active,
+            KeywordStatus::Inactive => self.keywords_inactive,
+            KeywordStatus::Used => self.keywords_used,
+        }
+    }
+
+    pub fn with_intent(&self, intent: Intent) -> u32 {
+        match intent {
+            Intent::Informational => self.keywords_informational,
+            Intent::Commercial => self.keywords_commercial,
+            Intent::Transactional => self.keywords_transactional,
+            Intent::Navigational => self.keywords_navigational,
+        }
+    }
+}
+
+/// The most keywords one sector holds, whatever the plan. Pages no index serves
+/// (search, ranges, text order, two filters) read the sector page by page and order
+/// what they keep in memory, and clustering takes a sector's keywords in one job: this
+/// bounds both (`docs/decisions.md`, list pages).
+pub const MAX_KEYWORDS_PER_SECTOR: u32 = 100_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct SectorChanges {
