@@ -21,8 +21,9 @@ start_emulator 0
 echo "== WordPress (Debian's package, PHP's built-in server, a private MariaDB)"
 ensure_wordpress
 start_mariadb
-echo "== the emulator's fault injection (infra/emulator/test_faults.py)"
+echo "== the emulator's fault injection and index cache (infra/emulator/test_*.py)"
 python3 infra/emulator/test_faults.py 2>&1 | tail -n 3
+python3 infra/emulator/test_indexes.py 2>&1 | tail -n 3
 echo "== php -l wordpress/ (the bridge plugin)"
 find wordpress -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
 export ALLOW_PRIVATE_URLS="${ALLOW_PRIVATE_URLS:-1}"

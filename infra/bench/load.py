@@ -673,15 +673,22 @@ def lists(api, keywords):
     cluster_id = cluster["data"]["id"]
     ids = [k["id"] for k in newest["results"]]
     expect(api.call("setup", "POST", f"/planner/clusters/{cluster_id}/keywords", token, body={"keyword_ids": ids}), 200)
+    default = f"/planner/keywords?{scope}&page_size=25"
+    first = expect(api.call("setup", "GET", default, token), 200)
+    second_page = "/planner" + first["next"].split("/planner", 1)[1]
     pages = (
-        ("default page (25, newest first)", f"/planner/keywords?{scope}&page_size=25"),
-        ("one cluster's (100 keywords)", f"/planner/keywords?{scope}&page_size=25&cluster_id={cluster_id}"),
-        ("filtered by status", f"/planner/keywords?{scope}&page_size=25&status=active"),
-        ("filtered by intent", f"/planner/keywords?{scope}&page_size=25&intent=commercial"),
-        ("search", f"/planner/keywords?{scope}&page_size=25&search=keyword%2012"),
-        ("ordered by volume", f"/planner/keywords?{scope}&page_size=25&ordering=-volume"),
-        ("page 40", f"/planner/keywords?{scope}&page_size=25&page=40"),
-        ("site-wide", f"/planner/keywords?site_id={account.site}&page_size=25"),
+        ("default page (25, newest first)", default),
+        ("the next page (its cursor)", second_page),
+        ("one cluster's (100 keywords)", f"{default}&cluster_id={cluster_id}"),
+        ("filtered by status", f"{default}&status=active"),
+        ("filtered by intent", f"{default}&intent=commercial"),
+        ("ordered by volume", f"{default}&ordering=-volume"),
+        ("ordered by difficulty", f"{default}&ordering=difficulty"),
+        ("site-wide (newest first)", f"/planner/keywords?site_id={account.site}&page_size=25"),
+        ("site-wide, filtered by status", f"/planner/keywords?site_id={account.site}&page_size=25&status=active"),
+        ("page 40 (by number)", f"{default}&page=40"),
+        ("search (no index)", f"{default}&search=keyword%2012"),
+        ("status and intent (no index)", f"{default}&status=active&intent=commercial"),
     )
     print(f"Keyword list pages with {have} keywords in the sector (median of 5; ms)")
     print(f"  {'page':<34} {'items read':>10} {'bytes read':>11} {'total':>8} {'store':>8} {'own':>8}")
