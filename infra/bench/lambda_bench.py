@@ -246,6 +246,10 @@ def measure_warm(binaries_dir, events_dir, requests):
     planner_binary = os.path.join(binaries_dir, "planner", "bootstrap")
     if not os.path.exists(planner_binary):
         return figures
+    # A queue of its own for the clustering job below (the worker is handed the message).
+    import boto3  # installed with the emulator
+    sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"))
+    os.environ["AI_QUEUE_URL"] = sqs.create_queue(QueueName=f"bench-ai-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     planner = Function(planner_binary)
     try:
         intents = ["informational", "commercial", "transactional", "navigational"]
@@ -265,9 +269,37 @@ def measure_warm(binaries_dir, events_dir, requests):
         runs = max(5, requests // 20)
         figures["planner: GET keywords, 10 000 filtered + ordered, page 2"] = [call(planner.api, listing, 200)[0] for _ in range(runs)]
         PEAK_RSS["planner after 10 000-keyword list pages too"] = planner.peak_rss_mb()
+        ids = all_keyword_ids(planner.api, events_dir, token, query)
+        cluster = api_event(events_dir, "POST", "/api/v1/planner/keywords/auto_cluster/", token,
+                            body={"ids": ids, "method": "builtin"})
+        _, job = call(planner.api, cluster, 202)
     finally:
         planner.close()
+    worker_binary = os.path.join(binaries_dir, "ai-worker", "bootstrap")
+    if os.path.exists(worker_binary):
+        worker = Function(worker_binary)
+        try:
+            event = json.loads(json.dumps(load_event(events_dir, "ai-worker-job.json"))
+                               .replace("{{ACCOUNT_ID}}", registered["data"]["account"]["id"])
+                               .replace("{{JOB_ID}}", job["data"]["id"]))
+            took, answer = worker.api.invoke(event)
+            assert not answer.get("batchItemFailures"), str(answer)[:500]
+            figures[f"ai-worker: a built-in clustering job of {len(ids)} keywords (once)"] = [took / 1e6]
+            PEAK_RSS[f"ai-worker after clustering {len(ids)} keywords"] = worker.peak_rss_mb()
+        finally:
+            worker.close()
     return figures
+
+
+def all_keyword_ids(api, events_dir, token, query):
+    """Every keyword id of the scope, following the list's `next` links (200 a page)."""
+    ids, path, page_query = [], "/api/v1/planner/keywords/", f"{query}&page_size=200"
+    while True:
+        _, page = call(api, api_event(events_dir, "GET", path, token, page_query), 200)
+        ids += [k["id"] for k in page["results"]]
+        if not page["next"]:
+            return ids
+        path, _, page_query = page["next"].partition("?")
 
 
 # Peak resident memory of the warm processes after their heaviest requests, in MB.

@@ -3,7 +3,7 @@
 //! whole scope, reads in proportion to the page, counts from the counters kept with the
 //! keywords, and walks on and back through its cursors.
 
-use igny8_e2e::common::{column, id_of, items_read, workspace};
+use igny8_e2e::common::{bytes_read, column, id_of, items_read, workspace};
 use igny8_e2e::{Reply, TestApp};
 use serde_json::{Value, json};
 
@@ -226,6 +226,47 @@ async fn deep_pages_and_foreign_cursors_are_refused_clearly() {
         format!("{KEYWORDS}?site_id={}&sector_id={}&ordering=volume&cursor={cursor}", other.site, other.sector);
     let reply = app.get(&theirs, token_of(&other)).await.expect(200);
     assert_eq!(column(&reply, "id").len(), 0);
+}
+
+/// A page no index orders (search, a range, text order, two filters) is chosen from
+/// the keywords' summaries: it reads the scope's summaries, far smaller than whole
+/// keywords, and only its own keywords whole — in the order and with the count of the
+/// whole scope (read whole through one cluster's list, to compare).
+#[tokio::test]
+async fn pages_no_index_orders_read_summaries_and_only_their_keywords_whole() {
+    let app = TestApp::spawn().await;
+    let ws = workspace(&app, "summaries").await;
+    let t = token_of(&ws);
+    seed(&app, t, &ws.site, &[ws.sector.to_string()]).await;
+    let scope = format!("{KEYWORDS}?site_id={}&sector_id={}", ws.site, ws.sector);
+    let default = app.get(&format!("{scope}&page_size=50"), t).await.expect(200);
+    let bytes_per_keyword = bytes_read(&default) / items_read(&default);
+    let everything = column(&app.get(&format!("{scope}&page_size=200"), t).await.expect(200), "id");
+    // Every keyword in one cluster: its list is read whole, and filtered in memory.
+    let cluster = json!({"site_id": ws.site, "sector_id": ws.sector, "name": "All of them"});
+    let cluster = id_of(app.post("/api/v1/planner/clusters/", t, cluster).await.expect(201).data());
+    let assign = json!({"keyword_ids": everything});
+    app.post(&format!("/api/v1/planner/clusters/{cluster}/keywords/"), t, assign).await.expect(200);
+
+    for query in [
+        "&search=seeded%200%201",
+        "&volume_min=200&volume_max=400&ordering=-difficulty",
+        "&ordering=-keyword",
+        "&status=active&intent=commercial&ordering=volume",
+    ] {
+        let page = app.get(&format!("{scope}{query}&page_size=10&page=2"), t).await.expect(200);
+        let whole = app.get(&format!("{scope}{query}&page_size=10&page=2&cluster_id={cluster}"), t).await.expect(200);
+        assert_eq!(column(&page, "id"), column(&whole, "id"), "{query}");
+        assert_eq!(page.body["count"], whole.body["count"], "{query}");
+        let listed = everything.len() as u64;
+        // The caller (2 items), site and sector, a summary of each keyword, the page's keywords.
+        assert!(items_read(&page) <= 4 + listed + 10, "{query}: read {}", items_read(&page));
+        assert!(
+            bytes_read(&page) < (listed + 10) * bytes_per_keyword / 2,
+            "{query}: {} bytes read, a whole keyword is {bytes_per_keyword}",
+            bytes_read(&page)
+        );
+    }
 }
 
 /// Adds `count` keywords to the sector through the store's own keyword transactions

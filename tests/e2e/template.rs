@@ -1,7 +1,7 @@
 //! `template.yaml` (AWS) and `igny8_store::schema` (the emulator) must declare the same
 //! table, or code tested locally would meet a different table in AWS.
 
-use igny8_store::schema::{INDEXES, TABLE_KEYS, TTL_ATTRIBUTE};
+use igny8_store::schema::{INDEXES, SUMMARY_INDEX, TABLE_KEYS, TTL_ATTRIBUTE};
 
 #[test]
 fn template_declares_the_table_the_code_creates() {
@@ -17,6 +17,10 @@ fn template_declares_the_table_the_code_creates() {
         assert!(compact.contains(&format!("AttributeName: {index_hash} KeyType: HASH")), "{index} hash");
         assert!(compact.contains(&format!("AttributeName: {index_range} KeyType: RANGE")), "{index} range");
     }
+    let (summary, carried) = SUMMARY_INDEX;
+    let projection = format!("ProjectionType: INCLUDE NonKeyAttributes: [{}]", carried.join(", "));
+    let declared = compact.split(&format!("IndexName: {summary} ")).nth(1).unwrap_or("");
+    assert!(declared.split("IndexName:").next().unwrap_or("").contains(&projection), "{summary}: {projection}");
     assert!(compact.contains(&format!("AttributeName: {TTL_ATTRIBUTE}")), "ttl attribute");
     for binary in [
         "auth",

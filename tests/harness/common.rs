@@ -74,7 +74,17 @@ pub fn assert_forbidden(reply: &Reply, what: &str) {
 
 /// How many items the store read for the request (its `Server-Timing`).
 pub fn items_read(reply: &Reply) -> u64 {
+    store_figure(reply, "items")
+}
+
+/// The bytes the store read for the request, from its `Server-Timing`.
+pub fn bytes_read(reply: &Reply) -> u64 {
+    store_figure(reply, "bytes")
+}
+
+fn store_figure(reply: &Reply, name: &str) -> u64 {
     let timing = reply.headers["server-timing"].to_str().expect("server-timing is text");
-    let items = timing.split(", ").find(|p| p.starts_with("items;")).unwrap_or_else(|| panic!("no items in {timing}"));
-    items.rsplit('=').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no count in {timing}"))
+    let prefix = format!("{name};");
+    let part = timing.split(", ").find(|p| p.starts_with(&prefix)).unwrap_or_else(|| panic!("no {name} in {timing}"));
+    part.rsplit('=').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no figure in {timing}"))
 }

@@ -1,14 +1,14 @@
 //! Keyword list pages read from the store's lists (`KeywordList`), costing reads in
 //! proportion to the page: which requests they serve, their cursors and their counts
-//! (`docs/decisions.md`, list pages). Requests they do not serve (search, ranges, text
-//! order, two filters at once) are read another way by `keywords::list`.
+//! (`docs/decisions.md`, list pages), and the pages no index orders, chosen from the
+//! keywords' summaries (`summarised_page`).
 
 use axum::http::Uri;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use igny8_http::{ApiError, ApiResult, ListResponse, Ordering, PageParams, page_link};
-use igny8_store::{Cluster, Keyword, KeywordList, KeywordPage, Sector, SectorId};
-use igny8_tenancy::{ScopedList, Tenancy, Tenant};
+use igny8_store::{Cluster, ClusterId, Keyword, KeywordId, KeywordList, KeywordPage, Sector, SectorId};
+use igny8_tenancy::{Scope, ScopedList, Tenancy, Tenant};
 
 use crate::keywords::KeywordFilter;
 
@@ -167,4 +167,59 @@ pub async fn indexed_page(
     };
     let results = found.into_iter().map(|(_, keyword)| keyword).collect();
     Ok(Some(ListResponse { count, next, previous, results }))
+}
+
+/// A page no index orders (search, ranges, text order, two filters at once): chosen
+/// from summaries of the scope's keywords (GSI7, about a fifth of their items), read
+/// page by page keeping only what passes the filter, ordered in memory; then only the
+/// page's keywords are read whole. With a cluster, its own list is read whole instead
+/// (a cluster's keywords are few next to a sector's).
+pub async fn summarised_page(
+    state: &Tenancy,
+    tenant: &Tenant,
+    filter: &KeywordFilter,
+    page: &PageParams,
+    uri: &Uri,
+) -> ApiResult<ListResponse<Keyword>> {
+    let ordering =
+        Ordering::parse(filter.ordering.as_deref(), KeywordFilter::ORDERINGS, KeywordFilter::DEFAULT_ORDERING)?;
+    let site_id = filter.site_id.as_ref().ok_or_else(|| ApiError::field("site_id", "This parameter is required."))?;
+    let scope = state.resolve_scope(tenant, site_id, filter.sector_id.as_ref()).await?;
+    if let Some(cluster_id) = &filter.cluster_id {
+        let keywords = match cluster_in_scope(state, tenant, &scope, cluster_id).await? {
+            Some(cluster) => state.store.cluster_keywords(&cluster).await?,
+            None => Vec::new(),
+        };
+        return Ok(ListResponse::paginate(filter.apply(keywords)?, page, uri));
+    }
+    let sectors: Vec<SectorId> = scope_sectors(state, tenant, scope).await?.into_iter().map(|s| s.id).collect();
+    let mut kept =
+        state.store.keyword_summaries_where(tenant.account_id(), &sectors, |k| filter.keeps_facts(k)).await?;
+    ordering.sort(&mut kept, KeywordFilter::compare_facts, |k| k.id.as_str());
+    let count = kept.len();
+    let ids: Vec<KeywordId> =
+        kept.into_iter().skip(page.offset()).take(page.page_size() as usize).map(|k| k.id).collect();
+    let mut keywords: Vec<Keyword> = state.store.find_many(tenant.account_id(), &ids).await?;
+    // In the page's order (a batch read answers in any); one deleted meanwhile is left out.
+    keywords.sort_by_key(|k| ids.iter().position(|id| *id == k.id));
+    Ok(ListResponse::page_of(count, keywords, page, uri))
+}
+
+/// The cluster, if it is the caller's and of the scope.
+async fn cluster_in_scope(
+    state: &Tenancy,
+    tenant: &Tenant,
+    scope: &Scope,
+    cluster_id: &ClusterId,
+) -> ApiResult<Option<Cluster>> {
+    let cluster = state.store.find::<Cluster>(tenant.account_id(), cluster_id).await?;
+    Ok(cluster.filter(|c| c.site_id == scope.site.id && scope.sector.as_ref().is_none_or(|s| s.id == c.sector_id)))
+}
+
+/// The scope's sectors: its one, or all of its site's.
+async fn scope_sectors(state: &Tenancy, tenant: &Tenant, scope: Scope) -> ApiResult<Vec<Sector>> {
+    Ok(match scope.sector {
+        Some(sector) => vec![sector],
+        None => state.store.sectors(tenant.account_id(), &scope.site.id).await?,
+    })
 }

@@ -10,11 +10,14 @@ use igny8_http::{
 };
 use igny8_store::ClusterId;
 use igny8_store::KeywordId;
-use igny8_store::{Cluster, SectorId, SiteId};
+use igny8_store::{SectorId, SiteId};
 use igny8_store::{
-    Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store, now,
+    Intent, Keyword, KeywordChange, KeywordFacts, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store,
+    now,
 };
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
+
+use crate::keyword_pages;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -53,24 +56,36 @@ impl ScopedList for KeywordFilter {
     igny8_tenancy::scope_fields!();
 
     fn keeps(&self, k: &Keyword) -> bool {
-        matches_search(&k.keyword, self.search.as_deref())
-            && self.status.is_none_or(|s| k.status == s)
-            && self.intent.is_none_or(|i| k.intent == i)
-            && self.cluster_id.as_deref().is_none_or(|c| k.cluster_id.as_deref() == Some(c))
-            && self.difficulty_min.is_none_or(|min| k.difficulty >= min)
-            && self.difficulty_max.is_none_or(|max| k.difficulty <= max)
-            && self.volume_min.is_none_or(|min| k.volume >= min)
-            && self.volume_max.is_none_or(|max| k.volume <= max)
+        self.keeps_facts(k)
     }
 
     fn compare(a: &Keyword, b: &Keyword, field: &str) -> std::cmp::Ordering {
+        Self::compare_facts(a, b, field)
+    }
+}
+
+impl KeywordFilter {
+    /// Whether the filter keeps `k`, a keyword or its summary.
+    pub fn keeps_facts(&self, k: &impl KeywordFacts) -> bool {
+        matches_search(k.text(), self.search.as_deref())
+            && self.status.is_none_or(|s| k.status() == s)
+            && self.intent.is_none_or(|i| k.intent() == i)
+            && self.cluster_id.as_ref().is_none_or(|c| k.cluster_id() == Some(c))
+            && self.difficulty_min.is_none_or(|min| k.difficulty() >= min)
+            && self.difficulty_max.is_none_or(|max| k.difficulty() <= max)
+            && self.volume_min.is_none_or(|min| k.volume() >= min)
+            && self.volume_max.is_none_or(|max| k.volume() <= max)
+    }
+
+    /// `a` against `b` by `field` (one of `ORDERINGS`), ascending.
+    pub fn compare_facts<K: KeywordFacts>(a: &K, b: &K, field: &str) -> std::cmp::Ordering {
         match field {
-            "keyword" => by_text(&a.keyword, &b.keyword),
-            "volume" => a.volume.cmp(&b.volume),
-            "difficulty" => a.difficulty.cmp(&b.difficulty),
+            "keyword" => by_text(a.text(), b.text()),
+            "volume" => a.volume().cmp(&b.volume()),
+            "difficulty" => a.difficulty().cmp(&b.difficulty()),
             // Creation order: ids begin with their creation time, and keywords made in
             // one request share `created_at`. The index of a sector is in this order.
-            _ => a.id.cmp(&b.id),
+            _ => a.id().cmp(b.id()),
         }
     }
 }
@@ -348,26 +363,10 @@ pub async fn list(
 ) -> ApiResult<ListResponse<Keyword>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    if let Some(indexed) = crate::keyword_pages::indexed_page(&state, &tenant, &filter, &page, &uri).await? {
+    if let Some(indexed) = keyword_pages::indexed_page(&state, &tenant, &filter, &page, &uri).await? {
         return Ok(indexed);
     }
-    let selected = match (&filter.cluster_id, &filter.site_id) {
-        // One cluster's keywords are few next to a sector's: read them, then filter.
-        (Some(cluster_id), Some(site_id)) => {
-            let scope = state.resolve_scope(&tenant, site_id, filter.sector_id.as_ref()).await?;
-            let cluster =
-                state.store.find::<Cluster>(tenant.account_id(), cluster_id).await?.filter(|c| {
-                    c.site_id == scope.site.id && scope.sector.as_ref().is_none_or(|s| s.id == c.sector_id)
-                });
-            let keywords = match cluster {
-                Some(cluster) => state.store.cluster_keywords(&cluster).await?,
-                None => Vec::new(),
-            };
-            filter.apply(keywords)?
-        }
-        _ => state.select(&tenant, &filter).await?,
-    };
-    Ok(ListResponse::paginate(selected, &page, &uri))
+    keyword_pages::summarised_page(&state, &tenant, &filter, &page, &uri).await
 }
 
 #[utoipa::path(get, path = "/api/v1/planner/keywords/{id}", tag = "planner",

@@ -9,6 +9,7 @@ pub const GSI3: &str = "GSI3";
 pub const GSI4: &str = "GSI4";
 pub const GSI5: &str = "GSI5";
 pub const GSI6: &str = "GSI6";
+pub const GSI7: &str = "GSI7";
 
 pub fn account_pk(account_id: &AccountId) -> String {
     format!("ACCOUNT#{account_id}")
@@ -65,7 +66,7 @@ pub fn cluster_keywords(account_id: &AccountId, cluster_id: &ClusterId) -> Strin
     format!("ACCOUNT#{account_id}#CLUSTER#{cluster_id}#KEYWORD")
 }
 
-/// A sector's keywords (GSI5 by volume, GSI6 by difficulty).
+/// A sector's keywords (GSI5 by volume, GSI6 by difficulty, GSI7 their summaries).
 pub fn sector_keywords(account_id: &AccountId, sector_id: &SectorId) -> String {
     format!("ACCOUNT#{account_id}#SECTOR#{sector_id}#KEYWORD")
 }

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use crate::keys::{GSI1, GSI2, GSI3, GSI4, GSI5, GSI6};
+use crate::keys::{GSI1, GSI2, GSI3, GSI4, GSI5, GSI6, GSI7};
 use crate::table::StoreError;
 
 /// Attribute names of the key schema: (table hash, table range, [(index, hash, range)]).
@@ -19,7 +19,12 @@ pub const INDEXES: &[(&str, &str, &str)] = &[
     (GSI4, "GSI4PK", "GSI4SK"),
     (GSI5, "GSI5PK", "GSI5SK"),
     (GSI6, "GSI6PK", "GSI6SK"),
+    (GSI7, "GSI7PK", "GSI7SK"),
 ];
+/// The one index that does not carry whole items: GSI7 carries these besides the keys,
+/// what keyword lists filter and order by (`KeywordSummary`).
+pub const SUMMARY_INDEX: (&str, &[&str]) =
+    (GSI7, &["id", "keyword", "volume", "difficulty", "intent", "status", "cluster_id"]);
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
@@ -32,6 +37,15 @@ fn string_attribute(name: &str) -> AttributeDefinition {
         .attribute_type(ScalarAttributeType::S)
         .build()
         .expect("name and type are set")
+}
+
+fn projection(index: &str) -> Projection {
+    let (summary, attributes) = SUMMARY_INDEX;
+    if index != summary {
+        return Projection::builder().projection_type(ProjectionType::All).build();
+    }
+    let builder = Projection::builder().projection_type(ProjectionType::Include);
+    attributes.iter().fold(builder, |b, name| b.non_key_attributes(*name)).build()
 }
 
 /// Creates the table (if missing) and waits until it can be used.
@@ -57,7 +71,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                     .index_name(*index)
                     .key_schema(key(index_hash, KeyType::Hash))
                     .key_schema(key(index_range, KeyType::Range))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(projection(index))
                     .build()
                     .expect("index name and keys are set"),
             );

@@ -116,6 +116,8 @@ pub enum ListIndex {
     Volume,
     /// GSI6: a sector's keywords by difficulty, then id.
     Difficulty,
+    /// GSI7: a sector's keywords by id, only what lists filter and order by.
+    Summary,
 }
 
 impl ListIndex {
@@ -128,6 +130,7 @@ impl ListIndex {
             ListIndex::Intent => (crate::keys::GSI4, "GSI4PK", "GSI4SK"),
             ListIndex::Volume => (crate::keys::GSI5, "GSI5PK", "GSI5SK"),
             ListIndex::Difficulty => (crate::keys::GSI6, "GSI6PK", "GSI6SK"),
+            ListIndex::Summary => (crate::keys::GSI7, "GSI7PK", "GSI7SK"),
         }
     }
 }

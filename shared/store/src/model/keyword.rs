@@ -90,7 +90,8 @@ impl Keyword {
     /// The stored item, listed in each list a page of keywords is read from
     /// (`KeywordList`): its sector's (GSI1), its cluster's (GSI2), its sector's of its
     /// status (GSI3) and of its intent (GSI4), and its sector's by volume (GSI5) and by
-    /// difficulty (GSI6). A page of any of them reads only its own keywords.
+    /// difficulty (GSI6). A page of any of them reads only its own keywords. GSI7 holds
+    /// its summary, for the lists no index orders (`KeywordSummary`).
     fn item(&self) -> StoreResult<Record> {
         let (account, sector, id) = (&self.account_id, &self.sector_id, self.id.as_str());
         let record = self
@@ -110,7 +111,8 @@ impl Keyword {
                 ListIndex::Difficulty,
                 keys::sector_keywords(account, sector),
                 self.position(KeywordList::Difficulty),
-            );
+            )
+            .in_index(ListIndex::Summary, keys::sector_keywords(account, sector), id);
         Ok(match &self.cluster_id {
             Some(cluster) => record.in_index(ListIndex::Cluster, keys::cluster_keywords(account, cluster), id),
             None => record,

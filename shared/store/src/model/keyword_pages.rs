@@ -6,7 +6,9 @@
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
-use crate::ids::{AccountId, ClusterId, SectorId, SiteId};
+use serde::Deserialize;
+
+use crate::ids::{AccountId, ClusterId, KeywordId, SectorId, SiteId};
 use crate::keys;
 use crate::model::keyword::{Intent, Keyword, KeywordStatus};
 use crate::table::{AttributeValue, IndexRange, Item, ListIndex, Store, StoreResult, decode};
@@ -78,6 +80,62 @@ impl Keyword {
         }
     }
 }
+
+/// What lists filter and order keywords by, for whole keywords and their summaries alike.
+pub trait KeywordFacts {
+    fn id(&self) -> &KeywordId;
+    fn text(&self) -> &str;
+    fn volume(&self) -> u64;
+    fn difficulty(&self) -> u8;
+    fn intent(&self) -> Intent;
+    fn status(&self) -> KeywordStatus;
+    fn cluster_id(&self) -> Option<&ClusterId>;
+}
+
+/// A keyword as GSI7 carries it: what lists filter and order by, a fifth of its item
+/// (the item also carries the keys of every list it is in). Pages no index orders are
+/// chosen from summaries; only the page's keywords are read whole.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeywordSummary {
+    pub id: KeywordId,
+    pub keyword: String,
+    pub volume: u64,
+    pub difficulty: u8,
+    pub intent: Intent,
+    pub status: KeywordStatus,
+    #[serde(default)]
+    pub cluster_id: Option<ClusterId>,
+}
+
+macro_rules! keyword_facts {
+    ($type:ty) => {
+        impl KeywordFacts for $type {
+            fn id(&self) -> &KeywordId {
+                &self.id
+            }
+            fn text(&self) -> &str {
+                &self.keyword
+            }
+            fn volume(&self) -> u64 {
+                self.volume
+            }
+            fn difficulty(&self) -> u8 {
+                self.difficulty
+            }
+            fn intent(&self) -> Intent {
+                self.intent
+            }
+            fn status(&self) -> KeywordStatus {
+                self.status
+            }
+            fn cluster_id(&self) -> Option<&ClusterId> {
+                self.cluster_id.as_ref()
+            }
+        }
+    };
+}
+keyword_facts!(Keyword);
+keyword_facts!(KeywordSummary);
 
 /// Which keywords a page is of, where it starts and which way it reads.
 #[derive(Debug, Clone)]
@@ -185,6 +243,22 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// The summaries of the sectors' keywords that `keep` keeps, read page by page
+    /// (GSI7) and holding no others.
+    pub async fn keyword_summaries_where(
+        &self,
+        account_id: &AccountId,
+        sectors: &[SectorId],
+        mut keep: impl FnMut(&KeywordSummary) -> bool,
+    ) -> StoreResult<Vec<KeywordSummary>> {
+        let mut kept = Vec::new();
+        for sector in sectors {
+            let partition = keys::sector_keywords(account_id, sector);
+            kept.extend(self.query_list_where(ListIndex::Summary, &partition, None, &mut keep).await?);
+        }
+        Ok(kept)
     }
 
     fn streams(&self, page: &KeywordPage<'_>) -> Vec<Stream> {

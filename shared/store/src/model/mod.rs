@@ -36,7 +36,7 @@ pub use idea::{ContentStructure, ContentType, Idea, IdeaStatus};
 pub use image::{Image, ImageStatus, ImageType};
 pub use job::{ItemProgress, ItemState, Job, JobFunction, JobPhase, JobState, JobWatch, UnitOutcome, WATCH_SHARDS};
 pub use keyword::{Intent, Keyword, KeywordChange, KeywordOutcome, KeywordStatus};
-pub use keyword_pages::{KeywordList, KeywordPage};
+pub use keyword_pages::{KeywordFacts, KeywordList, KeywordPage, KeywordSummary};
 pub use ledger::{Charge, CreditTransaction, CreditTransactionType, MonthlyUsage, UsageRecord};
 pub use patch::{ClusterPatch, IdeaPatch, ImagePatch, Patch, TaskPatch, TermPatch};
 pub use reference::{INDUSTRIES, Industry, IndustrySector, PLANS, Plan, TRIAL_PLAN, industry, industry_sector, plan};
