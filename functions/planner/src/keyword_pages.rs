@@ -102,22 +102,13 @@ pub async fn indexed_page(
     }
     let scope = state.resolve_scope(tenant, site_id, filter.sector_id.as_ref()).await?;
     let (count, sectors) = match &list {
-        KeywordList::Cluster(cluster_id) => {
-            let cluster =
-                state.store.find::<Cluster>(tenant.account_id(), cluster_id).await?.filter(|c| {
-                    c.site_id == scope.site.id && scope.sector.as_ref().is_none_or(|s| s.id == c.sector_id)
-                });
-            match cluster {
-                Some(cluster) => (cluster.keywords_count.max(0) as usize, Vec::new()),
-                // A cluster of another scope (or none) holds none of the scope's keywords.
-                None => return Ok(Some(ListResponse::page_of(0, Vec::new(), page, uri))),
-            }
-        }
+        KeywordList::Cluster(cluster_id) => match cluster_in_scope(state, tenant, &scope, cluster_id).await? {
+            Some(cluster) => (cluster.keywords_count.max(0) as usize, Vec::new()),
+            // A cluster of another scope (or none) holds none of the scope's keywords.
+            None => return Ok(Some(ListResponse::page_of(0, Vec::new(), page, uri))),
+        },
         _ => {
-            let sectors: Vec<Sector> = match scope.sector {
-                Some(sector) => vec![sector],
-                None => state.store.sectors(tenant.account_id(), &scope.site.id).await?,
-            };
+            let sectors = scope_sectors(state, tenant, &scope).await?;
             let count_of = |sector: &Sector| match &list {
                 KeywordList::Status(status) => sector.keywords_by.with_status(*status),
                 KeywordList::Intent(intent) => sector.keywords_by.with_intent(*intent),
@@ -192,7 +183,7 @@ pub async fn summarised_page(
         };
         return Ok(ListResponse::paginate(filter.apply(keywords)?, page, uri));
     }
-    let sectors: Vec<SectorId> = scope_sectors(state, tenant, scope).await?.into_iter().map(|s| s.id).collect();
+    let sectors: Vec<SectorId> = scope_sectors(state, tenant, &scope).await?.into_iter().map(|s| s.id).collect();
     let mut kept =
         state.store.keyword_summaries_where(tenant.account_id(), &sectors, |k| filter.keeps_facts(k)).await?;
     ordering.sort(&mut kept, KeywordFilter::compare_facts, |k| k.id.as_str());
@@ -217,9 +208,9 @@ async fn cluster_in_scope(
 }
 
 /// The scope's sectors: its one, or all of its site's.
-async fn scope_sectors(state: &Tenancy, tenant: &Tenant, scope: Scope) -> ApiResult<Vec<Sector>> {
-    Ok(match scope.sector {
-        Some(sector) => vec![sector],
+async fn scope_sectors(state: &Tenancy, tenant: &Tenant, scope: &Scope) -> ApiResult<Vec<Sector>> {
+    Ok(match &scope.sector {
+        Some(sector) => vec![sector.clone()],
         None => state.store.sectors(tenant.account_id(), &scope.site.id).await?,
     })
 }

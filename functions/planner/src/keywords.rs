@@ -10,11 +10,11 @@ use igny8_http::{
 };
 use igny8_store::ClusterId;
 use igny8_store::KeywordId;
-use igny8_store::{SectorId, SiteId};
 use igny8_store::{
     Intent, Keyword, KeywordChange, KeywordFacts, KeywordOutcome, KeywordStatus, MAX_KEYWORDS_PER_SECTOR, Plan, Store,
     now,
 };
+use igny8_store::{SectorId, SiteId};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 
 use crate::keyword_pages;
