@@ -6,7 +6,10 @@ the partition and sorting them — on every call. With 100 000 keywords in a tab
 reads only what the page returns. Here each table keeps, per index, its items grouped
 by partition, and each partition's items sorted as moto sorts them, until the table is
 next written; moto is handed only the partition. Answers are still moto's own: the
-same conditions, order, limits and `LastEvaluatedKey`, from the same items.
+same conditions, order, limits and `LastEvaluatedKey`, from the same items. A query
+that goes on from an `ExclusiveStartKey` is handed the partition from that key on,
+rather than having moto compare every item before it (a 100 000-item partition read
+1 MB at a time was minutes).
 
 A write through the backend (put, update, delete: single, batch and transactions all
 go through these) marks its table changed; the next query rebuilds what it needs.
@@ -61,8 +64,13 @@ def _partitions(table, index):
     return entry[1], entry[2]
 
 
+def _argument(args, kwargs, position, name):
+    """One of `Table.query`'s arguments after `hash_key`, given by position or name."""
+    return args[position] if len(args) > position else kwargs.get(name)
+
+
 def _query(self, hash_key, *args, **kwargs):
-    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    index_name = _argument(args, kwargs, 6, "index_name")
     conditions = kwargs.get("hash_key_conditions") or []
     index = next((i for i in self.all_indexes() if i.name == index_name), None) if index_name else None
     if index is None or len(conditions) != 1:
@@ -71,7 +79,9 @@ def _query(self, hash_key, *args, **kwargs):
     grouped, ordered = _partitions(self, index)
     partition = grouped.get(value, [])
     self.all_items = lambda: partition
-    _current.key = (value, ordered)
+    start = _argument(args, kwargs, 3, "exclusive_start_key")
+    forward = _argument(args, kwargs, 4, "scan_index_forward") is not False
+    _current.key = (value, ordered, start, forward)
     try:
         return _original_query(self, hash_key, *args, **kwargs)
     finally:
@@ -83,11 +93,21 @@ def _sorted_items(self, hash_key_attrs, range_key_attrs, items):
     key = getattr(_current, "key", None)
     if key is None:
         return _original_sorted_items(self, hash_key_attrs, range_key_attrs, items)
-    value, ordered = key
+    value, ordered, start, forward = key
     if value not in ordered:
-        ordered[value] = list(_original_sorted_items(self, hash_key_attrs, range_key_attrs, items))
-    # moto reverses the list it gets back in place for descending queries.
-    return list(ordered[value])
+        in_order = list(_original_sorted_items(self, hash_key_attrs, range_key_attrs, items))
+        places = {(item.hash_key.value, getattr(item.range_key, "value", None)): n for n, item in enumerate(in_order)}
+        ordered[value] = (in_order, places)
+    in_order, places = ordered[value]
+    place = None
+    if start:
+        table_key = (start.get(self.hash_key_attr, {}).get("S"), start.get(self.range_key_attr, {}).get("S"))
+        place = places.get(table_key)
+    # moto reverses the list it gets back in place for descending queries; from a start
+    # key it skips what comes before it, which here is already left out.
+    if place is None:
+        return list(in_order)
+    return in_order[place + 1:] if forward else in_order[:place]
 
 
 def install_index_cache():

@@ -80,6 +80,14 @@ class IndexCache(unittest.TestCase):
         rest, end = listed("R", ExclusiveStartKey=more, ScanIndexForward=False)
         self.assertEqual(rest, [f"{n:03d}" for n in range(15, 9, -1)])
         self.assertIsNone(end)
+        first, more = listed("R", Limit=3)
+        self.assertEqual(first, ["010", "011", "012"])
+        second, more = listed("R", Limit=3, ExclusiveStartKey=more)
+        self.assertEqual(second, ["013", "014", "015"])
+        # From a key that is gone (its item deleted meanwhile), moto's own walk decides.
+        dynamodb().delete_item(TableName=TABLE, Key={"PK": {"S": "item15"}, "SK": {"S": "x"}})
+        rest, _ = listed("R", ExclusiveStartKey=more)
+        self.assertEqual(rest, ["016", "017", "018", "019"])
 
 
 if __name__ == "__main__":
