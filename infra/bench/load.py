@@ -649,9 +649,9 @@ def on_plan(account_id, plan_id):
                       UpdateExpression="SET plan_id = :p", ExpressionAttributeValues={":p": plan_id})
 
 
-def timed_get(api, path, token):
+def timed_get(api, path, token, timeout=TIMEOUT):
     """(total ms, the store's Server-Timing fields) of one GET."""
-    conn = http.client.HTTPConnection(api.host, api.port, timeout=TIMEOUT)
+    conn = http.client.HTTPConnection(api.host, api.port, timeout=timeout)
     started = time.perf_counter()
     conn.request("GET", api.prefix + path, headers={"authorization": f"Bearer {token}"})
     response = conn.getresponse()
@@ -706,11 +706,16 @@ def lists(api, keywords):
         ("search (no index)", f"{default}&search=keyword%2012"),
         ("status and intent (no index)", f"{default}&status=active&intent=commercial"),
     )
-    print(f"Keyword list pages with {have} keywords in the sector (median of 5; ms)")
+    print(f"Keyword list pages with {have} keywords in the sector (median of 5, or one run when over 10 s; ms)")
     print(f"  {'page':<34} {'items read':>10} {'bytes read':>11} {'total':>8} {'store':>8} {'own':>8}")
     for label, path in pages:
-        runs = sorted((timed_get(api, path, token) for _ in range(5)), key=lambda r: r[0])
-        total, fields = runs[2]
+        # Five runs and their median; a page that takes the emulator more than 10 s (the
+        # whole scope's summaries at 100 000 keywords) once.
+        runs = [timed_get(api, path, token, timeout=1800)]
+        if runs[0][0] < 10_000:
+            runs += [timed_get(api, path, token) for _ in range(4)]
+        runs.sort(key=lambda r: r[0])
+        total, fields = runs[len(runs) // 2]
         store = fields.get("store", 0.0)
         print(f"  {label:<34} {fields.get('items', 0):>10.0f} {fields.get('bytes', 0):>11.0f} "
               f"{total:>8.1f} {store:>8.1f} {total - store:>8.1f}", flush=True)

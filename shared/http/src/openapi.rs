@@ -1,6 +1,6 @@
 //! The API's machine-readable contract (`docs/api-contract.md`). Every HTTP function
 //! builds its routes with [`ApiRouter`], which only takes routes that carry their
-//! OpenAPI description (`#[utoipa::path]` handlers through `utoipa_axum::routes!`), so a
+//! OpenAPI description (`#[utoipa::path]` handlers through [`routes!`](crate::routes)), so a
 //! route cannot exist without being in the document. This module holds what every
 //! function's part of the document shares: the envelopes, the error answers every
 //! operation may give, and the two ways to authenticate.
