@@ -161,7 +161,7 @@ pub async fn indexed_page(
 }
 
 /// A page no index orders (search, ranges, text order, two filters at once): chosen
-/// from summaries of the scope's keywords (GSI7, about a fifth of their items), read
+/// from summaries of the scope's keywords (GSI7, about a quarter of their items), read
 /// page by page keeping only what passes the filter, ordered in memory; then only the
 /// page's keywords are read whole. With a cluster, its own list is read whole instead
 /// (a cluster's keywords are few next to a sector's).

@@ -92,7 +92,7 @@ pub trait KeywordFacts {
     fn cluster_id(&self) -> Option<&ClusterId>;
 }
 
-/// A keyword as GSI7 carries it: what lists filter and order by, a fifth of its item
+/// A keyword as GSI7 carries it: what lists filter and order by, a quarter of its item
 /// (the item also carries the keys of every list it is in). Pages no index orders are
 /// chosen from summaries; only the page's keywords are read whole.
 #[derive(Debug, Clone, Deserialize)]
