@@ -29,6 +29,8 @@ import uuid
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from load import on_plan  # moves an account to another plan, as support would
+
 PREFIX = "/2018-06-01/runtime"
 
 
@@ -152,15 +154,6 @@ def measure_init(binary, runs):
         process.wait()
         api.close()
     return samples
-
-
-def on_plan(account_id, plan_id):
-    """Moves the account to another plan in the emulator's table, as support would."""
-    import boto3  # installed with the emulator
-    table = boto3.resource("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
-                           region_name=os.environ.get("AWS_REGION", "us-east-1")).Table(os.environ["TABLE_NAME"])
-    table.update_item(Key={"PK": f"ACCOUNT#{account_id}", "SK": "ACCOUNT"},
-                      UpdateExpression="SET plan_id = :p", ExpressionAttributeValues={":p": plan_id})
 
 
 def load_event(events_dir, name, token=None):

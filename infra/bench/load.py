@@ -172,7 +172,7 @@ class Api:
                 conn.request(method, self.prefix + path, body=data, headers=headers)
                 response = conn.getresponse()
                 payload = response.read()
-                store = store_seconds(response.getheader("server-timing"))
+                store = timing(response.getheader("server-timing")).get("store", 0.0) / 1000
                 self.local.used = True
                 if response.will_close:
                     self.drop()
@@ -200,13 +200,13 @@ class Api:
             return status, None
 
 
-def store_seconds(timing):
-    """The store's share of a request, from its `Server-Timing` (`store;dur=<ms>`)."""
-    for part in (timing or "").split(","):
+def timing(header):
+    """The figures of a `Server-Timing` header: `store` (ms), `items`, `bytes`."""
+    fields = {}
+    for part in (header or "").split(","):
         name, _, value = part.strip().partition(";")
-        if name == "store" and "=" in value:
-            return float(value.split("=", 1)[1]) / 1000
-    return 0.0
+        fields[name] = float(value.split("=", 1)[1]) if "=" in value else 0.0
+    return fields
 
 
 def expect(reply, *wanted):
@@ -660,11 +660,7 @@ def timed_get(api, path, token, timeout=TIMEOUT):
     conn.close()
     if response.status != 200:
         sys.exit(f"GET {path}: {response.status}")
-    fields = {}
-    for part in (response.getheader("server-timing") or "").split(","):
-        name, _, value = part.strip().partition(";")
-        fields[name] = float(value.split("=", 1)[1]) if "=" in value else 0.0
-    return total, fields
+    return total, timing(response.getheader("server-timing"))
 
 
 def lists(api, keywords):

@@ -9,6 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use igny8_http::{ApiError, ApiResult, ListResponse, Ordering, PageParams, page_link};
 use igny8_store::{Cluster, ClusterId, Keyword, KeywordId, KeywordList, KeywordPage, Sector, SectorId};
 use igny8_tenancy::{Scope, ScopedList, Tenancy, Tenant};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::keywords::KeywordFilter;
 
@@ -41,6 +43,15 @@ fn list_for(filter: &KeywordFilter) -> ApiResult<Option<(KeywordList, bool)>> {
         _ => return Ok(None),
     };
     Ok(Some((list, ordering.descending)))
+}
+
+/// `cursor`, from a list's `next` or `previous` link.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorQuery {
+    /// A place in the list, from its `next` or `previous` link (pages past the 40th are
+    /// reached this way).
+    pub cursor: Option<String>,
 }
 
 /// A place in a list: the position of a page's last keyword (read on, `next`) or its
@@ -78,10 +89,11 @@ pub async fn indexed_page(
     state: &Tenancy,
     tenant: &Tenant,
     filter: &KeywordFilter,
+    cursor: &CursorQuery,
     page: &PageParams,
     uri: &Uri,
 ) -> ApiResult<Option<ListResponse<Keyword>>> {
-    let cursor_text = filter.cursor.as_deref().filter(|c| !c.trim().is_empty());
+    let cursor_text = cursor.cursor.as_deref().filter(|c| !c.trim().is_empty());
     let Some((list, descending)) = list_for(filter)? else {
         return match cursor_text {
             Some(_) => Err(ApiError::field(

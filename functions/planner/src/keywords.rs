@@ -17,7 +17,7 @@ use igny8_store::{
 use igny8_store::{SectorId, SiteId};
 use igny8_tenancy::{Access, ScopedList, Tenancy, Tenant, by_text};
 
-use crate::keyword_pages;
+use crate::keyword_pages::{self, CursorQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -43,9 +43,6 @@ pub struct KeywordFilter {
     /// `keyword`, `volume`, `difficulty` or `created_at`, with a leading `-` for
     /// descending; `-created_at` unless given.
     pub ordering: Option<String>,
-    /// A place in the list, from its `next` or `previous` link (pages past the 40th are
-    /// reached this way).
-    pub cursor: Option<String>,
 }
 
 impl ScopedList for KeywordFilter {
@@ -352,18 +349,19 @@ pub async fn change_keywords(
     Err(stale())
 }
 
-#[utoipa::path(get, path = "/api/v1/planner/keywords", tag = "planner", params(PageQuery, KeywordFilter),
+#[utoipa::path(get, path = "/api/v1/planner/keywords", tag = "planner", params(PageQuery, KeywordFilter, CursorQuery),
     responses((status = 200, description = "The site's keywords (or the sector's) that pass the filters, in the requested order. Pages without search or ranges, with at most one of status, intent and cluster, in creation, volume or difficulty order are read from an index: pages past the 40th through the `cursor` of the `next` and `previous` links.", body = Page<Keyword>)))]
 pub async fn list(
     State(state): State<Tenancy>,
     tenant: Tenant,
     QueryParams(page): QueryParams<PageParams>,
     QueryParams(filter): QueryParams<KeywordFilter>,
+    QueryParams(cursor): QueryParams<CursorQuery>,
     uri: Uri,
 ) -> ApiResult<ListResponse<Keyword>> {
     tenant.require(Access::Read)?;
     page.check()?;
-    if let Some(indexed) = keyword_pages::indexed_page(&state, &tenant, &filter, &page, &uri).await? {
+    if let Some(indexed) = keyword_pages::indexed_page(&state, &tenant, &filter, &cursor, &page, &uri).await? {
         return Ok(indexed);
     }
     keyword_pages::summarised_page(&state, &tenant, &filter, &page, &uri).await

@@ -57,13 +57,11 @@ pub struct GuidanceFilter {
 /// `#[utoipa::path]` does not take.
 pub fn routes<T: GuidanceApi>() -> ApiRouter<SystemState> {
     let collection = Routes {
-        path: T::PATH.to_owned(),
-        methods: get(list::<T>).post(create::<T>),
+        handlers: vec![(T::PATH.to_owned(), get(list::<T>).post(create::<T>))],
         describe: describe_collection::<T>,
     };
     let item = Routes {
-        path: item_path::<T>(),
-        methods: get(read::<T>).put(update::<T>).patch(update::<T>).delete(remove::<T>),
+        handlers: vec![(item_path::<T>(), get(read::<T>).put(update::<T>).patch(update::<T>).delete(remove::<T>))],
         describe: describe_item::<T>,
     };
     ApiRouter::new().routes(collection).routes(item)

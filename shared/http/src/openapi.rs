@@ -26,10 +26,10 @@ pub const API_KEY: &str = "api_key";
 /// is asked for: building them takes milliseconds a cold start does not need to spend.
 pub type Describe = fn() -> (Vec<(String, RefOr<Schema>)>, Paths);
 
-/// The handlers of one path and their description, from [`routes!`](crate::routes).
+/// Handlers, each on its own path, and their description, from [`routes!`](crate::routes).
 pub struct Routes<S> {
-    pub path: String,
-    pub methods: MethodRouter<S>,
+    /// Each handler's path and its methods (handlers of one path are merged by the router).
+    pub handlers: Vec<(String, MethodRouter<S>)>,
     pub describe: Describe,
 }
 
@@ -52,10 +52,12 @@ impl<S: Clone + Send + Sync + 'static> ApiRouter<S> {
         Self { router: Router::new(), described: Vec::new() }
     }
 
-    /// Handlers of one path, from [`routes!`](crate::routes).
+    /// Handlers from [`routes!`](crate::routes).
     pub fn routes(mut self, routes: Routes<S>) -> Self {
-        let path = if routes.path.is_empty() { "/" } else { &routes.path };
-        self.router = self.router.route(path, routes.methods);
+        for (path, methods) in routes.handlers {
+            let path = if path.is_empty() { "/" } else { &path };
+            self.router = self.router.route(path, methods);
+        }
         self.described.push(routes.describe);
         self
     }
@@ -103,26 +105,25 @@ impl<S: Clone + Send + Sync + 'static> ApiRouter<S> {
     }
 }
 
-/// The handlers of one path (`#[utoipa::path]` functions, one per method) as
-/// [`Routes`]: each served on the methods its description names, and the description
-/// kept as a function to call when the document is built. It uses `utoipa_axum::routes!`'s
+/// Handlers (`#[utoipa::path]` functions, usually the methods of one path) as
+/// [`Routes`]: each served on the path and methods its description names, and the
+/// description kept as a function to call when the document is built. It uses `utoipa_axum::routes!`'s
 /// own arms for the parts of a description, so a handler is read the same way as there
 /// (handlers are named by plain paths: `module::handler`).
 #[macro_export]
 macro_rules! routes {
     ($($head:ident $(:: $tail:ident)*),+ $(,)?) => {{
         use $crate::__private::PathItemExt as _;
-        let mut path = String::new();
-        let mut methods = $crate::__private::MethodRouter::new();
+        let mut handlers = Vec::new();
         $(
-            path = $crate::__private::utoipa_axum::routes!(@path [path()] of $head $(:: $tail)*);
+            let mut methods = $crate::__private::MethodRouter::new();
             for method in $crate::__private::utoipa_axum::routes!(@path [methods()] of $head $(:: $tail)*) {
                 methods = methods.on(method.to_method_filter(), $head $(:: $tail)*);
             }
+            handlers.push(($crate::__private::utoipa_axum::routes!(@path [path()] of $head $(:: $tail)*), methods));
         )+
         $crate::openapi::Routes {
-            path,
-            methods,
+            handlers,
             describe: || {
                 let mut schemas = Vec::new();
                 let mut paths = $crate::__private::Paths::new();
@@ -318,4 +319,53 @@ fn error_response(status: &str, description: &str) -> RefOr<Response> {
         );
     }
     RefOr::T(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::ApiRouter;
+
+    #[utoipa::path(get, path = "/one", responses((status = 200, description = "One.")))]
+    async fn one() -> &'static str {
+        "one"
+    }
+
+    #[utoipa::path(post, path = "/two", responses((status = 200, description = "Two.")))]
+    async fn two() -> &'static str {
+        "two"
+    }
+
+    #[utoipa::path(get, path = "/two", responses((status = 200, description = "Two, read.")))]
+    async fn two_read() -> &'static str {
+        "two, read"
+    }
+
+    /// Each handler is served on its own path and method, whatever it is grouped with,
+    /// and the description names exactly those.
+    #[tokio::test]
+    async fn handlers_are_served_where_their_description_says() {
+        let api = || ApiRouter::<()>::new().routes(crate::routes!(one, two)).routes(crate::routes!(two_read));
+        let router = api().into_router(());
+        for (method, path, status) in
+            [("GET", "/one", StatusCode::OK), ("POST", "/two", StatusCode::OK), ("GET", "/two", StatusCode::OK)]
+        {
+            let request = Request::builder().method(method).uri(path).body(Body::empty()).unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), status, "{method} {path}");
+        }
+        let post_one = Request::builder().method("POST").uri("/one").body(Body::empty()).unwrap();
+        assert_eq!(router.oneshot(post_one).await.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
+        let document = api().into_openapi();
+        let described: Vec<(&str, bool, bool)> = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| (path.as_str(), item.get.is_some(), item.post.is_some()))
+            .collect();
+        assert_eq!(described, [("/one", true, false), ("/two", true, true)]);
+    }
 }
